@@ -1,0 +1,48 @@
+# Strata: a Kafka-compatible broker in one Go binary.
+#   make run    the broker on 127.0.0.1:9092, data in ./data
+#   make test   vet, lint, race tests of every package, a short fuzz pass
+
+GO        ?= go
+FUZZTIME  ?= 1m
+SHORTFUZZ ?= 3s
+BENCH     ?= .
+BENCHTIME ?= 1s
+COUNT     ?= 1
+
+.PHONY: all build run test deps vet lint race fuzz fuzz-short bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/strata ./cmd/strata
+
+run:
+	$(GO) run ./cmd/strata broker --listeners PLAINTEXT://127.0.0.1:9092 --log.dirs ./data
+
+# deps installs the Debian packages the real-client tests use (kcat,
+# kafka-python, confluent-kafka); it does nothing when they are present.
+deps:
+	bash scripts/deps.sh
+
+test: deps vet lint race fuzz-short
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	$(GO) test -count=1 ./internal/lint/
+
+race:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+fuzz-short:
+	FUZZTIME=$(SHORTFUZZ) bash scripts/fuzz.sh
+
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+bench:
+	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -benchtime=$(BENCHTIME) -count=$(COUNT) ./...
+
+clean:
+	rm -rf bin

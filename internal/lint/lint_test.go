@@ -1,0 +1,244 @@
+// Package lint holds the repository's lint rules, run as an ordinary test so
+// that `make test` and CI enforce them: the import arrows of
+// docs/ARCHITECTURE.md, no fmt.Print* outside cmd/, and gofmt.
+package lint
+
+import (
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/stratabroker/strata"
+
+// allowed lists, for each package (by its path below the module), the
+// project packages its non-test files may import. A package not listed may
+// import anything of ours (bench, fuzz, cmd). Prefix "internal/" allows
+// every internal package.
+var allowed = map[string][]string{
+	"internal/vfs":      {},
+	"internal/mmap":     {},
+	"internal/zerocopy": {},
+	"internal/bufpool":  {},
+	"recordbatch":       {"internal/"},
+	"index":             {"internal/"},
+	"segment":           {"index", "recordbatch", "internal/"},
+	"partition":         {"segment", "index", "recordbatch", "internal/"},
+	"topic":             {"partition", "segment", "index", "recordbatch", "internal/"},
+	"group":             {"partition", "segment", "index", "recordbatch", "internal/"},
+	"config":            {"partition", "segment", "index", "recordbatch", "internal/"},
+	"server":            {"group", "topic", "config", "partition", "segment", "index", "recordbatch", "internal/"},
+}
+
+// storage packages must not know the wire protocol.
+var storage = []string{"recordbatch", "index", "segment", "partition"}
+
+var protocolImports = []string{
+	"github.com/twmb/franz-go/pkg/kmsg",
+	"github.com/twmb/franz-go/pkg/kerr",
+}
+
+type file struct {
+	pkg     string // directory below the module root, slash-separated
+	path    string
+	test    bool
+	imports []string
+	prints  []string // fmt.Print* calls, as "line N: fmt.Println"
+}
+
+// check returns every rule violation among files.
+func check(files []file) []string {
+	var bad []string
+	for _, f := range files {
+		for _, imp := range f.imports {
+			if imp == "golang.org/x/sys/unix" && !strings.HasPrefix(f.pkg, "internal/") {
+				bad = append(bad, f.path+": imports golang.org/x/sys/unix outside internal/")
+			}
+			if f.test {
+				continue // tests may use kmsg as an oracle and reach across packages
+			}
+			if slices.Contains(storage, f.pkg) && slices.Contains(protocolImports, imp) {
+				bad = append(bad, f.path+": storage package imports "+imp)
+			}
+			own, ok := strings.CutPrefix(imp, module+"/")
+			if !ok {
+				continue
+			}
+			if own == "config" && f.pkg != "server" && !strings.HasPrefix(f.pkg, "cmd/") {
+				bad = append(bad, f.path+": only cmd and server import config")
+			}
+			rules, ok := allowed[f.pkg]
+			if !ok {
+				continue
+			}
+			if !permitted(rules, own) {
+				bad = append(bad, f.path+": "+f.pkg+" may not import "+own)
+			}
+		}
+		if !f.test && !strings.HasPrefix(f.pkg, "cmd/") && !strings.HasPrefix(f.pkg, "bench") {
+			for _, p := range f.prints {
+				bad = append(bad, f.path+": "+p+" outside cmd/ (log or return it)")
+			}
+		}
+	}
+	return bad
+}
+
+func permitted(rules []string, own string) bool {
+	for _, r := range rules {
+		if own == r || (strings.HasSuffix(r, "/") && strings.HasPrefix(own, r)) {
+			return true
+		}
+	}
+	return false
+}
+
+func root(t *testing.T) string {
+	dir, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+		t.Fatalf("module root not found at %s: %v", dir, err)
+	}
+	return dir
+}
+
+// load parses every Go file of the module, reporting gofmt differences.
+func load(t *testing.T, dir string) (files []file, unformatted []string) {
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != dir && (strings.HasPrefix(name, ".") || name == "testdata" || name == "data" || name == "vendor") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		if out, err := format.Source(src); err != nil || string(out) != string(src) {
+			unformatted = append(unformatted, rel)
+		}
+		af, err := parser.ParseFile(fset, path, src, parser.ImportsOnly|parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		full, err := parser.ParseFile(fset, path, src, 0)
+		if err != nil {
+			return err
+		}
+		f := file{
+			pkg:  filepath.ToSlash(filepath.Dir(rel)),
+			path: filepath.ToSlash(rel),
+			test: strings.HasSuffix(path, "_test.go"),
+		}
+		for _, imp := range af.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			f.imports = append(f.imports, p)
+		}
+		f.prints = fmtPrints(fset, full)
+		files = append(files, f)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files, unformatted
+}
+
+// fmtPrints finds calls to fmt.Print, fmt.Printf and fmt.Println.
+func fmtPrints(fset *token.FileSet, f *ast.File) []string {
+	fmtName := ""
+	for _, imp := range f.Imports {
+		if imp.Path.Value == `"fmt"` {
+			fmtName = "fmt"
+			if imp.Name != nil {
+				fmtName = imp.Name.Name
+			}
+		}
+	}
+	if fmtName == "" {
+		return nil
+	}
+	var out []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		if id, ok := sel.X.(*ast.Ident); ok && id.Name == fmtName &&
+			(sel.Sel.Name == "Print" || sel.Sel.Name == "Printf" || sel.Sel.Name == "Println") {
+			out = append(out, "line "+strconv.Itoa(fset.Position(call.Pos()).Line)+": fmt."+sel.Sel.Name)
+		}
+		return true
+	})
+	return out
+}
+
+func TestImportArrows(t *testing.T) {
+	files, _ := load(t, root(t))
+	if len(files) == 0 {
+		t.Fatal("no Go files found")
+	}
+	for _, v := range check(files) {
+		t.Error(v)
+	}
+}
+
+func TestGofmt(t *testing.T) {
+	_, unformatted := load(t, root(t))
+	for _, f := range unformatted {
+		t.Errorf("%s: not gofmt-formatted (run gofmt -w %s)", f, f)
+	}
+}
+
+// TestCheckCatchesViolations proves the rules fire: each synthetic file
+// breaks exactly one rule.
+func TestCheckCatchesViolations(t *testing.T) {
+	files := []file{
+		{pkg: "segment", path: "segment/a.go", imports: []string{"golang.org/x/sys/unix"}},
+		{pkg: "partition", path: "partition/b.go", imports: []string{"github.com/twmb/franz-go/pkg/kmsg"}},
+		{pkg: "index", path: "index/c.go", imports: []string{module + "/segment"}},
+		{pkg: "topic", path: "topic/d.go", imports: []string{module + "/config"}},
+		{pkg: "recordbatch", path: "recordbatch/e.go", prints: []string{"line 3: fmt.Println"}},
+		// allowed: tests use kmsg, internal uses unix, segment imports index, cmd prints.
+		{pkg: "recordbatch", path: "recordbatch/x_test.go", test: true, imports: []string{"github.com/twmb/franz-go/pkg/kmsg"}},
+		{pkg: "internal/mmap", path: "internal/mmap/m.go", imports: []string{"golang.org/x/sys/unix"}},
+		{pkg: "segment", path: "segment/s.go", imports: []string{module + "/index", module + "/internal/vfs"}},
+		{pkg: "cmd/strata", path: "cmd/strata/main.go", imports: []string{module + "/config"}, prints: []string{"line 9: fmt.Println"}},
+	}
+	got := check(files)
+	want := []string{
+		"segment/a.go: imports golang.org/x/sys/unix outside internal/",
+		"partition/b.go: storage package imports github.com/twmb/franz-go/pkg/kmsg",
+		"index/c.go: index may not import segment",
+		"topic/d.go: only cmd and server import config",
+		"topic/d.go: topic may not import config",
+		"recordbatch/e.go: line 3: fmt.Println outside cmd/ (log or return it)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("check:\n got %q\nwant %q", got, want)
+	}
+}

@@ -1,0 +1,65 @@
+// Package vfs is the filesystem seam under Strata's storage engine.
+//
+// Storage code reaches files only through FS and File, so that tests can run
+// it over a crashable in-memory filesystem (NewMem, CrashClone) and inject
+// faults (ENOSPC, EIO) at any operation. The OS implementation (OS) is what
+// the broker uses.
+//
+// The interface is deliberately small: what a log-structured store needs.
+package vfs
+
+import (
+	"io"
+	"os"
+)
+
+// FS is a filesystem. Paths use the OS separator; implementations accept
+// any path that filepath.Clean leaves unchanged.
+type FS interface {
+	// Create opens name for reading and writing, creating it or
+	// truncating it to zero length.
+	Create(name string) (File, error)
+	// OpenRW opens name for reading and writing, creating it if absent,
+	// keeping its contents otherwise.
+	OpenRW(name string) (File, error)
+	// Open opens an existing file read-only.
+	Open(name string) (File, error)
+	Remove(name string) error
+	// Rename renames oldname to newname, replacing newname atomically.
+	Rename(oldname, newname string) error
+	MkdirAll(dir string, perm os.FileMode) error
+	// RemoveAll removes dir and everything below it.
+	RemoveAll(dir string) error
+	// ReadDir lists the names (not paths) in dir, sorted.
+	ReadDir(dir string) ([]string, error)
+	// Stat reports a file's size and whether it is a directory.
+	Stat(name string) (os.FileInfo, error)
+	// SyncDir makes creations, renames and removals in dir durable.
+	SyncDir(dir string) error
+}
+
+// File is an open file. Reads and writes take explicit offsets; there is no
+// shared file position, so concurrent readers never race one another.
+type File interface {
+	io.ReaderAt
+	io.WriterAt
+	io.Closer
+	// Sync makes the file's written bytes durable.
+	Sync() error
+	// Truncate changes the file's size.
+	Truncate(size int64) error
+	// Size is the file's current size.
+	Size() (int64, error)
+	// Allocate reserves disk blocks for [off, off+n) without changing the
+	// file's size (fallocate with FALLOC_FL_KEEP_SIZE). Implementations that
+	// cannot reserve return nil.
+	Allocate(off, n int64) error
+	Name() string
+}
+
+// FdFile is a File backed by an OS file descriptor, for mmap and sendfile.
+// Only the OS implementation's files implement it.
+type FdFile interface {
+	File
+	Fd() uintptr
+}

@@ -1,0 +1,38 @@
+// Package recordbatch reads, validates and builds Kafka record batches.
+//
+// A RecordBatch v2 (magic 2) is a 61-byte header followed by records. All
+// integers are big-endian. These offsets are part of the wire and disk format
+// and must not change.
+//
+//	offset  size  field
+//	     0     8  BaseOffset            first offset of the batch (the broker assigns it)
+//	     8     4  BatchLength           bytes after this field: len(batch) - 12
+//	    12     4  PartitionLeaderEpoch  written by the broker, outside the CRC
+//	    16     1  Magic                 2
+//	    17     4  CRC                   CRC-32C (Castagnoli) of bytes [21:]
+//	    21     2  Attributes            bits 0-2 codec, 3 timestamp type, 4 transactional,
+//	                                    5 control, 6 delete horizon set
+//	    23     4  LastOffsetDelta       offset of the last record minus BaseOffset
+//	    27     8  BaseTimestamp         (FirstTimestamp)
+//	    35     8  MaxTimestamp
+//	    43     8  ProducerID            -1 when not idempotent
+//	    51     2  ProducerEpoch
+//	    53     4  BaseSequence
+//	    57     4  RecordCount
+//	    61     …  Records               compressed as a whole when the codec bits are set
+//
+// Each record inside is varint-framed:
+//
+//	length varint, attributes int8, timestampDelta varlong, offsetDelta varint,
+//	keyLength varint (-1 = null), key, valueLength varint (-1 = null), value,
+//	headerCount varint, then per header: keyLength varint, key, valueLength varint, value.
+//
+// The broker stores batches exactly as produced. It rewrites BaseOffset and
+// PartitionLeaderEpoch in place (both lie before the CRC'd range, so the CRC
+// stays valid); only LogAppendTime rewrites MaxTimestamp and the timestamp-type
+// bit, and that requires recomputing the CRC (Header.UpdateCRC).
+//
+// Header is a zero-copy view: it aliases the caller's bytes and is valid as
+// long as they are. Nothing in this package retains a slice after returning
+// unless its documentation says so.
+package recordbatch

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that Strata's real-client tests need. It runs
+# apt-get only when something is missing and we are root; otherwise it says
+# what to install and leaves it (those tests then skip with a message).
+set -euo pipefail
+packages=(kcat python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+	echo "deps: missing Debian packages: ${missing[*]} (install them as root with apt-get)" >&2
+	exit 0
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
