@@ -9,7 +9,7 @@ BENCH     ?= .
 BENCHTIME ?= 1s
 COUNT     ?= 1
 
-.PHONY: all build run test deps vet lint race fuzz fuzz-short bench clean
+.PHONY: all build run test deps vet lint race fuzz fuzz-short bench bench-e2e clean
 
 all: build
 
@@ -43,6 +43,14 @@ fuzz:
 
 bench:
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -benchtime=$(BENCHTIME) -count=$(COUNT) ./...
+
+# bench-e2e runs producer-perf-test workloads against Strata and kfake, each
+# in its own process, alternately, and prints medians and ratios.
+WORKLOADS ?= W1,W3
+RECORDS   ?= 3000000
+ROUNDS    ?= 3
+bench-e2e:
+	$(GO) run ./bench/cmd/compare -workload $(WORKLOADS) -records $(RECORDS) -rounds $(ROUNDS)
 
 clean:
 	rm -rf bin
