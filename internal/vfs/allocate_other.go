@@ -4,4 +4,13 @@ package vfs
 
 import "os"
 
-func allocate(*os.File, int64, int64) error { return nil }
+// allocate reserves nothing off Linux; it fails only on a closed file.
+func allocate(f *os.File, _, n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	if _, err := f.Stat(); err != nil {
+		return err
+	}
+	return nil
+}

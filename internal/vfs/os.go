@@ -63,6 +63,8 @@ func (osFS) SyncDir(dir string) error {
 	return errors.Join(d.Sync(), d.Close())
 }
 
+var _ FdFile = (*osFile)(nil)
+
 type osFile struct{ *os.File }
 
 func (f *osFile) Size() (int64, error) {

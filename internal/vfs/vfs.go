@@ -1,9 +1,13 @@
 // Package vfs is the filesystem seam under Strata's storage engine.
 //
 // Storage code reaches files only through FS and File, so that tests can run
-// it over a crashable in-memory filesystem (NewMem, CrashClone) and inject
-// faults (ENOSPC, EIO) at any operation. The OS implementation (OS) is what
-// the broker uses.
+// it over other filesystems. OS is the operating system's filesystem, which
+// the broker uses. NewMem returns an in-memory filesystem that tracks what
+// has been made durable (File.Sync for contents, FS.SyncDir for directory
+// entries): MemFS.CrashClone yields what a machine crash would leave,
+// optionally with torn and garbled unsynced tails, and MemFS.Snapshot what a
+// process crash leaves (everything written). NewFaulty wraps any FS to fail
+// chosen operations (EIO, ENOSPC, ...) and to simulate a full disk.
 //
 // The interface is deliberately small: what a log-structured store needs.
 package vfs
