@@ -14,6 +14,8 @@ const (
 	CodecZstd   Codec = 4
 )
 
+// String is the codec's name as Kafka's compression.type spells it, or
+// "codec(N)" for the bits no Kafka version defines.
 func (c Codec) String() string {
 	switch c {
 	case CodecNone:

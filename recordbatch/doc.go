@@ -21,18 +21,47 @@
 //	    57     4  RecordCount
 //	    61     …  Records               compressed as a whole when the codec bits are set
 //
-// Each record inside is varint-framed:
+// Each record inside is varint-framed (zigzag varints, minimally encoded):
 //
 //	length varint, attributes int8, timestampDelta varlong, offsetDelta varint,
 //	keyLength varint (-1 = null), key, valueLength varint (-1 = null), value,
-//	headerCount varint, then per header: keyLength varint, key, valueLength varint, value.
+//	headerCount varint, then per header: keyLength varint (never null), key,
+//	valueLength varint (-1 = null), value.
+//
+// A record's offset is BaseOffset + offsetDelta and its timestamp
+// BaseTimestamp + timestampDelta, except in a LogAppendTime batch, where
+// every record's timestamp is MaxTimestamp.
 //
 // The broker stores batches exactly as produced. It rewrites BaseOffset and
 // PartitionLeaderEpoch in place (both lie before the CRC'd range, so the CRC
 // stays valid); only LogAppendTime rewrites MaxTimestamp and the timestamp-type
 // bit, and that requires recomputing the CRC (Header.UpdateCRC).
 //
+// What the package offers:
+//
+//   - Header, a zero-copy view of the fixed fields, with the setters the
+//     broker needs.
+//   - Validate (a producer's batch, as Kafka checks it before appending:
+//     framing, magic, base offset 0, size limit, CRC, counts, no control
+//     batches; compressed records are not decompressed), CheckStored (a
+//     batch read back from a log) and BatchSize.
+//   - Iterator, which walks the records of a batch, decompressing it first
+//     when needed; Builder, which encodes records into a batch (byte for
+//     byte what kgo writes, uncompressed).
+//   - Compress and Decompress for gzip, snappy (raw blocks, and the xerial
+//     framing Java producers send), LZ4 (the frame format) and zstd, with
+//     pooled coders and decompression bounded by the caller's limit.
+//   - Upconvert, which turns a legacy message set (magic 0 or 1, see
+//     legacy.go for its layout) into one v2 batch, as Kafka's LogValidator
+//     does for old producers.
+//
+// Every length and count read from bytes is checked against the bytes that
+// remain before it is used, so malformed input gives an error wrapping
+// ErrCorrupt, never a panic or an allocation out of proportion to the
+// input (or, for compressed data, to the decompression limit).
+//
 // Header is a zero-copy view: it aliases the caller's bytes and is valid as
-// long as they are. Nothing in this package retains a slice after returning
-// unless its documentation says so.
+// long as they are. An Iterator aliases the batch it was Reset to, and the
+// records it yields alias the batch or its decompression buffer; nothing
+// else in this package retains a slice after returning.
 package recordbatch

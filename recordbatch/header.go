@@ -44,23 +44,49 @@ func Checksum(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
 // on a shorter slice like any out-of-range slice access.
 type Header []byte
 
-func (h Header) BaseOffset() int64  { return int64(binary.BigEndian.Uint64(h[OffBaseOffset:])) }
+// BaseOffset is the offset of the batch's first record.
+func (h Header) BaseOffset() int64 { return int64(binary.BigEndian.Uint64(h[OffBaseOffset:])) }
+
+// BatchLength is the length field: the batch's size less LogOverhead.
 func (h Header) BatchLength() int32 { return int32(binary.BigEndian.Uint32(h[OffBatchLength:])) }
+
+// PartitionLeaderEpoch is the leader epoch the broker stamped on the batch.
 func (h Header) PartitionLeaderEpoch() int32 {
 	return int32(binary.BigEndian.Uint32(h[OffLeaderEpoch:]))
 }
-func (h Header) Magic() int8       { return int8(h[OffMagic]) }
-func (h Header) CRC() uint32       { return binary.BigEndian.Uint32(h[OffCRC:]) }
+
+// Magic is the format version byte: 2 for a record batch.
+func (h Header) Magic() int8 { return int8(h[OffMagic]) }
+
+// CRC is the stored CRC-32C of [OffAttributes:Size()).
+func (h Header) CRC() uint32 { return binary.BigEndian.Uint32(h[OffCRC:]) }
+
+// Attributes is the attribute field; see the Attr constants.
 func (h Header) Attributes() int16 { return int16(binary.BigEndian.Uint16(h[OffAttributes:])) }
+
+// LastOffsetDelta is the offset of the last record less BaseOffset.
 func (h Header) LastOffsetDelta() int32 {
 	return int32(binary.BigEndian.Uint32(h[OffLastOffsetDelta:]))
 }
+
+// BaseTimestamp is the timestamp the records' deltas are relative to: the
+// first record's, as clients write it.
 func (h Header) BaseTimestamp() int64 { return int64(binary.BigEndian.Uint64(h[OffBaseTimestamp:])) }
-func (h Header) MaxTimestamp() int64  { return int64(binary.BigEndian.Uint64(h[OffMaxTimestamp:])) }
-func (h Header) ProducerID() int64    { return int64(binary.BigEndian.Uint64(h[OffProducerID:])) }
+
+// MaxTimestamp is the largest record timestamp, or the log append time.
+func (h Header) MaxTimestamp() int64 { return int64(binary.BigEndian.Uint64(h[OffMaxTimestamp:])) }
+
+// ProducerID is the idempotent producer's ID, -1 for none.
+func (h Header) ProducerID() int64 { return int64(binary.BigEndian.Uint64(h[OffProducerID:])) }
+
+// ProducerEpoch is the idempotent producer's epoch.
 func (h Header) ProducerEpoch() int16 { return int16(binary.BigEndian.Uint16(h[OffProducerEpoch:])) }
-func (h Header) BaseSequence() int32  { return int32(binary.BigEndian.Uint32(h[OffBaseSequence:])) }
-func (h Header) RecordCount() int32   { return int32(binary.BigEndian.Uint32(h[OffRecordCount:])) }
+
+// BaseSequence is the first record's producer sequence number.
+func (h Header) BaseSequence() int32 { return int32(binary.BigEndian.Uint32(h[OffBaseSequence:])) }
+
+// RecordCount is the number of records the batch says it holds.
+func (h Header) RecordCount() int32 { return int32(binary.BigEndian.Uint32(h[OffRecordCount:])) }
 
 // Size is the whole batch's size in bytes as its length field says:
 // BatchLength + LogOverhead.

@@ -6,27 +6,55 @@ import "fmt"
 const minBatchLength = HeaderSize - LogOverhead
 
 // Validate checks one v2 batch that a producer sent, as Kafka does before
-// appending it: the length field matches len(b), the batch is no larger than
-// maxBytes (when maxBytes > 0), the magic is 2, the CRC-32C matches, and the
-// record count is positive and equals LastOffsetDelta+1. A compressed batch
-// is not decompressed. Validate does not allocate on success.
+// appending it, in Kafka's order:
 //
-// Errors say which field failed and wrap ErrCorrupt, ErrTooLarge, or
-// ErrInvalidRecord (with ErrCorrupt).
+//   - the header is complete and the length field matches len(b);
+//   - the magic is 2;
+//   - BaseOffset is 0 (Kafka refuses anything else from a client);
+//   - the batch is no larger than maxBytes, when maxBytes > 0;
+//   - the CRC-32C over [OffAttributes:] matches;
+//   - LastOffsetDelta is not negative, RecordCount is positive, and
+//     RecordCount equals LastOffsetDelta+1;
+//   - the control bit is clear (clients may not write control batches);
+//   - a batch with a producer ID has a non-negative base sequence;
+//   - the codec is one Kafka defines.
+//
+// A compressed batch is not decompressed, and records are not parsed:
+// Iterator does that. Validate does not allocate on success.
+//
+// Errors say which field failed. A size over maxBytes wraps ErrTooLarge;
+// the count, offset, control and sequence checks wrap ErrInvalidRecord
+// (and ErrCorrupt); everything else wraps ErrCorrupt.
 func Validate(b []byte, maxBytes int) error {
-	if err := checkFrame(b, maxBytes); err != nil {
+	if err := checkLength(b); err != nil {
 		return err
 	}
 	h := Header(b)
-	if d := h.LastOffsetDelta(); d < 0 {
+	if o := h.BaseOffset(); o != 0 {
+		return fmt.Errorf("%w: %w: base offset %d, a producer must send 0", ErrInvalidRecord, ErrCorrupt, o)
+	}
+	if maxBytes > 0 && len(b) > maxBytes {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), maxBytes)
+	}
+	if err := checkCRC(h); err != nil {
+		return err
+	}
+	d, n := h.LastOffsetDelta(), h.RecordCount()
+	if d < 0 {
 		return fmt.Errorf("%w: %w: last offset delta %d is negative", ErrInvalidRecord, ErrCorrupt, d)
 	}
-	if n := h.RecordCount(); n <= 0 {
+	if n <= 0 {
 		return fmt.Errorf("%w: %w: record count %d, want at least 1", ErrInvalidRecord, ErrCorrupt, n)
 	}
-	if n, d := h.RecordCount(), h.LastOffsetDelta(); int64(n) != int64(d)+1 {
+	if int64(n) != int64(d)+1 {
 		return fmt.Errorf("%w: %w: record count %d disagrees with last offset delta %d",
 			ErrInvalidRecord, ErrCorrupt, n, d)
+	}
+	if h.Control() {
+		return fmt.Errorf("%w: %w: control batch from a producer", ErrInvalidRecord, ErrCorrupt)
+	}
+	if id, seq := h.ProducerID(), h.BaseSequence(); id >= 0 && seq < 0 {
+		return fmt.Errorf("%w: %w: base sequence %d with producer ID %d", ErrInvalidRecord, ErrCorrupt, seq, id)
 	}
 	if h.Codec() > CodecZstd {
 		return fmt.Errorf("%w: %w: codec bits %d", ErrCorrupt, ErrUnknownCodec, h.Codec())
@@ -39,10 +67,15 @@ func Validate(b []byte, maxBytes int) error {
 // about counts because compaction may leave batches with offset gaps or no
 // records, and it is what recovery runs on every batch after a crash.
 func CheckStored(b []byte) error {
-	return checkFrame(b, 0)
+	if err := checkLength(b); err != nil {
+		return err
+	}
+	return checkCRC(Header(b))
 }
 
-func checkFrame(b []byte, maxBytes int) error {
+// checkLength checks that b holds a whole header, that its length field
+// accounts for exactly len(b) bytes, and that the magic is 2.
+func checkLength(b []byte) error {
 	if len(b) < HeaderSize {
 		return fmt.Errorf("%w: %d bytes, shorter than the %d-byte batch header", ErrCorrupt, len(b), HeaderSize)
 	}
@@ -53,12 +86,13 @@ func checkFrame(b []byte, maxBytes int) error {
 	if h.Size() != len(b) {
 		return fmt.Errorf("%w: batch length field says %d bytes in all, have %d", ErrCorrupt, h.Size(), len(b))
 	}
-	if maxBytes > 0 && len(b) > maxBytes {
-		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), maxBytes)
-	}
 	if m := h.Magic(); m != MagicV2 {
 		return fmt.Errorf("%w: magic %d, want %d", ErrCorrupt, m, MagicV2)
 	}
+	return nil
+}
+
+func checkCRC(h Header) error {
 	if got, want := h.CRC(), h.ComputeCRC(); got != want {
 		return fmt.Errorf("%w: crc %08x, computed %08x (base offset %d)", ErrCorrupt, got, want, h.BaseOffset())
 	}
