@@ -1,0 +1,162 @@
+package partition
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/stratabroker/strata/internal/vfs"
+	"github.com/stratabroker/strata/recordbatch"
+)
+
+// Files of a partition directory besides the segments (see doc.go).
+const (
+	checkpointName = "partition.checkpoint"
+	markerName     = ".strata_cleanshutdown"
+	snapshotSuffix = ".snapshot"
+	tmpSuffix      = ".tmp"
+)
+
+// errBadFile marks a state file that does not parse (wrong magic, size,
+// version or CRC). Open treats such a file as absent.
+var errBadFile = errors.New("partition: malformed state file")
+
+// checkpoint is the durable part of a log's offsets. Layout (big-endian):
+//
+//	magic "SPCK" | version u16 = 1 | log start offset i64 | recovery point i64 | crc32c u32
+//
+// The CRC covers everything before it.
+type checkpoint struct {
+	logStart      int64
+	recoveryPoint int64
+}
+
+const (
+	checkpointMagic   = "SPCK"
+	checkpointVersion = 1
+	checkpointSize    = 4 + 2 + 8 + 8 + 4
+)
+
+func (c checkpoint) encode() []byte {
+	b := make([]byte, 0, checkpointSize)
+	b = append(b, checkpointMagic...)
+	b = binary.BigEndian.AppendUint16(b, checkpointVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(c.logStart))
+	b = binary.BigEndian.AppendUint64(b, uint64(c.recoveryPoint))
+	return binary.BigEndian.AppendUint32(b, recordbatch.Checksum(b))
+}
+
+func decodeCheckpoint(b []byte) (checkpoint, error) {
+	if err := checkFrame(b, checkpointMagic, checkpointVersion, checkpointSize); err != nil {
+		return checkpoint{}, err
+	}
+	c := checkpoint{
+		logStart:      int64(binary.BigEndian.Uint64(b[6:])),
+		recoveryPoint: int64(binary.BigEndian.Uint64(b[14:])),
+	}
+	if c.logStart < 0 || c.recoveryPoint < 0 {
+		return checkpoint{}, fmt.Errorf("%w: negative offset in checkpoint", errBadFile)
+	}
+	return c, nil
+}
+
+// marker is the clean-shutdown marker's content: the log end offset at
+// Close, so that a clean open learns it without reading the log. Layout:
+//
+//	magic "SPCS" | version u16 = 1 | log end offset i64 | crc32c u32
+type marker struct{ logEnd int64 }
+
+const (
+	markerMagic   = "SPCS"
+	markerVersion = 1
+	markerSize    = 4 + 2 + 8 + 4
+)
+
+func (m marker) encode() []byte {
+	b := make([]byte, 0, markerSize)
+	b = append(b, markerMagic...)
+	b = binary.BigEndian.AppendUint16(b, markerVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(m.logEnd))
+	return binary.BigEndian.AppendUint32(b, recordbatch.Checksum(b))
+}
+
+func decodeMarker(b []byte) (marker, error) {
+	if err := checkFrame(b, markerMagic, markerVersion, markerSize); err != nil {
+		return marker{}, err
+	}
+	m := marker{logEnd: int64(binary.BigEndian.Uint64(b[6:]))}
+	if m.logEnd < 0 {
+		return marker{}, fmt.Errorf("%w: negative log end offset in marker", errBadFile)
+	}
+	return m, nil
+}
+
+// checkFrame checks a state file's magic, version, exact size (size < 0:
+// at least -size bytes) and trailing CRC-32C.
+func checkFrame(b []byte, magic string, version uint16, size int) error {
+	switch {
+	case size >= 0 && len(b) != size, size < 0 && len(b) < -size:
+		return fmt.Errorf("%w: %d bytes", errBadFile, len(b))
+	case string(b[:4]) != magic:
+		return fmt.Errorf("%w: magic %q, want %q", errBadFile, b[:4], magic)
+	case binary.BigEndian.Uint16(b[4:]) != version:
+		return fmt.Errorf("%w: version %d, want %d", errBadFile, binary.BigEndian.Uint16(b[4:]), version)
+	}
+	n := len(b) - 4
+	if got, want := binary.BigEndian.Uint32(b[n:]), recordbatch.Checksum(b[:n]); got != want {
+		return fmt.Errorf("%w: crc %08x, computed %08x", errBadFile, got, want)
+	}
+	return nil
+}
+
+// writeFileAtomic replaces dir/name with data: write a temporary file,
+// fsync it, rename it over name, fsync the directory. A crash leaves either
+// the old file or the new one (and perhaps a stray temporary, which Open
+// removes).
+func writeFileAtomic(fs vfs.FS, dir, name string, data []byte) error {
+	final := filepath.Join(dir, name)
+	tmp := final + tmpSuffix
+	f, err := fs.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(data, 0); err != nil {
+		return errors.Join(err, f.Close(), fs.Remove(tmp))
+	}
+	if err := f.Sync(); err != nil {
+		return errors.Join(err, f.Close(), fs.Remove(tmp))
+	}
+	if err := f.Close(); err != nil {
+		return errors.Join(err, fs.Remove(tmp))
+	}
+	if err := fs.Rename(tmp, final); err != nil {
+		return errors.Join(err, fs.Remove(tmp))
+	}
+	return fs.SyncDir(dir)
+}
+
+// readSmallFile reads a whole file of at most limit bytes.
+func readSmallFile(fs vfs.FS, path string, limit int64) ([]byte, error) {
+	f, err := fs.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	n, err := f.Size()
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return nil, fmt.Errorf("%w: %s is %d bytes, limit %d", errBadFile, path, n, limit)
+	}
+	b := make([]byte, n)
+	if m, err := f.ReadAt(b, 0); m != len(b) {
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return b, nil
+}

@@ -1,0 +1,91 @@
+// Package partition is the log of one partition: Kafka's UnifiedLog and
+// LocalLog for a single node, over the segment package.
+//
+// # Files
+//
+// A partition directory holds:
+//
+//	<base>.log, <base>.index, <base>.timeindex   one segment per base offset (package segment)
+//	<offset>.snapshot                            producer state after every batch below offset
+//	partition.checkpoint                         log start offset and recovery point
+//	.strata_cleanshutdown                        the clean-shutdown marker, with the log end offset
+//	*.tmp, *.deleted                             a state file being replaced, a deleted segment's
+//	                                             files awaiting removal; Open removes both
+//
+// State files are written atomically (temporary file, fsync, rename, fsync
+// of the directory) and carry a magic, a version and a CRC-32C; one that
+// does not check is ignored. Their layouts are in checkpoint.go and
+// producer.go. A snapshot is written at every roll (at the new segment's
+// base) and at Close (at the log end offset); the newest two are kept.
+//
+// # Segments and readers
+//
+// The segments are held in an immutable view (segments, log start offset,
+// high watermark and its byte position) published through an atomic
+// pointer: Read, ListOffset and the offset getters never take the append
+// lock. Read acquires a reference on each segment it returns, so retention
+// may delete a segment under a reader: its files go with the last Release.
+//
+// A segment rolls, before an append, when (Kafka's LogSegment.shouldRoll)
+// its size plus the batch would pass segment.bytes; segment.ms has passed
+// since its first batch's max timestamp, measured with the incoming batch's
+// max timestamp (since its creation if it has no timestamps); an index is
+// full; or the batch's last offset does not fit a 4-byte relative offset.
+// Retention (ApplyRetention) follows UnifiedLog.deleteOldSegments; see its
+// comment.
+//
+// # Durability
+//
+// The flush policy is Kafka's: by default data stays in the page cache and
+// is fsynced when a segment is rolled (the sealed segment, by the flusher,
+// as Kafka's roll schedules an asynchronous flush) and at Close.
+// flush.messages=N asks for an fsync once N messages are unflushed, and an
+// Append with waitFlush (acks=all) returns only after it; flush.ms bounds
+// how long appended data stays unflushed. One Flusher serves many logs and
+// groups the fsyncs of concurrent appends. On a single node acks=all thus
+// means "appended, and fsynced if the topic's flush policy says so"; with
+// flush.messages=1 no acknowledged batch is lost by a machine crash, and
+// with any policy none is lost by a process crash.
+//
+// The recovery point is the offset below which everything is known
+// durable; it is persisted with the log start offset in
+// partition.checkpoint after a sealed segment's fsync, after retention or
+// DeleteRecords move the log start offset, and at Close. Close writes the
+// marker last; Open removes it. With the marker Open reads nothing but the
+// state files: segments and indexes open lazily, so 1,000 segments open in
+// well under 50 ms. Without it Open recovers every segment from the one
+// holding the recovery point (segment.Recover checks every batch's frame
+// and CRC, truncates at the first bad one and rebuilds the indexes),
+// deletes the segments after the first one that was truncated or ends
+// short of its successor's base, and rebuilds producer state from the
+// newest snapshot and the batch headers after it.
+//
+// A write that fails (ENOSPC, EIO) returns an error wrapping ErrStorage and
+// the segment is truncated back to the last whole batch, so the log stays
+// readable and takes appends again once the fault clears. A failed fsync
+// is different: the kernel may have dropped the pages it could not write,
+// so the log stops taking appends (ErrStorage) until it is reopened and
+// recovered, as Kafka takes the log directory offline; reads go on, and
+// Close leaves no clean-shutdown marker.
+//
+// # Idempotent producers
+//
+// Kafka's rules (ProducerAppendInfo, ProducerStateEntry) for batches with a
+// producer ID: the log keeps each producer's epoch and its last five
+// batches; a retried batch matching one of them is reported as a duplicate
+// with the original offsets; an older epoch is ErrInvalidProducerEpoch; a
+// newer epoch must start at sequence 0; within an epoch sequences must be
+// consecutive (wrapping after math.MaxInt32) or ErrOutOfOrderSequence. A
+// producer the log does not know may start at any sequence, as in Kafka
+// since 2.5 (KIP-360). Transactions are not implemented: the last stable
+// offset is the high watermark and control batches do not change producer
+// state.
+//
+// # Locks
+//
+// Two per log, always in this order: flushMu (flushes, seals, retention
+// deletes, state-file writes, Close) then mu (the append lock: in-memory
+// state and the append's write). Append takes only mu, so an fsync in
+// progress never blocks appends. The Flusher's own mutex is taken with or
+// without mu held and never the other way round.
+package partition

@@ -1,0 +1,499 @@
+package partition
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stratabroker/strata/internal/vfs"
+	"github.com/stratabroker/strata/recordbatch"
+	"github.com/stratabroker/strata/segment"
+)
+
+// Options are the log's collaborators. Zero values: vfs.OS, a flusher of
+// its own, time.Now, a logger that discards.
+type Options struct {
+	FS      vfs.FS
+	Flusher *Flusher
+	Now     func() time.Time
+	Logger  *slog.Logger
+
+	// Preallocate is how far ahead of its data the active segment's file is
+	// extended, with its blocks reserved (segment.Options.PreallocateBytes):
+	// 0 leaves it to the segment package (segment.DefaultPreallocateBytes
+	// over vfs.OS, none over other filesystems); negative turns it off
+	// (Kafka's preallocate=false).
+	Preallocate int64
+}
+
+// Log is the log of one partition: an ordered list of segments, the last of
+// which (the active segment) takes appends. See the package documentation
+// for the files, the durability rules and the lock order.
+type Log struct {
+	dir        string
+	fs         vfs.FS
+	now        func() time.Time
+	logger     *slog.Logger
+	flusher    *Flusher
+	ownFlusher bool
+	prealloc   int64 // Options.Preallocate
+
+	// view is what readers see; replaced (never modified) under mu.
+	view   atomic.Pointer[view]
+	closed atomic.Bool
+
+	// flushMu serialises the slow work that must not run twice at once:
+	// flushes and seals, segment deletion, state-file writes, Close. It is
+	// taken before mu, and never by Append.
+	flushMu sync.Mutex
+
+	// mu guards everything below (the append lock). Hold it only for
+	// in-memory work and the append's own write.
+	mu            sync.Mutex
+	cfg           Config
+	active        *segment.Segment
+	activeCreated int64 // ms; for segment.ms on an empty segment
+	leo           int64 // log end offset, also the high watermark
+	logStart      int64
+	producers     producers
+	notifyCh      chan struct{} // closed at the next append if waited is set
+	waited        bool
+
+	// Durability state, guarded by mu, written by flushNow.
+	unflushed     int64              // messages appended since the last flush began
+	synced        int64              // every offset below is fsynced
+	recoveryPoint int64              // the recovery point last written to the checkpoint
+	pendingSeal   []*segment.Segment // rolled, not yet sealed
+	pendingSnaps  []snapshotJob      // producer snapshots taken at rolls, not yet written
+	dirDirty      bool               // files created since the last SyncDir
+	syncCh        chan struct{}      // closed after every flush attempt
+	ckptDirty     bool               // the last checkpoint write failed: retry at the next flush
+	failed        error              // an fsync failed: the log takes no more appends
+}
+
+// view is an immutable snapshot of the log for readers.
+type view struct {
+	segs     []*segment.Segment
+	logStart int64
+	hw       int64 // high watermark = log end offset
+	hwPos    int64 // the byte position of hw in the last segment
+}
+
+type snapshotJob struct {
+	offset int64
+	data   []byte
+}
+
+// AppendResult describes an appended batch (or, with Duplicate, the batch a
+// retried one duplicates).
+type AppendResult struct {
+	BaseOffset, LastOffset int64
+	LogAppendTime          int64 // -1 unless message.timestamp.type=LogAppendTime (or a duplicate: see Append)
+	LogStartOffset         int64
+	Duplicate              bool
+}
+
+// Append appends one v2 batch that the caller has checked with
+// recordbatch.Validate (and max.message.bytes). It assigns the offsets
+// (rewriting BaseOffset in place, and PartitionLeaderEpoch to 0), applies
+// LogAppendTime (MaxTimestamp, the attribute bit and the CRC), checks an
+// idempotent producer's epoch and sequence, rolls the active segment when
+// it must, writes, advances the high watermark and wakes Wait.
+//
+// A batch of an idempotent producer that repeats one of its last five
+// (same epoch and sequence range) is not appended: Append returns the
+// original's offsets with Duplicate set, and (like Kafka) the original's
+// max timestamp as LogAppendTime.
+//
+// With waitFlush, Append returns only once the batch is fsynced if the
+// flush policy asks for a flush at this append (flush.messages reached);
+// with the default policy it never waits.
+//
+// Errors: ErrOutOfOrderSequence, ErrInvalidProducerEpoch,
+// recordbatch.ErrInvalidRecord (a producer ID without a sequence),
+// ErrMessageTooLarge, ErrRecordListTooLarge, ErrClosed, and ErrStorage: a
+// failed write (ENOSPC, EIO) leaves the log as it was and later appends
+// work once the fault clears; a failed fsync (waitFlush) means the batch is
+// in the log but not known durable, and the log takes no more appends
+// until it is reopened (and recovered).
+func (l *Log) Append(batch []byte, waitFlush bool) (AppendResult, error) {
+	if len(batch) < recordbatch.HeaderSize || recordbatch.Header(batch).Size() != len(batch) {
+		return AppendResult{}, fmt.Errorf("%w: %d bytes are not one whole batch", recordbatch.ErrCorrupt, len(batch))
+	}
+	h := recordbatch.Header(batch)
+	l.mu.Lock()
+	res, wait, err := l.appendLocked(h)
+	l.mu.Unlock()
+	if err != nil || !wait || !waitFlush {
+		return res, err
+	}
+	return res, l.waitSynced(res.LastOffset + 1)
+}
+
+// appendLocked does Append's work. wait reports whether the flush policy
+// asks the caller to wait for durability. mu must be held.
+func (l *Log) appendLocked(h recordbatch.Header) (res AppendResult, wait bool, err error) {
+	if l.closed.Load() {
+		return AppendResult{}, false, ErrClosed
+	}
+	if l.failed != nil {
+		return AppendResult{}, false, l.failed
+	}
+	cfg := &l.cfg
+	switch {
+	case len(h) > cfg.MaxMessageBytes:
+		return AppendResult{}, false, fmt.Errorf("%w: batch of %d bytes, max.message.bytes %d", ErrMessageTooLarge, len(h), cfg.MaxMessageBytes)
+	case int64(len(h)) > cfg.SegmentBytes:
+		return AppendResult{}, false, fmt.Errorf("%w: batch of %d bytes, segment.bytes %d", ErrRecordListTooLarge, len(h), cfg.SegmentBytes)
+	}
+	if h.ProducerID() >= 0 {
+		dup, isDup, err := l.producers.check(h)
+		if err != nil {
+			return AppendResult{}, false, err
+		}
+		if isDup {
+			res := AppendResult{BaseOffset: dup.firstOffset(), LastOffset: dup.lastOffset, LogAppendTime: dup.timestamp,
+				LogStartOffset: l.logStart, Duplicate: true}
+			// A retry waits for its original to be durable when the policy flushes at all.
+			wait := dup.lastOffset >= l.synced && cfg.FlushMessages != math.MaxInt64
+			if wait {
+				l.requestFlushLocked()
+			}
+			return res, wait, nil
+		}
+	}
+
+	nowMs := l.now().UnixMilli()
+	base := l.leo
+	h.SetBaseOffset(base)
+	h.SetPartitionLeaderEpoch(0)
+	appendTime := int64(-1)
+	if cfg.LogAppendTime {
+		appendTime = nowMs
+		h.SetMaxTimestamp(nowMs)
+		h.SetLogAppendTime(true)
+		h.UpdateCRC()
+	}
+	last := h.LastOffset()
+
+	if err := l.maybeRollLocked(h, nowMs); err != nil {
+		return AppendResult{}, false, err
+	}
+	if err := l.active.Append(h); err != nil {
+		// The segment cut a partial write back: the log is as it was.
+		return AppendResult{}, false, fmt.Errorf("%w: append at offset %d to %s: %w", ErrStorage, base, l.dir, err)
+	}
+	l.leo = last + 1
+	if h.ProducerID() >= 0 {
+		l.producers.update(h)
+	}
+	l.publishLocked()
+	l.notifyLocked()
+
+	wasClean := l.unflushed == 0
+	l.unflushed += int64(h.LastOffsetDelta()) + 1
+	if l.unflushed >= cfg.FlushMessages {
+		wait = true
+		l.requestFlushLocked()
+	} else if wasClean && cfg.FlushMs != math.MaxInt64 {
+		l.flusher.schedule(l, time.Duration(cfg.FlushMs)*time.Millisecond)
+	}
+	return AppendResult{BaseOffset: base, LastOffset: last, LogAppendTime: appendTime, LogStartOffset: l.logStart}, wait, nil
+}
+
+// maybeRollLocked rolls the active segment if the batch h (offsets and
+// timestamps final) cannot go into it, with Kafka's LogSegment.shouldRoll
+// rules: size + batch > segment.bytes; segment.ms passed since the first
+// batch's max timestamp (measured with the incoming batch's max timestamp)
+// or, for an empty segment, since it was created; an index is full; the
+// batch's last offset does not fit the 4-byte relative offset. An empty
+// segment is never rolled. mu must be held.
+func (l *Log) maybeRollLocked(h recordbatch.Header, nowMs int64) error {
+	s := l.active
+	size := s.Size()
+	if size == 0 {
+		return nil
+	}
+	elapsed := nowMs - l.activeCreated
+	if ts, ok := s.RollTimestamp(); ok && ts >= 0 {
+		elapsed = h.MaxTimestamp() - ts
+	}
+	if size+int64(len(h)) <= l.cfg.SegmentBytes && elapsed <= l.cfg.SegmentMs && !s.IndexFull() && s.Fits(h.LastOffset()) {
+		return nil
+	}
+	return l.rollLocked(nowMs)
+}
+
+// rollLocked starts a new active segment at the log end offset. The old
+// segment is sealed (indexes trimmed, fsynced) by the flusher, and a
+// producer snapshot at the new base is written with it. mu must be held.
+func (l *Log) rollLocked(nowMs int64) error {
+	s, err := segment.Create(l.fs, l.dir, l.leo, l.segmentOptions())
+	if err != nil {
+		return fmt.Errorf("%w: roll %s at offset %d: %w", ErrStorage, l.dir, l.leo, err)
+	}
+	l.logger.Debug("rolled segment", "dir", l.dir, "base", l.leo, "previous", l.active.Base(), "size", l.active.Size())
+	l.pendingSeal = append(l.pendingSeal, l.active)
+	l.pendingSnaps = append(l.pendingSnaps, snapshotJob{offset: l.leo, data: l.producers.encodeSnapshot(l.leo)})
+	l.active = s
+	l.activeCreated = nowMs
+	l.dirDirty = true
+	v := l.view.Load()
+	segs := make([]*segment.Segment, len(v.segs), len(v.segs)+1)
+	copy(segs, v.segs)
+	l.view.Store(&view{segs: append(segs, s), logStart: l.logStart, hw: l.leo, hwPos: 0})
+	l.requestFlushLocked()
+	return nil
+}
+
+// segmentOptions are the options of segments created or opened now. mu
+// must be held (or the log not yet shared).
+func (l *Log) segmentOptions() segment.Options {
+	interval := l.cfg.IndexIntervalBytes
+	if interval == 0 {
+		interval = 1 // segment.Options reads 0 as its default; 1 indexes every batch after the first
+	}
+	return segment.Options{
+		IndexIntervalBytes: interval,
+		MaxIndexBytes:      l.cfg.SegmentIndexBytes,
+		PreallocateBytes:   l.prealloc,
+		Logger:             l.logger,
+	}
+}
+
+// publishLocked makes the current log end and log start visible to
+// readers. mu must be held.
+func (l *Log) publishLocked() {
+	v := l.view.Load()
+	l.view.Store(&view{segs: v.segs, logStart: l.logStart, hw: l.leo, hwPos: l.active.Size()})
+}
+
+// notifyLocked wakes the callers of Wait. mu must be held.
+func (l *Log) notifyLocked() {
+	if l.waited {
+		close(l.notifyCh)
+		l.notifyCh = make(chan struct{})
+		l.waited = false
+	}
+}
+
+// Wait returns a channel that is closed at the next append (or Close). A
+// long-polling reader calls Wait before checking for data, then waits on
+// the channel if there was none.
+func (l *Log) Wait() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.waited = true
+	return l.notifyCh
+}
+
+// LogStartOffset is the first offset a reader may fetch.
+func (l *Log) LogStartOffset() int64 { return l.view.Load().logStart }
+
+// LogEndOffset is the offset the next appended record gets.
+func (l *Log) LogEndOffset() int64 { return l.view.Load().hw }
+
+// HighWatermark is the end of what readers may see: on a single node, the
+// log end offset once an append completes.
+func (l *Log) HighWatermark() int64 { return l.view.Load().hw }
+
+// Size is the number of bytes in all segments.
+func (l *Log) Size() int64 {
+	var n int64
+	for _, s := range l.view.Load().segs {
+		n += s.Size()
+	}
+	return n
+}
+
+// Dir is the partition directory.
+func (l *Log) Dir() string { return l.dir }
+
+// Config returns the log's configuration.
+func (l *Log) Config() Config {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cfg
+}
+
+// SetConfig changes the configuration; it applies from the next append,
+// roll or retention pass. Index sizes apply to segments created from now
+// on. An invalid config (Config.Validate) is refused and logged.
+func (l *Log) SetConfig(cfg Config) {
+	if err := cfg.Validate(); err != nil {
+		l.logger.Warn("refused partition config", "dir", l.dir, "err", err)
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old := l.cfg
+	l.cfg = cfg
+	if l.unflushed >= cfg.FlushMessages {
+		l.requestFlushLocked()
+	} else if l.unflushed > 0 && cfg.FlushMs < old.FlushMs {
+		l.flusher.schedule(l, time.Duration(cfg.FlushMs)*time.Millisecond)
+	}
+}
+
+// ProducerStates lists the idempotent producers the log knows, by ID.
+func (l *Log) ProducerStates() []ProducerState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.producers.states()
+}
+
+// Flush fsyncs everything appended so far.
+func (l *Log) Flush() error {
+	l.mu.Lock()
+	if l.closed.Load() {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	target := l.leo
+	l.mu.Unlock()
+	l.flushNow()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.synced >= target {
+		return nil
+	}
+	if l.failed != nil {
+		return l.failed
+	}
+	return ErrClosed // closed meanwhile
+}
+
+// requestFlushLocked asks the flusher for a round that covers this log.
+// mu must be held.
+func (l *Log) requestFlushLocked() {
+	l.flusher.request(l)
+}
+
+// waitSynced parks until every offset below target is fsynced, or the log
+// failed (an fsync failed).
+func (l *Log) waitSynced(target int64) error {
+	for {
+		l.mu.Lock()
+		if l.synced >= target {
+			l.mu.Unlock()
+			return nil
+		}
+		if l.failed != nil {
+			err := l.failed
+			l.mu.Unlock()
+			return err
+		}
+		if l.syncCh == nil {
+			l.mu.Unlock()
+			return ErrClosed
+		}
+		ch := l.syncCh
+		queued := l.flusher.request(l)
+		l.mu.Unlock()
+		if !queued {
+			l.flushNow() // the flusher is closed: flush in this goroutine
+			continue
+		}
+		<-ch
+	}
+}
+
+// flushNow seals rolled segments, syncs the directory if files were
+// created, fsyncs the active segment, then writes pending producer
+// snapshots and, when segments were sealed, the checkpoint with the new
+// recovery point. Waiters are woken whatever the outcome.
+//
+// A failed fsync fails the log for good (until it is reopened): after
+// one, the kernel may have dropped the dirty pages it could not write, so
+// a later fsync that succeeds proves nothing (Kafka takes the log
+// directory offline). A failed snapshot or checkpoint write only costs
+// recovery time: it is logged, and the checkpoint is retried at the next
+// flush.
+func (l *Log) flushNow() {
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+	l.mu.Lock()
+	if l.syncCh == nil { // closed
+		l.mu.Unlock()
+		return
+	}
+	done := l.syncCh
+	if l.failed != nil {
+		close(done)
+		l.syncCh = make(chan struct{})
+		l.mu.Unlock()
+		return
+	}
+	target := l.leo
+	active := l.active
+	pend, snaps := l.pendingSeal, l.pendingSnaps
+	l.pendingSeal, l.pendingSnaps = nil, nil
+	dirDirty, writeCk := l.dirDirty, l.ckptDirty || len(pend) > 0
+	l.dirDirty = false
+	upToDate := l.synced >= target && len(pend) == 0 && !dirDirty
+	l.unflushed = 0
+	logStart := l.logStart
+	l.mu.Unlock()
+
+	var err error
+	if !upToDate {
+		err = l.syncData(active, pend, dirDirty)
+	}
+	ckWritten := false
+	if err == nil {
+		for _, j := range snaps {
+			if werr := writeFileAtomic(l.fs, l.dir, snapshotName(j.offset), j.data); werr != nil {
+				l.logger.Warn("producer snapshot not written", "dir", l.dir, "offset", j.offset, "err", werr)
+			}
+		}
+		if len(snaps) > 0 {
+			l.pruneSnapshots()
+		}
+		if writeCk {
+			ck := checkpoint{logStart: logStart, recoveryPoint: target}
+			if werr := writeFileAtomic(l.fs, l.dir, checkpointName, ck.encode()); werr != nil {
+				l.logger.Warn("checkpoint not written", "dir", l.dir, "err", werr)
+			} else {
+				ckWritten = true
+			}
+		}
+	}
+
+	l.mu.Lock()
+	if err != nil {
+		l.failed = fmt.Errorf("%w: fsync %s failed; the log takes no appends until reopened: %w", ErrStorage, l.dir, err)
+		l.logger.Error("fsync failed; log offline until reopened", "dir", l.dir, "err", err)
+	} else {
+		l.synced = max(l.synced, target)
+		if ckWritten {
+			l.recoveryPoint = max(l.recoveryPoint, target)
+		}
+		l.ckptDirty = writeCk && !ckWritten
+	}
+	if l.syncCh == done {
+		close(done)
+		l.syncCh = make(chan struct{})
+	}
+	l.mu.Unlock()
+}
+
+// syncData is flushNow's fsyncs, in the order that keeps the recovery
+// invariant (a segment is durable before anything after it is). flushMu
+// must be held.
+func (l *Log) syncData(active *segment.Segment, pend []*segment.Segment, dirDirty bool) error {
+	for _, s := range pend {
+		if err := s.Seal(); err != nil && !errors.Is(err, segment.ErrClosed) {
+			return err
+		}
+	}
+	if dirDirty {
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			return err
+		}
+	}
+	return active.Flush()
+}

@@ -1,0 +1,438 @@
+package partition
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stratabroker/strata/internal/vfs"
+	"github.com/stratabroker/strata/recordbatch"
+	"github.com/stratabroker/strata/segment"
+)
+
+// snapshotsToKeep is how many producer snapshot files a log keeps.
+const snapshotsToKeep = 2
+
+func snapshotName(offset int64) string { return fmt.Sprintf("%020d%s", offset, snapshotSuffix) }
+
+// parseSnapshotName returns the offset of a <20 digits>.snapshot name.
+func parseSnapshotName(name string) (int64, bool) {
+	digits, ok := strings.CutSuffix(name, snapshotSuffix)
+	if !ok || len(digits) != 20 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	return n, err == nil && n >= 0
+}
+
+// dirListing is what Open finds in a partition directory.
+type dirListing struct {
+	bases     []int64 // segments, ascending
+	snapshots []int64 // producer snapshots, ascending
+	marker    bool
+	stray     []string // temporary files and indexes without a log
+}
+
+func listDir(fsys vfs.FS, dir string) (dirListing, error) {
+	names, err := fsys.ReadDir(dir)
+	if err != nil {
+		return dirListing{}, err
+	}
+	var d dirListing
+	logs := make(map[int64]bool)
+	for _, name := range names {
+		if base, ok := segment.ParseLogName(name); ok {
+			d.bases = append(d.bases, base)
+			logs[base] = true
+		}
+	}
+	for _, name := range names {
+		switch {
+		case strings.HasSuffix(name, tmpSuffix), strings.HasSuffix(name, segment.DeletedSuffix):
+			d.stray = append(d.stray, name)
+		case name == markerName:
+			d.marker = true
+		case strings.HasSuffix(name, ".index"), strings.HasSuffix(name, ".timeindex"):
+			digits, _, _ := strings.Cut(name, ".")
+			if base, err := strconv.ParseInt(digits, 10, 64); err == nil && !logs[base] {
+				d.stray = append(d.stray, name)
+			}
+		default:
+			if off, ok := parseSnapshotName(name); ok {
+				d.snapshots = append(d.snapshots, off)
+			}
+		}
+	}
+	slices.Sort(d.bases)
+	slices.Sort(d.snapshots)
+	return d, nil
+}
+
+// Open opens the log in dir, creating the directory and a first segment if
+// needed.
+//
+// After a clean shutdown (the marker Close writes is present) nothing is
+// scanned: segments are opened lazily, the log end offset comes from the
+// marker and producer state from the snapshot Close wrote. Otherwise every
+// segment from the recovery point on is recovered (segment.Recover: batch
+// by batch, truncating at the first bad one and rebuilding its indexes);
+// segments after one whose offsets no longer reach its successor's base
+// (recovery cut batches from it) are deleted; producer state is rebuilt from the latest snapshot and the
+// batch headers after it. The marker is removed before Open returns.
+func Open(dir string, cfg Config, opts Options) (*Log, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	l := &Log{
+		dir:      filepath.Clean(dir),
+		fs:       cmp.Or(opts.FS, vfs.OS),
+		now:      opts.Now,
+		logger:   opts.Logger,
+		flusher:  opts.Flusher,
+		prealloc: opts.Preallocate,
+		cfg:      cfg,
+		notifyCh: make(chan struct{}),
+		syncCh:   make(chan struct{}),
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	if l.logger == nil {
+		l.logger = slog.New(slog.DiscardHandler)
+	}
+	if err := l.load(); err != nil {
+		for _, s := range l.view.Load().segsOrNil() {
+			s.Close()
+		}
+		return nil, fmt.Errorf("%w: open %s: %w", ErrStorage, dir, err)
+	}
+	if l.flusher == nil {
+		l.flusher = NewFlusher(l.fs)
+		l.ownFlusher = true
+	}
+	return l, nil
+}
+
+func (v *view) segsOrNil() []*segment.Segment {
+	if v == nil {
+		return nil
+	}
+	return v.segs
+}
+
+// load reads the directory into l. On error the segments opened so far are
+// in l.view for Open to close.
+func (l *Log) load() error {
+	fsys := l.fs
+	if err := mkdirDurable(fsys, l.dir); err != nil {
+		return err
+	}
+	d, err := listDir(fsys, l.dir)
+	if err != nil {
+		return err
+	}
+	for _, name := range d.stray {
+		if err := fsys.Remove(filepath.Join(l.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+
+	ck := checkpoint{}
+	switch b, err := readSmallFile(fsys, filepath.Join(l.dir, checkpointName), checkpointSize); {
+	case err == nil:
+		if ck, err = decodeCheckpoint(b); err != nil {
+			l.logger.Warn("ignoring checkpoint", "dir", l.dir, "err", err)
+			ck = checkpoint{}
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+
+	clean, logEnd := false, int64(0)
+	if d.marker {
+		path := filepath.Join(l.dir, markerName)
+		b, err := readSmallFile(fsys, path, markerSize)
+		if err != nil {
+			return err
+		}
+		if m, err := decodeMarker(b); err == nil {
+			clean, logEnd = true, m.logEnd
+		} else {
+			l.logger.Warn("ignoring clean-shutdown marker", "dir", l.dir, "err", err)
+		}
+		// From here on a crash must recover.
+		if err := fsys.Remove(path); err != nil {
+			return err
+		}
+		if err := fsys.SyncDir(l.dir); err != nil {
+			return err
+		}
+	}
+
+	opts := l.segmentOptions()
+	segs := make([]*segment.Segment, 0, len(d.bases)+1)
+	for _, base := range d.bases {
+		s, err := segment.Open(fsys, l.dir, base, opts)
+		if err != nil {
+			l.view.Store(&view{segs: segs})
+			return err
+		}
+		segs = append(segs, s)
+	}
+	l.view.Store(&view{segs: segs})
+	if clean && (len(segs) == 0 || logEnd < segs[len(segs)-1].Base()) {
+		l.logger.Warn("clean-shutdown marker disagrees with the segments; recovering", "dir", l.dir, "logEnd", logEnd)
+		clean = false
+	}
+
+	var leo int64
+	var toSeal []*segment.Segment
+	if clean {
+		leo = logEnd
+		l.recoveryPoint = logEnd
+	} else if len(segs) > 0 {
+		segs, toSeal, err = l.recoverSegments(segs, ck.recoveryPoint)
+		l.view.Store(&view{segs: segs})
+		if err != nil {
+			return err
+		}
+		if leo, err = segs[len(segs)-1].NextOffset(); err != nil {
+			return err
+		}
+		l.recoveryPoint = min(ck.recoveryPoint, leo)
+	}
+
+	// A log start beyond everything recovered: start afresh there (Kafka's
+	// LogLoader does the same).
+	if len(segs) > 0 && leo < ck.logStart {
+		l.logger.Warn("log end offset below the log start offset; deleting all segments",
+			"dir", l.dir, "logEnd", leo, "logStart", ck.logStart)
+		for _, s := range segs {
+			if err := s.Delete(); err != nil {
+				return err
+			}
+		}
+		for _, off := range d.snapshots { // producer state of deleted data (Kafka's truncateFullyAndStartAt)
+			if err := fsys.Remove(filepath.Join(l.dir, snapshotName(off))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+		segs, toSeal, d.snapshots = nil, nil, nil
+		l.view.Store(&view{})
+	}
+	if len(segs) == 0 {
+		leo = ck.logStart
+		s, err := segment.Create(fsys, l.dir, leo, opts)
+		if err != nil {
+			return err
+		}
+		segs = append(segs, s)
+		l.view.Store(&view{segs: segs})
+		l.recoveryPoint = leo
+		if err := fsys.SyncDir(l.dir); err != nil {
+			return err
+		}
+	}
+
+	l.active = segs[len(segs)-1]
+	l.activeCreated = l.now().UnixMilli()
+	l.leo = leo
+	l.logStart = max(ck.logStart, segs[0].Base())
+	l.synced = l.recoveryPoint
+	l.pendingSeal = toSeal
+	if err := l.loadProducers(d.snapshots, clean); err != nil {
+		return err
+	}
+	l.view.Store(&view{segs: segs, logStart: l.logStart, hw: leo, hwPos: l.active.Size()})
+	return nil
+}
+
+// recoverSegments recovers every segment from the one holding the recovery
+// point on, and deletes the segments after the first one that ends short of
+// its successor's base (recovery cut batches from it). It returns the remaining
+// segments and those (not active) whose data is not known to be durable.
+func (l *Log) recoverSegments(segs []*segment.Segment, recoveryPoint int64) (kept, unsynced []*segment.Segment, err error) {
+	first, _ := slices.BinarySearchFunc(segs, recoveryPoint, func(s *segment.Segment, off int64) int {
+		return cmp.Compare(s.Base(), off)
+	})
+	if first == len(segs) || segs[first].Base() > recoveryPoint {
+		first = max(first-1, 0)
+	}
+	for i := first; i < len(segs); i++ {
+		s := segs[i]
+		truncated, err := s.Recover()
+		if err != nil {
+			return segs, nil, fmt.Errorf("recover segment %d: %w", s.Base(), err)
+		}
+		if i == len(segs)-1 {
+			break
+		}
+		next, err := s.NextOffset()
+		if err != nil {
+			return segs, nil, err
+		}
+		// Bytes cut at the end (a preallocated tail, or garbage after the
+		// last whole batch) are harmless while the offsets still run on
+		// into the next segment; a cut that lost batches leaves a gap.
+		if next == segs[i+1].Base() {
+			continue
+		}
+		l.logger.Warn("log recovery truncated a segment; deleting the segments after it",
+			"dir", l.dir, "segment", s.Base(), "truncatedBytes", truncated, "nextOffset", next, "deleted", len(segs)-i-1)
+		for _, t := range segs[i+1:] {
+			if err := t.Delete(); err != nil {
+				return segs, nil, err
+			}
+		}
+		segs = segs[:i+1]
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			return segs, nil, err
+		}
+		break
+	}
+	if first < len(segs)-1 {
+		unsynced = slices.Clone(segs[first : len(segs)-1])
+	}
+	return segs, unsynced, nil
+}
+
+// loadProducers restores the idempotence state: the newest readable
+// snapshot at or below the log end offset, then the headers of the batches
+// after it. Snapshots above the log end offset (taken before a truncation)
+// are deleted. l.leo and the segments must be set.
+func (l *Log) loadProducers(snapshots []int64, clean bool) error {
+	l.producers = newProducers()
+	from := l.view.Load().segs[0].Base()
+	for i := len(snapshots) - 1; i >= 0; i-- {
+		off := snapshots[i]
+		path := filepath.Join(l.dir, snapshotName(off))
+		if off > l.leo {
+			if err := l.fs.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			continue
+		}
+		b, err := readSmallFile(l.fs, path, maxSnapshotBytes)
+		if err != nil {
+			return err
+		}
+		got, p, err := decodeSnapshot(b)
+		if err != nil || got != off {
+			l.logger.Warn("ignoring producer snapshot", "path", path, "err", err)
+			continue
+		}
+		l.producers, from = p, off
+		break
+	}
+	if !clean || from < l.leo {
+		if err := l.replayProducers(from); err != nil {
+			return err
+		}
+	}
+	l.producers.expire(l.now().UnixMilli(), l.cfg.ProducerIDExpirationMs)
+	return nil
+}
+
+// replayProducers feeds the header of every batch from offset from to the
+// log end into the producer state, reading 4 KiB windows so that neither
+// small nor large batches cost more than a page per header.
+func (l *Log) replayProducers(from int64) error {
+	const window = 4096
+	buf := make([]byte, window)
+	for _, s := range l.view.Load().segs {
+		next, err := s.NextOffset()
+		if err != nil {
+			return err
+		}
+		if next <= from || s.Size() == 0 {
+			continue
+		}
+		sl, err := s.Read(max(from, s.Base()), int(min(s.Size(), math.MaxInt32)), s.Size())
+		if errors.Is(err, segment.ErrOffsetNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		pos, end := sl.Pos, sl.Pos+sl.Len
+		var w []byte // buf[:n] holding file bytes from wpos
+		var wpos int64
+		for pos+recordbatch.HeaderSize <= end {
+			if pos < wpos || pos+recordbatch.HeaderSize > wpos+int64(len(w)) {
+				n, err := sl.File.ReadAt(buf[:min(window, end-pos)], pos)
+				if n < recordbatch.HeaderSize {
+					return fmt.Errorf("read batch header at %d of segment %d: %w", pos, s.Base(), cmp.Or(err, errShortRead))
+				}
+				w, wpos = buf[:n], pos
+			}
+			h := recordbatch.Header(w[pos-wpos:])
+			size, err := recordbatch.BatchSize(h)
+			if err != nil || pos+int64(size) > end {
+				return fmt.Errorf("batch at %d of segment %d: %w", pos, s.Base(), cmp.Or(err, errShortRead))
+			}
+			if h.NextOffset() > from {
+				l.producers.update(h)
+			}
+			pos += int64(size)
+		}
+	}
+	return nil
+}
+
+var errShortRead = errors.New("partition: short read")
+
+// pruneSnapshots deletes all but the newest snapshotsToKeep snapshot
+// files. flushMu must be held.
+func (l *Log) pruneSnapshots() {
+	d, err := listDir(l.fs, l.dir)
+	if err != nil {
+		l.logger.Warn("listing snapshots", "dir", l.dir, "err", err)
+		return
+	}
+	for _, off := range d.snapshots[:max(len(d.snapshots)-snapshotsToKeep, 0)] {
+		if err := l.fs.Remove(filepath.Join(l.dir, snapshotName(off))); err != nil {
+			l.logger.Warn("removing snapshot", "dir", l.dir, "err", err)
+		}
+	}
+}
+
+// mkdirDurable creates dir and its missing parents so that they survive a
+// crash: each new directory's parent is synced, from the top down.
+func mkdirDurable(fsys vfs.FS, dir string) error {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		_, err := fsys.Stat(d)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if parent := filepath.Dir(missing[i]); parent != missing[i] {
+			if err := fsys.SyncDir(parent); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

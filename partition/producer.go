@@ -1,0 +1,300 @@
+package partition
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/stratabroker/strata/recordbatch"
+)
+
+// ProducerState describes one idempotent producer known to a log (for
+// DescribeProducers).
+type ProducerState struct {
+	ProducerID    int64
+	Epoch         int16
+	LastSequence  int32 // the last sequence number of its last batch
+	LastTimestamp int64 // the max timestamp of its last batch
+	LastOffset    int64 // the offset of the last record of its last batch
+}
+
+// batchesToRetain is how many of a producer's latest batches a log
+// remembers for duplicate detection: Kafka's
+// ProducerStateEntry.NUM_BATCHES_TO_RETAIN, which is also the most
+// in-flight requests an idempotent producer may have.
+const batchesToRetain = 5
+
+// batchMeta is what a log remembers of one batch of an idempotent producer
+// (Kafka's BatchMetadata).
+type batchMeta struct {
+	firstSeq, lastSeq int32
+	offsetDelta       int32 // lastOffset - first offset
+	lastOffset        int64
+	timestamp         int64 // the batch's max timestamp as stored
+}
+
+func (b batchMeta) firstOffset() int64 { return b.lastOffset - int64(b.offsetDelta) }
+
+// producerEntry is the state of one producer ID (Kafka's
+// ProducerStateEntry, without transactions).
+type producerEntry struct {
+	epoch         int16
+	lastTimestamp int64
+	n             int // batches held, oldest first
+	batches       [batchesToRetain]batchMeta
+}
+
+func (e *producerEntry) last() batchMeta { return e.batches[e.n-1] }
+
+// add records a batch. A new epoch forgets the batches of the old one.
+func (e *producerEntry) add(epoch int16, b batchMeta) {
+	if epoch != e.epoch {
+		e.epoch = epoch
+		e.n = 0
+	}
+	if e.n == batchesToRetain {
+		copy(e.batches[:], e.batches[1:])
+		e.n--
+	}
+	e.batches[e.n] = b
+	e.n++
+	e.lastTimestamp = b.timestamp
+}
+
+// duplicate returns the remembered batch with the same epoch and sequence
+// range as a retried batch (Kafka's findDuplicateBatch).
+func (e *producerEntry) duplicate(epoch int16, firstSeq, lastSeq int32) (batchMeta, bool) {
+	if epoch != e.epoch {
+		return batchMeta{}, false
+	}
+	for _, b := range e.batches[:e.n] {
+		if b.firstSeq == firstSeq && b.lastSeq == lastSeq {
+			return b, true
+		}
+	}
+	return batchMeta{}, false
+}
+
+// lastSequence is the last sequence of a batch: base + delta, wrapping
+// past math.MaxInt32 to 0 as producers do (Kafka's
+// DefaultRecordBatch.incrementSequence).
+func lastSequence(base, delta int32) int32 {
+	if base > math.MaxInt32-delta {
+		return delta - (math.MaxInt32 - base) - 1
+	}
+	return base + delta
+}
+
+// inSequence reports whether next follows last (Kafka's
+// ProducerAppendInfo.inSequence).
+func inSequence(last, next int32) bool {
+	return int64(next) == int64(last)+1 || (next == 0 && last == math.MaxInt32)
+}
+
+// noEpoch is RecordBatch.NO_PRODUCER_EPOCH: the epoch of a producer this log
+// has no state for.
+const noEpoch = -1
+
+// producers is the idempotence state of one log. It is guarded by the
+// log's mu.
+type producers struct {
+	m map[int64]*producerEntry
+}
+
+func newProducers() producers { return producers{m: make(map[int64]*producerEntry)} }
+
+// check validates a client batch of producer h.ProducerID() >= 0 against
+// the state, as Kafka's UnifiedLog.analyzeAndValidateProducerState and
+// ProducerAppendInfo do for AppendOrigin.CLIENT:
+//
+//   - a batch with the same epoch and sequence range as one of the
+//     producer's last 5 is a duplicate: its metadata is returned;
+//   - an epoch below the known one is ErrInvalidProducerEpoch;
+//   - a new epoch must start at sequence 0, unless the producer is unknown;
+//   - within an epoch the first sequence must follow the last one.
+//
+// An unknown producer may start at any sequence (Kafka >= 2.5, KIP-360:
+// its state may have been removed by retention, DeleteRecords or
+// producer.id.expiration.ms; see franz-go#1281).
+func (p *producers) check(h recordbatch.Header) (dup batchMeta, isDup bool, err error) {
+	pid, epoch, first := h.ProducerID(), h.ProducerEpoch(), h.BaseSequence()
+	if first < 0 {
+		return batchMeta{}, false, fmt.Errorf("%w: %w: base sequence %d in a batch of producer %d",
+			recordbatch.ErrInvalidRecord, recordbatch.ErrCorrupt, first, pid)
+	}
+	last := lastSequence(first, h.LastOffsetDelta())
+	e := p.m[pid]
+	if e == nil {
+		return batchMeta{}, false, nil
+	}
+	if b, ok := e.duplicate(epoch, first, last); ok {
+		return b, true, nil
+	}
+	switch {
+	case epoch < e.epoch:
+		return batchMeta{}, false, fmt.Errorf("%w: producer %d epoch %d, current epoch %d",
+			ErrInvalidProducerEpoch, pid, epoch, e.epoch)
+	case epoch != e.epoch:
+		if first != 0 && e.epoch != noEpoch {
+			return batchMeta{}, false, fmt.Errorf("%w: producer %d new epoch %d starts at sequence %d, want 0",
+				ErrOutOfOrderSequence, pid, epoch, first)
+		}
+	case e.epoch != noEpoch:
+		lastSeq := int32(-1) // RecordBatch.NO_SEQUENCE: only sequence 0 follows it
+		if e.n > 0 {
+			lastSeq = e.last().lastSeq
+		}
+		if !inSequence(lastSeq, first) {
+			return batchMeta{}, false, fmt.Errorf("%w: producer %d epoch %d sequence %d, expected %d",
+				ErrOutOfOrderSequence, pid, epoch, first, lastSequence(lastSeq, 1))
+		}
+	}
+	return batchMeta{}, false, nil
+}
+
+// update records an appended batch whose offsets and max timestamp are
+// final. It does not validate: recovery replays the log through it.
+func (p *producers) update(h recordbatch.Header) {
+	pid := h.ProducerID()
+	if pid < 0 || h.Control() {
+		return
+	}
+	e := p.m[pid]
+	if e == nil {
+		e = &producerEntry{epoch: noEpoch}
+		p.m[pid] = e
+	}
+	e.add(h.ProducerEpoch(), batchMeta{
+		firstSeq:    h.BaseSequence(),
+		lastSeq:     lastSequence(h.BaseSequence(), h.LastOffsetDelta()),
+		offsetDelta: h.LastOffsetDelta(),
+		lastOffset:  h.LastOffset(),
+		timestamp:   h.MaxTimestamp(),
+	})
+}
+
+// expire forgets producers whose last batch is at least expMs older than
+// nowMs (Kafka's removeExpiredProducers). expMs <= 0 keeps all.
+func (p *producers) expire(nowMs, expMs int64) int {
+	if expMs <= 0 {
+		return 0
+	}
+	n := 0
+	for pid, e := range p.m {
+		if nowMs-e.lastTimestamp >= expMs {
+			delete(p.m, pid)
+			n++
+		}
+	}
+	return n
+}
+
+// states lists the producers by ID.
+func (p *producers) states() []ProducerState {
+	out := make([]ProducerState, 0, len(p.m))
+	for pid, e := range p.m {
+		s := ProducerState{ProducerID: pid, Epoch: e.epoch, LastSequence: -1, LastTimestamp: e.lastTimestamp, LastOffset: -1}
+		if e.n > 0 {
+			s.LastSequence, s.LastOffset = e.last().lastSeq, e.last().lastOffset
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b ProducerState) int { return cmp.Compare(a.ProducerID, b.ProducerID) })
+	return out
+}
+
+// Producer snapshot file, <20-digit offset>.snapshot: the producer state
+// after every batch below offset. Layout (big-endian):
+//
+//	magic "SPPS" | version u16 = 1 | offset i64 | count u32 | count entries | crc32c u32
+//	entry: producer id i64 | epoch i16 | last timestamp i64 | n u8 (<= 5) | n batches
+//	batch: first seq i32 | last seq i32 | offset delta i32 | last offset i64 | timestamp i64
+//
+// Entries are sorted by producer ID, so equal states give equal bytes.
+const (
+	snapshotMagic     = "SPPS"
+	snapshotVersion   = 1
+	snapshotHeader    = 4 + 2 + 8 + 4
+	snapshotEntryMin  = 8 + 2 + 8 + 1
+	snapshotBatchSize = 4 + 4 + 4 + 8 + 8
+	// maxSnapshotBytes bounds what Open reads: about 1.7 million producers
+	// with 5 batches each.
+	maxSnapshotBytes = 256 << 20
+)
+
+func (p *producers) encodeSnapshot(offset int64) []byte {
+	pids := make([]int64, 0, len(p.m))
+	size := snapshotHeader + 4
+	for pid, e := range p.m {
+		pids = append(pids, pid)
+		size += snapshotEntryMin + e.n*snapshotBatchSize
+	}
+	slices.Sort(pids)
+	b := make([]byte, 0, size)
+	b = append(b, snapshotMagic...)
+	b = binary.BigEndian.AppendUint16(b, snapshotVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(offset))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(pids)))
+	for _, pid := range pids {
+		e := p.m[pid]
+		b = binary.BigEndian.AppendUint64(b, uint64(pid))
+		b = binary.BigEndian.AppendUint16(b, uint16(e.epoch))
+		b = binary.BigEndian.AppendUint64(b, uint64(e.lastTimestamp))
+		b = append(b, byte(e.n))
+		for _, m := range e.batches[:e.n] {
+			b = binary.BigEndian.AppendUint32(b, uint32(m.firstSeq))
+			b = binary.BigEndian.AppendUint32(b, uint32(m.lastSeq))
+			b = binary.BigEndian.AppendUint32(b, uint32(m.offsetDelta))
+			b = binary.BigEndian.AppendUint64(b, uint64(m.lastOffset))
+			b = binary.BigEndian.AppendUint64(b, uint64(m.timestamp))
+		}
+	}
+	return binary.BigEndian.AppendUint32(b, recordbatch.Checksum(b))
+}
+
+// decodeSnapshot parses a snapshot file, returning the offset it was taken
+// at and the state. Every count is bounded by the bytes present.
+func decodeSnapshot(b []byte) (int64, producers, error) {
+	if err := checkFrame(b, snapshotMagic, snapshotVersion, -(snapshotHeader + 4)); err != nil {
+		return 0, producers{}, err
+	}
+	offset := int64(binary.BigEndian.Uint64(b[6:]))
+	count := binary.BigEndian.Uint32(b[14:])
+	body := b[snapshotHeader : len(b)-4]
+	if offset < 0 || uint64(count) > uint64(len(body)/snapshotEntryMin) {
+		return 0, producers{}, fmt.Errorf("%w: snapshot offset %d, %d producers in %d bytes", errBadFile, offset, count, len(body))
+	}
+	p := producers{m: make(map[int64]*producerEntry, count)}
+	for range count {
+		if len(body) < snapshotEntryMin {
+			return 0, producers{}, fmt.Errorf("%w: snapshot entry truncated", errBadFile)
+		}
+		pid := int64(binary.BigEndian.Uint64(body))
+		e := &producerEntry{
+			epoch:         int16(binary.BigEndian.Uint16(body[8:])),
+			lastTimestamp: int64(binary.BigEndian.Uint64(body[10:])),
+			n:             int(body[18]),
+		}
+		body = body[snapshotEntryMin:]
+		if e.n > batchesToRetain || len(body) < e.n*snapshotBatchSize || pid < 0 {
+			return 0, producers{}, fmt.Errorf("%w: snapshot entry for producer %d holds %d batches", errBadFile, pid, e.n)
+		}
+		for i := range e.n {
+			e.batches[i] = batchMeta{
+				firstSeq:    int32(binary.BigEndian.Uint32(body)),
+				lastSeq:     int32(binary.BigEndian.Uint32(body[4:])),
+				offsetDelta: int32(binary.BigEndian.Uint32(body[8:])),
+				lastOffset:  int64(binary.BigEndian.Uint64(body[12:])),
+				timestamp:   int64(binary.BigEndian.Uint64(body[20:])),
+			}
+			body = body[snapshotBatchSize:]
+		}
+		p.m[pid] = e
+	}
+	if len(body) != 0 {
+		return 0, producers{}, fmt.Errorf("%w: %d bytes after the last snapshot entry", errBadFile, len(body))
+	}
+	return offset, p, nil
+}

@@ -1,0 +1,155 @@
+package partition
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/stratabroker/strata/segment"
+)
+
+// DeleteRecords moves the log start offset to before (-1: the high
+// watermark), as Kafka's DeleteRecords does: records below it are no
+// longer served, and segments wholly below it are deleted by the next
+// ApplyRetention. The log start offset never moves back; a smaller before
+// changes nothing. It returns the log start offset afterwards (the low
+// watermark), persisted in the checkpoint. before above the high
+// watermark: ErrOffsetOutOfRange.
+func (l *Log) DeleteRecords(before int64) (lowWatermark int64, err error) {
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+	l.mu.Lock()
+	if l.closed.Load() {
+		l.mu.Unlock()
+		return -1, ErrClosed
+	}
+	if before == -1 {
+		before = l.leo
+	}
+	if before < 0 || before > l.leo {
+		hw := l.leo
+		l.mu.Unlock()
+		return -1, fmt.Errorf("%w: delete records before %d, high watermark %d", ErrOffsetOutOfRange, before, hw)
+	}
+	if before <= l.logStart {
+		ls := l.logStart
+		l.mu.Unlock()
+		return ls, nil
+	}
+	l.logStart = before
+	l.publishLocked()
+	ck := checkpoint{logStart: before, recoveryPoint: l.recoveryPoint}
+	l.mu.Unlock()
+	if err := writeFileAtomic(l.fs, l.dir, checkpointName, ck.encode()); err != nil {
+		return before, fmt.Errorf("%w: persist log start offset %d of %s: %w", ErrStorage, before, l.dir, err)
+	}
+	return before, nil
+}
+
+// ApplyRetention deletes old segments as Kafka's UnifiedLog.deleteOldSegments
+// does for cleanup.policy=delete, in its order:
+//
+//  1. segments wholly below the log start offset (DeleteRecords);
+//  2. retention.bytes: the oldest segments while the log stays at least
+//     retention.bytes without them;
+//  3. retention.ms: the oldest segments whose largest timestamp is more
+//     than retention.ms old (stopping at the first that is not).
+//
+// An empty active segment is never deleted. When every segment qualifies,
+// the active one is rolled first (Kafka does the same), so that the log
+// always keeps an active segment. The log start offset moves to the first
+// remaining segment's base if that is larger, and is persisted. Producers
+// idle for producer.id.expiration.ms are forgotten.
+func (l *Log) ApplyRetention() (deletedSegments int, err error) {
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+	l.mu.Lock()
+	if l.closed.Load() {
+		l.mu.Unlock()
+		return 0, ErrClosed
+	}
+	nowMs := l.now().UnixMilli()
+	l.producers.expire(nowMs, l.cfg.ProducerIDExpirationMs)
+	segs := l.view.Load().segs
+	n := l.deletableLocked(segs, nowMs)
+	if n == 0 {
+		l.mu.Unlock()
+		return 0, nil
+	}
+	if n == len(segs) {
+		if err := l.rollLocked(nowMs); err != nil {
+			l.mu.Unlock()
+			return 0, err
+		}
+		segs = l.view.Load().segs
+	}
+	doomed := segs[:n]
+	l.pendingSeal = slices.DeleteFunc(l.pendingSeal, func(s *segment.Segment) bool { return slices.Contains(doomed, s) })
+	l.logStart = max(l.logStart, segs[n].Base())
+	l.view.Store(&view{segs: slices.Clone(segs[n:]), logStart: l.logStart, hw: l.leo, hwPos: l.active.Size()})
+	ck := checkpoint{logStart: l.logStart, recoveryPoint: l.recoveryPoint}
+	l.mu.Unlock()
+
+	l.logger.Info("deleting segments", "dir", l.dir, "count", n, "first", doomed[0].Base(), "logStart", ck.logStart)
+	if err := writeFileAtomic(l.fs, l.dir, checkpointName, ck.encode()); err != nil {
+		return 0, fmt.Errorf("%w: persist log start offset of %s: %w", ErrStorage, l.dir, err)
+	}
+	for _, s := range doomed {
+		if err := s.Delete(); err != nil {
+			return 0, fmt.Errorf("%w: delete segment %d of %s: %w", ErrStorage, s.Base(), l.dir, err)
+		}
+	}
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return n, fmt.Errorf("%w: sync %s: %w", ErrStorage, l.dir, err)
+	}
+	return n, nil
+}
+
+// deletableLocked returns how many of the oldest segments the retention
+// rules delete. mu must be held.
+func (l *Log) deletableLocked(segs []*segment.Segment, nowMs int64) int {
+	n := 0
+	// 1. Below the log start offset.
+	for n+1 < len(segs) && segs[n+1].Base() <= l.logStart {
+		n++
+	}
+	// eligible: the last segment only if it has data (it is then rolled).
+	eligible := func(i int) bool { return i < len(segs)-1 || segs[i].Size() > 0 }
+
+	// 2. retention.bytes.
+	if r := l.cfg.RetentionBytes; r >= 0 {
+		var total int64
+		for _, s := range segs[n:] {
+			total += s.Size()
+		}
+		for diff := total - r; n < len(segs) && eligible(n) && diff-segs[n].Size() >= 0; n++ {
+			diff -= segs[n].Size()
+		}
+	}
+	// 3. retention.ms.
+	if r := l.cfg.RetentionMs; r >= 0 {
+		for ; n < len(segs) && eligible(n); n++ {
+			ts := l.largestTimestamp(segs[n])
+			if ts > nowMs {
+				l.logger.Warn("segment has future timestamps; retention keeps it", "dir", l.dir, "segment", segs[n].Base(), "maxTimestamp", ts)
+			}
+			if nowMs-ts <= r {
+				break
+			}
+		}
+	}
+	return n
+}
+
+// largestTimestamp is the segment's largest record timestamp, or its log
+// file's modification time when no record has one (Kafka's
+// LogSegment.largestTimestamp).
+func (l *Log) largestTimestamp(s *segment.Segment) int64 {
+	if ts, err := s.LargestTimestamp(); err == nil && ts >= 0 {
+		return ts
+	}
+	fi, err := l.fs.Stat(segment.LogPath(l.dir, s.Base()))
+	if err != nil {
+		return l.now().UnixMilli() // unknown: keep it
+	}
+	return fi.ModTime().UnixMilli()
+}
