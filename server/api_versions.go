@@ -1,0 +1,74 @@
+package server
+
+// ApiVersions: v0-5
+//
+// The answer lists every key of the handler table with its version range.
+// A request above v5 is answered the KIP-511 way: a v0 response (with the
+// always-v0 response header) carrying UNSUPPORTED_VERSION and ApiVersions'
+// own range, so the client retries at a version we know.
+//
+// Version notes:
+//   - v1: ThrottleMillis
+//   - v3: flexible; ClientSoftwareName and ClientSoftwareVersion, which
+//     Kafka validates (INVALID_REQUEST when malformed); features (none here)
+//   - v5: ClusterID and NodeID the client expects (KIP-1242): both or
+//     neither, else INVALID_REQUEST; not ours: REBOOTSTRAP_REQUIRED
+
+import (
+	"slices"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (s *Server) handleApiVersions(r *request) (reply, error) {
+	req := r.kreq.(*kmsg.ApiVersionsRequest)
+	resp := req.ResponseKind().(*kmsg.ApiVersionsResponse)
+	if req.Version >= 3 && (!validSoftware(req.ClientSoftwareName) || !validSoftware(req.ClientSoftwareVersion)) {
+		resp.ErrorCode = kerr.InvalidRequest.Code
+		return msgReply{resp}, nil
+	}
+	if req.Version >= 5 {
+		hasCluster, hasNode := req.ClusterID != nil, req.NodeID != -1
+		switch {
+		case hasCluster != hasNode:
+			resp.ErrorCode = kerr.InvalidRequest.Code
+			return msgReply{resp}, nil
+		case hasCluster && (*req.ClusterID != s.clusterID || req.NodeID != s.cfg.NodeID):
+			resp.ErrorCode = kerr.RebootstrapRequired.Code
+			return msgReply{resp}, nil
+		}
+	}
+	resp.ApiKeys = slices.Clone(apiKeys)
+	return msgReply{resp}, nil
+}
+
+// apiVersionsTooNew is the KIP-511 answer to an ApiVersions request newer
+// than we serve.
+func apiVersionsTooNew() reply {
+	resp := kmsg.NewPtrApiVersionsResponse()
+	resp.Version = 0
+	resp.ErrorCode = kerr.UnsupportedVersion.Code
+	k := kmsg.NewApiVersionsResponseApiKey()
+	h := handlers[kmsg.ApiVersions]
+	k.ApiKey, k.MinVersion, k.MaxVersion = int16(kmsg.ApiVersions), h.min, h.max
+	resp.ApiKeys = []kmsg.ApiVersionsResponseApiKey{k}
+	return msgReply{resp}
+}
+
+// validSoftware is Kafka's check of the client software name and version:
+// [a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?
+func validSoftware(s string) bool {
+	alnum := func(c byte) bool {
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	if s == "" || !alnum(s[0]) || !alnum(s[len(s)-1]) {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		if c := s[i]; !alnum(c) && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
+}

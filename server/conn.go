@@ -1,0 +1,234 @@
+package server
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Errors that end a connection. The client gets no response: Kafka closes
+// the connection in the same cases.
+var (
+	errFrameTooLarge = errors.New("server: request frame over socket.request.max.bytes")
+	errFrameTooSmall = errors.New("server: request frame shorter than a request header")
+	errBadHeader     = errors.New("server: malformed request header")
+	errBadRequest    = errors.New("server: malformed request body")
+)
+
+const (
+	// minFrame is the smallest request: api key, version, correlation ID
+	// and client ID length.
+	minFrame = 2 + 2 + 4 + 2
+	// frameStep bounds how much memory a frame's declared size can make
+	// the server allocate before the bytes actually arrive: frames above it
+	// are read in growing steps.
+	frameStep = 1 << 20
+	// replyQueue is how many replies a connection's read side may queue
+	// ahead of its write side.
+	replyQueue = 8
+)
+
+// conn is one client connection.
+type conn struct {
+	s        *Server
+	nc       net.Conn
+	raw      syscall.RawConn // nil when nc is not a TCP connection (tests over net.Pipe)
+	br       *bufio.Reader
+	listener string
+	remote   string
+
+	replies chan pending
+	wdone   chan struct{} // closed when the write loop ends
+}
+
+// pending is a reply with the correlation ID it answers.
+type pending struct {
+	corr int32
+	r    reply
+}
+
+// reply is a response ready to be written.
+type reply interface {
+	// write writes the whole frame: size, response header, body.
+	write(c *conn, corr int32) error
+	// release drops what the reply holds (segment references), written or not.
+	release()
+}
+
+func newConn(s *Server, nc net.Conn, listener string) *conn {
+	c := &conn{
+		s:        s,
+		nc:       nc,
+		br:       bufio.NewReaderSize(nc, 16<<10),
+		listener: listener,
+		remote:   nc.RemoteAddr().String(),
+		replies:  make(chan pending, replyQueue),
+		wdone:    make(chan struct{}),
+	}
+	if sc, ok := nc.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	}
+	return c
+}
+
+// serve runs the connection until either side ends it.
+func (c *conn) serve() {
+	defer c.s.forget(c)
+	go c.writeLoop()
+	err := c.readLoop()
+	close(c.replies)
+	<-c.wdone
+	c.nc.Close()
+	switch {
+	case err == nil, errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, io.ErrUnexpectedEOF):
+		c.s.log.Debug("connection closed", "remote", c.remote)
+	default:
+		c.s.log.Info("closing connection", "remote", c.remote, "err", err)
+	}
+}
+
+func (c *conn) readLoop() error {
+	idle := time.Duration(c.s.cfg.ConnectionsMaxIdleMs) * time.Millisecond
+	for {
+		if idle > 0 {
+			c.nc.SetReadDeadline(time.Now().Add(idle))
+		}
+		bufp, err := c.readFrame()
+		if err != nil {
+			return err
+		}
+		corr, r, err := c.s.dispatch(c, *bufp)
+		putBuf(bufp)
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			continue // acks=0 produce: no response
+		}
+		select {
+		case c.replies <- pending{corr: corr, r: r}:
+		case <-c.wdone:
+			r.release()
+			return net.ErrClosed
+		}
+	}
+}
+
+// readFrame reads one size-prefixed request into a pooled buffer. The size
+// is checked before anything of that size is allocated, and frames above
+// frameStep grow as their bytes arrive, so a lying size prefix costs at
+// most twice what the client really sent.
+func (c *conn) readFrame() (*[]byte, error) {
+	var size [4]byte
+	if _, err := io.ReadFull(c.br, size[:]); err != nil {
+		return nil, err
+	}
+	n := int64(int32(binary.BigEndian.Uint32(size[:])))
+	if limit := int64(c.s.cfg.SocketRequestMaxBytes); n > limit || n < 0 {
+		return nil, fmt.Errorf("%w: %d bytes from %s, limit %d", errFrameTooLarge, n, c.remote, limit)
+	}
+	if n < minFrame {
+		return nil, fmt.Errorf("%w: %d bytes from %s", errFrameTooSmall, n, c.remote)
+	}
+	if n <= frameStep {
+		bufp := getBuf(int(n))
+		if _, err := io.ReadFull(c.br, *bufp); err != nil {
+			putBuf(bufp)
+			return nil, noEOF(err)
+		}
+		return bufp, nil
+	}
+	bufp := getBuf(frameStep)
+	have := 0
+	for {
+		if _, err := io.ReadFull(c.br, (*bufp)[have:]); err != nil {
+			putBuf(bufp)
+			return nil, noEOF(err)
+		}
+		have = len(*bufp)
+		if int64(have) == n {
+			return bufp, nil
+		}
+		next := getBuf(int(min(int64(2*have), n)))
+		copy(*next, *bufp)
+		putBuf(bufp)
+		bufp = next
+	}
+}
+
+// noEOF turns a clean EOF in the middle of a frame into ErrUnexpectedEOF.
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func (c *conn) writeLoop() {
+	defer close(c.wdone)
+	var failed bool
+	for p := range c.replies {
+		if !failed {
+			if err := p.r.write(c, p.corr); err != nil {
+				failed = true
+				c.s.log.Debug("write response", "remote", c.remote, "err", err)
+				c.nc.Close() // the read loop sees it and ends
+			}
+		}
+		p.r.release()
+	}
+}
+
+// msgReply is a response encoded by kmsg.
+type msgReply struct{ resp kmsg.Response }
+
+func (m msgReply) write(c *conn, corr int32) error {
+	bufp := getBuf(0)
+	defer putBuf(bufp)
+	b := appendResponseHeader((*bufp)[:0], corr, m.resp.Key(), m.resp.IsFlexible())
+	b = m.resp.AppendTo(b)
+	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
+	*bufp = b
+	_, err := c.nc.Write(b)
+	return err
+}
+
+func (msgReply) release() {}
+
+// rawReply is a response body the server encoded itself, written after a
+// v0 response header.
+type rawReply struct{ body []byte }
+
+func (r rawReply) write(c *conn, corr int32) error {
+	b := make([]byte, 0, 8+len(r.body))
+	b = appendResponseHeader(b, corr, -1, false)
+	b = append(b, r.body...)
+	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
+	_, err := c.nc.Write(b)
+	return err
+}
+
+func (rawReply) release() {}
+
+// appendResponseHeader appends a size placeholder and the response header:
+// the correlation ID, then an empty tagged-field section for flexible
+// responses, except ApiVersions, whose response header is always v0
+// (KIP-511: a client that sent a version the broker does not know must
+// still read the answer).
+func appendResponseHeader(b []byte, corr int32, key int16, flexible bool) []byte {
+	b = append(b, 0, 0, 0, 0)
+	b = binary.BigEndian.AppendUint32(b, uint32(corr))
+	if flexible && key != int16(kmsg.ApiVersions) {
+		b = append(b, 0)
+	}
+	return b
+}

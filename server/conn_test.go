@@ -1,0 +1,260 @@
+package server
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"net"
+	"runtime"
+	"slices"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// TestApiVersionsAdvertisesTable: every version of ApiVersions answers
+// the handler table, sorted by key, and nothing else.
+func TestApiVersionsAdvertisesTable(t *testing.T) {
+	s := startServer(t)
+	rc := dialRaw(t, s)
+	var want []kmsg.ApiVersionsResponseApiKey
+	for key, h := range handlers {
+		if h.serve != nil {
+			k := kmsg.NewApiVersionsResponseApiKey()
+			k.ApiKey, k.MinVersion, k.MaxVersion = int16(key), h.min, h.max
+			want = append(want, k)
+		}
+	}
+	for v := int16(0); v <= 5; v++ {
+		req := kmsg.NewPtrApiVersionsRequest()
+		req.Version = v
+		req.ClientSoftwareName, req.ClientSoftwareVersion = "strata-test", "1.0"
+		resp := rc.roundTrip(req).(*kmsg.ApiVersionsResponse)
+		if resp.ErrorCode != 0 {
+			t.Fatalf("v%d: error %d", v, resp.ErrorCode)
+		}
+		if !slices.EqualFunc(resp.ApiKeys, want, func(a, b kmsg.ApiVersionsResponseApiKey) bool {
+			return a.ApiKey == b.ApiKey && a.MinVersion == b.MinVersion && a.MaxVersion == b.MaxVersion
+		}) {
+			t.Fatalf("v%d: keys %v, want %v", v, resp.ApiKeys, want)
+		}
+	}
+	// Spot checks of the table against the floors.
+	ranges := map[int16][2]int16{}
+	for _, k := range want {
+		ranges[k.ApiKey] = [2]int16{k.MinVersion, k.MaxVersion}
+	}
+	for key, r := range map[kmsg.Key][2]int16{
+		kmsg.Produce: {0, 13}, kmsg.Fetch: {4, 18}, kmsg.Metadata: {0, 13}, kmsg.ApiVersions: {0, 5},
+		kmsg.ListOffsets: {0, 11}, kmsg.CreateTopics: {0, 7}, kmsg.DescribeACLs: {0, 3},
+	} {
+		if got := ranges[int16(key)]; got != r {
+			t.Errorf("%s advertised %v, want %v", kmsg.NameForKey(int16(key)), got, r)
+		}
+	}
+	if _, ok := ranges[int16(kmsg.JoinGroup)]; ok {
+		t.Error("JoinGroup advertised before the group coordinator exists")
+	}
+}
+
+// TestApiVersionsTooNew: KIP-511. A version above ours gets a v0 answer
+// (v0 response header: no tagged fields even though the request was
+// flexible) with UNSUPPORTED_VERSION and ApiVersions' own range, and the
+// connection stays usable.
+func TestApiVersionsTooNew(t *testing.T) {
+	s := startServer(t)
+	rc := dialRaw(t, s)
+	// Request header v2 for ApiVersions v9: key, version, correlation,
+	// client ID, empty tags; then an unknown body.
+	frame := []byte{0, 0, 0, 0, 0, 18, 0, 9, 0, 0, 0, 42, 0, 3, 'a', 'b', 'c', 0, 0xde, 0xad}
+	binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
+	rc.write(frame)
+	b, err := rc.readFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []byte{
+		0, 0, 0, 42, // correlation ID, no header tags
+		0, 35, // UNSUPPORTED_VERSION
+		0, 0, 0, 1, 0, 18, 0, 0, 0, 5, // one key: ApiVersions 0-5
+	}
+	if !bytes.Equal(b, want) {
+		t.Fatalf("answer %x, want %x", b, want)
+	}
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.Version = 3
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "x", "1"
+	if resp := rc.roundTrip(req).(*kmsg.ApiVersionsResponse); resp.ErrorCode != 0 || len(resp.ApiKeys) < 10 {
+		t.Fatalf("after KIP-511 answer: error %d, %d keys", resp.ErrorCode, len(resp.ApiKeys))
+	}
+}
+
+func TestApiVersionsInvalidSoftwareName(t *testing.T) {
+	s := startServer(t)
+	rc := dialRaw(t, s)
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.Version = 3
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "-bad", "1.0"
+	if resp := rc.roundTrip(req).(*kmsg.ApiVersionsResponse); resp.ErrorCode != kerr.InvalidRequest.Code {
+		t.Fatalf("error %d, want INVALID_REQUEST", resp.ErrorCode)
+	}
+	req.Version = 5
+	req.ClientSoftwareName = "ok"
+	id := "someone-else"
+	req.ClusterID, req.NodeID = &id, 1
+	if resp := rc.roundTrip(req).(*kmsg.ApiVersionsResponse); resp.ErrorCode != kerr.RebootstrapRequired.Code {
+		t.Fatalf("wrong cluster: error %d, want REBOOTSTRAP_REQUIRED", resp.ErrorCode)
+	}
+}
+
+// TestUnsupportedKeysAndVersions: keys we do not serve, versions outside
+// our range and keys nobody knows all get UNSUPPORTED_VERSION, and the
+// connection carries on.
+func TestUnsupportedKeysAndVersions(t *testing.T) {
+	s := startServer(t)
+	rc := dialRaw(t, s)
+	metadataWorks := func() {
+		t.Helper()
+		req := kmsg.NewPtrMetadataRequest()
+		req.Version = 9
+		if resp := rc.roundTrip(req).(*kmsg.MetadataResponse); len(resp.Brokers) != 1 {
+			t.Fatalf("metadata after refusal: %d brokers", len(resp.Brokers))
+		}
+	}
+
+	// A key kmsg knows and we do not serve: its response with the top-level code.
+	jg := kmsg.NewPtrJoinGroupRequest()
+	jg.Version = 5
+	jg.Group, jg.ProtocolType = "g", "consumer"
+	if resp := rc.roundTrip(jg).(*kmsg.JoinGroupResponse); resp.ErrorCode != kerr.UnsupportedVersion.Code {
+		t.Fatalf("JoinGroup: error %d, want UNSUPPORTED_VERSION", resp.ErrorCode)
+	}
+	metadataWorks()
+
+	// Fetch v3: below our floor, refused per partition.
+	f := kmsg.NewPtrFetchRequest()
+	f.Version = 3
+	ft := kmsg.NewFetchRequestTopic()
+	ft.Topic = "t"
+	ft.Partitions = []kmsg.FetchRequestTopicPartition{kmsg.NewFetchRequestTopicPartition()}
+	f.Topics = append(f.Topics, ft)
+	resp := rc.roundTrip(f).(*kmsg.FetchResponse)
+	if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 || resp.Topics[0].Partitions[0].ErrorCode != kerr.UnsupportedVersion.Code {
+		t.Fatalf("Fetch v3: %+v", resp.Topics)
+	}
+	metadataWorks()
+
+	// A key nobody knows, and a version beyond kmsg's: header v0 and the code.
+	for _, kv := range [][2]int16{{999, 0}, {int16(kmsg.Metadata), 99}} {
+		rc.corr++
+		frame := binary.BigEndian.AppendUint32(nil, 0)
+		frame = binary.BigEndian.AppendUint16(frame, uint16(kv[0]))
+		frame = binary.BigEndian.AppendUint16(frame, uint16(kv[1]))
+		frame = binary.BigEndian.AppendUint32(frame, uint32(rc.corr))
+		frame = append(frame, 0xff, 0xff, 1, 2, 3) // null client ID, some body
+		binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
+		rc.write(frame)
+		b, err := rc.readFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := binary.BigEndian.AppendUint32(nil, uint32(rc.corr))
+		want = append(want, 0, 35)
+		if !bytes.Equal(b, want) {
+			t.Fatalf("key %d v%d: answer %x, want %x", kv[0], kv[1], b, want)
+		}
+		metadataWorks()
+	}
+}
+
+// TestBadFrames: frames the server cannot trust end their connection (and
+// only theirs): over socket.request.max.bytes, negative, shorter than a
+// header, a truncated body, garbage in a known request.
+func TestBadFrames(t *testing.T) {
+	s := startServer(t, "socket.request.max.bytes", "1024")
+	bystander := dialRaw(t, s)
+	check := func() {
+		t.Helper()
+		req := kmsg.NewPtrApiVersionsRequest()
+		if resp := bystander.roundTrip(req).(*kmsg.ApiVersionsResponse); resp.ErrorCode != 0 {
+			t.Fatalf("bystander: error %d", resp.ErrorCode)
+		}
+	}
+	check()
+
+	frames := map[string][]byte{
+		"over the limit": {0, 0, 4, 1},             // 1025 bytes announced, none sent
+		"negative size":  {0xff, 0xff, 0xff, 0xfe}, // -2
+		"too short":      {0, 0, 0, 3, 0, 18, 0},
+		// Metadata v1 whose topic array says 2 but holds nothing.
+		"truncated body": {0, 0, 0, 14, 0, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 2},
+		// Produce v7 whose transactional ID claims 300 bytes.
+		"garbage body": {0, 0, 0, 13, 0, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0x01, 0x2c, 0xaa},
+		// A client ID longer than the frame.
+		"bad client id": {0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 1, 0x7f, 0},
+		// Flexible header with a tagged field running past the frame.
+		"bad header tags": {0, 0, 0, 13, 0, 18, 0, 3, 0, 0, 0, 1, 0, 0, 1, 5, 9},
+	}
+	for name, frame := range frames {
+		t.Run(name, func(t *testing.T) {
+			rc := dialRaw(t, s)
+			rc.write(frame)
+			rc.expectClosed()
+			check()
+		})
+	}
+}
+
+// TestNegativeArrayLength: a negative array length decodes as null, as
+// kmsg and Kafka read it; Metadata v1 with null topics lists every topic.
+func TestNegativeArrayLength(t *testing.T) {
+	s := startServer(t)
+	if _, err := s.topics.Create("seen", 1, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	rc := dialRaw(t, s)
+	frame := []byte{0, 0, 0, 0, 0, 3, 0, 1, 0, 0, 0, 9, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfb} // topics: -5
+	binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
+	rc.write(frame)
+	b, err := rc.readFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := kmsg.NewPtrMetadataResponse()
+	resp.Version = 1
+	if err := resp.ReadFrom(b[4:]); err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Topics) != 1 || *resp.Topics[0].Topic != "seen" {
+		t.Fatalf("topics %+v, want [seen]", resp.Topics)
+	}
+}
+
+// TestFrameSizeBoundsAllocation: a frame that announces far more than it
+// sends costs at most about twice what arrived, not what it announced.
+func TestFrameSizeBoundsAllocation(t *testing.T) {
+	s := startServer(t, "socket.request.max.bytes", "104857600")
+	client, server := net.Pipe()
+	defer client.Close()
+	c := newConn(s, server, "PLAINTEXT")
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		client.Write([]byte{0x05, 0xf5, 0xe1, 0x00}) // 100,000,000 bytes announced
+		client.Write(make([]byte, 3<<20))            // 3 MiB sent
+		client.Close()
+	}()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := c.readFrame()
+	runtime.ReadMemStats(&after)
+	<-sent
+	if err != io.ErrUnexpectedEOF {
+		t.Fatalf("readFrame: %v, want io.ErrUnexpectedEOF", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Fatalf("allocated %d bytes for a 3 MiB partial frame", alloc)
+	}
+}

@@ -1,0 +1,70 @@
+package server
+
+// DeleteTopics: v0-6
+//
+// Deletion is synchronous: the topic is gone from topics.json and its logs
+// closed before the answer. delete.topic.enable=false answers
+// TOPIC_DELETION_DISABLED.
+//
+// Version notes:
+//   - v1: ThrottleMillis
+//   - v4: flexible
+//   - v5: ErrorMessage
+//   - v6: topics named by name or by ID (Topics replaces TopicNames)
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/topic"
+)
+
+func (s *Server) handleDeleteTopics(r *request) (reply, error) {
+	req := r.kreq.(*kmsg.DeleteTopicsRequest)
+	resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
+
+	type target struct {
+		name *string
+		id   [16]byte
+	}
+	var targets []target
+	if req.Version < 6 {
+		for _, n := range req.TopicNames {
+			targets = append(targets, target{name: &n})
+		}
+	} else {
+		for _, t := range req.Topics {
+			targets = append(targets, target{name: t.Topic, id: t.TopicID})
+		}
+	}
+	for _, tg := range targets {
+		st := kmsg.NewDeleteTopicsResponseTopic()
+		st.Topic, st.TopicID = tg.name, tg.id
+		var err error
+		switch {
+		case !s.cfg.DeleteTopicEnable:
+			err = kerrf(kerr.TopicDeletionDisabled, "Topic deletion is disabled.")
+		case tg.name == nil:
+			t, ok := s.topics.GetByID(tg.id)
+			if !ok {
+				err = kerrf(kerr.UnknownTopicID, "This server does not host this topic ID.")
+				break
+			}
+			name := t.Name
+			st.Topic = &name
+			err = s.topics.Delete(name)
+		default:
+			if t, ok := s.topics.Get(*tg.name); ok {
+				st.TopicID = t.ID
+			}
+			err = s.topics.Delete(*tg.name)
+		}
+		if err == nil {
+			s.log.Info("deleted topic", "topic", *st.Topic, "id", topic.FormatID(st.TopicID))
+		}
+		st.ErrorCode = errCode(err)
+		st.ErrorMessage = errMessage(err)
+		resp.Topics = append(resp.Topics, st)
+	}
+	return msgReply{resp}, nil
+}

@@ -1,0 +1,109 @@
+package server
+
+// DescribeConfigs: v0-4
+//
+// Topics: every topic config Kafka 4 lists, with the topic's overrides
+// (DYNAMIC_TOPIC_CONFIG), the broker's settings of their synonyms
+// (STATIC_BROKER_CONFIG) or Kafka's defaults (DEFAULT_CONFIG). Brokers (our
+// node.id): every property Strata knows and every other property it was
+// given, read-only (no dynamic broker configs); the cluster-default broker
+// resource ("") has no dynamic configs, so it lists none. Broker loggers:
+// none. Sensitive values are null.
+//
+// Version notes:
+//   - v1: IncludeSynonyms; Source replaces IsDefault
+//   - v3: IncludeDocumentation, ConfigType
+//   - v4: flexible
+
+import (
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/config"
+)
+
+func (s *Server) handleDescribeConfigs(r *request) (reply, error) {
+	req := r.kreq.(*kmsg.DescribeConfigsRequest)
+	resp := req.ResponseKind().(*kmsg.DescribeConfigsResponse)
+	for _, rr := range req.Resources {
+		res := kmsg.NewDescribeConfigsResponseResource()
+		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
+		var (
+			entries []config.ConfigEntry
+			err     error
+		)
+		switch rr.ResourceType {
+		case kmsg.ConfigResourceTypeTopic:
+			t, ok := s.topics.Get(rr.ResourceName)
+			if !ok {
+				err = kerrf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", rr.ResourceName)
+				break
+			}
+			entries = s.cfg.TopicConfigEntries(t.Configs)
+		case kmsg.ConfigResourceTypeBroker:
+			switch rr.ResourceName {
+			case "":
+			case strconv.Itoa(int(s.cfg.NodeID)):
+				entries = s.cfg.BrokerConfigEntries()
+			default:
+				err = kerrf(kerr.InvalidRequest, "Unexpected broker id, expected %d but received %s", s.cfg.NodeID, rr.ResourceName)
+			}
+		case kmsg.ConfigResourceTypeBrokerLogger:
+			if rr.ResourceName != strconv.Itoa(int(s.cfg.NodeID)) {
+				err = kerrf(kerr.InvalidRequest, "Unexpected broker id, expected %d but received %s", s.cfg.NodeID, rr.ResourceName)
+			}
+		default:
+			err = kerrf(kerr.InvalidRequest, "Unsupported resource type %d", rr.ResourceType)
+		}
+		res.ErrorCode, res.ErrorMessage = errCode(err), errMessage(err)
+		if err == nil {
+			res.Configs = describeEntries(entries, rr.ConfigNames, req)
+		}
+		resp.Resources = append(resp.Resources, res)
+	}
+	return msgReply{resp}, nil
+}
+
+func describeEntries(entries []config.ConfigEntry, names []string, req *kmsg.DescribeConfigsRequest) []kmsg.DescribeConfigsResponseResourceConfig {
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	out := make([]kmsg.DescribeConfigsResponseResourceConfig, 0, len(entries))
+	for _, e := range entries {
+		if len(want) > 0 && !want[e.Name] {
+			continue
+		}
+		c := kmsg.NewDescribeConfigsResponseResourceConfig()
+		c.Name = e.Name
+		c.Value = e.Value
+		if e.Sensitive {
+			c.Value = nil
+		}
+		c.ReadOnly = e.ReadOnly
+		c.IsDefault = e.Source == config.DefaultConfig
+		c.Source = kmsg.ConfigSource(e.Source)
+		c.IsSensitive = e.Sensitive
+		c.ConfigType = kmsg.ConfigType(config.TypeCode(e.Type))
+		if req.IncludeDocumentation && e.Doc != "" {
+			doc := e.Doc
+			c.Documentation = &doc
+		}
+		if req.IncludeSynonyms {
+			for _, syn := range e.Synonyms {
+				cs := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
+				cs.Name = syn.Name
+				v := syn.Value
+				if !e.Sensitive {
+					cs.Value = &v
+				}
+				cs.Source = kmsg.ConfigSource(syn.Source)
+				c.ConfigSynonyms = append(c.ConfigSynonyms, cs)
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}

@@ -1,0 +1,44 @@
+package server
+
+// DescribeProducers: v0
+//
+// The idempotent producers each partition remembers (their last epoch,
+// sequence and timestamp). No transactions: CoordinatorEpoch and
+// CurrentTxnStartOffset are always -1.
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (s *Server) handleDescribeProducers(r *request) (reply, error) {
+	req := r.kreq.(*kmsg.DescribeProducersRequest)
+	resp := req.ResponseKind().(*kmsg.DescribeProducersResponse)
+	for _, rt := range req.Topics {
+		st := kmsg.NewDescribeProducersResponseTopic()
+		st.Topic = rt.Topic
+		t, ok := s.topics.Get(rt.Topic)
+		for _, p := range rt.Partitions {
+			sp := kmsg.NewDescribeProducersResponseTopicPartition()
+			sp.Partition = p
+			if !ok || p < 0 || int(p) >= len(t.Partitions) {
+				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				st.Partitions = append(st.Partitions, sp)
+				continue
+			}
+			for _, ps := range t.Partitions[p].ProducerStates() {
+				ap := kmsg.NewDescribeProducersResponseTopicPartitionActiveProducer()
+				ap.ProducerID = ps.ProducerID
+				ap.ProducerEpoch = int32(ps.Epoch)
+				ap.LastSequence = ps.LastSequence
+				ap.LastTimestamp = ps.LastTimestamp
+				ap.CoordinatorEpoch = -1
+				ap.CurrentTxnStartOffset = -1
+				sp.ActiveProducers = append(sp.ActiveProducers, ap)
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return msgReply{resp}, nil
+}

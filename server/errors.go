@@ -1,0 +1,98 @@
+package server
+
+import (
+	"errors"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/stratabroker/strata/config"
+	"github.com/stratabroker/strata/partition"
+	"github.com/stratabroker/strata/recordbatch"
+	"github.com/stratabroker/strata/topic"
+)
+
+// This file is the only place that maps Go errors to Kafka error codes.
+
+// errCode returns the Kafka error code for err; 0 for nil. Specific
+// sentinels are checked before the general ones they wrap.
+func errCode(err error) int16 {
+	switch {
+	case err == nil:
+		return 0
+	// Kafka errors the server decided on itself.
+	case isKerr(err):
+		var ke *kerr.Error
+		errors.As(err, &ke)
+		return ke.Code
+
+	// recordbatch: what a producer sent.
+	case errors.Is(err, recordbatch.ErrTooLarge):
+		return kerr.MessageTooLarge.Code
+	case errors.Is(err, recordbatch.ErrInvalidRecord):
+		return kerr.InvalidRecord.Code
+	case errors.Is(err, recordbatch.ErrCorrupt), errors.Is(err, recordbatch.ErrUnknownCodec):
+		return kerr.CorruptMessage.Code
+
+	// partition: the log.
+	case errors.Is(err, partition.ErrOffsetOutOfRange):
+		return kerr.OffsetOutOfRange.Code
+	case errors.Is(err, partition.ErrOutOfOrderSequence):
+		return kerr.OutOfOrderSequenceNumber.Code
+	case errors.Is(err, partition.ErrInvalidProducerEpoch):
+		return kerr.InvalidProducerEpoch.Code
+	case errors.Is(err, partition.ErrUnknownProducerID):
+		return kerr.UnknownProducerID.Code
+	case errors.Is(err, partition.ErrMessageTooLarge):
+		return kerr.MessageTooLarge.Code
+	case errors.Is(err, partition.ErrRecordListTooLarge):
+		return kerr.RecordListTooLarge.Code
+	case errors.Is(err, partition.ErrStorage):
+		return kerr.KafkaStorageError.Code
+	case errors.Is(err, partition.ErrClosed), errors.Is(err, topic.ErrClosed):
+		// The log went away under the request (topic deleted, shutting
+		// down): the client refreshes metadata and retries.
+		return kerr.NotLeaderForPartition.Code
+	case errors.Is(err, partition.ErrInvalidConfig):
+		return kerr.InvalidConfig.Code
+
+	// topic: the registry.
+	case errors.Is(err, topic.ErrTopicExists):
+		return kerr.TopicAlreadyExists.Code
+	case errors.Is(err, topic.ErrUnknownTopic), errors.Is(err, topic.ErrUnknownPartition):
+		return kerr.UnknownTopicOrPartition.Code
+	case errors.Is(err, topic.ErrInvalidTopic), errors.Is(err, topic.ErrTopicCollision):
+		return kerr.InvalidTopicException.Code
+	case errors.Is(err, topic.ErrInvalidPartitions):
+		return kerr.InvalidPartitions.Code
+	case errors.Is(err, topic.ErrInvalidConfig), errors.Is(err, config.ErrInvalidConfig):
+		return kerr.InvalidConfig.Code
+	}
+	return kerr.UnknownServerError.Code
+}
+
+func isKerr(err error) bool {
+	var ke *kerr.Error
+	return errors.As(err, &ke)
+}
+
+// errMessage is the error message for a response's ErrorMessage field:
+// nil for no error, Kafka's wording where the code that failed has it.
+func errMessage(err error) *string {
+	if err == nil {
+		return nil
+	}
+	var (
+		m  string
+		km interface{ KafkaMessage() string }
+		ce *config.Error
+	)
+	switch {
+	case errors.As(err, &km):
+		m = km.KafkaMessage()
+	case errors.As(err, &ce):
+		m = ce.Msg
+	default:
+		m = err.Error()
+	}
+	return &m
+}

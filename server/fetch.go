@@ -1,0 +1,319 @@
+package server
+
+// Fetch: v4-18
+//
+// Reads come first, the response is written after (fetch_write.go): each
+// partition's Read yields whole batches as file slices (KIP-74: the first
+// non-empty partition always gets its first batch whole, even over
+// MaxBytes or PartitionMaxBytes; later partitions get only what fits).
+// read_committed reads up to the last stable offset (the high watermark:
+// there are no transactions yet) and answers an empty, non-null
+// AbortedTransactions list.
+//
+// Long poll: when fewer than MinBytes are readable and no partition has an
+// error, the fetch waits on every partition's append signal until enough
+// bytes arrive or MaxWaitMillis passes (or the server shuts down).
+//
+// Fetch sessions (KIP-227) are supported (fetch_session.go).
+//
+// v0-v3 are refused with UNSUPPORTED_VERSION in every partition: they
+// need down-conversion to message format 0/1, which Kafka 4 dropped too.
+//
+// Version notes:
+//   - v4: IsolationLevel, LastStableOffset, AbortedTransactions
+//   - v5: LogStartOffset
+//   - v7: fetch sessions, ForgottenTopics, top-level ErrorCode
+//   - v9: CurrentLeaderEpoch (ours is always 0)
+//   - v11: Rack, PreferredReadReplica (-1)
+//   - v12: flexible; LastFetchedEpoch (no divergence: one leader epoch)
+//   - v13: topic IDs
+//   - v15: ReplicaState; v17: ReplicaDirectoryID; v18: HighWatermark tag
+
+import (
+	"reflect"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/partition"
+)
+
+var (
+	errSessionNotFound = kerr.FetchSessionIDNotFound
+	errSessionEpoch    = kerr.InvalidFetchSessionEpoch
+)
+
+// wantPart is one partition a fetch reads.
+type wantPart struct {
+	key         sessionKey
+	fetchOffset int64
+	maxBytes    int32
+	leaderEpoch int32        // CurrentLeaderEpoch; -1 unknown
+	sess        *sessionPart // nil: sessionless
+}
+
+func (s *Server) handleFetch(r *request) (reply, error) {
+	req := r.kreq.(*kmsg.FetchRequest)
+	now := s.now()
+
+	var (
+		sess *fetchSession
+		want []wantPart
+	)
+	if req.Version >= 7 {
+		switch req.SessionEpoch {
+		case -1: // a sessionless full fetch, closing SessionID if any
+			if req.SessionID != 0 {
+				s.sessions.remove(req.SessionID)
+			}
+		case 0: // a full fetch opening a new session
+			if req.SessionID != 0 {
+				s.sessions.remove(req.SessionID)
+			}
+			sess = s.sessions.create(now)
+		default:
+			var err error
+			if sess, err = s.sessions.acquire(req.SessionID, req.SessionEpoch, now); err != nil {
+				return &fetchReply{resp: &fetchResponse{version: req.Version, errCode: errCode(err)}}, nil
+			}
+		}
+	}
+	if sess != nil {
+		defer s.sessions.release(sess)
+	}
+
+	full := sess == nil || req.SessionEpoch == 0
+	for _, rt := range req.Topics {
+		for _, rp := range rt.Partitions {
+			k := sessionKey{topic: rt.Topic, partition: rp.Partition}
+			if req.Version >= 13 {
+				k = sessionKey{id: rt.TopicID, partition: rp.Partition}
+			}
+			w := wantPart{key: k, fetchOffset: rp.FetchOffset, maxBytes: rp.PartitionMaxBytes, leaderEpoch: rp.CurrentLeaderEpoch}
+			if sess != nil {
+				w.sess = sess.upsert(k, rp.FetchOffset, rp.PartitionMaxBytes)
+			}
+			if full {
+				want = append(want, w)
+			}
+		}
+	}
+	if sess != nil && !full {
+		for _, ft := range req.ForgottenTopics {
+			for _, p := range ft.Partitions {
+				k := sessionKey{topic: ft.Topic, partition: p}
+				if req.Version >= 13 {
+					k = sessionKey{id: ft.TopicID, partition: p}
+				}
+				sess.forget(k)
+			}
+		}
+		// Partitions the request named carry their leader epoch; the others -1.
+		epochs := make(map[sessionKey]int32)
+		for _, rt := range req.Topics {
+			for _, rp := range rt.Partitions {
+				k := sessionKey{topic: rt.Topic, partition: rp.Partition}
+				if req.Version >= 13 {
+					k = sessionKey{id: rt.TopicID, partition: rp.Partition}
+				}
+				epochs[k] = rp.CurrentLeaderEpoch
+			}
+		}
+		for _, p := range sess.parts {
+			e, ok := epochs[p.key]
+			if !ok {
+				e = -1
+			}
+			want = append(want, wantPart{key: p.key, fetchOffset: p.fetchOffset, maxBytes: p.maxBytes, leaderEpoch: e, sess: p})
+		}
+	}
+
+	maxWait := time.Duration(max(req.MaxWaitMillis, 0)) * time.Millisecond
+	deadline := now.Add(maxWait)
+	var timer *time.Timer
+	for {
+		waits := s.waitChans(want, req.Version)
+		parts, total, anyErr := s.readParts(want, req)
+		if total >= int64(req.MinBytes) || anyErr || len(want) == 0 || maxWait == 0 || !s.now().Before(deadline) {
+			if timer != nil {
+				timer.Stop()
+			}
+			return s.fetchAnswer(req, sess, full, want, parts), nil
+		}
+		releaseParts(parts)
+		if timer == nil {
+			timer = time.NewTimer(deadline.Sub(s.now()))
+		}
+		if !waitAny(waits, timer.C, s.done) {
+			// Timer fired or shutting down: one last read answers.
+			parts, _, _ := s.readParts(want, req)
+			return s.fetchAnswer(req, sess, full, want, parts), nil
+		}
+	}
+}
+
+// waitAny waits until one of waits is closed (true), or timeout or done
+// fires (false).
+func waitAny(waits []<-chan struct{}, timeout <-chan time.Time, done <-chan struct{}) bool {
+	if len(waits) == 1 {
+		select {
+		case <-waits[0]:
+			return true
+		case <-timeout:
+			return false
+		case <-done:
+			return false
+		}
+	}
+	cases := make([]reflect.SelectCase, 0, len(waits)+2)
+	cases = append(cases,
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timeout)},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(done)})
+	for _, w := range waits {
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w)})
+	}
+	chosen, _, _ := reflect.Select(cases)
+	return chosen >= 2
+}
+
+// resolve returns the log of a wanted partition, or the error to answer.
+func (s *Server) resolve(k sessionKey, version int16) (*partition.Log, error) {
+	if version >= 13 {
+		t, ok := s.topics.GetByID(k.id)
+		if !ok {
+			return nil, kerr.UnknownTopicID
+		}
+		if k.partition < 0 || int(k.partition) >= len(t.Partitions) {
+			return nil, kerr.UnknownTopicOrPartition
+		}
+		return t.Partitions[k.partition], nil
+	}
+	t, ok := s.topics.Get(k.topic)
+	if !ok || k.partition < 0 || int(k.partition) >= len(t.Partitions) {
+		return nil, kerr.UnknownTopicOrPartition
+	}
+	return t.Partitions[k.partition], nil
+}
+
+// waitChans returns the append signals of the wanted partitions; taken
+// before reading, so an append between the read and the wait is not missed.
+func (s *Server) waitChans(want []wantPart, version int16) []<-chan struct{} {
+	var out []<-chan struct{}
+	for _, w := range want {
+		if l, err := s.resolve(w.key, version); err == nil {
+			out = append(out, l.Wait())
+		}
+	}
+	return out
+}
+
+// readParts reads every wanted partition, in order, with the KIP-74 size
+// rules. It returns one fetchPart per wanted partition, the bytes read and
+// whether any partition has an error.
+func (s *Server) readParts(want []wantPart, req *kmsg.FetchRequest) ([]fetchPart, int64, bool) {
+	parts := make([]fetchPart, len(want))
+	remaining := int64(req.MaxBytes)
+	if req.Version < 3 {
+		remaining = 1<<31 - 1
+	}
+	minOne := true
+	var total int64
+	anyErr := false
+	for i, w := range want {
+		p := &parts[i]
+		p.partition = w.key.partition
+		p.aborted = req.IsolationLevel == 1
+		err := s.readPart(w, req.Version, min(int64(w.maxBytes), remaining), minOne, p)
+		if err != nil {
+			anyErr = true
+			p.errCode = errCode(err)
+			p.hw, p.lso, p.logStart = -1, -1, -1
+			continue
+		}
+		if n := p.recordBytes(); n > 0 {
+			minOne = false
+			remaining -= n
+			total += n
+		}
+	}
+	return parts, total, anyErr
+}
+
+func (s *Server) readPart(w wantPart, version int16, limit int64, minOne bool, p *fetchPart) error {
+	l, err := s.resolve(w.key, version)
+	if err != nil {
+		return err
+	}
+	if w.leaderEpoch > 0 {
+		return kerr.UnknownLeaderEpoch // ours is 0: the client is ahead
+	}
+	rr, err := l.Read(w.fetchOffset, int(max(limit, 1)))
+	if err != nil {
+		return err
+	}
+	p.hw, p.lso, p.logStart = rr.HighWatermark, rr.LastStableOffset, rr.LogStartOffset
+	if rr.Bytes == 0 || (!minOne && rr.Bytes > limit) {
+		rr.Release()
+		return nil
+	}
+	p.read = rr
+	return nil
+}
+
+func releaseParts(parts []fetchPart) {
+	for i := range parts {
+		if parts[i].read != nil {
+			parts[i].read.Release()
+			parts[i].read = nil
+		}
+	}
+}
+
+// fetchAnswer builds the reply from the final reads. An incremental
+// session fetch answers only partitions with something new, and every
+// answered session partition remembers what the client was told.
+func (s *Server) fetchAnswer(req *kmsg.FetchRequest, sess *fetchSession, full bool, want []wantPart, parts []fetchPart) reply {
+	resp := &fetchResponse{version: req.Version}
+	if sess != nil {
+		resp.sessionID = sess.id
+	}
+	for i, w := range want {
+		p := parts[i]
+		if sp := w.sess; sp != nil {
+			changed := p.errCode != 0 || p.read != nil || p.hw != sp.hw || p.lso != sp.lso || p.logStart != sp.logStart
+			if !full && !changed {
+				continue
+			}
+			sp.hw, sp.lso, sp.logStart = p.hw, p.lso, p.logStart
+		}
+		n := len(resp.topics)
+		if n == 0 || resp.topics[n-1].name != w.key.topic || resp.topics[n-1].id != w.key.id {
+			resp.topics = append(resp.topics, fetchTopic{name: w.key.topic, id: w.key.id})
+			n++
+		}
+		resp.topics[n-1].parts = append(resp.topics[n-1].parts, p)
+	}
+	// Partitions left out of an incremental answer hold no reads (they
+	// had none), so nothing leaks.
+	return &fetchReply{resp: resp}
+}
+
+// refuseFetch answers Fetch v0-v3: UNSUPPORTED_VERSION in every partition.
+func refuseFetch(kreq kmsg.Request) kmsg.Response {
+	req := kreq.(*kmsg.FetchRequest)
+	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	for _, rt := range req.Topics {
+		st := kmsg.NewFetchResponseTopic()
+		st.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewFetchResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.ErrorCode = kerr.UnsupportedVersion.Code
+			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp
+}

@@ -1,0 +1,136 @@
+package server
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// handler serves one API key: the versions it accepts and the function
+// that serves a decoded request. A nil serve means the key is not served.
+type handler struct {
+	min, max int16
+	serve    func(*Server, *request) (reply, error)
+	// refuse answers a version below min that kmsg can decode, with
+	// UNSUPPORTED_VERSION wherever the response has room for an error code.
+	// nil: the generic answer (unsupportedResponse).
+	refuse func(kmsg.Request) kmsg.Response
+}
+
+// request is one decoded request and the connection it came on.
+type request struct {
+	c    *conn
+	hdr  header
+	kreq kmsg.Request
+}
+
+// handlers is the one table of served APIs; ApiVersions answers from it.
+// Indexes are API keys. Versions are every version kmsg knows of each key,
+// except where a comment says otherwise.
+var handlers = [...]handler{
+	kmsg.Produce:                 {min: 0, max: 13, serve: (*Server).handleProduce},
+	kmsg.Fetch:                   {min: 4, max: 18, serve: (*Server).handleFetch, refuse: refuseFetch}, // v0-3 need down-conversion (Kafka 4 dropped them too)
+	kmsg.ListOffsets:             {min: 0, max: 11, serve: (*Server).handleListOffsets},
+	kmsg.Metadata:                {min: 0, max: 13, serve: (*Server).handleMetadata},
+	kmsg.FindCoordinator:         {min: 0, max: 6, serve: (*Server).handleFindCoordinator},
+	kmsg.ApiVersions:             {min: 0, max: 5, serve: (*Server).handleApiVersions},
+	kmsg.CreateTopics:            {min: 0, max: 7, serve: (*Server).handleCreateTopics},
+	kmsg.DeleteTopics:            {min: 0, max: 6, serve: (*Server).handleDeleteTopics},
+	kmsg.InitProducerID:          {min: 0, max: 5, serve: (*Server).handleInitProducerID},
+	kmsg.OffsetForLeaderEpoch:    {min: 0, max: 4, serve: (*Server).handleOffsetForLeaderEpoch},
+	kmsg.DeleteRecords:           {min: 0, max: 2, serve: (*Server).handleDeleteRecords},
+	kmsg.DescribeACLs:            {min: 0, max: 3, serve: (*Server).handleDescribeACLs},
+	kmsg.DescribeConfigs:         {min: 0, max: 4, serve: (*Server).handleDescribeConfigs},
+	kmsg.AlterConfigs:            {min: 0, max: 2, serve: (*Server).handleAlterConfigs},
+	kmsg.DescribeLogDirs:         {min: 0, max: 5, serve: (*Server).handleDescribeLogDirs},
+	kmsg.CreatePartitions:        {min: 0, max: 3, serve: (*Server).handleCreatePartitions},
+	kmsg.IncrementalAlterConfigs: {min: 0, max: 1, serve: (*Server).handleIncrementalAlterConfigs},
+	kmsg.DescribeCluster:         {min: 0, max: 2, serve: (*Server).handleDescribeCluster},
+	kmsg.DescribeProducers:       {min: 0, max: 0, serve: (*Server).handleDescribeProducers},
+}
+
+// apiKeys is the ApiVersions answer, built from handlers at init (a
+// variable initialiser would be an initialisation cycle: handlers refers
+// to handleApiVersions, which refers to apiKeys).
+var apiKeys []kmsg.ApiVersionsResponseApiKey
+
+func init() {
+	for key, h := range handlers {
+		if h.serve == nil {
+			continue
+		}
+		k := kmsg.NewApiVersionsResponseApiKey()
+		k.ApiKey, k.MinVersion, k.MaxVersion = int16(key), h.min, h.max
+		apiKeys = append(apiKeys, k)
+	}
+}
+
+// lookup returns the handler of key, or nil when the key is not served.
+func lookup(key int16) *handler {
+	if key < 0 || int(key) >= len(handlers) || handlers[key].serve == nil {
+		return nil
+	}
+	return &handlers[key]
+}
+
+// dispatch decodes and serves one request frame. It returns the
+// correlation ID and the reply (nil: send nothing), or an error that ends
+// the connection.
+func (s *Server) dispatch(c *conn, frame []byte) (int32, reply, error) {
+	hdr, body, err := parseHeader(frame)
+	if err != nil {
+		return 0, nil, err
+	}
+	s.requests.Add(1)
+	h := lookup(hdr.key)
+	switch {
+	case h == nil:
+		return hdr.corr, unsupportedReply(hdr, nil, nil), nil
+	case hdr.version > h.max && hdr.key == int16(kmsg.ApiVersions):
+		return hdr.corr, apiVersionsTooNew(), nil
+	case hdr.version < h.min || hdr.version > h.max:
+		return hdr.corr, unsupportedReply(hdr, body, h.refuse), nil
+	}
+	kreq := kmsg.RequestForKey(hdr.key)
+	kreq.SetVersion(hdr.version)
+	if err := kreq.ReadFrom(body); err != nil {
+		return 0, nil, fmt.Errorf("%w: %s v%d from %s: %w", errBadRequest, kmsg.NameForKey(hdr.key), hdr.version, c.remote, err)
+	}
+	s.log.Debug("request", "api", kmsg.NameForKey(hdr.key), "version", hdr.version, "corr", hdr.corr, "client", hdr.clientID, "remote", c.remote)
+	r, err := h.serve(s, &request{c: c, hdr: hdr, kreq: kreq})
+	return hdr.corr, r, err
+}
+
+// unsupportedReply answers a key the server does not serve or a version
+// outside its range with UNSUPPORTED_VERSION. When kmsg knows the key and
+// version, the answer is that API's response with UNSUPPORTED_VERSION in
+// its top-level error code (or, through refuse, wherever it has room);
+// otherwise it is a v0 header followed by the error code alone, which is
+// all a response can carry for an API nobody here knows.
+func unsupportedReply(hdr header, body []byte, refuse func(kmsg.Request) kmsg.Response) reply {
+	if hdr.known {
+		if refuse != nil {
+			kreq := kmsg.RequestForKey(hdr.key)
+			kreq.SetVersion(hdr.version)
+			if kreq.ReadFrom(body) == nil {
+				return msgReply{refuse(kreq)}
+			}
+		}
+		return msgReply{unsupportedResponse(hdr.key, hdr.version)}
+	}
+	code := kerr.UnsupportedVersion.Code
+	return rawReply{body: []byte{byte(uint16(code) >> 8), byte(code)}}
+}
+
+// unsupportedResponse returns key's response at version with its
+// top-level ErrorCode field, when it has one, set to UNSUPPORTED_VERSION.
+func unsupportedResponse(key, version int16) kmsg.Response {
+	resp := kmsg.ResponseForKey(key)
+	resp.SetVersion(version)
+	if f := reflect.ValueOf(resp).Elem().FieldByName("ErrorCode"); f.IsValid() && f.Kind() == reflect.Int16 {
+		f.SetInt(int64(kerr.UnsupportedVersion.Code))
+	}
+	return resp
+}

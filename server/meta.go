@@ -1,0 +1,172 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/stratabroker/strata/config"
+	"github.com/stratabroker/strata/internal/vfs"
+)
+
+// The data directory holds, besides one directory per partition and the
+// topic registry's topics.json:
+//
+//	meta.properties     Kafka's format: version=1, cluster.id, node.id
+//	producer_id_block   the end of the last producer-ID block handed out
+const (
+	metaFile       = "meta.properties"
+	pidBlockFile   = "producer_id_block"
+	pidBlockSize   = 1000
+	maxSmallFile   = 64 << 10
+	clusterIDBytes = 16
+)
+
+// ErrMeta reports a data directory whose meta.properties disagrees with
+// the configuration or cannot be read.
+var ErrMeta = errors.New("server: bad meta.properties")
+
+// newClusterID returns a random cluster ID in Kafka's form: 16 random
+// bytes, base64url without padding (Uuid.randomUuid().toString()).
+func newClusterID() string {
+	var b [clusterIDBytes]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// loadClusterID returns the data directory's cluster ID, creating
+// meta.properties on first start. A configured cluster.id must match the
+// stored one, as Kafka requires.
+func loadClusterID(fsys vfs.FS, dir, configured string, nodeID int32) (string, error) {
+	path := filepath.Join(dir, metaFile)
+	data, err := readSmall(fsys, path)
+	switch {
+	case err == nil:
+		props, err := config.ParseProperties(string(data))
+		if err != nil {
+			return "", fmt.Errorf("%w: %s: %w", ErrMeta, path, err)
+		}
+		var stored string
+		for _, p := range props {
+			if p.Key == "cluster.id" {
+				stored = p.Value
+			}
+		}
+		if stored == "" {
+			return "", fmt.Errorf("%w: %s has no cluster.id", ErrMeta, path)
+		}
+		if configured != "" && configured != stored {
+			return "", fmt.Errorf("%w: cluster.id %q is configured but the data directory belongs to cluster %q", ErrMeta, configured, stored)
+		}
+		return stored, nil
+	case errors.Is(err, fs.ErrNotExist):
+		id := configured
+		if id == "" {
+			id = newClusterID()
+		}
+		body := fmt.Sprintf("#Written by Strata\nversion=1\ncluster.id=%s\nnode.id=%d\n", id, nodeID)
+		if err := writeAtomic(fsys, dir, metaFile, []byte(body)); err != nil {
+			return "", err
+		}
+		return id, nil
+	default:
+		return "", fmt.Errorf("server: %w", err)
+	}
+}
+
+func readSmall(fsys vfs.FS, path string) ([]byte, error) {
+	f, err := fsys.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	n, err := f.Size()
+	if err != nil {
+		return nil, err
+	}
+	if n > maxSmallFile {
+		return nil, fmt.Errorf("%w: %s is %d bytes", ErrMeta, path, n)
+	}
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, 0); err != nil && int64(len(b)) != n {
+		return nil, err
+	}
+	return b, nil
+}
+
+// writeAtomic replaces dir/name with data: temp file, fsync, rename, fsync
+// of the directory.
+func writeAtomic(fsys vfs.FS, dir, name string, data []byte) error {
+	tmp := filepath.Join(dir, name+".tmp")
+	f, err := fsys.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	_, err = f.WriteAt(data, 0)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = fsys.Rename(tmp, filepath.Join(dir, name))
+	}
+	if err == nil {
+		err = fsys.SyncDir(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("server: write %s: %w", name, err)
+	}
+	return nil
+}
+
+// producerIDs hands out producer IDs for InitProducerId. IDs are reserved
+// in blocks of pidBlockSize: the end of the current block is persisted
+// before any ID of it is handed out, so a restart never reuses an ID.
+type producerIDs struct {
+	fs   vfs.FS
+	dir  string
+	mu   sync.Mutex
+	next int64
+	end  int64 // persisted; next == end means a new block must be reserved
+}
+
+func openProducerIDs(fsys vfs.FS, dir string) (*producerIDs, error) {
+	p := &producerIDs{fs: fsys, dir: dir}
+	data, err := readSmall(fsys, filepath.Join(dir, pidBlockFile))
+	switch {
+	case err == nil:
+		end, perr := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+		if perr != nil || end < 0 {
+			return nil, fmt.Errorf("%w: %s holds %q", ErrMeta, pidBlockFile, data)
+		}
+		p.next, p.end = end, end
+	case errors.Is(err, fs.ErrNotExist):
+	default:
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	return p, nil
+}
+
+// allocate returns a new producer ID.
+func (p *producerIDs) allocate() (int64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.next == p.end {
+		end := p.end + pidBlockSize
+		if err := writeAtomic(p.fs, p.dir, pidBlockFile, []byte(strconv.FormatInt(end, 10)+"\n")); err != nil {
+			return 0, err
+		}
+		p.end = end
+	}
+	id := p.next
+	p.next++
+	return id, nil
+}

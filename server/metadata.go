@@ -1,0 +1,137 @@
+package server
+
+// Metadata: v0-13
+//
+// One broker (node.id) leads every partition, with leader epoch 0 and
+// itself as the only replica. The broker's host and port are the advertised
+// endpoint of the listener the client connected through.
+//
+// Auto-creation: v0-v3 requests always allow it (those versions have no
+// flag and Kafka treats them as allowing it: kafka-python sends v1); v4+
+// allow it when AllowAutoTopicCreation is set. Either way the broker's
+// auto.create.topics.enable must be on. Strata creates the topic before
+// answering, so the answer already describes it (Kafka answers
+// LEADER_NOT_AVAILABLE first while its controller catches up).
+//
+// A request for all topics (v0: an empty list; v1+: null) lists every topic
+// except internal ones (__consumer_offsets, ...), which appear only when
+// named.
+//
+// Version notes:
+//   - v1: IsInternal, ControllerID, Rack; null topics = all
+//   - v2: ClusterID
+//   - v4: AllowAutoTopicCreation
+//   - v5: OfflineReplicas
+//   - v7: LeaderEpoch
+//   - v8-10: authorized operations (not computed: no authorizer)
+//   - v9: flexible
+//   - v10: topic IDs; v12: topics may be named by ID alone
+//   - v13: top-level ErrorCode
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/topic"
+)
+
+func (s *Server) handleMetadata(r *request) (reply, error) {
+	req := r.kreq.(*kmsg.MetadataRequest)
+	resp := req.ResponseKind().(*kmsg.MetadataResponse)
+
+	host, port := s.advertised(r.c.listener, r.c.nc.LocalAddr())
+	b := kmsg.NewMetadataResponseBroker()
+	b.NodeID, b.Host, b.Port = s.cfg.NodeID, host, port
+	resp.Brokers = []kmsg.MetadataResponseBroker{b}
+	id := s.clusterID
+	resp.ClusterID = &id
+	resp.ControllerID = s.cfg.NodeID
+
+	all := req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0)
+	if all {
+		for _, t := range s.topics.List() {
+			if !t.Internal {
+				resp.Topics = append(resp.Topics, s.metadataTopic(t))
+			}
+		}
+		return msgReply{resp}, nil
+	}
+	autoCreate := s.cfg.AutoCreateTopicsEnable && (req.Version < 4 || req.AllowAutoTopicCreation)
+	for _, rt := range req.Topics {
+		var (
+			t  *topic.Topic
+			ok bool
+		)
+		switch {
+		case rt.Topic == nil:
+			if t, ok = s.topics.GetByID(rt.TopicID); !ok {
+				mt := kmsg.NewMetadataResponseTopic()
+				mt.TopicID = rt.TopicID
+				mt.ErrorCode = kerr.UnknownTopicID.Code
+				resp.Topics = append(resp.Topics, mt)
+				continue
+			}
+		default:
+			name := *rt.Topic
+			t, ok = s.topics.Get(name)
+			if !ok && autoCreate {
+				var err error
+				t, err = s.autoCreate(name)
+				if err != nil {
+					mt := kmsg.NewMetadataResponseTopic()
+					mt.Topic = &name
+					mt.ErrorCode = errCode(err)
+					resp.Topics = append(resp.Topics, mt)
+					continue
+				}
+				ok = true
+			}
+			if !ok {
+				mt := kmsg.NewMetadataResponseTopic()
+				mt.Topic = &name
+				mt.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				resp.Topics = append(resp.Topics, mt)
+				continue
+			}
+		}
+		resp.Topics = append(resp.Topics, s.metadataTopic(t))
+	}
+	return msgReply{resp}, nil
+}
+
+// autoCreate creates a topic with the broker's defaults for a Metadata or
+// Produce request. A topic created concurrently by another request counts
+// as success.
+func (s *Server) autoCreate(name string) (*topic.Topic, error) {
+	t, err := s.topics.Create(name, s.cfg.NumPartitions, nil, false)
+	if err != nil {
+		if errCode(err) == kerr.TopicAlreadyExists.Code {
+			if t, ok := s.topics.Get(name); ok {
+				return t, nil
+			}
+		}
+		return nil, err
+	}
+	s.log.Info("auto-created topic", "topic", name, "partitions", s.cfg.NumPartitions)
+	return t, nil
+}
+
+func (s *Server) metadataTopic(t *topic.Topic) kmsg.MetadataResponseTopic {
+	mt := kmsg.NewMetadataResponseTopic()
+	name := t.Name
+	mt.Topic = &name
+	mt.TopicID = t.ID
+	mt.IsInternal = t.Internal
+	mt.Partitions = make([]kmsg.MetadataResponseTopicPartition, len(t.Partitions))
+	for i := range t.Partitions {
+		p := kmsg.NewMetadataResponseTopicPartition()
+		p.Partition = int32(i)
+		p.Leader = s.cfg.NodeID
+		p.LeaderEpoch = 0
+		p.Replicas = []int32{s.cfg.NodeID}
+		p.ISR = []int32{s.cfg.NodeID}
+		p.OfflineReplicas = []int32{}
+		mt.Partitions[i] = p
+	}
+	return mt
+}

@@ -1,0 +1,175 @@
+package server
+
+// Produce: v0-13
+//
+// Every version is advertised: librdkafka compresses only when the broker
+// advertises Produce v0, and pinned-old clients still send v0-v2.
+// v0-v2 carry legacy message sets (magic 0/1), which are up-converted into
+// one v2 batch (recordbatch.Upconvert, as Redpanda does); v3+ must carry
+// exactly one v2 batch per partition (Kafka's ProduceRequest.validateRecords:
+// otherwise INVALID_RECORD). Each batch is validated (sizes, magic, CRC-32C,
+// counts; max.message.bytes) and appended as produced: compressed batches
+// are stored compressed. A bad batch fails its partition alone and appends
+// nothing.
+//
+// acks: 0 sends no response (and closes the connection if a partition
+// failed, as Kafka does, so the producer notices); 1 answers after the
+// append; -1 (all) also waits for the fsync when the topic's flush policy
+// asks for one at this append. Anything else: INVALID_REQUIRED_ACKS.
+//
+// Version notes:
+//   - v1: ThrottleMillis
+//   - v2: LogAppendTime in the answer
+//   - v3: TransactionalID; record batches (magic 2) only
+//   - v5: LogStartOffset in the answer
+//   - v7: zstd allowed (UNSUPPORTED_COMPRESSION_TYPE below)
+//   - v8: RecordErrors, ErrorMessage
+//   - v9: flexible
+//   - v10: CurrentLeader / Brokers tags (not sent: we are the leader)
+//   - v12: transaction v2 (KIP-890); v13: topics by ID (KIP-516)
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/partition"
+	"github.com/stratabroker/strata/recordbatch"
+	"github.com/stratabroker/strata/topic"
+)
+
+// errAcksZeroFailed ends an acks=0 connection whose produce failed.
+var errAcksZeroFailed = errors.New("server: acks=0 produce failed")
+
+func (s *Server) handleProduce(r *request) (reply, error) {
+	req := r.kreq.(*kmsg.ProduceRequest)
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+
+	var acksErr error
+	if req.Acks != 0 && req.Acks != 1 && req.Acks != -1 {
+		acksErr = kerrf(kerr.InvalidRequiredAcks, "Invalid required acks %d", req.Acks)
+	}
+	failed := false
+	for _, rt := range req.Topics {
+		st := kmsg.NewProduceResponseTopic()
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		var (
+			t      *topic.Topic
+			topErr error
+		)
+		switch {
+		case acksErr != nil:
+			topErr = acksErr
+		case req.Version >= 13:
+			var ok bool
+			if t, ok = s.topics.GetByID(rt.TopicID); !ok {
+				topErr = kerrf(kerr.UnknownTopicID, "This server does not host this topic ID.")
+			} else {
+				st.Topic = t.Name
+			}
+		default:
+			var ok bool
+			if t, ok = s.topics.Get(rt.Topic); !ok {
+				topErr = kerrf(kerr.UnknownTopicOrPartition, "This server does not host this topic-partition.")
+			}
+		}
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewProduceResponseTopicPartition()
+			sp.Partition = rp.Partition
+			err := topErr
+			if err == nil {
+				err = s.producePartition(req, t, &rp, &sp)
+			}
+			if err != nil {
+				failed = true
+				sp.ErrorCode = errCode(err)
+				sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
+				if req.Version >= 8 {
+					sp.ErrorMessage = errMessage(err)
+				}
+				s.log.Debug("produce refused", "topic", st.Topic, "partition", rp.Partition, "err", err)
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	if req.Acks == 0 {
+		if failed {
+			return nil, errAcksZeroFailed
+		}
+		return nil, nil
+	}
+	return msgReply{resp}, nil
+}
+
+// producePartition validates and appends one partition's records, filling
+// sp's offsets.
+func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition) error {
+	if rp.Partition < 0 || rp.Partition >= int32(len(t.Partitions)) {
+		return kerrf(kerr.UnknownTopicOrPartition, "This server does not host this topic-partition.")
+	}
+	l := t.Partitions[rp.Partition]
+	cfg := l.Config()
+	batch, err := s.produceBatch(req.Version, rp.Records, cfg)
+	if err != nil {
+		return err
+	}
+	h := recordbatch.Header(batch)
+	switch {
+	case h.Control():
+		return kerrf(kerr.InvalidRecord, "Clients may not send control batches.")
+	case h.Transactional() || req.TransactionID != nil:
+		return kerrf(kerr.TransactionalIDAuthorizationFailed, "Strata does not support transactions yet.")
+	case h.Codec() == recordbatch.CodecZstd && req.Version < 7:
+		return kerrf(kerr.UnsupportedCompressionType, "Produce requests with version %d cannot carry zstd batches (v7 and above can).", req.Version)
+	}
+	res, err := l.Append(batch, req.Acks == -1)
+	if err != nil {
+		return err
+	}
+	sp.BaseOffset = res.BaseOffset
+	sp.LogAppendTime = res.LogAppendTime
+	sp.LogStartOffset = res.LogStartOffset
+	return nil
+}
+
+// produceBatch returns the one validated v2 batch of a partition's
+// records: the records themselves for v3+, an up-converted copy of a
+// legacy message set for v0-v2.
+func (s *Server) produceBatch(version int16, records []byte, cfg partition.Config) ([]byte, error) {
+	maxBytes := cfg.MaxMessageBytes
+	if version < 3 {
+		if len(records) > recordbatch.OffMagic && records[recordbatch.OffMagic] >= recordbatch.MagicV2 {
+			return nil, kerrf(kerr.InvalidRecord, "Produce requests with version %d are only allowed to contain record batches with magic version 1 or less.", version)
+		}
+		if maxBytes > 0 && len(records) > maxBytes {
+			return nil, fmt.Errorf("%w: message set of %d bytes, max.message.bytes %d", recordbatch.ErrTooLarge, len(records), maxBytes)
+		}
+		batch, err := recordbatch.Upconvert(records, s.cfg.SocketRequestMaxBytes)
+		if err != nil {
+			return nil, err
+		}
+		// Compressed sets were compressed again; the limit applies to
+		// what is stored.
+		return batch, recordbatch.Validate(batch, 0)
+	}
+	if len(records) == 0 {
+		return nil, kerrf(kerr.InvalidRecord, "Produce requests with version %d must have at least one record batch per partition.", version)
+	}
+	if len(records) > recordbatch.OffMagic && records[recordbatch.OffMagic] != recordbatch.MagicV2 {
+		return nil, kerrf(kerr.InvalidRecord, "Produce requests with version %d are only allowed to contain record batches with magic version 2.", version)
+	}
+	size, err := recordbatch.BatchSize(records)
+	if err != nil {
+		return nil, err
+	}
+	if size < len(records) {
+		if err := recordbatch.Validate(records[:size], 0); err != nil {
+			return nil, err
+		}
+		return nil, kerrf(kerr.InvalidRecord, "Produce requests with version %d must have exactly one record batch per partition.", version)
+	}
+	return records, recordbatch.Validate(records, maxBytes)
+}

@@ -1,0 +1,290 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stratabroker/strata/config"
+	"github.com/stratabroker/strata/internal/vfs"
+	"github.com/stratabroker/strata/partition"
+	"github.com/stratabroker/strata/topic"
+)
+
+// Options are the parts of a Server that are not Kafka configuration.
+// The zero value is usable.
+type Options struct {
+	FS     vfs.FS           // the filesystem of the data directory; nil: vfs.OS
+	Logger *slog.Logger     // nil: discard
+	Now    func() time.Time // nil: time.Now
+}
+
+// Stats are counters of a running Server.
+type Stats struct {
+	Connections   int64 // connections accepted so far
+	Requests      int64 // requests served so far
+	SendfileBytes int64 // record bytes of Fetch responses sent with sendfile
+	CopiedBytes   int64 // record bytes of Fetch responses copied through a buffer (files without a descriptor)
+}
+
+// Server is a running broker: storage opened, listeners accepting.
+type Server struct {
+	cfg       *config.Broker
+	fs        vfs.FS
+	log       *slog.Logger
+	now       func() time.Time
+	dataDir   string
+	clusterID string
+
+	flusher  *partition.Flusher
+	topics   *topic.Registry
+	pids     *producerIDs
+	sessions *fetchSessions
+
+	listeners []*listener
+	done      chan struct{} // closed by Close: long polls end, accept loops stop
+
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	closed bool
+	wg     sync.WaitGroup // accept loops and connections
+
+	closeOnce sync.Once
+	closeErr  error
+
+	connections, requests      atomic.Int64
+	sendfileBytes, copiedBytes atomic.Int64
+}
+
+type listener struct {
+	name string // the listener name, e.g. PLAINTEXT
+	ln   net.Listener
+}
+
+// Errors returned by Start.
+var (
+	// ErrConfig reports a configuration the server cannot start with.
+	ErrConfig = errors.New("server: bad configuration")
+)
+
+// Start opens the data directory (the first of log.dirs), recovers every
+// topic's logs, binds every served PLAINTEXT listener and starts accepting.
+// The configuration must have passed Validate; the Server keeps it and does
+// not change it. Close shuts it down.
+func Start(cfg *config.Broker, opts Options) (*Server, error) {
+	if len(cfg.LogDirs) == 0 {
+		return nil, fmt.Errorf("%w: log.dirs is empty", ErrConfig)
+	}
+	served, err := cfg.ServedListeners()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	s := &Server{
+		cfg:     cfg,
+		fs:      opts.FS,
+		log:     opts.Logger,
+		now:     opts.Now,
+		dataDir: filepath.Clean(cfg.LogDirs[0]),
+		done:    make(chan struct{}),
+		conns:   make(map[*conn]struct{}),
+	}
+	if s.fs == nil {
+		s.fs = vfs.OS
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.openStorage(); err != nil {
+		return nil, err
+	}
+	for _, l := range served {
+		ln, err := net.Listen("tcp", l.Addr())
+		if err != nil {
+			s.closeListeners()
+			return nil, errors.Join(fmt.Errorf("server: listen on %s: %w", l.Addr(), err), s.closeStorage())
+		}
+		s.listeners = append(s.listeners, &listener{name: l.Name, ln: ln})
+	}
+	for _, l := range s.listeners {
+		s.log.Info("listening", "listener", l.name, "addr", l.ln.Addr().String())
+		s.wg.Add(1)
+		go s.accept(l)
+	}
+	return s, nil
+}
+
+func (s *Server) openStorage() error {
+	if err := s.fs.MkdirAll(s.dataDir, 0o755); err != nil {
+		return fmt.Errorf("server: data directory: %w", err)
+	}
+	id, err := loadClusterID(s.fs, s.dataDir, s.cfg.ClusterID, s.cfg.NodeID)
+	if err != nil {
+		return err
+	}
+	s.clusterID = id
+	pids, err := openProducerIDs(s.fs, s.dataDir)
+	if err != nil {
+		return err
+	}
+	s.pids = pids
+	s.sessions = newFetchSessions(1000)
+	s.flusher = partition.NewFlusher(s.fs)
+	s.topics, err = topic.Open(s.dataDir, topic.Options{
+		FS: s.fs,
+		Partition: partition.Options{
+			FS: s.fs, Flusher: s.flusher, Now: s.now, Logger: s.log,
+		},
+		Resolve:                s.cfg.TopicConfig,
+		RetentionCheckInterval: time.Duration(s.cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
+		Logger:                 s.log,
+	})
+	if err != nil {
+		return errors.Join(fmt.Errorf("server: open topics: %w", err), s.flusher.Close())
+	}
+	return nil
+}
+
+func (s *Server) closeStorage() error {
+	var errs []error
+	if s.topics != nil {
+		errs = append(errs, s.topics.Close())
+	}
+	if s.flusher != nil {
+		errs = append(errs, s.flusher.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) closeListeners() {
+	for _, l := range s.listeners {
+		l.ln.Close()
+	}
+}
+
+// Addr is the address of the first listener.
+func (s *Server) Addr() net.Addr { return s.listeners[0].ln.Addr() }
+
+// ClusterID is the cluster ID the server reports.
+func (s *Server) ClusterID() string { return s.clusterID }
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats {
+	return Stats{
+		Connections:   s.connections.Load(),
+		Requests:      s.requests.Load(),
+		SendfileBytes: s.sendfileBytes.Load(),
+		CopiedBytes:   s.copiedBytes.Load(),
+	}
+}
+
+// Close shuts the server down cleanly: it stops accepting, closes every
+// connection, waits for the requests being served to finish (long-poll
+// fetches end at once), then closes every log cleanly (flushed, indexes
+// trimmed, clean-shutdown marker written). It returns the storage's errors.
+// Calling Close again returns the first call's result.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		close(s.done)
+		s.closeListeners()
+		for c := range s.conns {
+			c.nc.Close()
+		}
+		s.mu.Unlock()
+		s.wg.Wait()
+		s.closeErr = s.closeStorage()
+		s.log.Info("shut down", "clean", s.closeErr == nil)
+	})
+	return s.closeErr
+}
+
+func (s *Server) accept(l *listener) {
+	defer s.wg.Done()
+	var delay time.Duration
+	for {
+		nc, err := l.ln.Accept()
+		if err != nil {
+			select {
+			case <-s.done:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// EMFILE and friends: back off and keep serving.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.log.Warn("accept", "err", err, "retry_in", delay)
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-s.done:
+				t.Stop()
+				return
+			}
+			continue
+		}
+		delay = 0
+		c := newConn(s, nc, l.name)
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			nc.Close()
+			return
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		s.connections.Add(1)
+		go c.serve()
+	}
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// advertised returns the host and port Metadata gives clients that
+// connected through listener name on local address local.
+func (s *Server) advertised(name string, local net.Addr) (string, int32) {
+	host, port := "", 0
+	if eps, err := s.cfg.AdvertisedEndpoints(); err == nil {
+		for i, ep := range eps {
+			if ep.Name == name || (i == 0 && host == "" && port == 0) {
+				host, port = ep.Host, ep.Port
+				if ep.Name == name {
+					break
+				}
+			}
+		}
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		if h, _, err := net.SplitHostPort(local.String()); err == nil {
+			host = h
+		}
+	}
+	if port == 0 {
+		for _, l := range s.listeners {
+			if l.name == name {
+				if _, p, err := net.SplitHostPort(l.ln.Addr().String()); err == nil {
+					port, _ = strconv.Atoi(p)
+				}
+			}
+		}
+	}
+	return host, int32(port)
+}
