@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"path/filepath"
 
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/recordbatch"
@@ -16,7 +14,7 @@ const (
 	checkpointName = "partition.checkpoint"
 	markerName     = ".strata_cleanshutdown"
 	snapshotSuffix = ".snapshot"
-	tmpSuffix      = ".tmp"
+	tmpSuffix      = vfs.TempSuffix
 )
 
 // errBadFile marks a state file that does not parse (wrong magic, size,
@@ -111,52 +109,19 @@ func checkFrame(b []byte, magic string, version uint16, size int) error {
 	return nil
 }
 
-// writeFileAtomic replaces dir/name with data: write a temporary file,
-// fsync it, rename it over name, fsync the directory. A crash leaves either
-// the old file or the new one (and perhaps a stray temporary, which Open
-// removes).
+// writeFileAtomic replaces dir/name with data (vfs.WriteFileAtomic); a
+// crash leaves the old file or the new one, and perhaps a stray temporary,
+// which Open removes.
 func writeFileAtomic(fs vfs.FS, dir, name string, data []byte) error {
-	final := filepath.Join(dir, name)
-	tmp := final + tmpSuffix
-	f, err := fs.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteAt(data, 0); err != nil {
-		return errors.Join(err, f.Close(), fs.Remove(tmp))
-	}
-	if err := f.Sync(); err != nil {
-		return errors.Join(err, f.Close(), fs.Remove(tmp))
-	}
-	if err := f.Close(); err != nil {
-		return errors.Join(err, fs.Remove(tmp))
-	}
-	if err := fs.Rename(tmp, final); err != nil {
-		return errors.Join(err, fs.Remove(tmp))
-	}
-	return fs.SyncDir(dir)
+	return vfs.WriteFileAtomic(fs, dir, name, data)
 }
 
-// readSmallFile reads a whole file of at most limit bytes.
+// readSmallFile reads a whole file of at most limit bytes; a larger one is
+// malformed (errBadFile).
 func readSmallFile(fs vfs.FS, path string, limit int64) ([]byte, error) {
-	f, err := fs.Open(path)
-	if err != nil {
-		return nil, err
+	b, err := vfs.ReadFile(fs, path, limit)
+	if errors.Is(err, vfs.ErrFileTooLarge) {
+		err = fmt.Errorf("%w: %w", errBadFile, err)
 	}
-	defer f.Close()
-	n, err := f.Size()
-	if err != nil {
-		return nil, err
-	}
-	if n > limit {
-		return nil, fmt.Errorf("%w: %s is %d bytes, limit %d", errBadFile, path, n, limit)
-	}
-	b := make([]byte, n)
-	if m, err := f.ReadAt(b, 0); m != len(b) {
-		if err == nil {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, err
-	}
-	return b, nil
+	return b, err
 }

@@ -15,7 +15,7 @@ import (
 
 const (
 	metaName     = "topics.json"
-	metaTmpName  = "topics.json.tmp"
+	metaTmpName  = metaName + vfs.TempSuffix
 	corruptName  = "topics.json.corrupt"
 	metaVersion  = 1
 	maxMetaBytes = 256 << 20 // far above any real registry; bounds the read
@@ -108,29 +108,9 @@ func encodeMeta(topics []*Topic) []byte {
 	return append(data, '\n')
 }
 
-// writeMeta replaces topics.json atomically: a temporary file written and
-// fsynced, renamed over topics.json, and the directory fsynced.
+// writeMeta replaces topics.json atomically (vfs.WriteFileAtomic).
 func writeMeta(fs vfs.FS, dir string, data []byte) error {
-	tmp := filepath.Join(dir, metaTmpName)
-	f, err := fs.Create(tmp)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteAt(data, 0)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = fs.Rename(tmp, filepath.Join(dir, metaName))
-	}
-	if err == nil {
-		err = fs.SyncDir(dir)
-	}
-	if err != nil {
-		_ = fs.Remove(tmp)
+	if err := vfs.WriteFileAtomic(fs, dir, metaName, data); err != nil {
 		return fmt.Errorf("write %s: %w", metaName, err)
 	}
 	return nil
@@ -138,28 +118,14 @@ func writeMeta(fs vfs.FS, dir string, data []byte) error {
 
 // readMeta returns topics.json's bytes; ok is false when it does not exist.
 func readMeta(fs vfs.FS, dir string) (data []byte, ok bool, err error) {
-	f, err := fs.Open(filepath.Join(dir, metaName))
-	if err != nil {
-		if errors.Is(err, iofs.ErrNotExist) {
-			return nil, false, nil
-		}
-		return nil, false, err
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return nil, false, err
-	}
-	if size > maxMetaBytes {
-		return nil, true, fmt.Errorf("%w: %d bytes", errCorruptMeta, size)
-	}
-	data = make([]byte, size)
-	n, err := f.ReadAt(data, 0)
+	data, err = vfs.ReadFile(fs, filepath.Join(dir, metaName), maxMetaBytes)
 	switch {
-	case n == len(data):
+	case err == nil:
 		return data, true, nil
-	case err != nil && !errors.Is(err, io.EOF):
-		return nil, false, err
+	case errors.Is(err, iofs.ErrNotExist):
+		return nil, false, nil
+	case errors.Is(err, vfs.ErrFileTooLarge), errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, true, fmt.Errorf("%w: %w", errCorruptMeta, err)
 	}
-	return nil, true, fmt.Errorf("%w: short read", errCorruptMeta)
+	return nil, false, err
 }
