@@ -295,7 +295,7 @@ func TestValidate(t *testing.T) {
 		{"fields set directly", func(b *Broker) { b.NumPartitions = 0; b.Log.SegmentBytes = 0 },
 			[]string{"Invalid value 0 for configuration num.partitions: Value must be at least 1",
 				"Invalid value 0 for configuration log.segment.bytes: Value must be at least 1",
-				"log defaults: invalid config: segment.bytes 0, want at least 61"}},
+				"log defaults: invalid config: segment.bytes 0, want 61..2147483647"}},
 		{"compaction lags", func(b *Broker) {
 			_ = b.Set("log.cleaner.min.compaction.lag.ms", "10")
 			_ = b.Set("log.cleaner.max.compaction.lag.ms", "5")
