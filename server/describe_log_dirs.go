@@ -4,7 +4,8 @@ package server
 //
 // One log directory, the data directory (the first of log.dirs), with the
 // size of every partition's segments. Null topics: every topic. Total and
-// usable bytes are not measured (-1, Kafka's "unknown").
+// usable bytes come from statfs of the data directory (-1, Kafka's
+// "unknown", where that fails).
 //
 // Version notes:
 //   - v1: ThrottleMillis semantics
@@ -29,7 +30,7 @@ func (s *Server) handleDescribeLogDirs(r *request) (reply, error) {
 	if abs, err := filepath.Abs(s.dataDir); err == nil {
 		dir.Dir = abs
 	}
-	dir.TotalBytes, dir.UsableBytes = -1, -1
+	dir.TotalBytes, dir.UsableBytes = diskSpace(s.dataDir)
 	describe := func(t *topic.Topic, partitions []int32) {
 		dt := kmsg.NewDescribeLogDirsResponseDirTopic()
 		dt.Topic = t.Name
