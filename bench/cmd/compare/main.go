@@ -165,7 +165,7 @@ func startBroker(kind, bin, dir string, partitions int32) (*exec.Cmd, string, er
 	switch kind {
 	case "strata":
 		cmd = exec.Command(bin, "broker", "--listeners", "PLAINTEXT://"+addr, "--log.dirs", dir,
-			"--num.partitions", strconv.Itoa(int(partitions)))
+			"--num.partitions", strconv.Itoa(int(partitions)), "--log-level", "warn")
 	case "kfake":
 		cmd = exec.Command(bin, "-port", strconv.Itoa(port), "-data-dir", dir,
 			"-num-partitions", strconv.Itoa(int(partitions)))
