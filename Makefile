@@ -44,12 +44,14 @@ fuzz:
 bench:
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -benchtime=$(BENCHTIME) -count=$(COUNT) ./...
 
-# bench-e2e runs producer-perf-test workloads against Strata and kfake, each
-# in its own process, alternately, and prints medians and ratios.
-WORKLOADS ?= W1,W3
-RECORDS   ?= 3000000
+# bench-e2e runs the producer/consumer/latency workloads (bench/cmd/compare)
+# against Strata, kfake and the floor, each in its own process, alternately,
+# and prints medians and ratios. W6 needs librdkafka-dev (installed here).
+WORKLOADS ?= W1,W2,W3,W4,W5,W6,W7,W8,W9
+RECORDS   ?= 2000000
 ROUNDS    ?= 3
 bench-e2e:
+	bash scripts/deps.sh bench
 	$(GO) run ./bench/cmd/compare -workload $(WORKLOADS) -records $(RECORDS) -rounds $(ROUNDS)
 
 clean:

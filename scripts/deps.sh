@@ -4,6 +4,9 @@
 # what to install and leaves it (those tests then skip with a message).
 set -euo pipefail
 packages=(kcat python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard)
+if [ "${1:-}" = bench ]; then
+	packages=(librdkafka-dev) # bench/rdkafka/perf.c, workload W6
+fi
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,15 +1,29 @@
-// Command compare runs producer-perf-test style workloads against Strata and
-// against franz-go's kfake, each as its own process with a data directory,
-// alternately (A B A B ...), and prints medians and the Strata/kfake ratios.
+// Command compare runs producer-perf-test, consumer-perf-test and
+// e2e-latency style workloads against Strata, franz-go's kfake and the
+// floor (bench/floor: read, append, ack), each broker in its own process
+// with a data directory, alternately (A B C A B C ...), and prints medians
+// and the ratios to kfake and to the floor.
 //
-// Broker CPU is read from /proc/<pid>/stat (utime+stime) around each run, so
-// it counts the broker alone although client and broker share the machine.
+// Broker CPU is read from /proc/<pid>/stat (utime+stime) around the
+// measured phase, so it counts the broker alone although client and broker
+// share the machine.
 //
-//	go run ./bench/cmd/compare -workload W1 -records 2000000 -rounds 3
+//	go run ./bench/cmd/compare -workload W1,W3 -records 3000000 -rounds 3
+//
+// Workloads (payload: random uppercase letters, generated once, as Kafka's
+// producer-perf-test; linger.ms=5, batch.size=1 MiB, 5 in flight):
+//
+//	W1 100 B, acks=1, 1 partition, kgo      W2 W1 with acks=all, idempotent
+//	W3 1 KiB, 6 partitions                  W4/W5 100 B, 6 partitions, lz4/zstd
+//	W6 W1 with a librdkafka producer (bench/rdkafka/perf.c, needs librdkafka-dev)
+//	W7 a kgo consumer reading a W1 topic from offset 0
+//	W8 end-to-end latency at 10,000 records/s (produce call to consumer receipt)
+//	W9 4 producers and 4 group consumers at once, 8 partitions
 package main
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,91 +44,123 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
+type kind int
+
+const (
+	produceKgo kind = iota
+	produceRdkafka
+	consume
+	e2eLatency
+	mixed
+)
+
 type workload struct {
 	name       string
+	kind       kind
 	recordSize int
 	partitions int32
 	acks       kgo.Acks
 	idempotent bool
 	codec      kgo.CompressionCodec
+	floor      bool // the floor can serve it (produce only)
 }
 
-var workloads = map[string]workload{
-	"W1": {"W1", 100, 1, kgo.LeaderAck(), false, kgo.NoCompression()},
-	"W2": {"W2", 100, 1, kgo.AllISRAcks(), true, kgo.NoCompression()},
-	"W3": {"W3", 1024, 6, kgo.LeaderAck(), false, kgo.NoCompression()},
-	"W4": {"W4", 100, 6, kgo.LeaderAck(), false, kgo.Lz4Compression()},
-	"W5": {"W5", 100, 6, kgo.LeaderAck(), false, kgo.ZstdCompression()},
+var workloads = []workload{
+	{"W1", produceKgo, 100, 1, kgo.LeaderAck(), false, kgo.NoCompression(), true},
+	{"W2", produceKgo, 100, 1, kgo.AllISRAcks(), true, kgo.NoCompression(), true},
+	{"W3", produceKgo, 1024, 6, kgo.LeaderAck(), false, kgo.NoCompression(), true},
+	{"W4", produceKgo, 100, 6, kgo.LeaderAck(), false, kgo.Lz4Compression(), true},
+	{"W5", produceKgo, 100, 6, kgo.LeaderAck(), false, kgo.ZstdCompression(), true},
+	{"W6", produceRdkafka, 100, 1, kgo.LeaderAck(), false, kgo.NoCompression(), true},
+	{"W7", consume, 100, 1, kgo.LeaderAck(), false, kgo.NoCompression(), false},
+	{"W8", e2eLatency, 100, 1, kgo.LeaderAck(), false, kgo.NoCompression(), false},
+	{"W9", mixed, 100, 8, kgo.LeaderAck(), false, kgo.NoCompression(), false},
 }
 
 type result struct {
-	broker        string
-	records       int
-	elapsed       time.Duration
-	brokerCPU     time.Duration
-	p50, p99, max time.Duration
+	records   int
+	elapsed   time.Duration
+	brokerCPU time.Duration
+	lat       []time.Duration // sorted; nil when not measured
 }
 
 func (r result) recsPerSec() float64 { return float64(r.records) / r.elapsed.Seconds() }
-func (r result) mibPerSec(size int) float64 {
-	return r.recsPerSec() * float64(size) / (1 << 20)
-}
-func (r result) cpuPerGB(size int) float64 {
-	return r.brokerCPU.Seconds() / (float64(r.records) * float64(size) / 1e9)
-}
-func (r result) cpuPerRecord() time.Duration {
-	return time.Duration(float64(r.brokerCPU) / float64(r.records))
+func (r result) pct(p float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p))]
 }
 
+type bins struct{ strata, kfake, floor, rdkafka string }
+
 func main() {
-	wl := flag.String("workload", "W1", "workloads, comma separated: W1 W2 W3 W4 W5")
-	records := flag.Int("records", 1_000_000, "records per run")
+	wl := flag.String("workload", "W1", "workloads, comma separated (W1..W9)")
+	records := flag.Int("records", 1_000_000, "records per run (W8: records at 10,000/s)")
 	rounds := flag.Int("rounds", 3, "runs per broker, alternating")
-	brokers := flag.String("brokers", "strata,kfake", "brokers to compare, comma separated")
-	strataBin := flag.String("strata", "", "strata binary (default: go build ./cmd/strata)")
-	kfakeBin := flag.String("kfake", "", "kfake binary (default: go build ./bench/cmd/kfake)")
+	brokers := flag.String("brokers", "strata,kfake,floor", "brokers to compare, comma separated")
+	var b bins
+	flag.StringVar(&b.strata, "strata", "", "strata binary (default: go build ./cmd/strata)")
+	flag.StringVar(&b.kfake, "kfake", "", "kfake binary (default: go build ./bench/cmd/kfake)")
+	flag.StringVar(&b.floor, "floor", "", "floor binary (default: go build ./bench/floor)")
 	flag.Parse()
 
 	tmp, err := os.MkdirTemp("", "strata-compare-")
 	check(err)
 	defer os.RemoveAll(tmp)
-	bins := map[string]string{"strata": *strataBin, "kfake": *kfakeBin}
-	pkgs := map[string]string{"strata": "./cmd/strata", "kfake": "./bench/cmd/kfake"}
-	names := strings.Split(*brokers, ",")
-	for _, b := range names {
-		if bins[b] == "" {
-			bins[b] = filepath.Join(tmp, b)
-			out, err := exec.Command("go", "build", "-o", bins[b], pkgs[b]).CombinedOutput()
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "build %s: %v\n%s", b, err, out)
-				os.Exit(1)
-			}
+	build := func(dst *string, name, pkg string) {
+		if *dst != "" {
+			return
 		}
+		*dst = filepath.Join(tmp, name)
+		if out, err := exec.Command("go", "build", "-o", *dst, pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", name, err, out)
+			os.Exit(1)
+		}
+	}
+	build(&b.strata, "strata", "./cmd/strata")
+	build(&b.kfake, "kfake", "./bench/cmd/kfake")
+	build(&b.floor, "floor", "./bench/floor")
+	b.rdkafka = filepath.Join(tmp, "rdperf")
+	if out, err := exec.Command("cc", "-O2", "-o", b.rdkafka, "bench/rdkafka/perf.c", "-lrdkafka").CombinedOutput(); err != nil {
+		b.rdkafka = ""
+		fmt.Fprintf(os.Stderr, "W6 unavailable (install librdkafka-dev): %v %s\n", err, out)
 	}
 
 	for _, name := range strings.Split(*wl, ",") {
-		w, ok := workloads[name]
-		if !ok {
+		i := slices.IndexFunc(workloads, func(w workload) bool { return w.name == name })
+		if i < 0 {
 			fmt.Fprintf(os.Stderr, "unknown workload %q\n", name)
 			os.Exit(2)
 		}
-		byBroker := map[string][]result{}
-		for round := range *rounds {
-			for _, b := range names {
-				dir := filepath.Join(tmp, fmt.Sprintf("%s-%s-%d", w.name, b, round))
-				r, err := runOnce(b, bins[b], dir, w, *records)
-				if err != nil {
-					fmt.Fprintf(os.Stderr, "%s %s round %d: %v\n", w.name, b, round, err)
-					os.Exit(1)
-				}
-				os.RemoveAll(dir)
-				fmt.Printf("%s %-6s round %d: %10.0f rec/s %8.2f MiB/s  p50 %v p99 %v max %v  broker cpu %.2fs (%.2f s/GB, %v/rec)\n",
-					w.name, b, round, r.recsPerSec(), r.mibPerSec(w.recordSize), r.p50, r.p99, r.max,
-					r.brokerCPU.Seconds(), r.cpuPerGB(w.recordSize), r.cpuPerRecord())
-				byBroker[b] = append(byBroker[b], r)
+		w := workloads[i]
+		if w.kind == produceRdkafka && b.rdkafka == "" {
+			continue
+		}
+		var names []string
+		for _, br := range strings.Split(*brokers, ",") {
+			if br != "floor" || w.floor {
+				names = append(names, br)
 			}
 		}
-		report(w, names, byBroker)
+		n := *records
+		by := map[string][]result{}
+		for round := range *rounds {
+			for _, br := range names {
+				dir := filepath.Join(tmp, fmt.Sprintf("%s-%s-%d", w.name, br, round))
+				r, err := runOnce(br, b, dir, w, n)
+				os.RemoveAll(dir)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "%s %s round %d: %v\n", w.name, br, round, err)
+					os.Exit(1)
+				}
+				fmt.Printf("%s %-6s round %d: %10.0f rec/s  p50 %v p99 %v  broker cpu %.2fs (%.0f ns/rec)\n",
+					w.name, br, round, r.recsPerSec(), r.pct(0.5), r.pct(0.99),
+					r.brokerCPU.Seconds(), float64(r.brokerCPU)/float64(r.records))
+				by[br] = append(by[br], r)
+			}
+		}
+		report(w, names, by)
 	}
 }
 
@@ -124,31 +170,46 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
+type row struct{ rps, mib, p50, p99, p999, max, cpuGB, cpuRec float64 }
+
 func report(w workload, names []string, by map[string][]result) {
-	type row struct{ rps, mib, cpuGB, cpuRec, p99 float64 }
 	rows := map[string]row{}
 	fmt.Printf("\n%s (%d-byte records, %d partition(s)), medians of %d runs\n", w.name, w.recordSize, w.partitions, len(by[names[0]]))
-	fmt.Printf("| broker | records/s | MiB/s | p99 ms | broker CPU s/GB | broker CPU µs/record |\n|---|---|---|---|---|---|\n")
+	fmt.Printf("| broker | records/s | MiB/s | p50 ms | p99 ms | p99.9 ms | max ms | broker CPU s/GB | broker CPU ns/record |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, b := range names {
-		var rps, mib, cpuGB, cpuRec, p99 []float64
+		var c [8][]float64
 		for _, r := range by[b] {
-			rps = append(rps, r.recsPerSec())
-			mib = append(mib, r.mibPerSec(w.recordSize))
-			cpuGB = append(cpuGB, r.cpuPerGB(w.recordSize))
-			cpuRec = append(cpuRec, float64(r.cpuPerRecord())/1e3)
-			p99 = append(p99, float64(r.p99)/1e6)
+			gb := float64(r.records) * float64(w.recordSize) / 1e9
+			for i, v := range []float64{r.recsPerSec(), r.recsPerSec() * float64(w.recordSize) / (1 << 20),
+				ms(r.pct(0.5)), ms(r.pct(0.99)), ms(r.pct(0.999)), ms(r.pct(1)),
+				r.brokerCPU.Seconds() / gb, float64(r.brokerCPU) / float64(r.records)} {
+				c[i] = append(c[i], v)
+			}
 		}
-		rows[b] = row{median(rps), median(mib), median(cpuGB), median(cpuRec), median(p99)}
-		x := rows[b]
-		fmt.Printf("| %s | %.0f | %.2f | %.2f | %.3f | %.3f |\n", b, x.rps, x.mib, x.p99, x.cpuGB, x.cpuRec)
+		x := row{median(c[0]), median(c[1]), median(c[2]), median(c[3]), median(c[4]), median(c[5]), median(c[6]), median(c[7])}
+		rows[b] = x
+		fmt.Printf("| %s | %.0f | %.1f | %s | %s | %s | %s | %.3f | %.1f |\n", b, x.rps, x.mib,
+			num(x.p50, "%.2f"), num(x.p99, "%.2f"), num(x.p999, "%.2f"), num(x.max, "%.2f"), x.cpuGB, x.cpuRec)
 	}
-	if s, ok := rows["strata"]; ok {
-		if k, ok := rows["kfake"]; ok {
-			fmt.Printf("| strata/kfake | %.2f× | %.2f× | %.2f× | %.2f× | %.2f× |\n",
-				s.rps/k.rps, s.mib/k.mib, s.p99/k.p99, s.cpuGB/k.cpuGB, s.cpuRec/k.cpuRec)
+	s, ok := rows["strata"]
+	for _, peer := range []string{"kfake", "floor"} {
+		if k, ok2 := rows[peer]; ok && ok2 {
+			fmt.Printf("| strata/%s | %.2f× | %.2f× | %s | %s | %s | %s | %.2f× | %.2f× |\n", peer,
+				s.rps/k.rps, s.mib/k.mib, num(s.p50/k.p50, "%.2f×"), num(s.p99/k.p99, "%.2f×"),
+				num(s.p999/k.p999, "%.2f×"), num(s.max/k.max, "%.2f×"), s.cpuGB/k.cpuGB, s.cpuRec/k.cpuRec)
 		}
 	}
 	fmt.Println()
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// num formats v, or "-" where it was not measured (zero or NaN).
+func num(v float64, format string) string {
+	if v == 0 || v != v {
+		return "-"
+	}
+	return fmt.Sprintf(format, v)
 }
 
 func freePort() int {
@@ -158,19 +219,21 @@ func freePort() int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func startBroker(kind, bin, dir string, partitions int32) (*exec.Cmd, string, error) {
-	port := freePort()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+func startBroker(name string, b bins, dir string, partitions int32) (*exec.Cmd, string, error) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort())
+	parts := strconv.Itoa(int(partitions))
 	var cmd *exec.Cmd
-	switch kind {
+	switch name {
 	case "strata":
-		cmd = exec.Command(bin, "broker", "--listeners", "PLAINTEXT://"+addr, "--log.dirs", dir,
-			"--num.partitions", strconv.Itoa(int(partitions)), "--log-level", "warn")
+		cmd = exec.Command(b.strata, "broker", "--listeners", "PLAINTEXT://"+addr, "--log.dirs", dir,
+			"--num.partitions", parts, "--group.initial.rebalance.delay.ms", "0", "--log-level", "warn")
 	case "kfake":
-		cmd = exec.Command(bin, "-port", strconv.Itoa(port), "-data-dir", dir,
-			"-num-partitions", strconv.Itoa(int(partitions)))
+		_, port, _ := net.SplitHostPort(addr)
+		cmd = exec.Command(b.kfake, "-port", port, "-data-dir", dir, "-num-partitions", parts)
+	case "floor":
+		cmd = exec.Command(b.floor, "-listen", addr, "-dir", dir, "-num-partitions", parts)
 	default:
-		return nil, "", fmt.Errorf("unknown broker %q", kind)
+		return nil, "", fmt.Errorf("unknown broker %q", name)
 	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -185,7 +248,7 @@ func startBroker(kind, bin, dir string, partitions int32) (*exec.Cmd, string, er
 		}
 		if time.Now().After(deadline) {
 			stop(cmd)
-			return nil, "", fmt.Errorf("%s did not listen on %s: %v", kind, addr, err)
+			return nil, "", fmt.Errorf("%s did not listen on %s: %v", name, addr, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -234,30 +297,101 @@ func payload(size int) []byte {
 	return p
 }
 
-func runOnce(kind, bin, dir string, w workload, n int) (result, error) {
-	cmd, addr, err := startBroker(kind, bin, dir, w.partitions)
+// measure runs f and returns its wall time and the broker's CPU time.
+func measure(pid int, f func() (int, []time.Duration, error)) (result, error) {
+	cpu0, err := procCPU(pid)
+	if err != nil {
+		return result{}, err
+	}
+	start := time.Now()
+	n, lat, err := f()
+	elapsed := time.Since(start)
+	if err != nil {
+		return result{}, err
+	}
+	cpu1, err := procCPU(pid)
+	if err != nil {
+		return result{}, err
+	}
+	slices.Sort(lat)
+	return result{records: n, elapsed: elapsed, brokerCPU: cpu1 - cpu0, lat: lat}, nil
+}
+
+func runOnce(name string, b bins, dir string, w workload, n int) (result, error) {
+	cmd, addr, err := startBroker(name, b, dir, w.partitions)
 	if err != nil {
 		return result{}, err
 	}
 	defer stop(cmd)
+	pid := cmd.Process.Pid
 	topic := "perf-" + w.name
-
-	adm, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		return result{}, err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if _, err := kadm.NewClient(adm).CreateTopic(ctx, w.partitions, 1, nil, topic); err != nil {
-		adm.Close()
-		return result{}, fmt.Errorf("create topic: %w", err)
+	if err := createTopic(ctx, addr, topic, w.partitions); err != nil {
+		return result{}, err
 	}
-	adm.Close()
+	switch w.kind {
+	case produceKgo:
+		cl, err := producer(addr, topic, w, 5*time.Millisecond)
+		if err != nil {
+			return result{}, err
+		}
+		defer cl.Close()
+		return measure(pid, func() (int, []time.Duration, error) { return produceN(ctx, cl, w, n) })
+	case produceRdkafka:
+		acks := "1"
+		if w.acks == kgo.AllISRAcks() {
+			acks = "all"
+		}
+		return measure(pid, func() (int, []time.Duration, error) {
+			out, err := exec.CommandContext(ctx, b.rdkafka, addr, topic, strconv.Itoa(n), strconv.Itoa(w.recordSize), acks).Output()
+			if err != nil {
+				return 0, nil, fmt.Errorf("rdkafka perf: %v", err)
+			}
+			var got, failed int
+			var secs, p50, p99, mx float64
+			if _, err := fmt.Sscanf(string(out), "records %d failed %d seconds %f p50_ms %f p99_ms %f max_ms %f",
+				&got, &failed, &secs, &p50, &p99, &mx); err != nil {
+				return 0, nil, fmt.Errorf("rdkafka perf output %q: %v", out, err)
+			}
+			return got, nil, nil
+		})
+	case consume:
+		cl, err := producer(addr, topic, w, 5*time.Millisecond)
+		if err != nil {
+			return result{}, err
+		}
+		_, _, err = produceN(ctx, cl, w, n)
+		cl.Close()
+		if err != nil {
+			return result{}, err
+		}
+		return measure(pid, func() (int, []time.Duration, error) { return consumeN(ctx, addr, topic, "", n+1) })
+	case e2eLatency:
+		return measure(pid, func() (int, []time.Duration, error) { return e2e(ctx, addr, topic, w, n, 10_000) })
+	case mixed:
+		return measure(pid, func() (int, []time.Duration, error) { return mix(ctx, addr, topic, w, n) })
+	}
+	return result{}, fmt.Errorf("workload kind %d", w.kind)
+}
 
+func createTopic(ctx context.Context, addr, topic string, partitions int32) error {
+	adm, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	if _, err := kadm.NewClient(adm).CreateTopic(ctx, partitions, 1, nil, topic); err != nil {
+		return fmt.Errorf("create topic: %w", err)
+	}
+	return nil
+}
+
+func producer(addr, topic string, w workload, linger time.Duration) (*kgo.Client, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(addr),
 		kgo.DefaultProduceTopic(topic),
-		kgo.ProducerLinger(5 * time.Millisecond),
+		kgo.ProducerLinger(linger),
 		kgo.ProducerBatchMaxBytes(1 << 20),
 		kgo.MaxBufferedRecords(1 << 20),
 		kgo.RequiredAcks(w.acks),
@@ -270,52 +404,177 @@ func runOnce(kind, bin, dir string, w workload, n int) (result, error) {
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
-	defer cl.Close()
-	value := payload(w.recordSize)
-
 	// Warm the connection and metadata so the run measures steady state.
-	if err := cl.ProduceSync(ctx, &kgo.Record{Value: value}).FirstErr(); err != nil {
-		return result{}, fmt.Errorf("warm-up produce: %w", err)
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Value: payload(w.recordSize)}).FirstErr(); err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("warm-up produce: %w", err)
 	}
+	return cl, nil
+}
 
-	lat := make([]int64, n)
+// produceN produces n records as fast as the client allows and returns the
+// per-record latencies (produce call to acknowledgement).
+func produceN(ctx context.Context, cl *kgo.Client, w workload, n int) (int, []time.Duration, error) {
+	value := payload(w.recordSize)
+	lat := make([]time.Duration, n)
 	var failed atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
 	wg.Add(n)
-	cpu0, err := procCPU(cmd.Process.Pid)
-	if err != nil {
-		return result{}, err
-	}
-	start := time.Now()
 	for i := range n {
 		sent := time.Now()
 		cl.Produce(ctx, &kgo.Record{Value: value}, func(_ *kgo.Record, err error) {
-			lat[i] = int64(time.Since(sent))
-			if err != nil {
-				failed.Add(1)
-				firstErr.CompareAndSwap(nil, err)
+			lat[i] = time.Since(sent)
+			if err != nil && failed.Add(1) == 1 {
+				firstErr.Store(err)
 			}
 			wg.Done()
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	cpu1, err := procCPU(cmd.Process.Pid)
-	if err != nil {
-		return result{}, err
-	}
 	if f := failed.Load(); f > 0 {
-		return result{}, fmt.Errorf("%d of %d records failed: %v", f, n, firstErr.Load())
+		return 0, nil, fmt.Errorf("%d of %d records failed: %v", f, n, firstErr.Load())
 	}
-	slices.Sort(lat)
-	pct := func(p float64) time.Duration { return time.Duration(lat[min(n-1, int(float64(n)*p))]) }
-	return result{
-		broker: kind, records: n, elapsed: elapsed, brokerCPU: cpu1 - cpu0,
-		p50: pct(0.50), p99: pct(0.99), max: time.Duration(lat[n-1]),
-	}, nil
+	return n, lat, nil
+}
+
+// consumeN reads n records of topic from the start (a group consumer when
+// group is set) and returns how many it read.
+func consumeN(ctx context.Context, addr, topic, group string, n int) (int, []time.Duration, error) {
+	opts := []kgo.Opt{kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(50 << 20)}
+	if group != "" {
+		opts = append(opts, kgo.ConsumerGroup(group))
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer cl.Close()
+	got := 0
+	for got < n {
+		fs := cl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			return got, nil, err
+		}
+		got += fs.NumRecords()
+	}
+	return got, nil, nil
+}
+
+// e2e produces n records at rate per second with no linger, each carrying
+// its send time, and returns the produce-call-to-receipt latencies.
+func e2e(ctx context.Context, addr, topic string, w workload, n, rate int) (int, []time.Duration, error) {
+	cons, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), kgo.FetchMaxWait(100*time.Millisecond))
+	if err != nil {
+		return 0, nil, err
+	}
+	defer cons.Close()
+	prod, err := producer(addr, topic, w, 0)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer prod.Close()
+	// The consumer must be positioned before the first timed record.
+	for {
+		if err := prod.ProduceSync(ctx, &kgo.Record{Value: make([]byte, w.recordSize)}).FirstErr(); err != nil {
+			return 0, nil, err
+		}
+		fs := cons.PollRecords(ctx, 1)
+		if fs.NumRecords() > 0 {
+			break
+		}
+	}
+	base := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		interval := time.Second / time.Duration(rate)
+		value := payload(w.recordSize)
+		for i := range n {
+			if d := time.Until(base.Add(time.Duration(i) * interval)); d > 0 {
+				time.Sleep(d)
+			}
+			v := slices.Clone(value)
+			binary.BigEndian.PutUint64(v, uint64(time.Since(base)))
+			prod.Produce(ctx, &kgo.Record{Value: v}, nil)
+		}
+		done <- prod.Flush(ctx)
+	}()
+	lat := make([]time.Duration, 0, n)
+	for len(lat) < n {
+		fs := cons.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			return 0, nil, err
+		}
+		now := time.Since(base)
+		fs.EachRecord(func(r *kgo.Record) {
+			if len(r.Value) >= 8 {
+				lat = append(lat, now-time.Duration(binary.BigEndian.Uint64(r.Value)))
+			}
+		})
+	}
+	return n, lat, <-done
+}
+
+// mix runs 4 producers and 4 consumers of one group at once; n records in
+// all, done when the group has consumed every one.
+func mix(ctx context.Context, addr, topic string, w workload, n int) (int, []time.Duration, error) {
+	var consumed atomic.Int64
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumerGroup("w9"),
+				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer cl.Close()
+			for consumed.Load() < int64(n) && ctx.Err() == nil {
+				fs := cl.PollFetches(ctx)
+				if err := fs.Err0(); err != nil && ctx.Err() == nil {
+					errs <- err
+					return
+				}
+				consumed.Add(int64(fs.NumRecords()))
+			}
+			cancel()
+		}()
+	}
+	for p := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl, err := producer(addr, topic, w, 5*time.Millisecond)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer cl.Close()
+			share := n / 4
+			if p == 3 {
+				share = n - 3*(n/4)
+			}
+			if _, _, err := produceN(ctx, cl, w, share); err != nil && ctx.Err() == nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, nil, err
+	}
+	// The 4 warm-up records of the producers are consumed too.
+	return n, nil, nil
 }
 
 func check(err error) {
