@@ -96,7 +96,8 @@ type bins struct{ strata, kfake, floor, rdkafka string }
 
 func main() {
 	wl := flag.String("workload", "W1", "workloads, comma separated (W1..W9)")
-	records := flag.Int("records", 1_000_000, "records per run (W8: records at 10,000/s)")
+	records := flag.Int("records", 1_000_000, "records per run")
+	e2eRecords := flag.Int("e2e-records", 100_000, "records per W8 run, sent at 10,000/s")
 	rounds := flag.Int("rounds", 3, "runs per broker, alternating")
 	brokers := flag.String("brokers", "strata,kfake,floor", "brokers to compare, comma separated")
 	var b bins
@@ -144,6 +145,9 @@ func main() {
 			}
 		}
 		n := *records
+		if w.kind == e2eLatency {
+			n = *e2eRecords
+		}
 		by := map[string][]result{}
 		for round := range *rounds {
 			for _, br := range names {
