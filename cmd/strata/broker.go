@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"strings"
 
@@ -22,6 +25,7 @@ Runs the broker. Configuration comes from, in increasing priority:
                            (also --<property>=VALUE).
 Other flags:
   --log-level LEVEL        debug, info (default), warn or error
+  --pprof-addr HOST:PORT   serve net/http/pprof there (profiling; off by default)
   --help                   this text
 
 SIGTERM or SIGINT shuts down cleanly (logs flushed, clean-shutdown marker
@@ -32,6 +36,7 @@ written); a second signal exits at once.
 type brokerFlags struct {
 	configFile string
 	logLevel   slog.Level
+	pprofAddr  string
 	props      [][2]string // in order
 	help       bool
 }
@@ -66,6 +71,8 @@ func parseBrokerFlags(args []string) (brokerFlags, error) {
 		switch name {
 		case "config":
 			f.configFile = value
+		case "pprof-addr":
+			f.pprofAddr = value
 		case "log-level":
 			if err := f.logLevel.UnmarshalText([]byte(value)); err != nil {
 				return f, fmt.Errorf("%w: --log-level %q: want debug, info, warn or error", errUsage, value)
@@ -127,6 +134,16 @@ func runBroker(args, environ []string, stdout, stderr io.Writer, signals <-chan 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: f.logLevel}))
 	for k := range cfg.Unknown {
 		log.Warn("property not used by Strata", "property", k)
+	}
+	if f.pprofAddr != "" {
+		ln, err := net.Listen("tcp", f.pprofAddr)
+		if err != nil {
+			log.Error("pprof listener", "err", err)
+			return exitError
+		}
+		defer ln.Close()
+		log.Info("pprof", "addr", ln.Addr().String())
+		go http.Serve(ln, nil) // net/http/pprof registers on the default mux
 	}
 	srv, err := server.Start(cfg, server.Options{Logger: log})
 	if err != nil {
