@@ -239,3 +239,32 @@ func TestFetchSessions(t *testing.T) {
 		t.Fatalf("closed session: error %d", r.ErrorCode)
 	}
 }
+
+// TestFetchSmallInline: a response whose record bytes fit smallFetch goes
+// out in one write with the bytes read into the frame, not by sendfile,
+// and decodes to the same records.
+func TestFetchSmallInline(t *testing.T) {
+	s := startServer(t)
+	if _, err := s.topics.Create("small", 1, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	fillPartition(t, s, "small", 0, 3, 10)
+	size := mustTopic(t, s, "small").Partitions[0].Size()
+	if size > smallFetch {
+		t.Fatalf("log of %d bytes is over smallFetch %d", size, smallFetch)
+	}
+	rc := dialRaw(t, s)
+	before := s.Stats()
+	values := fetchValues(t, rc, "small", 0, 0)
+	rc.roundTrip(kmsg.NewPtrApiVersionsRequest()) // written after the fetch's write finished
+	after := s.Stats()
+	if len(values) != 30 {
+		t.Fatalf("%d records, want 30", len(values))
+	}
+	if n := after.CopiedBytes - before.CopiedBytes; n != size {
+		t.Fatalf("copied %d bytes inline, want %d", n, size)
+	}
+	if n := after.SendfileBytes - before.SendfileBytes; n != 0 {
+		t.Fatalf("sendfile sent %d bytes of a small fetch, want 0", n)
+	}
+}

@@ -158,6 +158,13 @@ func appendArrayLen(dst []byte, n int, flexible bool) []byte {
 // fetchReply is a Fetch response ready to write.
 type fetchReply struct{ resp *fetchResponse }
 
+// smallFetch is the most record bytes a response carries inline: they are
+// read into the frame and the whole response goes out in one write. Below
+// it, a sendfile and the writes around it cost more (three syscalls and as
+// many TCP segments) than reading the bytes; bench/ W8 (10,000 one-record
+// fetches a second) is where it shows. Above it, sendfile: no userspace copy.
+const smallFetch = 16 << 10
+
 func (r *fetchReply) write(c *conn, corr int32) error {
 	bufp := getBuf(0)
 	frame, holes := r.resp.encode((*bufp)[:0], corr, nil)
@@ -165,6 +172,13 @@ func (r *fetchReply) write(c *conn, corr int32) error {
 		*bufp = frame[:0]
 		putBuf(bufp)
 	}()
+	var total int64
+	for _, h := range holes {
+		total += h.slice.Len
+	}
+	if total <= smallFetch {
+		return c.writeInline(frame, holes, int(total))
+	}
 	pos := 0
 	for _, h := range holes {
 		if h.at > pos {
@@ -178,6 +192,30 @@ func (r *fetchReply) write(c *conn, corr int32) error {
 		}
 	}
 	_, err := c.nc.Write(frame[pos:])
+	return err
+}
+
+// writeInline writes frame with the holes' bytes read into it, in one write.
+func (c *conn) writeInline(frame []byte, holes []hole, total int) error {
+	bufp := getBuf(len(frame) + total)
+	defer putBuf(bufp)
+	out := *bufp
+	pos, n := 0, 0
+	for _, h := range holes {
+		n += copy(out[n:], frame[pos:h.at])
+		pos = h.at
+		dst := out[n : n+int(h.slice.Len)]
+		if m, err := h.slice.File.ReadAt(dst, h.slice.Pos); m < len(dst) {
+			if err == nil || errors.Is(err, io.EOF) {
+				err = errShortSlice
+			}
+			return fmt.Errorf("server: read %s at %d: %w", h.slice.File.Name(), h.slice.Pos, err)
+		}
+		n += len(dst)
+	}
+	n += copy(out[n:], frame[pos:])
+	c.s.copiedBytes.Add(int64(total))
+	_, err := c.nc.Write(out[:n])
 	return err
 }
 
