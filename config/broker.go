@@ -20,28 +20,31 @@ import (
 // A Broker is not safe for concurrent use: a server that changes it at run
 // time (dynamic broker configs) should Clone, Set, Validate and swap.
 type Broker struct {
-	NodeID                       int32    // node.id (also broker.id): 1 (Kafka: required)
-	Listeners                    string   // listeners: "PLAINTEXT://127.0.0.1:9092" (Kafka: "PLAINTEXT://:9092")
-	AdvertisedListeners          string   // advertised.listeners: "" means listeners
-	ListenerSecurityProtocolMap  string   // listener.security.protocol.map: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
-	ControllerListenerNames      string   // controller.listener.names: "" (listeners named here are not served)
-	LogDirs                      []string // log.dirs, else log.dir: ["./data"] (Kafka: /tmp/kafka-logs); Strata uses the first
-	ClusterID                    string   // cluster.id: "" means generated once and persisted in the data dir
-	NumPartitions                int32    // num.partitions: 1
-	DefaultReplicationFactor     int16    // default.replication.factor: 1
-	AutoCreateTopicsEnable       bool     // auto.create.topics.enable: true
-	DeleteTopicEnable            bool     // delete.topic.enable: true
-	MessageMaxBytes              int      // message.max.bytes: 1048588 (Set keeps Log.MaxMessageBytes equal)
-	SocketRequestMaxBytes        int      // socket.request.max.bytes: 104857600
-	MaxConnections               int      // max.connections: math.MaxInt32
-	MaxConnectionsPerIP          int      // max.connections.per.ip: math.MaxInt32
-	QueuedMaxRequests            int      // queued.max.requests: 500
-	ConnectionsMaxIdleMs         int64    // connections.max.idle.ms: 600000
-	LogRetentionCheckIntervalMs  int64    // log.retention.check.interval.ms: 300000
-	OffsetsRetentionMinutes      int64    // offsets.retention.minutes: 10080
-	GroupInitialRebalanceDelayMs int64    // group.initial.rebalance.delay.ms: 3000
-	GroupMinSessionTimeoutMs     int32    // group.min.session.timeout.ms: 6000
-	GroupMaxSessionTimeoutMs     int32    // group.max.session.timeout.ms: 1800000
+	NodeID                          int32    // node.id (also broker.id): 1 (Kafka: required)
+	Listeners                       string   // listeners: "PLAINTEXT://127.0.0.1:9092" (Kafka: "PLAINTEXT://:9092")
+	AdvertisedListeners             string   // advertised.listeners: "" means listeners
+	ListenerSecurityProtocolMap     string   // listener.security.protocol.map: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
+	ControllerListenerNames         string   // controller.listener.names: "" (listeners named here are not served)
+	LogDirs                         []string // log.dirs, else log.dir: ["./data"] (Kafka: /tmp/kafka-logs); Strata uses the first
+	ClusterID                       string   // cluster.id: "" means generated once and persisted in the data dir
+	NumPartitions                   int32    // num.partitions: 1
+	DefaultReplicationFactor        int16    // default.replication.factor: 1
+	AutoCreateTopicsEnable          bool     // auto.create.topics.enable: true
+	DeleteTopicEnable               bool     // delete.topic.enable: true
+	MessageMaxBytes                 int      // message.max.bytes: 1048588 (Set keeps Log.MaxMessageBytes equal)
+	SocketRequestMaxBytes           int      // socket.request.max.bytes: 104857600
+	MaxConnections                  int      // max.connections: math.MaxInt32
+	MaxConnectionsPerIP             int      // max.connections.per.ip: math.MaxInt32
+	QueuedMaxRequests               int      // queued.max.requests: 500
+	ConnectionsMaxIdleMs            int64    // connections.max.idle.ms: 600000
+	LogRetentionCheckIntervalMs     int64    // log.retention.check.interval.ms: 300000
+	OffsetsRetentionMinutes         int64    // offsets.retention.minutes: 10080
+	GroupInitialRebalanceDelayMs    int64    // group.initial.rebalance.delay.ms: 3000
+	GroupMinSessionTimeoutMs        int32    // group.min.session.timeout.ms: 6000
+	GroupMaxSessionTimeoutMs        int32    // group.max.session.timeout.ms: 1800000
+	GroupMaxSize                    int32    // group.max.size: math.MaxInt32
+	OffsetsTopicNumPartitions       int32    // offsets.topic.num.partitions: 50 (used when __consumer_offsets is created)
+	OffsetsRetentionCheckIntervalMs int64    // offsets.retention.check.interval.ms: 600000
 
 	// Log holds the broker-level defaults of the topic configs Strata acts
 	// on, set by their broker synonyms: log.segment.bytes, log.roll.ms and
@@ -69,28 +72,31 @@ type Broker struct {
 // 127.0.0.1:9092, log.dirs ./data.
 func Defaults() *Broker {
 	return &Broker{
-		NodeID:                       1,
-		Listeners:                    "PLAINTEXT://127.0.0.1:9092",
-		ListenerSecurityProtocolMap:  defaultProtocolMap,
-		LogDirs:                      []string{"./data"},
-		NumPartitions:                1,
-		DefaultReplicationFactor:     1,
-		AutoCreateTopicsEnable:       true,
-		DeleteTopicEnable:            true,
-		MessageMaxBytes:              1048588,
-		SocketRequestMaxBytes:        104857600,
-		MaxConnections:               math.MaxInt32,
-		MaxConnectionsPerIP:          math.MaxInt32,
-		QueuedMaxRequests:            500,
-		ConnectionsMaxIdleMs:         600000,
-		LogRetentionCheckIntervalMs:  300000,
-		OffsetsRetentionMinutes:      10080,
-		GroupInitialRebalanceDelayMs: 3000,
-		GroupMinSessionTimeoutMs:     6000,
-		GroupMaxSessionTimeoutMs:     1800000,
-		Log:                          partition.DefaultConfig(),
-		Unknown:                      map[string]string{},
-		static:                       map[string]string{},
+		NodeID:                          1,
+		Listeners:                       "PLAINTEXT://127.0.0.1:9092",
+		ListenerSecurityProtocolMap:     defaultProtocolMap,
+		LogDirs:                         []string{"./data"},
+		NumPartitions:                   1,
+		DefaultReplicationFactor:        1,
+		AutoCreateTopicsEnable:          true,
+		DeleteTopicEnable:               true,
+		MessageMaxBytes:                 1048588,
+		SocketRequestMaxBytes:           104857600,
+		MaxConnections:                  math.MaxInt32,
+		MaxConnectionsPerIP:             math.MaxInt32,
+		QueuedMaxRequests:               500,
+		ConnectionsMaxIdleMs:            600000,
+		LogRetentionCheckIntervalMs:     300000,
+		OffsetsRetentionMinutes:         10080,
+		GroupInitialRebalanceDelayMs:    3000,
+		GroupMinSessionTimeoutMs:        6000,
+		GroupMaxSessionTimeoutMs:        1800000,
+		GroupMaxSize:                    math.MaxInt32,
+		OffsetsTopicNumPartitions:       50,
+		OffsetsRetentionCheckIntervalMs: 600000,
+		Log:                             partition.DefaultConfig(),
+		Unknown:                         map[string]string{},
+		static:                          map[string]string{},
 	}
 }
 
@@ -254,6 +260,15 @@ func buildBrokerProps() map[string]*brokerProp {
 		{name: "group.max.session.timeout.ms", spec: integer(), dflt: "1800000",
 			get: func(b *Broker) (string, bool) { return itoa(b.GroupMaxSessionTimeoutMs) },
 			set: func(b *Broker, v string) { b.GroupMaxSessionTimeoutMs = i32(v) }},
+		{name: "group.max.size", spec: intAtLeast(1), dflt: "2147483647",
+			get: func(b *Broker) (string, bool) { return itoa(b.GroupMaxSize) },
+			set: func(b *Broker, v string) { b.GroupMaxSize = i32(v) }},
+		{name: "offsets.topic.num.partitions", spec: intAtLeast(1), dflt: "50",
+			get: func(b *Broker) (string, bool) { return itoa(b.OffsetsTopicNumPartitions) },
+			set: func(b *Broker, v string) { b.OffsetsTopicNumPartitions = i32(v) }},
+		{name: "offsets.retention.check.interval.ms", spec: longAtLeast(1), dflt: "600000",
+			get: func(b *Broker) (string, bool) { return itoa(b.OffsetsRetentionCheckIntervalMs) },
+			set: func(b *Broker, v string) { b.OffsetsRetentionCheckIntervalMs = i64(v) }},
 	}
 	m := make(map[string]*brokerProp, len(props)+2*len(topicDefs))
 	for _, p := range props {

@@ -53,8 +53,14 @@ func TestApiVersionsAdvertisesTable(t *testing.T) {
 			t.Errorf("%s advertised %v, want %v", kmsg.NameForKey(int16(key)), got, r)
 		}
 	}
-	if _, ok := ranges[int16(kmsg.JoinGroup)]; ok {
-		t.Error("JoinGroup advertised before the group coordinator exists")
+	for key, r := range map[kmsg.Key][2]int16{
+		kmsg.JoinGroup: {0, 9}, kmsg.SyncGroup: {0, 5}, kmsg.Heartbeat: {0, 4}, kmsg.LeaveGroup: {0, 5},
+		kmsg.OffsetCommit: {0, 9}, kmsg.OffsetFetch: {0, 9}, kmsg.DescribeGroups: {0, 6}, kmsg.ListGroups: {0, 5},
+		kmsg.DeleteGroups: {0, 2}, kmsg.OffsetDelete: {0, 0},
+	} {
+		if got := ranges[int16(key)]; got != r {
+			t.Errorf("%s advertised %v, want %v", kmsg.NameForKey(int16(key)), got, r)
+		}
 	}
 }
 
@@ -124,11 +130,11 @@ func TestUnsupportedKeysAndVersions(t *testing.T) {
 	}
 
 	// A key kmsg knows and we do not serve: its response with the top-level code.
-	jg := kmsg.NewPtrJoinGroupRequest()
-	jg.Version = 5
-	jg.Group, jg.ProtocolType = "g", "consumer"
-	if resp := rc.roundTrip(jg).(*kmsg.JoinGroupResponse); resp.ErrorCode != kerr.UnsupportedVersion.Code {
-		t.Fatalf("JoinGroup: error %d, want UNSUPPORTED_VERSION", resp.ErrorCode)
+	sh := kmsg.NewPtrSASLHandshakeRequest()
+	sh.Version = 1
+	sh.Mechanism = "PLAIN"
+	if resp := rc.roundTrip(sh).(*kmsg.SASLHandshakeResponse); resp.ErrorCode != kerr.UnsupportedVersion.Code {
+		t.Fatalf("SaslHandshake: error %d, want UNSUPPORTED_VERSION", resp.ErrorCode)
 	}
 	metadataWorks()
 

@@ -2,10 +2,10 @@ package server
 
 // FindCoordinator: v0-6
 //
-// This broker coordinates every group (the group APIs themselves come
-// with the group coordinator; until then JoinGroup and friends answer
-// UNSUPPORTED_VERSION). Transactions are not supported yet: transaction
-// and share coordinators get COORDINATOR_NOT_AVAILABLE.
+// This broker coordinates every group (group_coordinator.go); the first
+// group lookup creates __consumer_offsets, as in Kafka.
+// Transactions are not supported yet: transaction and share coordinators
+// get COORDINATOR_NOT_AVAILABLE.
 //
 // Advertising this key also matters to librdkafka, which takes
 // FindCoordinator v0 as its sign that the broker understands LZ4 and
@@ -32,6 +32,9 @@ func (s *Server) handleFindCoordinator(r *request) (reply, error) {
 			return -1, "", -1, kerrf(kerr.CoordinatorNotAvailable, "The coordinator is not available.")
 		case key == "" && req.Version < 4:
 			return -1, "", -1, kerrf(kerr.InvalidRequest, "The group ID must not be empty.")
+		}
+		if _, err := s.coordinator(); err != nil {
+			return -1, "", -1, kerrf(kerr.CoordinatorNotAvailable, "The coordinator is not available.")
 		}
 		return s.cfg.NodeID, host, port, nil
 	}

@@ -34,7 +34,15 @@ var handlers = [...]handler{
 	kmsg.Fetch:                   {min: 4, max: 18, serve: (*Server).handleFetch, refuse: refuseFetch}, // v0-3 need down-conversion (Kafka 4 dropped them too)
 	kmsg.ListOffsets:             {min: 0, max: 11, serve: (*Server).handleListOffsets},
 	kmsg.Metadata:                {min: 0, max: 13, serve: (*Server).handleMetadata},
+	kmsg.OffsetCommit:            {min: 0, max: 9, serve: (*Server).handleOffsetCommit}, // v10: topic IDs, not yet
+	kmsg.OffsetFetch:             {min: 0, max: 9, serve: (*Server).handleOffsetFetch},  // v10: topic IDs, not yet
 	kmsg.FindCoordinator:         {min: 0, max: 6, serve: (*Server).handleFindCoordinator},
+	kmsg.JoinGroup:               {min: 0, max: 9, serve: (*Server).handleJoinGroup},
+	kmsg.Heartbeat:               {min: 0, max: 4, serve: (*Server).handleHeartbeat},
+	kmsg.LeaveGroup:              {min: 0, max: 5, serve: (*Server).handleLeaveGroup},
+	kmsg.SyncGroup:               {min: 0, max: 5, serve: (*Server).handleSyncGroup},
+	kmsg.DescribeGroups:          {min: 0, max: 6, serve: (*Server).handleDescribeGroups},
+	kmsg.ListGroups:              {min: 0, max: 5, serve: (*Server).handleListGroups},
 	kmsg.ApiVersions:             {min: 0, max: 5, serve: (*Server).handleApiVersions},
 	kmsg.CreateTopics:            {min: 0, max: 7, serve: (*Server).handleCreateTopics},
 	kmsg.DeleteTopics:            {min: 0, max: 6, serve: (*Server).handleDeleteTopics},
@@ -43,11 +51,13 @@ var handlers = [...]handler{
 	kmsg.DeleteRecords:           {min: 0, max: 2, serve: (*Server).handleDeleteRecords},
 	kmsg.DescribeACLs:            {min: 0, max: 3, serve: (*Server).handleDescribeACLs},
 	kmsg.DescribeConfigs:         {min: 0, max: 4, serve: (*Server).handleDescribeConfigs},
+	kmsg.DeleteGroups:            {min: 0, max: 2, serve: (*Server).handleDeleteGroups}, // v3 (Kafka 4.4) not yet
 	kmsg.AlterConfigs:            {min: 0, max: 2, serve: (*Server).handleAlterConfigs},
 	kmsg.DescribeLogDirs:         {min: 0, max: 5, serve: (*Server).handleDescribeLogDirs},
 	kmsg.CreatePartitions:        {min: 0, max: 3, serve: (*Server).handleCreatePartitions},
 	kmsg.IncrementalAlterConfigs: {min: 0, max: 1, serve: (*Server).handleIncrementalAlterConfigs},
 	kmsg.DescribeCluster:         {min: 0, max: 2, serve: (*Server).handleDescribeCluster},
+	kmsg.OffsetDelete:            {min: 0, max: 0, serve: (*Server).handleOffsetDelete},
 	kmsg.DescribeProducers:       {min: 0, max: 0, serve: (*Server).handleDescribeProducers},
 }
 

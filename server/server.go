@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stratabroker/strata/config"
+	"github.com/stratabroker/strata/group"
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/topic"
@@ -47,6 +48,8 @@ type Server struct {
 	topics   *topic.Registry
 	pids     *producerIDs
 	sessions *fetchSessions
+	groupsMu sync.Mutex
+	groups   *group.Coordinator // nil until __consumer_offsets exists; see coordinator
 
 	listeners []*listener
 	done      chan struct{} // closed by Close: long polls end, accept loops stop
@@ -151,11 +154,19 @@ func (s *Server) openStorage() error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("server: open topics: %w", err), s.flusher.Close())
 	}
+	if _, ok := s.topics.Get(offsetsTopic); ok {
+		// Load the groups now: members' sessions and offset expiry run
+		// from the start, as in Kafka.
+		if err := s.openGroups(); err != nil {
+			return errors.Join(err, s.topics.Close(), s.flusher.Close())
+		}
+	}
 	return nil
 }
 
 func (s *Server) closeStorage() error {
 	var errs []error
+	errs = append(errs, s.closeGroups())
 	if s.topics != nil {
 		errs = append(errs, s.topics.Close())
 	}
@@ -202,6 +213,8 @@ func (s *Server) Close() error {
 			c.nc.Close()
 		}
 		s.mu.Unlock()
+		// Requests waiting on a rebalance or a commit end now.
+		s.closeGroups()
 		s.wg.Wait()
 		s.closeErr = s.closeStorage()
 		s.log.Info("shut down", "clean", s.closeErr == nil)

@@ -1,0 +1,55 @@
+// Package group is Strata's classic consumer-group coordinator: Kafka's
+// GroupCoordinator and GroupMetadataManager for the classic protocol
+// (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) and committed offsets
+// (OffsetCommit, OffsetFetch, OffsetDelete, DeleteGroups, ListGroups,
+// DescribeGroups), for every group, on one node.
+//
+// # States
+//
+// A group is Empty, PreparingRebalance, CompletingRebalance, Stable or
+// Dead, as ClassicGroupState defines them:
+//
+//	Empty ──join──► PreparingRebalance ──all joined / rebalance timeout──► CompletingRebalance
+//	  ▲                   ▲                                                     │ leader's SyncGroup stored
+//	  │ last member gone  └──── join, leave, session expiry ──── Stable ◄───────┘
+//	Dead: deleted (DeleteGroups, or an empty group whose offsets expired)
+//
+// The first rebalance of an empty group waits group.initial.rebalance.delay.ms,
+// again for each member that joins meanwhile, up to the rebalance timeout
+// (Kafka's InitialDelayedJoin). A JoinGroup v4+ without a member ID gets one
+// with MEMBER_ID_REQUIRED (KIP-394); static members (group.instance.id,
+// KIP-345) that come back with a new member ID replace the old one without a
+// rebalance when their protocols did not change. Members that do not rejoin
+// within the rebalance timeout, or do not send SyncGroup within it after the
+// join, are removed; members that do not heartbeat within their session
+// timeout too. Eager and cooperative-incremental assignors need nothing
+// more from the coordinator: clients drive the extra rounds.
+//
+// # Concurrency
+//
+// One goroutine, the run loop, owns every group. Requests and timers hand
+// it closures (Coordinator.call, Coordinator.after); a timer's closure
+// checks a sequence number so a timer that fired after being replaced
+// does nothing. No lock is held across I/O: appends to __consumer_offsets
+// run on one writer goroutine per partition, in the order the loop queued
+// them, and their results come back to the loop, which answers the
+// request and updates the committed offsets then. So memory changes in log
+// order, and a replay rebuilds it.
+//
+// # Storage
+//
+// Records are Kafka's (see records.go): OffsetCommitKey/Value for offsets,
+// GroupMetadataKey/Value for a group's generation, protocol, leader and
+// members with their subscriptions and assignments, written when a
+// rebalance completes or the group empties; null values are tombstones. A
+// group lives in partition PartitionFor(group, partitions). Open replays
+// every partition; groups that had members come back Stable with them
+// and their session timers start, so members that keep heartbeating carry
+// on without a rebalance, as after a Kafka coordinator failover.
+//
+// Offsets of an empty group expire offsets.retention.minutes after it
+// became empty (after their commit for groups that never had members);
+// an empty group without offsets is then deleted. Not implemented: expiry
+// of the offsets of topics a non-empty consumer group no longer subscribes
+// to; transactional offset commits; KIP-848 groups.
+package group

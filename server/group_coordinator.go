@@ -1,0 +1,162 @@
+package server
+
+// The group coordinator: this broker coordinates every group. Committed
+// offsets and group metadata live in the internal topic __consumer_offsets
+// (offsets.topic.num.partitions partitions, created through the topic
+// registry on the first group request, so that it is a topic like any
+// other on disk and is hidden from Metadata unless named). When the topic
+// exists at start, the coordinator starts with the server and replays it. package group owns the state
+// machine; the handlers in join_group.go ... describe_groups.go translate.
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"reflect"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/group"
+	"github.com/stratabroker/strata/topic"
+)
+
+// offsetsTopic is Kafka's internal topic of committed offsets.
+const offsetsTopic = "__consumer_offsets"
+
+// offsetsTopicConfigs are the configs __consumer_offsets is created with:
+// Kafka's (compact, 100 MiB segments). Strata does not compact yet, so
+// nothing is deleted by time or size either: the log is the only copy of
+// the commits.
+var offsetsTopicConfigs = map[string]string{
+	"cleanup.policy": "compact",
+	"segment.bytes":  "104857600",
+	"retention.ms":   "-1",
+}
+
+// errNoCoordinator: the coordinator could not be started (the server is
+// closing, or __consumer_offsets could not be created).
+var errNoCoordinator = errors.New("server: group coordinator not available")
+
+// coordinator returns the group coordinator, creating __consumer_offsets
+// and starting the coordinator on first use when the topic did not exist
+// at start (Kafka, too, creates the topic on the first FindCoordinator).
+func (s *Server) coordinator() (*group.Coordinator, error) {
+	s.groupsMu.Lock()
+	defer s.groupsMu.Unlock()
+	if s.groups != nil {
+		return s.groups, nil
+	}
+	select {
+	case <-s.done:
+		return nil, errNoCoordinator
+	default:
+	}
+	if err := s.openGroupsLocked(); err != nil {
+		s.log.Warn("starting the group coordinator", "err", err)
+		return nil, fmt.Errorf("%w: %w", errNoCoordinator, err)
+	}
+	return s.groups, nil
+}
+
+func (s *Server) closeGroups() error {
+	s.groupsMu.Lock()
+	defer s.groupsMu.Unlock()
+	if s.groups == nil {
+		return nil
+	}
+	return s.groups.Close()
+}
+
+// openGroups starts the coordinator at Start, when __consumer_offsets
+// exists.
+func (s *Server) openGroups() error {
+	s.groupsMu.Lock()
+	defer s.groupsMu.Unlock()
+	return s.openGroupsLocked()
+}
+
+// openGroupsLocked creates __consumer_offsets if needed and starts the
+// group coordinator over its logs.
+func (s *Server) openGroupsLocked() error {
+	t, ok := s.topics.Get(offsetsTopic)
+	if !ok {
+		var err error
+		t, err = s.topics.Create(offsetsTopic, s.cfg.OffsetsTopicNumPartitions, offsetsTopicConfigs, false)
+		if errors.Is(err, topic.ErrTopicExists) {
+			t, ok = s.topics.Get(offsetsTopic)
+			if !ok {
+				return fmt.Errorf("server: %s vanished", offsetsTopic)
+			}
+		} else if err != nil {
+			return fmt.Errorf("server: create %s: %w", offsetsTopic, err)
+		}
+	}
+	g, err := group.Open(group.Options{
+		Logs:                   t.Partitions,
+		PartitionExists:        s.partitionExists,
+		Now:                    s.now,
+		Logger:                 s.log.With("component", "group"),
+		InitialRebalanceDelay:  time.Duration(s.cfg.GroupInitialRebalanceDelayMs) * time.Millisecond,
+		MinSessionTimeout:      time.Duration(s.cfg.GroupMinSessionTimeoutMs) * time.Millisecond,
+		MaxSessionTimeout:      time.Duration(s.cfg.GroupMaxSessionTimeoutMs) * time.Millisecond,
+		MaxGroupSize:           int(s.cfg.GroupMaxSize),
+		OffsetsRetention:       time.Duration(s.cfg.OffsetsRetentionMinutes) * time.Minute,
+		RetentionCheckInterval: time.Duration(s.cfg.OffsetsRetentionCheckIntervalMs) * time.Millisecond,
+	})
+	if err != nil {
+		return fmt.Errorf("server: group coordinator: %w", err)
+	}
+	s.groups = g
+	return nil
+}
+
+// groupUnavailable answers a group request when the coordinator cannot
+// start: COORDINATOR_NOT_AVAILABLE in the response's top-level error code,
+// or per partition for OffsetCommit.
+func groupUnavailable(r *request) reply {
+	if req, ok := r.kreq.(*kmsg.OffsetCommitRequest); ok {
+		resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
+		for _, t := range req.Topics {
+			rt := kmsg.NewOffsetCommitResponseTopic()
+			rt.Topic = t.Topic
+			for _, p := range t.Partitions {
+				rp := kmsg.NewOffsetCommitResponseTopicPartition()
+				rp.Partition, rp.ErrorCode = p.Partition, kerr.CoordinatorNotAvailable.Code
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return msgReply{resp}
+	}
+	resp := r.kreq.ResponseKind()
+	if f := reflect.ValueOf(resp).Elem().FieldByName("ErrorCode"); f.IsValid() && f.Kind() == reflect.Int16 {
+		f.SetInt(int64(kerr.CoordinatorNotAvailable.Code))
+	}
+	return msgReply{resp}
+}
+
+// serveGroup runs a group API handler with the coordinator.
+func (s *Server) serveGroup(r *request, serve func(*group.Coordinator) kmsg.Response) (reply, error) {
+	g, err := s.coordinator()
+	if err != nil {
+		return groupUnavailable(r), nil
+	}
+	return msgReply{serve(g)}, nil
+}
+
+func (s *Server) partitionExists(name string, p int32) bool {
+	t, ok := s.topics.Get(name)
+	return ok && p >= 0 && int(p) < len(t.Partitions)
+}
+
+// groupClient identifies a request's client for DescribeGroups: its
+// client ID and, as Kafka shows it, "/" and its IP address.
+func groupClient(r *request) group.Client {
+	host := r.c.remote
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return group.Client{ID: r.hdr.clientID, Host: "/" + host}
+}
