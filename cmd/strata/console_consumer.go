@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+const consoleConsumerUsage = `Usage: strata console-consumer --topic T [flags]
+
+Prints records to standard output, one per line, as kafka-console-consumer.sh
+does (its DefaultMessageFormatter). Runs until --max-messages, --timeout-ms
+without a record, or SIGINT; then prints "Processed a total of N messages" to
+standard error.
+
+Flags:
+  --bootstrap-server S     the broker(s) to connect to (default localhost:9092)
+  --topic T                the topic to consume (or --include REGEX)
+  --include REGEX          consume every topic matching REGEX
+  --from-beginning         start at the earliest offset (without a committed one)
+  --partition P            consume only partition P
+  --offset O               with --partition: earliest, latest (default) or an offset
+  --group G                consume as a member of group G, committing what was printed
+  --max-messages N         exit after N records
+  --timeout-ms MS          exit after MS milliseconds without a record
+  --isolation-level L      read_uncommitted (default) or read_committed
+  --property K=V           formatting (repeatable): print.key print.value print.timestamp
+                           print.offset print.partition print.headers (true/false),
+                           key.separator (tab), line.separator (newline),
+                           headers.separator (,), null.literal (null)
+  --consumer-property K=V  a Java consumer property: group.id, auto.offset.reset,
+                           isolation.level, client.id (repeatable)
+`
+
+// formatter is Kafka's DefaultMessageFormatter.
+type formatter struct {
+	printTimestamp, printKey, printOffset, printPartition, printHeaders, printValue bool
+	keySep, lineSep, headersSep, nullLiteral                                        string
+}
+
+func newFormatter(p map[string]string) *formatter {
+	f := &formatter{printValue: true, keySep: "\t", lineSep: "\n", headersSep: ",", nullLiteral: "null"}
+	for k, v := range p {
+		b := strings.EqualFold(strings.TrimSpace(v), "true")
+		switch k {
+		case "print.timestamp":
+			f.printTimestamp = b
+		case "print.key":
+			f.printKey = b
+		case "print.offset":
+			f.printOffset = b
+		case "print.partition":
+			f.printPartition = b
+		case "print.headers":
+			f.printHeaders = b
+		case "print.value":
+			f.printValue = b
+		case "key.separator":
+			f.keySep = v
+		case "line.separator":
+			f.lineSep = v
+		case "headers.separator":
+			f.headersSep = v
+		case "null.literal":
+			f.nullLiteral = v
+		}
+	}
+	return f
+}
+
+func (f *formatter) sep(w *bufio.Writer, column bool) {
+	if column {
+		w.WriteString(f.keySep)
+	} else {
+		w.WriteString(f.lineSep)
+	}
+}
+
+func (f *formatter) bytes(w *bufio.Writer, b []byte) {
+	if b == nil {
+		w.WriteString(f.nullLiteral)
+		return
+	}
+	w.Write(b)
+}
+
+// write prints r as Kafka's DefaultMessageFormatter.writeTo does.
+func (f *formatter) write(w *bufio.Writer, r *kgo.Record) {
+	if f.printTimestamp {
+		switch r.Attrs.TimestampType() {
+		case 0:
+			w.WriteString("CreateTime:" + strconv.FormatInt(r.Timestamp.UnixMilli(), 10))
+		case 1:
+			w.WriteString("LogAppendTime:" + strconv.FormatInt(r.Timestamp.UnixMilli(), 10))
+		default:
+			w.WriteString("NO_TIMESTAMP")
+		}
+		f.sep(w, f.printPartition || f.printOffset || f.printHeaders || f.printKey || f.printValue)
+	}
+	if f.printPartition {
+		w.WriteString("Partition:" + strconv.Itoa(int(r.Partition)))
+		f.sep(w, f.printOffset || f.printHeaders || f.printKey || f.printValue)
+	}
+	if f.printOffset {
+		w.WriteString("Offset:" + strconv.FormatInt(r.Offset, 10))
+		f.sep(w, f.printHeaders || f.printKey || f.printValue)
+	}
+	if f.printHeaders {
+		if len(r.Headers) == 0 {
+			w.WriteString("NO_HEADERS")
+		}
+		for i, h := range r.Headers {
+			w.WriteString(h.Key + ":")
+			f.bytes(w, h.Value)
+			if i < len(r.Headers)-1 {
+				w.WriteString(f.headersSep)
+			}
+		}
+		f.sep(w, f.printKey || f.printValue)
+	}
+	if f.printKey {
+		f.bytes(w, r.Key)
+		f.sep(w, f.printValue)
+	}
+	if f.printValue {
+		f.bytes(w, r.Value)
+		w.WriteString(f.lineSep)
+	}
+}
+
+func runConsoleConsumer(args []string, e *env) int {
+	f := newFlags("console-consumer", consoleConsumerUsage)
+	bootstrap := f.bootstrap()
+	topic := f.String("topic", "", "")
+	include := f.String("include", "", "")
+	fromBeginning := f.Bool("from-beginning", false, "")
+	partition := f.Int("partition", -1, "")
+	offset := f.String("offset", "latest", "")
+	group := f.String("group", "", "")
+	maxMessages := f.Int64("max-messages", -1, "")
+	timeoutMs := f.Int64("timeout-ms", -1, "")
+	isolation := f.String("isolation-level", "read_uncommitted", "")
+	props := f.multiValue("property", "")
+	consumerProps := f.multiValue("consumer-property", "")
+	if ok, code := f.parse(args, e); !ok {
+		return code
+	}
+	if (*topic == "") == (*include == "") {
+		return f.usageError(e, "exactly one of --topic or --include is required")
+	}
+	fp, err := parseProps(*props)
+	if err != nil {
+		return f.usageError(e, "%v", err)
+	}
+	cp, err := parseProps(*consumerProps)
+	if err != nil {
+		return f.usageError(e, "%v", err)
+	}
+	if g, ok := cp["group.id"]; ok && *group == "" {
+		*group = g
+	}
+	if v, ok := cp["isolation.level"]; ok && !f.set("isolation-level") {
+		*isolation = v
+	}
+	if v, ok := cp["auto.offset.reset"]; ok && v == "earliest" {
+		*fromBeginning = true
+	}
+	var opts []kgo.Opt
+	switch *isolation {
+	case "read_uncommitted":
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
+	case "read_committed":
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	default:
+		return f.usageError(e, "--isolation-level must be read_committed or read_uncommitted, not %q", *isolation)
+	}
+	if v, ok := cp["client.id"]; ok {
+		opts = append(opts, kgo.ClientID(v))
+	}
+	start := kgo.NewOffset().AtEnd()
+	if *fromBeginning {
+		start = kgo.NewOffset().AtStart()
+	}
+	if f.set("partition") {
+		if *partition < 0 {
+			return f.usageError(e, "--partition must be at least 0")
+		}
+		if *group != "" {
+			return f.usageError(e, "options --group and --partition cannot be specified together")
+		}
+		if *topic == "" {
+			return f.usageError(e, "--partition needs --topic")
+		}
+	}
+	if f.set("offset") {
+		if !f.set("partition") {
+			return f.usageError(e, "the partition is required when offset is specified")
+		}
+		if *fromBeginning {
+			return f.usageError(e, "options --from-beginning and --offset cannot be specified together")
+		}
+		switch *offset {
+		case "earliest":
+			start = kgo.NewOffset().AtStart()
+		case "latest":
+			start = kgo.NewOffset().AtEnd()
+		default:
+			o, err := strconv.ParseInt(*offset, 10, 64)
+			if err != nil || o < 0 {
+				return f.usageError(e, "--offset must be earliest, latest or a non-negative number, not %q", *offset)
+			}
+			start = kgo.NewOffset().At(o)
+		}
+	}
+	switch {
+	case f.set("partition"):
+		opts = append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{*topic: {int32(*partition): start}}))
+	case *include != "":
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(strings.ReplaceAll(*include, ",", "|")), kgo.ConsumeResetOffset(start))
+	default:
+		opts = append(opts, kgo.ConsumeTopics(*topic), kgo.ConsumeResetOffset(start))
+	}
+	if *group != "" {
+		opts = append(opts, kgo.ConsumerGroup(*group), kgo.AutoCommitMarks())
+	}
+
+	ctx, cancel := e.context()
+	defer cancel()
+	cl, err := connect(ctx, e, *bootstrap, opts...)
+	if err != nil {
+		return fail(e, "console-consumer", err)
+	}
+	defer cl.Close()
+	if *topic != "" {
+		n, err := topicPartitions(ctx, cl, *topic, false)
+		if err != nil {
+			return fail(e, "console-consumer", err)
+		}
+		if f.set("partition") && int32(*partition) >= n {
+			return fail(e, "console-consumer", fmt.Errorf("topic '%s' has %d partitions, no partition %d", *topic, n, *partition))
+		}
+	}
+	if *group != "" {
+		if err := requireGroups(ctx, cl); err != nil {
+			return fail(e, "console-consumer", err)
+		}
+	}
+
+	w := bufio.NewWriterSize(e.stdout, 64<<10)
+	fm := newFormatter(fp)
+	var count int64
+	err = consumeLoop(ctx, e, cl, *maxMessages, time.Duration(*timeoutMs)*time.Millisecond, func(r *kgo.Record) {
+		fm.write(w, r)
+		count++
+		if *group != "" {
+			cl.MarkCommitRecords(r)
+		}
+	}, func() { w.Flush() })
+	w.Flush()
+	if *group != "" {
+		cctx, ccancel := e.opContext(context.Background())
+		if cerr := cl.CommitMarkedOffsets(cctx); cerr != nil && err == nil {
+			err = fmt.Errorf("committing offsets of group %s: %s", *group, errText(cerr))
+		}
+		ccancel()
+	}
+	fmt.Fprintf(e.stderr, "Processed a total of %d messages\n", count)
+	if err != nil {
+		return fail(e, "console-consumer", err)
+	}
+	return exitOK
+}
+
+// consumeLoop polls until max records were handed to each (max < 0: no
+// limit), idle passed without a record (idle <= 0: no limit) or ctx ends.
+// flush runs after each poll.
+func consumeLoop(ctx context.Context, e *env, cl *kgo.Client, max int64, idle time.Duration, each func(*kgo.Record), flush func()) error {
+	var n int64
+	for max < 0 || n < max {
+		pctx, cancel := ctx, context.CancelFunc(func() {})
+		if idle > 0 {
+			pctx, cancel = context.WithTimeout(ctx, idle)
+		}
+		want := 0
+		if max >= 0 {
+			want = int(min(max-n, 1<<20))
+		}
+		fetches := cl.PollRecords(pctx, want)
+		idled := pctx.Err() != nil
+		cancel()
+		var ferr error
+		fetches.EachError(func(t string, p int32, err error) {
+			if ferr == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				if t == "" {
+					ferr = fmt.Errorf("consuming: %s", errText(err))
+				} else {
+					ferr = fmt.Errorf("fetching %s-%d: %s", t, p, errText(err))
+				}
+			}
+		})
+		fetches.EachRecord(func(r *kgo.Record) {
+			if max < 0 || n < max {
+				each(r)
+				n++
+			}
+		})
+		flush()
+		if ferr != nil {
+			return ferr
+		}
+		if ctx.Err() != nil || idled {
+			return nil
+		}
+	}
+	return nil
+}
+
+// requireGroups checks that the broker serves the classic group protocol
+// (it advertises JoinGroup), so that group work fails at once rather than
+// retrying forever.
+func requireGroups(ctx context.Context, cl *kgo.Client) error {
+	ok, err := advertises(ctx, cl, kmsg.JoinGroup)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("the broker does not support consumer groups (JoinGroup is not in its ApiVersions)")
+	}
+	return nil
+}
+
+// advertises reports whether the broker lists key in ApiVersions.
+func advertises(ctx context.Context, cl *kgo.Client, key kmsg.Key) (bool, error) {
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.ClientSoftwareName = "strata-tools"
+	req.ClientSoftwareVersion = "1"
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return false, err
+	}
+	for _, k := range resp.ApiKeys {
+		if k.ApiKey == int16(key) {
+			return true, nil
+		}
+	}
+	return false, nil
+}

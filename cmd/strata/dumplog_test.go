@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stratabroker/strata/internal/vfs"
+	"github.com/stratabroker/strata/recordbatch"
+	"github.com/stratabroker/strata/segment"
+)
+
+// writeSegment writes a closed segment with base offset 0 in dir: five
+// batches (plain, gzip, LogAppendTime, a transaction commit marker, plain),
+// every batch after the first indexed. It returns the .log's path.
+func writeSegment(t *testing.T, dir string) string {
+	t.Helper()
+	seg, err := segment.Create(vfs.OS, dir, 0, segment.Options{IndexIntervalBytes: 1, PreallocateBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := recordbatch.NewBuilder()
+	var next int64
+	add := func(set func(*recordbatch.Builder), recs ...recordbatch.Record) {
+		t.Helper()
+		b.Reset()
+		*b = *recordbatch.NewBuilder()
+		b.BaseOffset = next
+		if set != nil {
+			set(b)
+		}
+		for i := range recs {
+			b.Add(&recs[i])
+		}
+		batch, err := b.AppendTo(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := seg.Append(batch); err != nil {
+			t.Fatal(err)
+		}
+		next += int64(len(recs))
+	}
+	add(nil,
+		recordbatch.Record{Timestamp: 1000, Key: []byte("a"), Value: []byte("one"), Headers: []recordbatch.RecordHeader{{Key: []byte("h"), Value: []byte("x")}, {Key: []byte("trace"), Value: nil}}},
+		recordbatch.Record{Timestamp: 1001, Value: []byte("two")})
+	add(func(b *recordbatch.Builder) {
+		b.Codec, b.ProducerID, b.ProducerEpoch, b.BaseSequence = recordbatch.CodecGzip, 7, 0, 5
+	}, recordbatch.Record{Timestamp: 1500, Key: []byte("k"), Value: []byte("three")})
+	add(func(b *recordbatch.Builder) { b.LogAppendTime = true; b.PartitionLeaderEpoch = 2 },
+		recordbatch.Record{Timestamp: 2000, Value: []byte("four")}, recordbatch.Record{Timestamp: 2000, Value: nil})
+	add(func(b *recordbatch.Builder) {
+		b.Control, b.Transactional, b.ProducerID, b.ProducerEpoch = true, true, 7, 0
+	}, recordbatch.Record{Timestamp: 2100, Key: []byte{0, 0, 0, 1}, Value: []byte{0, 0, 0, 0, 0, 3}})
+	add(nil, recordbatch.Record{Timestamp: 3000, Value: []byte("six")})
+	if err := seg.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return segment.LogPath(dir, 0)
+}
+
+func segFiles(logPath string) (string, string, string) {
+	dir := filepath.Dir(logPath)
+	return logPath, segment.IndexPath(dir, 0), segment.TimeIndexPath(dir, 0)
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func dumpTranscript(t *testing.T, dir string) *transcript {
+	tr := &transcript{t: t}
+	abs, _ := filepath.Abs(dir)
+	tr.normalize(regexp.QuoteMeta(abs), "<dir>")
+	tr.normalize(regexp.QuoteMeta(dir), "<dir>")
+	return tr
+}
+
+func (tr *transcript) dump(args ...string) result {
+	tr.t.Helper()
+	r := tool(tr.t, "", append([]string{"dump-log"}, args...)...)
+	tr.record(append([]string{"dump-log"}, args...), r)
+	return r
+}
+
+func TestDumpLog(t *testing.T) {
+	dir := t.TempDir()
+	logPath, idx, tidx := segFiles(writeSegment(t, dir))
+	tr := dumpTranscript(t, dir)
+	tr.dump("--files", strings.Join([]string{logPath, idx, tidx}, ","), "--print-data-log")
+	tr.dump("--files", logPath)
+	tr.dump("--files", logPath, "--deep-iteration")
+	tr.dump("--files", idx+","+tidx, "--index-sanity-check")
+	tr.dump("--files", idx+","+tidx, "--verify-index-only")
+	tr.dump("--files", filepath.Join(dir, "00000000000000000000.snapshot"))
+
+	// An active segment's log ends in preallocated zeros: not corruption.
+	orig := readFile(t, logPath)
+	writeFile(t, logPath, append(append([]byte(nil), orig...), make([]byte, 4096)...))
+	if r := tr.dump("--files", logPath); r.code != exitOK {
+		t.Errorf("zero tail: exit %d", r.code)
+	}
+	tr.dump("--files", logPath, "--repair")
+	if got := readFile(t, logPath); !bytes.Equal(got, orig) {
+		t.Errorf("repair of the zero tail left %d bytes, want the %d of the batches", len(got), len(orig))
+	}
+	if _, err := os.Stat(logPath + ".broken"); !os.IsNotExist(err) {
+		t.Errorf("zeros were kept in .broken: %v", err)
+	}
+	tr.check("dumplog")
+}
+
+func TestDumpLogRepair(t *testing.T) {
+	t.Run("torn tail", func(t *testing.T) {
+		dir := t.TempDir()
+		logPath, idx, tidx := segFiles(writeSegment(t, dir))
+		orig, origIdx, origTidx := readFile(t, logPath), readFile(t, idx), readFile(t, tidx)
+		// The last batch ("six") is torn: 10 of its bytes are missing.
+		torn := orig[:len(orig)-10]
+		writeFile(t, logPath, torn)
+		r := tool(t, "", "dump-log", "--files", logPath)
+		if r.code != exitError || !regexp.MustCompile(`Found [0-9]+ invalid bytes at the end of 00000000000000000000\.log \(a [0-9]+-byte batch with [0-9]+ bytes left in the file\)\n$`).MatchString(r.stdout) {
+			t.Fatalf("torn tail: exit %d\n%s", r.code, r.stdout)
+		}
+		r = tool(t, "", "dump-log", "--repair", "--files", idx, "--index-interval-bytes", "1")
+		if r.code != exitOK {
+			t.Fatalf("repair: exit %d %s", r.code, r.stderr)
+		}
+		fixed := readFile(t, logPath)
+		broken := readFile(t, logPath+".broken")
+		if !bytes.Equal(append(append([]byte(nil), fixed...), broken...), torn) {
+			t.Fatalf("log (%d bytes) + .broken (%d bytes) is not the torn log (%d bytes)", len(fixed), len(broken), len(torn))
+		}
+		if want := len(orig) - len(broken) - 10; len(fixed) != want {
+			t.Fatalf("log is %d bytes after repair, want %d", len(fixed), want)
+		}
+		wantMsg := "Repaired " + logPath + ": cut " + strconv.Itoa(len(broken)) + " bytes at position " + strconv.Itoa(len(fixed)) + " (copied to " + logPath + ".broken); rebuilt 00000000000000000000.index and 00000000000000000000.timeindex\n"
+		if r.stdout != wantMsg {
+			t.Errorf("repair said %q, want %q", r.stdout, wantMsg)
+		}
+		// The rebuilt indexes are the originals less the cut batch's entry.
+		if got := readFile(t, idx); !bytes.Equal(got, origIdx[:len(origIdx)-8]) {
+			t.Errorf("rebuilt index % x, want % x", got, origIdx[:len(origIdx)-8])
+		}
+		if got := readFile(t, tidx); !bytes.Equal(got, origTidx[:len(origTidx)-12]) {
+			t.Errorf("rebuilt time index % x, want % x", got, origTidx[:len(origTidx)-12])
+		}
+		if r := tool(t, "", "dump-log", "--files", logPath+","+idx+","+tidx, "--verify-index-only", "--deep-iteration"); r.code != exitOK || r.stderr != "" {
+			t.Errorf("after repair: exit %d, %s", r.code, r.stderr)
+		}
+		// A second repair finds nothing to cut and refuses to overwrite nothing.
+		if r := tool(t, "", "dump-log", "--repair", "--files", logPath, "--index-interval-bytes", "1"); r.code != exitOK || !strings.Contains(r.stdout, "the log is intact") {
+			t.Errorf("second repair: exit %d %q %q", r.code, r.stdout, r.stderr)
+		}
+	})
+	t.Run("bad crc", func(t *testing.T) {
+		dir := t.TempDir()
+		logPath, _, _ := segFiles(writeSegment(t, dir))
+		orig := readFile(t, logPath)
+		first, err := recordbatch.BatchSize(orig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := append([]byte(nil), orig...)
+		bad[first+recordbatch.HeaderSize+3] ^= 0xff // in the second batch's records
+		writeFile(t, logPath, bad)
+		r := tool(t, "", "dump-log", "--files", logPath)
+		if r.code != exitError || strings.Count(r.stdout, "isvalid: false") != 1 || strings.Count(r.stdout, "isvalid: true") != 4 {
+			t.Fatalf("bad crc: exit %d\n%s", r.code, r.stdout)
+		}
+		if r := tool(t, "", "dump-log", "--repair", "--files", logPath, "--index-interval-bytes", "1"); r.code != exitOK {
+			t.Fatalf("repair: exit %d %s", r.code, r.stderr)
+		}
+		if got, kept := readFile(t, logPath), readFile(t, logPath+".broken"); !bytes.Equal(got, orig[:first]) || !bytes.Equal(kept, bad[first:]) {
+			t.Errorf("after repair: log %d bytes (want %d), .broken %d bytes (want %d)", len(got), first, len(kept), len(bad)-first)
+		}
+		// .broken is never overwritten.
+		writeFile(t, logPath, bad)
+		if r := tool(t, "", "dump-log", "--repair", "--files", logPath); r.code != exitError || !strings.Contains(r.stderr, "file exists") {
+			t.Errorf("repair over an existing .broken: exit %d %q", r.code, r.stderr)
+		}
+	})
+	t.Run("stale index", func(t *testing.T) {
+		dir := t.TempDir()
+		logPath, idx, _ := segFiles(writeSegment(t, dir))
+		origIdx := readFile(t, idx)
+		stale := append([]byte(nil), origIdx...)
+		binary.BigEndian.PutUint32(stale[4:], 0) // the first entry points at the first batch, not its own
+		writeFile(t, idx, stale)
+		r := tool(t, "", "dump-log", "--files", idx, "--verify-index-only")
+		abs, _ := filepath.Abs(idx)
+		if want := "Mismatches in :" + abs + "\n  Index offset: 2, log offset: 1\n"; r.code != exitError || r.stderr != want || r.stdout != "Dumping "+idx+"\n" {
+			t.Fatalf("stale index: exit %d, stdout %q, stderr %q, want %q", r.code, r.stdout, r.stderr, want)
+		}
+		if r := tool(t, "", "dump-log", "--repair", "--files", idx, "--index-interval-bytes", "1"); r.code != exitOK || !strings.Contains(r.stdout, "the log is intact ("+strconv.Itoa(len(readFile(t, logPath)))+" bytes)") {
+			t.Fatalf("repair: exit %d %q %q", r.code, r.stdout, r.stderr)
+		}
+		if got := readFile(t, idx); !bytes.Equal(got, origIdx) {
+			t.Errorf("rebuilt index % x, want % x", got, origIdx)
+		}
+	})
+	t.Run("garbage index", func(t *testing.T) {
+		dir := t.TempDir()
+		_, idx, tidx := segFiles(writeSegment(t, dir))
+		writeFile(t, idx, append(readFile(t, idx), 1, 2, 3))
+		r := tool(t, "", "dump-log", "--files", idx, "--index-sanity-check")
+		if r.code != exitError || !strings.Contains(r.stderr, "is not a multiple of 8") {
+			t.Errorf("odd-sized index: exit %d %q", r.code, r.stderr)
+		}
+		ts := readFile(t, tidx)
+		binary.BigEndian.PutUint64(ts[12:], 1) // the second timestamp is below the first
+		writeFile(t, tidx, ts)
+		r = tool(t, "", "dump-log", "--files", tidx, "--index-sanity-check")
+		if r.code != exitError || !strings.Contains(r.stderr, "corrupt time index found") {
+			t.Errorf("disordered time index: exit %d %q", r.code, r.stderr)
+		}
+	})
+}
+
+// TestDumpLogProgress: a deep iteration draws progress on a terminal only.
+func TestDumpLogProgress(t *testing.T) {
+	logPath, _, _ := segFiles(writeSegment(t, t.TempDir()))
+	tty := toolEnv(t, &env{isTTY: true, progressMin: 1}, "dump-log", "--files", logPath, "--deep-iteration")
+	if tty.code != exitOK || !strings.HasPrefix(tty.stderr, "\r\033[K00000000000000000000.log: ") || !strings.HasSuffix(tty.stderr, "\r\033[K") {
+		t.Errorf("on a terminal: exit %d, stderr %q", tty.code, tty.stderr)
+	}
+	piped := toolEnv(t, &env{progressMin: 1}, "dump-log", "--files", logPath, "--deep-iteration")
+	if piped.stderr != "" || piped.stdout != tty.stdout {
+		t.Errorf("piped: stderr %q; stdout differs: %v", piped.stderr, piped.stdout != tty.stdout)
+	}
+}

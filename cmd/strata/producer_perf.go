@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+const producerPerfUsage = `Usage: strata producer-perf-test --topic T --num-records N --record-size S --throughput R [flags]
+
+Measures producer throughput and latency as kafka-producer-perf-test.sh does:
+a line every 5 seconds, then the totals with latency percentiles. Payloads
+are random uppercase letters, generated as Kafka's tool does.
+
+Flags:
+  --topic T                     the topic to produce to (required)
+  --num-records N               how many records (required)
+  --record-size S               bytes per record (required)
+  --throughput R                at most R records/s; -1: as fast as possible (required)
+  --producer-props K=V ...      producer properties: bootstrap.servers acks linger.ms
+                                batch.size compression.type enable.idempotence client.id
+  --producer.config FILE        producer properties from a file
+  --bootstrap-server S          the broker(s) (default localhost:9092; bootstrap.servers wins)
+  --json                        print the final result as one JSON object on stdout
+                                (the periodic lines go to stderr)
+  --reporting-interval MS       ms between periodic lines (default 5000)
+`
+
+// readPropsFile reads a Java properties file of k=v lines.
+func readPropsFile(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	sc := bufio.NewScanner(strings.NewReader(string(b)))
+	for sc.Scan() {
+		l := strings.TrimSpace(sc.Text())
+		if l == "" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "!") {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func runProducerPerf(args []string, e *env) int {
+	f := newFlags("producer-perf-test", producerPerfUsage)
+	bootstrap := f.bootstrap()
+	topic := f.String("topic", "", "")
+	numRecords := f.Int64("num-records", 0, "")
+	recordSize := f.Int("record-size", 0, "")
+	throughput := f.Float64("throughput", 0, "")
+	props := f.multiValue("producer-props", "")
+	propsFile := f.String("producer.config", "", "")
+	asJSON := f.Bool("json", false, "")
+	interval := f.Int64("reporting-interval", 5000, "")
+	if ok, code := f.parse(args, e); !ok {
+		return code
+	}
+	switch {
+	case *topic == "":
+		return f.usageError(e, "--topic is required")
+	case *numRecords <= 0:
+		return f.usageError(e, "--num-records should be greater than zero")
+	case *recordSize <= 0:
+		return f.usageError(e, "--record-size should be greater than zero")
+	case !f.set("throughput"):
+		return f.usageError(e, "--throughput is required (-1 for no limit)")
+	case *interval <= 0:
+		return f.usageError(e, "--reporting-interval must be positive")
+	}
+	all := []string{}
+	if *propsFile != "" {
+		fp, err := readPropsFile(*propsFile)
+		if err != nil {
+			return f.usageError(e, "--producer.config: %v", err)
+		}
+		all = append(all, fp...)
+	}
+	all = append(all, *props...)
+	pp, err := parseProps(all)
+	if err != nil {
+		return f.usageError(e, "%v", err)
+	}
+	if b, ok := pp["bootstrap.servers"]; ok {
+		*bootstrap = b
+	}
+	if _, ok := pp["client.id"]; !ok {
+		pp["client.id"] = "perf-producer-client"
+	}
+	opts, ignored, err := producerOpts(pp)
+	if err != nil {
+		return f.usageError(e, "%v", err)
+	}
+	for _, k := range ignored {
+		fmt.Fprintf(e.stderr, "strata producer-perf-test: producer property %s is not used\n", k)
+	}
+
+	ctx, cancel := e.context()
+	defer cancel()
+	opts = append(opts, kgo.DefaultProduceTopic(*topic), kgo.AllowAutoTopicCreation())
+	cl, err := connect(ctx, e, *bootstrap, opts...)
+	if err != nil {
+		return fail(e, "producer-perf-test", err)
+	}
+	defer cl.Close()
+	if _, err := topicPartitions(ctx, cl, *topic, true); err != nil {
+		return fail(e, "producer-perf-test", err)
+	}
+	var periodic io.Writer = e.stdout
+	if *asJSON {
+		periodic = e.stderr
+	}
+	res, err := producePerf(ctx, e, cl, *numRecords, *recordSize, *throughput, time.Duration(*interval)*time.Millisecond, periodic)
+	if *asJSON {
+		writeJSON(e.stdout, res)
+	} else {
+		fmt.Fprintln(e.stdout, res.kafkaLine())
+	}
+	if err != nil {
+		return fail(e, "producer-perf-test", err)
+	}
+	return exitOK
+}
+
+// producePerf sends n records of size bytes at up to rate records/s.
+func producePerf(ctx context.Context, e *env, cl *kgo.Client, n int64, size int, rate float64, interval time.Duration, periodic io.Writer) (perfResult, error) {
+	stats := newPerfStats(n, interval, e.now, periodic)
+	random := newSplittableRandom(0)
+	var (
+		mu       sync.Mutex
+		failed   int64
+		firstErr error
+	)
+	start := e.now()
+	for i := int64(0); i < n && ctx.Err() == nil; i++ {
+		payload := make([]byte, size)
+		for j := range payload {
+			payload[j] = byte(random.nextIntn(26) + 65)
+		}
+		sent := e.now()
+		cl.Produce(ctx, &kgo.Record{Value: payload}, func(r *kgo.Record, err error) {
+			if err != nil {
+				mu.Lock()
+				failed++
+				if firstErr == nil {
+					firstErr = fmt.Errorf("sending a record: %s", errText(err))
+				}
+				mu.Unlock()
+				return
+			}
+			stats.record(int(e.now().Sub(sent).Milliseconds()), len(r.Value))
+		})
+		if rate > 0 {
+			// ThroughputThrottler: sleep once ahead of the target rate.
+			ahead := time.Duration(float64(i+1)/rate*float64(time.Second)) - e.now().Sub(start)
+			if ahead > time.Millisecond {
+				select {
+				case <-time.After(ahead):
+				case <-ctx.Done():
+				}
+			}
+		}
+	}
+	if err := cl.Flush(ctx); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	res := stats.total()
+	mu.Lock()
+	defer mu.Unlock()
+	res.Failed = failed
+	if firstErr != nil {
+		return res, fmt.Errorf("%d records failed; the first: %v", failed, firstErr)
+	}
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	return res, nil
+}
