@@ -3,6 +3,7 @@
 # apt-get only when something is missing and we are root; otherwise it says
 # what to install and leaves it (those tests then skip with a message).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 packages=(kcat python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard)
 if [ "${1:-}" = bench ]; then
 	packages=(librdkafka-dev) # bench/rdkafka/perf.c, workload W6
@@ -11,6 +12,15 @@ missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# kafkajs for the group test (server/testdata/kafkajs), from npm's lock file.
+if [ "${1:-}" != bench ] && [ ! -d server/testdata/kafkajs/node_modules/kafkajs ]; then
+	if command -v npm >/dev/null; then
+		echo "deps: npm ci in server/testdata/kafkajs"
+		npm ci --prefix server/testdata/kafkajs --no-audit --no-fund --loglevel=error
+	else
+		echo "deps: npm not found; the kafkajs test will skip" >&2
+	fi
+fi
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
