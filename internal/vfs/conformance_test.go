@@ -21,8 +21,8 @@ func fsImpls() []struct {
 } {
 	memDir := func(t *testing.T) (FS, string) {
 		m := NewMem()
-		must(t, m.MkdirAll("/work/conf", 0o755))
-		return m, "/work/conf"
+		must(t, m.MkdirAll("/mem/conf", 0o755))
+		return m, "/mem/conf"
 	}
 	osDir := func(t *testing.T) (FS, string) { return OS, t.TempDir() }
 	return []struct {
