@@ -4,7 +4,7 @@
 // with a data directory, alternately (A B C A B C ...), and prints medians
 // and the ratios to kfake and to the floor.
 //
-// Broker CPU is read from /proc/<pid>/stat (utime+stime) around the
+// Broker CPU is read from /proc (each thread's time on CPU) around the
 // measured phase, so it counts the broker alone although client and broker
 // share the machine.
 //
@@ -270,8 +270,32 @@ func stop(cmd *exec.Cmd) {
 	}
 }
 
-// procCPU is a process's user+system CPU time from /proc/<pid>/stat.
+// procCPU is a process's CPU time: the sum over its threads of the time
+// on CPU in /proc/<pid>/task/*/schedstat (nanoseconds; Go threads do not
+// exit), or utime+stime from /proc/<pid>/stat (10 ms ticks) without it.
 func procCPU(pid int) (time.Duration, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err == nil {
+		var sum time.Duration
+		ok := true
+		for _, t := range tasks {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+			if err != nil {
+				ok = false
+				break
+			}
+			f := strings.Fields(string(b))
+			ns, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil {
+				ok = false
+				break
+			}
+			sum += time.Duration(ns)
+		}
+		if ok {
+			return sum, nil
+		}
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
@@ -400,11 +424,12 @@ func producer(addr, topic string, w workload, linger time.Duration) (*kgo.Client
 		kgo.MaxBufferedRecords(1 << 20),
 		kgo.RequiredAcks(w.acks),
 		kgo.ProducerBatchCompression(w.codec),
-		kgo.MaxProduceRequestsInflightPerBroker(5),
 		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
 	}
 	if !w.idempotent {
-		opts = append(opts, kgo.DisableIdempotentWrite())
+		// An idempotent kgo producer keeps 5 requests in flight by itself
+		// and refuses the option.
+		opts = append(opts, kgo.DisableIdempotentWrite(), kgo.MaxProduceRequestsInflightPerBroker(5))
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
