@@ -414,7 +414,7 @@ func (r *Registry) Create(name string, partitions int32, configs map[string]stri
 		return nil, err
 	}
 	r.logger.Info("created topic", "topic", name, "id", FormatID(t.ID), "partitions", partitions, "configs", configs)
-	if HasCollisionChars(name) {
+	if HasCollisionChars(name) && !t.Internal {
 		r.logger.Warn("topics with a period ('.') or underscore ('_') could collide in metric names; use either, not both", "topic", name)
 	}
 	return t, nil
