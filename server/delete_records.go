@@ -30,6 +30,9 @@ func (s *Server) handleDeleteRecords(r *request) (reply, error) {
 			switch {
 			case !ok || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
 				err = kerr.UnknownTopicOrPartition
+			case t.Internal:
+				// Kafka's ReplicaManager: "Cannot delete records of internal topic".
+				err = kerr.InvalidTopicException
 			case rp.Offset < -1:
 				err = kerr.OffsetOutOfRange
 			default:

@@ -110,6 +110,10 @@ func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, rp *
 	if rp.Partition < 0 || rp.Partition >= int32(len(t.Partitions)) {
 		return kerrf(kerr.UnknownTopicOrPartition, "This server does not host this topic-partition.")
 	}
+	if t.Internal {
+		// Kafka's ReplicaManager refuses client appends to internal topics.
+		return kerrf(kerr.InvalidTopicException, "Cannot append to internal topic %s", t.Name)
+	}
 	l := t.Partitions[rp.Partition]
 	cfg := l.Config()
 	batch, err := s.produceBatch(req.Version, rp.Records, cfg)
