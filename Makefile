@@ -9,7 +9,7 @@ BENCH     ?= .
 BENCHTIME ?= 1s
 COUNT     ?= 1
 
-.PHONY: all build run test deps vet lint race fuzz fuzz-short bench bench-e2e clean
+.PHONY: all build run test deps vet lint race fuzz fuzz-short bench bench-e2e soak reliability-full clean
 
 all: build
 
@@ -53,6 +53,14 @@ ROUNDS    ?= 3
 bench-e2e:
 	bash scripts/deps.sh bench
 	$(GO) run ./bench/cmd/compare -workload $(WORKLOADS) -records $(RECORDS) -rounds $(ROUNDS)
+
+# soak: the 10-minute load test of docs/RELIABILITY.md (not in CI).
+soak:
+	STRATA_SOAK=1 $(GO) test -count=1 -run Soak -timeout 20m -v ./reliability/
+
+# reliability-full: the fault suite at full strength (20 kill -9 rounds, ...).
+reliability-full:
+	STRATA_RELIABILITY_FULL=1 $(GO) test -count=1 -timeout 20m -v ./reliability/
 
 clean:
 	rm -rf bin

@@ -83,6 +83,11 @@ func newConn(s *Server, nc net.Conn, listener string) *conn {
 // serve runs the connection until either side ends it.
 func (c *conn) serve() {
 	defer c.s.forget(c)
+	if !c.s.admit(c) { // limits.go: max.connections, max.connections.per.ip
+		c.nc.Close()
+		return
+	}
+	defer c.s.release(c)
 	go c.writeLoop()
 	err := c.readLoop()
 	close(c.replies)

@@ -64,6 +64,8 @@ type Server struct {
 
 	connections, requests      atomic.Int64
 	sendfileBytes, copiedBytes atomic.Int64
+
+	limits connLimits // max.connections, max.connections.per.ip (limits.go)
 }
 
 type listener struct {
