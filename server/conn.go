@@ -28,8 +28,10 @@ const (
 	minFrame = 2 + 2 + 4 + 2
 	// frameStep bounds how much memory a frame's declared size can make
 	// the server allocate before the bytes actually arrive: frames above it
-	// are read in growing steps.
-	frameStep = 1 << 20
+	// are read in growing steps (each step copies what came before). 4 MiB
+	// holds a producer's request of several 1 MiB batches in one read with
+	// no copy; it is what a silent connection can pin at most.
+	frameStep = 4 << 20
 	// replyQueue is how many replies a connection's read side may queue
 	// ahead of its write side.
 	replyQueue = 8

@@ -92,7 +92,7 @@ func (r result) pct(p float64) time.Duration {
 	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p))]
 }
 
-type bins struct{ strata, kfake, floor, rdkafka string }
+type bins struct{ strata, strataB, kfake, floor, rdkafka string }
 
 func main() {
 	wl := flag.String("workload", "W1", "workloads, comma separated (W1..W9)")
@@ -102,6 +102,7 @@ func main() {
 	brokers := flag.String("brokers", "strata,kfake,floor", "brokers to compare, comma separated")
 	var b bins
 	flag.StringVar(&b.strata, "strata", "", "strata binary (default: go build ./cmd/strata)")
+	flag.StringVar(&b.strataB, "strata-b", "", "a second strata binary, broker name strata-b (A/B of a change)")
 	flag.StringVar(&b.kfake, "kfake", "", "kfake binary (default: go build ./bench/cmd/kfake)")
 	flag.StringVar(&b.floor, "floor", "", "floor binary (default: go build ./bench/floor)")
 	flag.Parse()
@@ -196,7 +197,7 @@ func report(w workload, names []string, by map[string][]result) {
 			num(x.p50, "%.2f"), num(x.p99, "%.2f"), num(x.p999, "%.2f"), num(x.max, "%.2f"), x.cpuGB, x.cpuRec)
 	}
 	s, ok := rows["strata"]
-	for _, peer := range []string{"kfake", "floor"} {
+	for _, peer := range []string{"strata-b", "kfake", "floor"} {
 		if k, ok2 := rows[peer]; ok && ok2 {
 			fmt.Printf("| strata/%s | %.2f× | %.2f× | %s | %s | %s | %s | %.2f× | %.2f× |\n", peer,
 				s.rps/k.rps, s.mib/k.mib, num(s.p50/k.p50, "%.2f×"), num(s.p99/k.p99, "%.2f×"),
@@ -228,8 +229,12 @@ func startBroker(name string, b bins, dir string, partitions int32) (*exec.Cmd, 
 	parts := strconv.Itoa(int(partitions))
 	var cmd *exec.Cmd
 	switch name {
-	case "strata":
-		cmd = exec.Command(b.strata, "broker", "--listeners", "PLAINTEXT://"+addr, "--log.dirs", dir,
+	case "strata", "strata-b":
+		bin := b.strata
+		if name == "strata-b" {
+			bin = b.strataB
+		}
+		cmd = exec.Command(bin, "broker", "--listeners", "PLAINTEXT://"+addr, "--log.dirs", dir,
 			"--num.partitions", parts, "--group.initial.rebalance.delay.ms", "0", "--log-level", "warn")
 	case "kfake":
 		_, port, _ := net.SplitHostPort(addr)
