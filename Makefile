@@ -16,8 +16,8 @@ all: build
 build:
 	$(GO) build -o bin/strata ./cmd/strata
 
-run:
-	$(GO) run ./cmd/strata broker --listeners PLAINTEXT://127.0.0.1:9092 --log.dirs ./data
+run: build
+	exec ./bin/strata broker --listeners PLAINTEXT://127.0.0.1:9092 --log.dirs ./data
 
 # deps installs the Debian packages the real-client tests use (kcat,
 # kafka-python, confluent-kafka); it does nothing when they are present.
