@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -30,7 +31,9 @@ Actions (exactly one):
                              scope:    --all-topics | --topic T[:P,P...] (repeatable)
                              scenario: --to-earliest | --to-latest | --to-current | --to-offset N |
                                        --shift-by N | --to-datetime YYYY-MM-DDTHH:mm:SS.sss[zone] |
-                                       --by-duration PnDTnHnMnS
+                                       --by-duration PnDTnHnMnS | --from-file CSV (needs no scope)
+                             --export: print the plan as CSV (topic,partition,offset; with several
+                                       groups group,topic,partition,offset), the format --from-file reads
   --delete-offsets         delete the committed offsets of --group for --topic T[:P,...]
 Flags:
   --bootstrap-server S     the broker(s) to connect to (default localhost:9092)
@@ -60,6 +63,8 @@ func runConsumerGroups(args []string, e *env) int {
 	shiftBy := f.Int64("shift-by", 0, "")
 	toDatetime := f.String("to-datetime", "", "")
 	byDuration := f.String("by-duration", "", "")
+	fromFile := f.String("from-file", "", "")
+	export := f.Bool("export", false, "")
 	dryRun := f.Bool("dry-run", false, "")
 	execute := f.Bool("execute", false, "")
 	if ok, code := f.parse(args, e); !ok {
@@ -93,18 +98,19 @@ func runConsumerGroups(args []string, e *env) int {
 	}
 	var plan *resetPlan
 	if *reset {
-		if *allTopics == (len(topics) > 0) {
+		if *allTopics == (len(topics) > 0) && !f.set("from-file") {
 			return f.usageError(e, "one of the reset scopes should be defined: --all-topics, --topic")
 		}
 		if *dryRun && *execute {
 			return f.usageError(e, "--dry-run and --execute cannot be specified together")
 		}
-		plan = &resetPlan{allTopics: *allTopics, execute: *execute}
+		plan = &resetPlan{allTopics: *allTopics, execute: *execute, export: *export}
 		n := 0
 		for name, on := range map[string]bool{
 			"to-earliest": *toEarliest, "to-latest": *toLatest, "to-current": *toCurrent,
 			"to-offset": f.set("to-offset"), "shift-by": f.set("shift-by"),
 			"to-datetime": f.set("to-datetime"), "by-duration": f.set("by-duration"),
+			"from-file": f.set("from-file"),
 		} {
 			if on {
 				plan.scenario = name
@@ -112,7 +118,7 @@ func runConsumerGroups(args []string, e *env) int {
 			}
 		}
 		if n != 1 {
-			return f.usageError(e, "--reset-offsets requires exactly one scenario: --to-earliest, --to-latest, --to-current, --to-offset, --shift-by, --to-datetime, --by-duration")
+			return f.usageError(e, "--reset-offsets requires exactly one scenario: --to-earliest, --to-latest, --to-current, --to-offset, --shift-by, --to-datetime, --by-duration, --from-file")
 		}
 		plan.offset, plan.shift = *toOffset, *shiftBy
 		switch plan.scenario {
@@ -128,6 +134,18 @@ func runConsumerGroups(args []string, e *env) int {
 				return f.usageError(e, "--by-duration: %v", err)
 			}
 			plan.timestamp = e.now().Add(-d).UnixMilli()
+		case "from-file":
+			csv, err := os.ReadFile(*fromFile)
+			if err != nil {
+				return fail(e, "consumer-groups", err)
+			}
+			single := ""
+			if len(groups) == 1 {
+				single = groups[0]
+			}
+			if plan.fromFile, err = parseResetPlan(string(csv), single); err != nil {
+				return f.usageError(e, "--from-file %s: %v", *fromFile, err)
+			}
 		}
 		for _, t := range topics {
 			if _, err := parseTopicPartitions(t); err != nil {
@@ -539,11 +557,49 @@ func (g *groupsCmd) delete(ctx context.Context, groups []string) error {
 
 // resetPlan is what --reset-offsets was asked to do.
 type resetPlan struct {
-	allTopics, execute bool
-	topics             []string
-	scenario           string
-	offset, shift      int64
-	timestamp          int64 // ms, for to-datetime and by-duration
+	allTopics, execute, export bool
+	topics                     []string
+	scenario                   string
+	offset, shift              int64
+	timestamp                  int64                   // ms, for to-datetime and by-duration
+	fromFile                   map[string]kadm.Offsets // by group, for from-file
+}
+
+// parseResetPlan reads the CSV of --from-file, as Kafka's
+// ConsumerGroupCommand does: lines of topic,partition,offset (for the one
+// group named by single) or group,topic,partition,offset.
+func parseResetPlan(csv, single string) (map[string]kadm.Offsets, error) {
+	plan := map[string]kadm.Offsets{}
+	for i, line := range strings.Split(csv, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		cols := strings.Split(line, ",")
+		group := single
+		switch len(cols) {
+		case 3:
+			if single == "" {
+				return nil, fmt.Errorf("line %d: topic,partition,offset needs exactly one --group", i+1)
+			}
+		case 4:
+			group, cols = cols[0], cols[1:]
+		default:
+			return nil, fmt.Errorf("line %d: %q is not topic,partition,offset or group,topic,partition,offset", i+1, line)
+		}
+		p, err1 := strconv.ParseInt(cols[1], 10, 32)
+		o, err2 := strconv.ParseInt(cols[2], 10, 64)
+		if err1 != nil || err2 != nil || p < 0 {
+			return nil, fmt.Errorf("line %d: %q: bad partition or offset", i+1, line)
+		}
+		offs := plan[group]
+		if offs == nil {
+			offs = kadm.Offsets{}
+		}
+		offs.AddOffset(cols[0], int32(p), o, -1)
+		plan[group] = offs
+	}
+	return plan, nil
 }
 
 func (g *groupsCmd) reset(ctx context.Context, groups []string, plan *resetPlan) error {
@@ -575,7 +631,18 @@ func (g *groupsCmd) reset(ctx context.Context, groups []string, plan *resetPlan)
 		}
 		results[name] = offs
 	}
-	if len(results) > 0 {
+	if plan.export && len(results) > 0 {
+		// Kafka's exportOffsetsToCsv.
+		for _, name := range groups {
+			for _, o := range results[name].Sorted() {
+				if len(groups) == 1 {
+					fmt.Fprintf(g.e.stdout, "%s,%d,%d\n", o.Topic, o.Partition, o.At)
+				} else {
+					fmt.Fprintf(g.e.stdout, "%s,%s,%d,%d\n", name, o.Topic, o.Partition, o.At)
+				}
+			}
+		}
+	} else if len(results) > 0 {
 		gw, tw := 15, 15
 		for name, offs := range results {
 			gw = max(gw, len(name))
@@ -608,7 +675,18 @@ func (g *groupsCmd) planReset(ctx context.Context, group string, plan *resetPlan
 		committed = kadm.OffsetResponses{}
 	}
 	var tps []kadm.Offset
-	if plan.allTopics {
+	requested := kadm.Offsets{}
+	if plan.scenario == "from-file" {
+		forGroup, ok := plan.fromFile[group]
+		if !ok {
+			g.printError("No reset plan for group %s found", group)
+			return kadm.Offsets{}, nil
+		}
+		for _, o := range forGroup.Sorted() {
+			tps = append(tps, kadm.Offset{Topic: o.Topic, Partition: o.Partition})
+			requested.Add(o)
+		}
+	} else if plan.allTopics {
 		for _, o := range committed.Sorted() {
 			tps = append(tps, kadm.Offset{Topic: o.Topic, Partition: o.Partition})
 		}
@@ -695,6 +773,9 @@ func (g *groupsCmd) planReset(ctx context.Context, group string, plan *resetPlan
 			if l, ok := byTime.Lookup(tp.Topic, tp.Partition); ok && l.Err == nil && l.Offset >= 0 {
 				to = l.Offset
 			}
+		case "from-file":
+			r, _ := requested.Lookup(tp.Topic, tp.Partition)
+			to = r.At
 		}
 		to = max(s.Offset, min(en.Offset, to))
 		out.AddOffset(tp.Topic, tp.Partition, to, -1)
