@@ -27,6 +27,8 @@ broker may end in preallocated zeros; the dump stops there and says so.
 Flags:
   --files F1,F2            the files to dump (required)
   --print-data-log         print each record's key and payload (implies --deep-iteration)
+  --offsets-decoder        decode __consumer_offsets records (commits, group metadata) as JSON
+                           (implies --print-data-log)
   --deep-iteration         print every record, not only the batch headers
   --verify-index-only      check index entries against the log, print only mismatches
   --index-sanity-check     only check that each index is well formed
@@ -45,6 +47,7 @@ func runDumpLog(args []string, e *env) int {
 	f := newFlags("dump-log", dumpLogUsage)
 	files := f.String("files", "", "")
 	printData := f.Bool("print-data-log", false, "")
+	offsetsDecoder := f.Bool("offsets-decoder", false, "")
 	deep := f.Bool("deep-iteration", false, "")
 	verifyOnly := f.Bool("verify-index-only", false, "")
 	sanityOnly := f.Bool("index-sanity-check", false, "")
@@ -64,7 +67,8 @@ func runDumpLog(args []string, e *env) int {
 	if *interval < 1 {
 		return f.usageError(e, "--index-interval-bytes must be at least 1")
 	}
-	d := &dumper{e: e, out: bufio.NewWriterSize(e.stdout, 64<<10), printData: *printData, deep: *deep || *printData,
+	d := &dumper{e: e, out: bufio.NewWriterSize(e.stdout, 64<<10), printData: *printData || *offsetsDecoder,
+		offsetsDecoder: *offsetsDecoder, deep: *deep || *printData || *offsetsDecoder,
 		verifyOnly: *verifyOnly, sanityOnly: *sanityOnly, maxBatch: *maxMsg}
 	defer d.out.Flush()
 	if *repair {
@@ -105,6 +109,7 @@ type dumper struct {
 	e                                         *env
 	out                                       *bufio.Writer
 	printData, deep, verifyOnly, sanityOnly   bool
+	offsetsDecoder                            bool // __consumer_offsets records as JSON
 	maxBatch                                  int
 	problems                                  int
 	indexMismatches                           []fileErrs // Kafka's misMatchesForIndexFilesMap
@@ -394,6 +399,9 @@ func (d *dumper) printRecord(h recordbatch.Header, rec *recordbatch.Record) {
 		rec.Offset, timestampType(h), rec.Timestamp, sizeOf(rec.Key), sizeOf(rec.Value), seq, strings.Join(keys, ","))
 	if h.Control() {
 		d.printControl(rec)
+	} else if d.offsetsDecoder {
+		k, v := decodeOffsetsRecord(rec.Key, rec.Value)
+		fmt.Fprintf(d.out, " key: %s payload: %s", k, v)
 	} else if d.printData {
 		prefix := " "
 		if rec.Key != nil {
