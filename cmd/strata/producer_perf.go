@@ -22,7 +22,9 @@ are random uppercase letters, generated as Kafka's tool does.
 Flags:
   --topic T                     the topic to produce to (required)
   --num-records N               how many records (required)
-  --record-size S               bytes per record (required)
+  --record-size S               bytes per record (this or --payload-file is required)
+  --payload-file FILE           payloads to send, chosen at random for each record
+  --payload-delimiter D         what separates payloads in the file (default \n)
   --throughput R                at most R records/s; -1: as fast as possible (required)
   --producer-props K=V ...      producer properties: bootstrap.servers acks linger.ms
                                 batch.size compression.type enable.idempotence client.id
@@ -57,6 +59,8 @@ func runProducerPerf(args []string, e *env) int {
 	topic := f.String("topic", "", "")
 	numRecords := f.Int64("num-records", 0, "")
 	recordSize := f.Int("record-size", 0, "")
+	payloadFile := f.String("payload-file", "", "")
+	payloadDelimiter := f.String("payload-delimiter", "\n", "")
 	throughput := f.Float64("throughput", 0, "")
 	props := f.multiValue("producer-props", "")
 	propsFile := f.String("producer.config", "", "")
@@ -70,12 +74,22 @@ func runProducerPerf(args []string, e *env) int {
 		return f.usageError(e, "--topic is required")
 	case *numRecords <= 0:
 		return f.usageError(e, "--num-records should be greater than zero")
-	case *recordSize <= 0:
+	case f.set("record-size") == f.set("payload-file"):
+		return f.usageError(e, "either --record-size or --payload-file must be specified but not both")
+	case f.set("record-size") && *recordSize <= 0:
 		return f.usageError(e, "--record-size should be greater than zero")
 	case !f.set("throughput"):
 		return f.usageError(e, "--throughput is required (-1 for no limit)")
 	case *interval <= 0:
 		return f.usageError(e, "--reporting-interval must be positive")
+	}
+	var payloads [][]byte
+	if *payloadFile != "" {
+		var err error
+		if payloads, err = readPayloads(*payloadFile, *payloadDelimiter); err != nil {
+			return f.usageError(e, "--payload-file: %v", err)
+		}
+		fmt.Fprintf(e.stderr, "Reading payloads from: %s\nNumber of messages read: %d\n", *payloadFile, len(payloads))
 	}
 	all := []string{}
 	if *propsFile != "" {
@@ -119,7 +133,7 @@ func runProducerPerf(args []string, e *env) int {
 	if *asJSON {
 		periodic = e.stderr
 	}
-	res, err := producePerf(ctx, e, cl, *numRecords, *recordSize, *throughput, time.Duration(*interval)*time.Millisecond, periodic)
+	res, err := producePerf(ctx, e, cl, *numRecords, *recordSize, payloads, *throughput, time.Duration(*interval)*time.Millisecond, periodic)
 	if *asJSON {
 		writeJSON(e.stdout, res)
 	} else {
@@ -131,8 +145,33 @@ func runProducerPerf(args []string, e *env) int {
 	return exitOK
 }
 
-// producePerf sends n records of size bytes at up to rate records/s.
-func producePerf(ctx context.Context, e *env, cl *kgo.Client, n int64, size int, rate float64, interval time.Duration, periodic io.Writer) (perfResult, error) {
+// readPayloads splits a --payload-file at delim; as Java's split, trailing
+// empty payloads are dropped.
+func readPayloads(path, delim string) ([][]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if delim == "" {
+		return nil, fmt.Errorf("empty --payload-delimiter")
+	}
+	parts := strings.Split(string(b), delim)
+	for len(parts) > 0 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("%s holds no payloads", path)
+	}
+	out := make([][]byte, len(parts))
+	for i, p := range parts {
+		out[i] = []byte(p)
+	}
+	return out, nil
+}
+
+// producePerf sends n records at up to rate records/s: random payloads of
+// size bytes, or payloads chosen at random from the file's when given.
+func producePerf(ctx context.Context, e *env, cl *kgo.Client, n int64, size int, payloads [][]byte, rate float64, interval time.Duration, periodic io.Writer) (perfResult, error) {
 	stats := newPerfStats(n, interval, e.now, periodic)
 	random := newSplittableRandom(0)
 	var (
@@ -142,9 +181,14 @@ func producePerf(ctx context.Context, e *env, cl *kgo.Client, n int64, size int,
 	)
 	start := e.now()
 	for i := int64(0); i < n && ctx.Err() == nil; i++ {
-		payload := make([]byte, size)
-		for j := range payload {
-			payload[j] = byte(random.nextIntn(26) + 65)
+		var payload []byte
+		if payloads != nil {
+			payload = payloads[random.nextIntn(int32(len(payloads)))]
+		} else {
+			payload = make([]byte, size)
+			for j := range payload {
+				payload[j] = byte(random.nextIntn(26) + 65)
+			}
 		}
 		sent := e.now()
 		cl.Produce(ctx, &kgo.Record{Value: payload}, func(r *kgo.Record, err error) {
