@@ -348,3 +348,47 @@ func TestOffsetRetention(t *testing.T) {
 		}
 	})
 }
+
+// TestOffsetRetentionUnsubscribedTopics (KIP-496): in a Stable consumer
+// group, the offsets of a topic no member subscribes to expire once the
+// retention has passed since their commit; those of subscribed topics stay.
+func TestOffsetRetentionUnsubscribedTopics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		opts := testOpts
+		opts.InitialRebalanceDelay = 0
+		opts.OffsetsRetention, opts.RetentionCheckInterval = time.Minute, 10*time.Second
+		e := newEnv(t, opts)
+		md := kmsg.NewConsumerMemberMetadata()
+		md.Topics = []string{"a"}
+		req := joinReq("g", "", 30000, 10000, string(md.AppendTo(nil)))
+		r := <-e.joinAsync(req)
+		if r.ErrorCode != 0 {
+			t.Fatalf("join: %d", r.ErrorCode)
+		}
+		if s := e.sync("g", r.MemberID, r.Generation, map[string]string{r.MemberID: "x"}); s.ErrorCode != 0 {
+			t.Fatalf("sync: %d", s.ErrorCode)
+		}
+		if code := e.commit("g", r.MemberID, r.Generation, "a", 0, 5); code != 0 {
+			t.Fatalf("commit a: %d", code)
+		}
+		if code := e.commit("g", r.MemberID, r.Generation, "b", 0, 9); code != 0 {
+			t.Fatalf("commit b: %d", code)
+		}
+		for range 14 { // 70 s, heartbeating
+			time.Sleep(5 * time.Second)
+			if code := e.heartbeat("g", r.MemberID, r.Generation); code != 0 {
+				t.Fatalf("heartbeat: %d", code)
+			}
+		}
+		synctest.Wait()
+		if got := e.fetched("g", "a", 0); got != 5 {
+			t.Fatalf("subscribed topic's offset %d after the retention, want 5", got)
+		}
+		if got := e.fetched("g", "b", 0); got != -1 {
+			t.Fatalf("unsubscribed topic's offset %d after the retention, want -1", got)
+		}
+		if st := e.describe("g").State; st != "Stable" {
+			t.Fatalf("group %s, want Stable", st)
+		}
+	})
+}

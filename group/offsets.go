@@ -283,10 +283,12 @@ func (c *Coordinator) offsetDelete(req *kmsg.OffsetDeleteRequest, resp *kmsg.Off
 }
 
 // expireOffsets is the offsets.retention.minutes check (Kafka's
-// cleanupGroupMetadata): an empty group's offsets expire once the
-// retention has passed since the group became empty (since the commit,
-// for a group that never had members); an empty group without offsets is
-// removed.
+// cleanupGroupMetadata and GroupMetadata.removeExpiredOffsets): an empty
+// group's offsets expire once the retention has passed since the group
+// became empty (since the commit, for a group that never had members), and
+// an empty group without offsets is removed; in a Stable consumer group
+// whose subscriptions decode, the offsets of topics no member subscribes
+// to expire once the retention has passed since their commit (KIP-496).
 func (c *Coordinator) expireOffsets() {
 	now := c.nowMs()
 	retention := c.opts.OffsetsRetention.Milliseconds()
@@ -297,7 +299,15 @@ func (c *Coordinator) expireOffsets() {
 	slices.Sort(ids)
 	for _, id := range ids {
 		g := c.groups[id]
-		if g.state != stateEmpty {
+		var subscribed map[string]bool
+		switch g.state {
+		case stateEmpty:
+		case stateStable:
+			var ok bool
+			if subscribed, ok = g.subscribedTopics(); !ok {
+				continue
+			}
+		default:
 			continue
 		}
 		var (
@@ -306,15 +316,15 @@ func (c *Coordinator) expireOffsets() {
 		)
 		for tp, o := range g.offsets {
 			base := o.commitTime
-			if g.protocolType != "" {
+			if g.state == stateEmpty && g.protocolType != "" {
 				base = g.stateTime
 			}
-			if now-base >= retention {
+			if now-base >= retention && !subscribed[tp.topic] {
 				recs = append(recs, kv{offsetKey(id, tp.topic, tp.partition), nil})
 				tps = append(tps, tp)
 			}
 		}
-		if len(tps) == len(g.offsets) {
+		if g.state == stateEmpty && len(tps) == len(g.offsets) {
 			g.stopTimers()
 			g.state = stateDead
 			delete(c.groups, id)
