@@ -80,48 +80,19 @@ func loadClusterID(fsys vfs.FS, dir, configured string, nodeID int32) (string, e
 	}
 }
 
+// readSmall reads a small state file whole (vfs.ReadFile); a file over
+// maxSmallFile is not ours (ErrMeta).
 func readSmall(fsys vfs.FS, path string) ([]byte, error) {
-	f, err := fsys.Open(path)
-	if err != nil {
-		return nil, err
+	b, err := vfs.ReadFile(fsys, path, maxSmallFile)
+	if errors.Is(err, vfs.ErrFileTooLarge) {
+		return nil, fmt.Errorf("%w: %w", ErrMeta, err)
 	}
-	defer f.Close()
-	n, err := f.Size()
-	if err != nil {
-		return nil, err
-	}
-	if n > maxSmallFile {
-		return nil, fmt.Errorf("%w: %s is %d bytes", ErrMeta, path, n)
-	}
-	b := make([]byte, n)
-	if _, err := f.ReadAt(b, 0); err != nil && int64(len(b)) != n {
-		return nil, err
-	}
-	return b, nil
+	return b, err
 }
 
-// writeAtomic replaces dir/name with data: temp file, fsync, rename, fsync
-// of the directory.
+// writeAtomic replaces dir/name with data (vfs.WriteFileAtomic).
 func writeAtomic(fsys vfs.FS, dir, name string, data []byte) error {
-	tmp := filepath.Join(dir, name+".tmp")
-	f, err := fsys.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("server: %w", err)
-	}
-	_, err = f.WriteAt(data, 0)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = fsys.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err == nil {
-		err = fsys.SyncDir(dir)
-	}
-	if err != nil {
+	if err := vfs.WriteFileAtomic(fsys, dir, name, data); err != nil {
 		return fmt.Errorf("server: write %s: %w", name, err)
 	}
 	return nil
