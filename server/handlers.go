@@ -34,8 +34,8 @@ var handlers = [...]handler{
 	kmsg.Fetch:                   {min: 4, max: 18, serve: (*Server).handleFetch, refuse: refuseFetch}, // v0-3 need down-conversion (Kafka 4 dropped them too)
 	kmsg.ListOffsets:             {min: 0, max: 11, serve: (*Server).handleListOffsets},
 	kmsg.Metadata:                {min: 0, max: 13, serve: (*Server).handleMetadata},
-	kmsg.OffsetCommit:            {min: 0, max: 9, serve: (*Server).handleOffsetCommit}, // v10: topic IDs, not yet
-	kmsg.OffsetFetch:             {min: 0, max: 9, serve: (*Server).handleOffsetFetch},  // v10: topic IDs, not yet
+	kmsg.OffsetCommit:            {min: 0, max: 10, serve: (*Server).handleOffsetCommit},
+	kmsg.OffsetFetch:             {min: 0, max: 10, serve: (*Server).handleOffsetFetch},
 	kmsg.FindCoordinator:         {min: 0, max: 6, serve: (*Server).handleFindCoordinator},
 	kmsg.JoinGroup:               {min: 0, max: 9, serve: (*Server).handleJoinGroup},
 	kmsg.Heartbeat:               {min: 0, max: 4, serve: (*Server).handleHeartbeat},

@@ -1,11 +1,10 @@
 package server
 
-// OffsetCommit: v0-9
+// OffsetCommit: v0-10
 //
 // The answer comes after the commit's records are appended to
 // __consumer_offsets. Group-less consumers commit with generation -1 (v0:
 // always). Partitions that do not exist get UNKNOWN_TOPIC_OR_PARTITION.
-// v10 (topic IDs, Kafka 4.2) is not served yet.
 //
 // Version notes:
 //   - v1: Generation, MemberID, per-partition Timestamp (ignored)
@@ -14,13 +13,51 @@ package server
 //   - v6: LeaderEpoch
 //   - v7: InstanceID
 //   - v8: flexible
+//   - v10: topics by ID (Kafka 4.2): served as v9 with the names, answered
+//     by ID; an unknown ID gets UNKNOWN_TOPIC_ID
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/stratabroker/strata/group"
 )
 
 func (s *Server) handleOffsetCommit(r *request) (reply, error) {
-	return s.serveGroup(r, func(g *group.Coordinator) kmsg.Response { return g.OffsetCommit(r.kreq.(*kmsg.OffsetCommitRequest)) })
+	req := r.kreq.(*kmsg.OffsetCommitRequest)
+	if req.Version < 10 {
+		return s.serveGroup(r, func(g *group.Coordinator) kmsg.Response { return g.OffsetCommit(req) })
+	}
+	version := req.Version
+	ids := map[string][16]byte{}
+	var unknown []kmsg.OffsetCommitRequestTopic
+	byName := *req
+	byName.Version, byName.Topics = 9, nil
+	for _, t := range req.Topics {
+		if tp, ok := s.topics.GetByID(t.TopicID); ok {
+			t.Topic = tp.Name
+			ids[tp.Name] = t.TopicID
+			byName.Topics = append(byName.Topics, t)
+		} else {
+			unknown = append(unknown, t)
+		}
+	}
+	return s.serveGroup(r, func(g *group.Coordinator) kmsg.Response {
+		resp := g.OffsetCommit(&byName)
+		resp.Version = version
+		for i := range resp.Topics {
+			resp.Topics[i].TopicID = ids[resp.Topics[i].Topic]
+		}
+		for _, t := range unknown {
+			rt := kmsg.NewOffsetCommitResponseTopic()
+			rt.TopicID = t.TopicID
+			for _, p := range t.Partitions {
+				rp := kmsg.NewOffsetCommitResponseTopicPartition()
+				rp.Partition, rp.ErrorCode = p.Partition, kerr.UnknownTopicID.Code
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp
+	})
 }
