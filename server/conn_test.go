@@ -56,7 +56,7 @@ func TestApiVersionsAdvertisesTable(t *testing.T) {
 	for key, r := range map[kmsg.Key][2]int16{
 		kmsg.JoinGroup: {0, 9}, kmsg.SyncGroup: {0, 5}, kmsg.Heartbeat: {0, 4}, kmsg.LeaveGroup: {0, 5},
 		kmsg.OffsetCommit: {0, 10}, kmsg.OffsetFetch: {0, 10}, kmsg.DescribeGroups: {0, 6}, kmsg.ListGroups: {0, 5},
-		kmsg.DeleteGroups: {0, 2}, kmsg.OffsetDelete: {0, 0},
+		kmsg.DeleteGroups: {0, 3}, kmsg.OffsetDelete: {0, 0},
 	} {
 		if got := ranges[int16(key)]; got != r {
 			t.Errorf("%s advertised %v, want %v", kmsg.NameForKey(int16(key)), got, r)

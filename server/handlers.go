@@ -51,7 +51,7 @@ var handlers = [...]handler{
 	kmsg.DeleteRecords:           {min: 0, max: 2, serve: (*Server).handleDeleteRecords},
 	kmsg.DescribeACLs:            {min: 0, max: 3, serve: (*Server).handleDescribeACLs},
 	kmsg.DescribeConfigs:         {min: 0, max: 4, serve: (*Server).handleDescribeConfigs},
-	kmsg.DeleteGroups:            {min: 0, max: 2, serve: (*Server).handleDeleteGroups}, // v3 (Kafka 4.4) not yet
+	kmsg.DeleteGroups:            {min: 0, max: 3, serve: (*Server).handleDeleteGroups},
 	kmsg.AlterConfigs:            {min: 0, max: 2, serve: (*Server).handleAlterConfigs},
 	kmsg.DescribeLogDirs:         {min: 0, max: 5, serve: (*Server).handleDescribeLogDirs},
 	kmsg.CreatePartitions:        {min: 0, max: 3, serve: (*Server).handleCreatePartitions},

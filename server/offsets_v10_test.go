@@ -67,3 +67,17 @@ func TestOffsetCommitFetchByTopicID(t *testing.T) {
 		t.Fatalf("all-topics fetch v10 %+v", ts)
 	}
 }
+
+// TestDeleteGroupsV3Message: DeleteGroups v3 says why a group was not
+// deleted.
+func TestDeleteGroupsV3Message(t *testing.T) {
+	s := startServer(t, groupSettings...)
+	rc := dialRaw(t, s)
+	req := kmsg.NewPtrDeleteGroupsRequest()
+	req.Version, req.Groups = 3, []string{"nobody"}
+	resp := rc.roundTrip(req).(*kmsg.DeleteGroupsResponse)
+	g := resp.Groups[0]
+	if g.ErrorCode != kerr.GroupIDNotFound.Code || g.ErrorMessage == nil || *g.ErrorMessage != kerr.GroupIDNotFound.Description {
+		t.Fatalf("answer %+v (message %v), want GROUP_ID_NOT_FOUND with its description", g, g.ErrorMessage)
+	}
+}
