@@ -45,6 +45,7 @@ type Broker struct {
 	GroupMaxSize                    int32    // group.max.size: math.MaxInt32
 	OffsetsTopicNumPartitions       int32    // offsets.topic.num.partitions: 50 (used when __consumer_offsets is created)
 	OffsetsRetentionCheckIntervalMs int64    // offsets.retention.check.interval.ms: 600000
+	FetchMemoryMaxBytes             int64    // strata.fetch.memory.max.bytes: 67108864 (Strata's own: Kafka has no such bound)
 
 	// Log holds the broker-level defaults of the topic configs Strata acts
 	// on, set by their broker synonyms: log.segment.bytes, log.roll.ms and
@@ -94,6 +95,7 @@ func Defaults() *Broker {
 		GroupMaxSize:                    math.MaxInt32,
 		OffsetsTopicNumPartitions:       50,
 		OffsetsRetentionCheckIntervalMs: 600000,
+		FetchMemoryMaxBytes:             64 << 20,
 		Log:                             partition.DefaultConfig(),
 		Unknown:                         map[string]string{},
 		static:                          map[string]string{},
@@ -239,6 +241,11 @@ func buildBrokerProps() map[string]*brokerProp {
 		{name: "queued.max.requests", spec: intAtLeast(1), dflt: "500",
 			get: func(b *Broker) (string, bool) { return itoa(b.QueuedMaxRequests) },
 			set: func(b *Broker, v string) { b.QueuedMaxRequests = atoi(v) }},
+		// The bytes Fetch responses being written hold in buffers, across
+		// the broker (server/budget.go): Strata's own property.
+		{name: "strata.fetch.memory.max.bytes", spec: longAtLeast(1), dflt: "67108864",
+			get: func(b *Broker) (string, bool) { return itoa(b.FetchMemoryMaxBytes) },
+			set: func(b *Broker, v string) { b.FetchMemoryMaxBytes = i64(v) }},
 		{name: "connections.max.idle.ms", spec: long(), dflt: "600000",
 			get: func(b *Broker) (string, bool) { return itoa(b.ConnectionsMaxIdleMs) },
 			set: func(b *Broker, v string) { b.ConnectionsMaxIdleMs = i64(v) }},
@@ -418,6 +425,7 @@ func (b *Broker) Validate() error {
 	atLeast("max.connections", int64(b.MaxConnections), 0)
 	atLeast("max.connections.per.ip", int64(b.MaxConnectionsPerIP), 0)
 	atLeast("queued.max.requests", int64(b.QueuedMaxRequests), 1)
+	atLeast("strata.fetch.memory.max.bytes", b.FetchMemoryMaxBytes, 1)
 	atLeast("log.retention.check.interval.ms", b.LogRetentionCheckIntervalMs, 1)
 	atLeast("offsets.retention.minutes", b.OffsetsRetentionMinutes, 1)
 	atLeast("group.initial.rebalance.delay.ms", b.GroupInitialRebalanceDelayMs, 0)

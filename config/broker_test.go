@@ -37,6 +37,7 @@ func TestDefaults(t *testing.T) {
 		GroupMaxSize:                    math.MaxInt32,
 		OffsetsTopicNumPartitions:       50,
 		OffsetsRetentionCheckIntervalMs: 600000,
+		FetchMemoryMaxBytes:             67108864,
 		Log:                             partition.DefaultConfig(),
 		Unknown:                         map[string]string{},
 		static:                          map[string]string{},
@@ -164,6 +165,7 @@ func TestSetInvalid(t *testing.T) {
 		{"default.replication.factor", "40000", "Invalid value 40000 for configuration default.replication.factor: Value must be no more than 32767"},
 		{"log.dirs", " ", "Invalid value  for configuration log.dirs: Empty list"},
 		{"producer.id.expiration.ms", "0", "Invalid value 0 for configuration producer.id.expiration.ms: Value must be at least 1"},
+		{"strata.fetch.memory.max.bytes", "0", "Invalid value 0 for configuration strata.fetch.memory.max.bytes: Value must be at least 1"},
 		{"log.dirs", "/a,/a", "Invalid value /a,/a for configuration log.dirs: Configuration 'log.dirs' values must not be duplicated."},
 		{"listener.security.protocol.map", "PLAINTEXT:TLS", "Invalid value PLAINTEXT:TLS for configuration listener.security.protocol.map: No enum constant for security protocol TLS"},
 		{"", "x", "empty property name"},
@@ -333,5 +335,23 @@ func TestClone(t *testing.T) {
 	c.LogDirs[0] = "/other"
 	if b.Unknown["x.y"] != "1" || b.static["num.partitions"] != "2" || b.NumPartitions != 2 || b.LogDirs[0] != "./data" {
 		t.Fatalf("the clone shares state: %+v", b)
+	}
+}
+
+// TestFetchMemoryMaxBytes: Strata's strata.fetch.memory.max.bytes sets
+// FetchMemoryMaxBytes, and Validate refuses a budget under one byte.
+func TestFetchMemoryMaxBytes(t *testing.T) {
+	b := Defaults()
+	if err := b.Set("strata.fetch.memory.max.bytes", "1048576"); err != nil {
+		t.Fatal(err)
+	}
+	if b.FetchMemoryMaxBytes != 1<<20 {
+		t.Fatalf("FetchMemoryMaxBytes = %d, want %d", b.FetchMemoryMaxBytes, 1<<20)
+	}
+	b.FetchMemoryMaxBytes = 0
+	err := b.Validate()
+	var ce *Error
+	if !errors.As(err, &ce) || !errors.Is(err, ErrInvalidConfig) || ce.Msg != "Invalid value 0 for configuration strata.fetch.memory.max.bytes: Value must be at least 1" {
+		t.Fatalf("Validate with a 0 budget = %v", err)
 	}
 }

@@ -207,14 +207,26 @@ func (b *broker) tail(n int) string {
 }
 
 // rss returns the process's resident set in bytes (VmRSS).
-func (b *broker) rss() int64 {
+func (b *broker) rss() int64 { return b.procStatus("VmRSS:") }
+
+// rssAnon returns the anonymous part of the resident set (RssAnon): the
+// Go heap, stacks and runtime, without the pages of mapped files.
+func (b *broker) rssAnon() int64 { return b.procStatus("RssAnon:") }
+
+// rssFile returns the file-backed part of the resident set (RssFile): the
+// binary and the segment files' read-only mappings (segment/mapping.go),
+// page cache the kernel can drop at any time.
+func (b *broker) rssFile() int64 { return b.procStatus("RssFile:") }
+
+// procStatus returns a kB field of /proc/PID/status in bytes.
+func (b *broker) procStatus(field string) int64 {
 	b.t.Helper()
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.cmd.Process.Pid))
 	if err != nil {
 		b.t.Fatal(err)
 	}
 	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			f := strings.Fields(v)
 			kb, err := strconv.ParseInt(f[0], 10, 64)
 			if err != nil {
@@ -223,8 +235,34 @@ func (b *broker) rss() int64 {
 			return kb << 10
 		}
 	}
-	b.t.Fatal("no VmRSS in /proc status")
+	b.t.Fatalf("no %s in /proc status", field)
 	return 0
+}
+
+var heapInuseRe = regexp.MustCompile(`# HeapInuse = (\d+)`)
+
+// heapInuse returns the broker's runtime.MemStats.HeapInuse from its pprof
+// endpoint.
+func (b *broker) heapInuse() int64 {
+	b.t.Helper()
+	resp, err := http.Get("http://" + b.pprof + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	m := heapInuseRe.FindSubmatch(body)
+	if m == nil {
+		b.t.Fatal("no HeapInuse in the heap profile")
+	}
+	n, err := strconv.ParseInt(string(m[1]), 10, 64)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return n
 }
 
 var goroutinesRe = regexp.MustCompile(`goroutine profile: total (\d+)`)

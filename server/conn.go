@@ -48,6 +48,11 @@ type conn struct {
 
 	replies chan pending
 	wdone   chan struct{} // closed when the write loop ends
+	rdone   chan struct{} // closed when the read loop ends
+
+	// slot is the queued.max.requests slot of the request being read or
+	// handled (queue.go); only the read goroutine touches it.
+	slot slot
 }
 
 // pending is a reply with the correlation ID it answers.
@@ -73,6 +78,7 @@ func newConn(s *Server, nc net.Conn, listener string) *conn {
 		remote:   nc.RemoteAddr().String(),
 		replies:  make(chan pending, replyQueue),
 		wdone:    make(chan struct{}),
+		rdone:    make(chan struct{}),
 	}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
@@ -92,6 +98,8 @@ func (c *conn) serve() {
 	defer c.s.release(c)
 	go c.writeLoop()
 	err := c.readLoop()
+	c.slot.release()
+	close(c.rdone)
 	close(c.replies)
 	<-c.wdone
 	c.nc.Close()
@@ -113,8 +121,16 @@ func (c *conn) readLoop() error {
 		if err != nil {
 			return err
 		}
+		// queued.max.requests: a whole frame waits here for a slot, and
+		// the connection reads nothing more meanwhile (queue.go).
+		if !c.s.slots.acquire(c.s.done) {
+			putBuf(bufp)
+			return net.ErrClosed
+		}
+		c.slot = slot{q: c.s.slots, held: true}
 		corr, r, err := c.s.dispatch(c, *bufp)
 		putBuf(bufp)
+		c.slot.release()
 		if err != nil {
 			return err
 		}

@@ -5,12 +5,14 @@
 // goroutine and one write goroutine:
 //
 //	read:  frame size (checked against socket.request.max.bytes before any
-//	       allocation) → pooled buffer → request header → kmsg decode →
-//	       handler (runs here, so requests on a connection are served one at
-//	       a time, as Kafka does) → reply queued
+//	       allocation) → a queued.max.requests slot (queue.go) → pooled
+//	       buffer → request header → kmsg decode → handler (runs here, so
+//	       requests on a connection are served one at a time, as Kafka
+//	       does) → slot given back → reply queued
 //	write: replies written in request order; a Fetch reply writes its
 //	       framing by hand and sends record bytes from the segment file with
-//	       sendfile (fetch_write.go)
+//	       sendfile (fetch_write.go); inline and copied replies take their
+//	       buffers from the fetch memory budget (budget.go)
 //
 // Every API is one entry of the handler table (handlers.go): its version
 // range and its function. The same table answers ApiVersions, so what is

@@ -145,6 +145,11 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 		if timer == nil {
 			timer = time.NewTimer(deadline.Sub(s.now()))
 		}
+		// A waiting fetch gives back its queued.max.requests slot, as
+		// Kafka's fetch purgatory sits outside its request queue: slots
+		// held by long polls could otherwise keep out the produce they
+		// wait for (queue.go).
+		r.c.slot.release()
 		if !waitAny(waits, timer.C, s.done) {
 			// Timer fired or shutting down: one last read answers.
 			parts, _, _ := s.readParts(want, req)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 
 	"github.com/twmb/franz-go/pkg/kbin"
 
@@ -165,6 +166,9 @@ type fetchReply struct{ resp *fetchResponse }
 // fetches a second) is where it shows. Above it, sendfile: no userspace copy.
 const smallFetch = 16 << 10
 
+// copyChunk is the buffer of the copy path (files without a descriptor).
+const copyChunk = 64 << 10
+
 func (r *fetchReply) write(c *conn, corr int32) error {
 	bufp := getBuf(0)
 	frame, holes := r.resp.encode((*bufp)[:0], corr, nil)
@@ -173,11 +177,41 @@ func (r *fetchReply) write(c *conn, corr int32) error {
 		putBuf(bufp)
 	}()
 	var total int64
+	zero := c.raw != nil && zerocopy.Supported // every hole can go by sendfile
 	for _, h := range holes {
 		total += h.slice.Len
+		if _, ok := h.slice.File.(vfs.FdFile); !ok {
+			zero = false
+		}
 	}
+	// One grant per reply, taken in one step (budget.go): the framing
+	// buffer, plus the inline buffer or the copy chunk.
+	framing := int64(cap(frame))
 	if total <= smallFetch {
-		return c.writeInline(frame, holes, int(total))
+		need := framing + int64(bufCap(len(frame)+int(total)))
+		got, ok := c.s.budget.tryAcquire(need)
+		if !ok && !zero {
+			got, ok = c.s.budget.acquire(need, c.rdone, c.s.done)
+			if !ok {
+				return net.ErrClosed
+			}
+		}
+		if ok {
+			defer c.s.budget.release(got)
+			return c.writeInline(frame, holes, int(total))
+		}
+		// Short of budget: send the records with sendfile, as large
+		// fetches are.
+	}
+	if !zero {
+		// The copy path: the framing and the 64 KiB chunk. (Records sent
+		// with sendfile take no grant: their framing buffer is already
+		// allocated and is a few bytes per partition of the request.)
+		got, ok := c.s.budget.acquire(framing+int64(bufCap(copyChunk)), c.rdone, c.s.done)
+		if !ok {
+			return net.ErrClosed
+		}
+		defer c.s.budget.release(got)
 	}
 	pos := 0
 	for _, h := range holes {
@@ -244,8 +278,7 @@ func (c *conn) sendSlice(s segment.Slice) error {
 		}
 		return nil
 	}
-	const chunk = 64 << 10
-	bufp := getBuf(int(min(s.Len, chunk)))
+	bufp := getBuf(int(min(s.Len, copyChunk)))
 	defer putBuf(bufp)
 	buf := *bufp
 	for off := int64(0); off < s.Len; {

@@ -139,6 +139,10 @@ func groupUnavailable(r *request) reply {
 
 // serveGroup runs a group API handler with the coordinator.
 func (s *Server) serveGroup(r *request, serve func(*group.Coordinator) kmsg.Response) (reply, error) {
+	// JoinGroup and SyncGroup wait for the other members' requests: their
+	// queued.max.requests slot goes back first, as a waiting Fetch's does
+	// (queue.go). Group requests are small, so all of them do.
+	r.c.slot.release()
 	g, err := s.coordinator()
 	if err != nil {
 		return groupUnavailable(r), nil

@@ -41,3 +41,13 @@ func putBuf(p *[]byte) {
 		}
 	}
 }
+
+// bufCap is the capacity of the buffer getBuf(n) returns.
+func bufCap(n int) int {
+	for _, size := range classSizes {
+		if n <= size {
+			return size
+		}
+	}
+	return n
+}

@@ -33,6 +33,11 @@ type Stats struct {
 	Requests      int64 // requests served so far
 	SendfileBytes int64 // record bytes of Fetch responses sent with sendfile
 	CopiedBytes   int64 // record bytes of Fetch responses copied through a buffer (files without a descriptor)
+
+	QueuedRequests     int64 // requests read or being read and not yet handled (queued.max.requests slots taken)
+	QueuedRequestsPeak int64 // the most QueuedRequests ever reached; at most queued.max.requests
+	FetchMemory        int64 // bytes of the fetch memory budget taken now (budget.go)
+	FetchMemoryPeak    int64 // the most FetchMemory ever reached; at most the budget
 }
 
 // Server is a running broker: storage opened, listeners accepting.
@@ -65,7 +70,9 @@ type Server struct {
 	connections, requests      atomic.Int64
 	sendfileBytes, copiedBytes atomic.Int64
 
-	limits connLimits // max.connections, max.connections.per.ip (limits.go)
+	limits connLimits    // max.connections, max.connections.per.ip (limits.go)
+	slots  *requestSlots // queued.max.requests (queue.go)
+	budget *byteBudget   // in-flight fetch response memory (budget.go)
 }
 
 type listener struct {
@@ -99,6 +106,8 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 		dataDir: filepath.Clean(cfg.LogDirs[0]),
 		done:    make(chan struct{}),
 		conns:   make(map[*conn]struct{}),
+		slots:   newRequestSlots(cfg.QueuedMaxRequests),
+		budget:  newByteBudget(cfg.FetchMemoryMaxBytes),
 	}
 	if s.fs == nil {
 		s.fs = vfs.OS
@@ -197,6 +206,11 @@ func (s *Server) Stats() Stats {
 		Requests:      s.requests.Load(),
 		SendfileBytes: s.sendfileBytes.Load(),
 		CopiedBytes:   s.copiedBytes.Load(),
+
+		QueuedRequests:     s.slots.held.Load(),
+		QueuedRequestsPeak: s.slots.peak.Load(),
+		FetchMemory:        s.budget.inUse(),
+		FetchMemoryPeak:    s.budget.peak.Load(),
 	}
 }
 
