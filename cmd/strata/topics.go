@@ -152,6 +152,17 @@ func matchTopics(ctx context.Context, adm *kadm.Client, include *regexp.Regexp, 
 }
 
 // ensureFound is Kafka's ensureTopicExists.
+// selectTopics is the topics --topic (a regular expression) names, with
+// Kafka's error when a named topic matches nothing and --if-exists is not
+// given; no topics and no error means there is nothing to do.
+func selectTopics(ctx context.Context, adm *kadm.Client, requested string, include *regexp.Regexp, excludeInternal, ifExists bool) ([]string, error) {
+	names, err := matchTopics(ctx, adm, include, excludeInternal)
+	if err != nil {
+		return nil, err
+	}
+	return names, ensureFound(names, requested, ifExists)
+}
+
 func ensureFound(names []string, requested string, ifExists bool) error {
 	if requested != "" && !ifExists && len(names) == 0 {
 		return fmt.Errorf("topic '%s' %w as expected", requested, errNotFound)
@@ -192,15 +203,9 @@ func createTopic(ctx context.Context, e *env, adm *kadm.Client, name string, par
 }
 
 func describeTopics(ctx context.Context, e *env, adm *kadm.Client, requested string, include *regexp.Regexp, excludeInternal, ifExists bool) error {
-	names, err := matchTopics(ctx, adm, include, excludeInternal)
-	if err != nil {
+	names, err := selectTopics(ctx, adm, requested, include, excludeInternal, ifExists)
+	if err != nil || len(names) == 0 {
 		return err
-	}
-	if err := ensureFound(names, requested, ifExists); err != nil {
-		return err
-	}
-	if len(names) == 0 {
-		return nil
 	}
 	details, err := adm.ListTopicsWithInternal(ctx, names...)
 	if err != nil {
@@ -280,15 +285,9 @@ func joinInt32(xs []int32) string {
 }
 
 func alterTopics(ctx context.Context, adm *kadm.Client, requested string, include *regexp.Regexp, excludeInternal, ifExists bool, partitions int) error {
-	names, err := matchTopics(ctx, adm, include, excludeInternal)
-	if err != nil {
+	names, err := selectTopics(ctx, adm, requested, include, excludeInternal, ifExists)
+	if err != nil || len(names) == 0 {
 		return err
-	}
-	if err := ensureFound(names, requested, ifExists); err != nil {
-		return err
-	}
-	if len(names) == 0 {
-		return nil
 	}
 	resps, err := adm.UpdatePartitions(ctx, partitions, names...)
 	if err != nil {
@@ -306,15 +305,9 @@ func alterTopics(ctx context.Context, adm *kadm.Client, requested string, includ
 }
 
 func deleteTopics(ctx context.Context, adm *kadm.Client, requested string, include *regexp.Regexp, excludeInternal, ifExists bool) error {
-	names, err := matchTopics(ctx, adm, include, excludeInternal)
-	if err != nil {
+	names, err := selectTopics(ctx, adm, requested, include, excludeInternal, ifExists)
+	if err != nil || len(names) == 0 {
 		return err
-	}
-	if err := ensureFound(names, requested, ifExists); err != nil {
-		return err
-	}
-	if len(names) == 0 {
-		return nil
 	}
 	resps, err := adm.DeleteTopics(ctx, names...)
 	if err != nil {
