@@ -220,4 +220,8 @@ func (x *Offset) Trim() error {
 // fsync: Flush first for durability. Afterwards the index is empty, Lookup
 // returns (BaseOffset(), 0) and mutations return ErrClosed. A second Close
 // does nothing.
-func (x *Offset) Close() error { return x.s.close() }
+func (x *Offset) Close() error { return x.s.close(false) }
+
+// Discard closes the index of a file that is being deleted: unmapped and
+// closed, without the write-back or the trim that Close does.
+func (x *Offset) Discard() error { return x.s.close(true) }

@@ -745,3 +745,33 @@ func TestLookupDoesNotAllocate(t *testing.T) {
 		_ = sink
 	})
 }
+
+// TestOffsetDiscard: a discarded index (its file is being deleted) is
+// closed like Close leaves it, but its file is neither trimmed nor
+// written back.
+func TestOffsetDiscard(t *testing.T) {
+	forEachFS(t, func(t *testing.T, b *backend) {
+		x, err := OpenOffset(b.fs, b.path(name), 1000, 1024)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustAppend(t, x, offPos{1010, 100})
+		if err := x.Discard(); err != nil {
+			t.Fatal(err)
+		}
+		if x.Entries() != 0 || !x.Full() {
+			t.Fatalf("discarded index: %d entries, full %v", x.Entries(), x.Full())
+		}
+		if err := x.Append(1020, 200); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Append after Discard = %v, want ErrClosed", err)
+		}
+		if err := x.Close(); err != nil {
+			t.Fatalf("Close after Discard = %v", err)
+		}
+		// Close would leave 8 bytes (TestOffsetClose); the file keeps the
+		// 1024 that the first append grew it to.
+		if got := len(b.read(t, name)); got != 1024 {
+			t.Fatalf("file of %d bytes after Discard, want the untrimmed 1024", got)
+		}
+	})
+}

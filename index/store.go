@@ -373,16 +373,18 @@ func (s *store) flush() error {
 	return nil
 }
 
-// close trims the file, unmaps it and closes it. A second close does nothing.
-func (s *store) close() error {
+// close trims the file, unmaps it and closes it; with discard (the file
+// is being deleted) it neither writes back nor trims. A second close does
+// nothing.
+func (s *store) close(discard bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil
 	}
 	var errs []error
-	trim := true
-	if s.fd == nil {
+	trim := !discard
+	if s.fd == nil && !discard {
 		if err := s.writeBack(); err != nil {
 			// Leave the file untrimmed: reopening finds its entries.
 			errs = append(errs, err)

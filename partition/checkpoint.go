@@ -125,3 +125,23 @@ func readSmallFile(fs vfs.FS, path string, limit int64) ([]byte, error) {
 	}
 	return b, err
 }
+
+// writeCheckpoint writes the checkpoint with the log start offset as it
+// is now and the recovery point raised to at least recoveryPoint (which
+// must be durable), then records that recovery point. ckMu makes the
+// reads and the write one step, so a writer that read older values never
+// overwrites a newer file.
+func (l *Log) writeCheckpoint(recoveryPoint int64) error {
+	l.ckMu.Lock()
+	defer l.ckMu.Unlock()
+	l.mu.Lock()
+	ck := checkpoint{logStart: l.logStart, recoveryPoint: max(l.recoveryPoint, recoveryPoint)}
+	l.mu.Unlock()
+	if err := writeFileAtomic(l.fs, l.dir, checkpointName, ck.encode()); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.recoveryPoint = ck.recoveryPoint
+	l.mu.Unlock()
+	return nil
+}

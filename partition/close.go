@@ -38,6 +38,8 @@ func (l *Log) close(clean bool) error {
 }
 
 func (l *Log) closeLocked(clean bool) error {
+	l.retainMu.Lock()
+	defer l.retainMu.Unlock()
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
 	l.mu.Lock()
@@ -51,7 +53,7 @@ func (l *Log) closeLocked(clean bool) error {
 	snaps := l.pendingSnaps
 	l.pendingSeal, l.pendingSnaps = nil, nil
 	segs := l.view.Load().segs
-	active, leo, logStart := l.active, l.leo, l.logStart
+	active, leo := l.active, l.leo
 	err := l.failed // after a failed fsync, the next open must recover
 	clean = clean && err == nil
 	var snap []byte
@@ -62,7 +64,7 @@ func (l *Log) closeLocked(clean bool) error {
 	l.flusher.forget(l)
 
 	if clean {
-		err = l.closeCleanly(pend, snaps, active, leo, logStart, snap)
+		err = l.closeCleanly(pend, snaps, active, leo, snap)
 	}
 	var cerrs []error
 	for _, s := range segs {
@@ -92,7 +94,7 @@ func (l *Log) closeLocked(clean bool) error {
 
 // closeCleanly makes everything durable before the marker can be written.
 // flushMu must be held.
-func (l *Log) closeCleanly(pend []*segment.Segment, snaps []snapshotJob, active *segment.Segment, leo, logStart int64, snap []byte) error {
+func (l *Log) closeCleanly(pend []*segment.Segment, snaps []snapshotJob, active *segment.Segment, leo int64, snap []byte) error {
 	for _, s := range append(pend, active) {
 		if err := s.Seal(); err != nil {
 			return fmt.Errorf("seal segment %d: %w", s.Base(), err)
@@ -104,11 +106,5 @@ func (l *Log) closeCleanly(pend []*segment.Segment, snaps []snapshotJob, active 
 		}
 	}
 	l.pruneSnapshots()
-	if err := writeFileAtomic(l.fs, l.dir, checkpointName, checkpoint{logStart: logStart, recoveryPoint: leo}.encode()); err != nil {
-		return err
-	}
-	l.mu.Lock()
-	l.recoveryPoint = leo
-	l.mu.Unlock()
-	return nil
+	return l.writeCheckpoint(leo)
 }

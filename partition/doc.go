@@ -83,9 +83,15 @@
 //
 // # Locks
 //
-// Two per log, always in this order: flushMu (flushes, seals, retention
-// deletes, state-file writes, Close) then mu (the append lock: in-memory
+// Four per log, always in this order: retainMu (retention, DeleteRecords,
+// Close: the log start offset and segment deletion), flushMu (flushes,
+// seals, producer snapshots, Close), ckMu (each checkpoint write, which
+// reads the values it writes under it) and mu (the append lock: in-memory
 // state and the append's write). Append takes only mu, so an fsync in
-// progress never blocks appends. The Flusher's own mutex is taken with or
-// without mu held and never the other way round.
+// progress never blocks appends, and retention does not wait for a flush:
+// under a load that rolls segments faster than they are fsynced, a flush
+// round seals hundreds of them, and retention that waited for it fell
+// behind until the open files ran out (the soak in docs/RELIABILITY.md).
+// The Flusher's own mutex is taken with or without mu held and never the
+// other way round.
 package partition

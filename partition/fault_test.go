@@ -3,6 +3,7 @@ package partition
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"syscall"
 	"testing"
 
@@ -172,5 +173,40 @@ func TestENOSPCPreallocated(t *testing.T) {
 	}
 	if n := len(splitBatches(t, readAll(t, l, 0))); n != fit+1 {
 		t.Fatalf("%d batches, want %d", n, fit+1)
+	}
+}
+
+// TestRetentionWithoutCheckpoint: when the checkpoint cannot be written
+// (EMFILE, a full disk), retention still deletes the segments it chose:
+// stopping would keep the open files it is about to give back. A reopen
+// finds the log start at the first remaining segment.
+func TestRetentionWithoutCheckpoint(t *testing.T) {
+	mem := vfs.NewMem()
+	ffs := vfs.NewFaulty(mem)
+	cfg := rollEvery3(t)
+	l := mustOpen(t, ffs, cfg, Options{})
+	B := tenIn4(t, l, func(int) int64 { return 0 })
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.RetentionBytes = 4 * B // drops segments 0 and 3
+	l.SetConfig(cfg)
+	ffs.Inject(vfs.Fault{Op: vfs.OpCreate, Path: checkpointName, Err: syscall.EMFILE})
+	if err := l.writeCheckpoint(0); !errors.Is(err, syscall.EMFILE) {
+		t.Fatalf("checkpoint write with the fault = %v, want EMFILE", err)
+	}
+	if n, err := l.ApplyRetention(); n != 2 || err != nil {
+		t.Fatalf("ApplyRetention = %d, %v; want 2, nil", n, err)
+	}
+	ffs.Clear()
+	if got := bases(l); !slices.Equal(got, []int64{6, 9}) || l.LogStartOffset() != 6 {
+		t.Fatalf("segments %v start %d", got, l.LogStartOffset())
+	}
+	crashed := mem.CrashClone(vfs.CrashOptions{})
+	l.Close()
+	l2 := mustOpen(t, crashed, cfg, Options{})
+	defer l2.Close()
+	if got := bases(l2); !slices.Equal(got, []int64{6, 9}) || l2.LogStartOffset() != 6 || l2.LogEndOffset() != 10 {
+		t.Fatalf("after a crash: segments %v start %d end %d", got, l2.LogStartOffset(), l2.LogEndOffset())
 	}
 }

@@ -46,10 +46,23 @@ type Log struct {
 	view   atomic.Pointer[view]
 	closed atomic.Bool
 
+	// retainMu serialises the changes of the log start offset and the
+	// deletion of segments (ApplyRetention, DeleteRecords) with Close. It
+	// is taken before flushMu, and never by a flush: a flush that seals
+	// hundreds of rolled segments must not hold retention back, or the
+	// segments (and their open files) pile up faster than they go.
+	retainMu sync.Mutex
+
 	// flushMu serialises the slow work that must not run twice at once:
-	// flushes and seals, segment deletion, state-file writes, Close. It is
-	// taken before mu, and never by Append.
+	// flushes and seals, producer snapshot writes, Close. It is taken
+	// before mu, and never by Append.
 	flushMu sync.Mutex
+
+	// ckMu serialises the checkpoint's writers (flushes, retention,
+	// DeleteRecords, Close), which read what they write under it: the
+	// file's log start offset and recovery point never go back. It is
+	// taken after flushMu and retainMu, before mu.
+	ckMu sync.Mutex
 
 	// mu guards everything below (the append lock). Hold it only for
 	// in-memory work and the append's own write.
@@ -261,6 +274,7 @@ func (l *Log) segmentOptions() segment.Options {
 		IndexIntervalBytes: interval,
 		MaxIndexBytes:      l.cfg.SegmentIndexBytes,
 		PreallocateBytes:   l.prealloc,
+		MaxBytes:           l.cfg.SegmentBytes,
 		Logger:             l.logger,
 	}
 }
@@ -436,7 +450,6 @@ func (l *Log) flushNow() {
 	l.dirDirty = false
 	upToDate := l.synced >= target && len(pend) == 0 && !dirDirty
 	l.unflushed = 0
-	logStart := l.logStart
 	l.mu.Unlock()
 
 	var err error
@@ -454,8 +467,7 @@ func (l *Log) flushNow() {
 			l.pruneSnapshots()
 		}
 		if writeCk {
-			ck := checkpoint{logStart: logStart, recoveryPoint: target}
-			if werr := writeFileAtomic(l.fs, l.dir, checkpointName, ck.encode()); werr != nil {
+			if werr := l.writeCheckpoint(target); werr != nil {
 				l.logger.Warn("checkpoint not written", "dir", l.dir, "err", werr)
 			} else {
 				ckWritten = true
@@ -469,9 +481,6 @@ func (l *Log) flushNow() {
 		l.logger.Error("fsync failed; log offline until reopened", "dir", l.dir, "err", err)
 	} else {
 		l.synced = max(l.synced, target)
-		if ckWritten {
-			l.recoveryPoint = max(l.recoveryPoint, target)
-		}
 		l.ckptDirty = writeCk && !ckWritten
 	}
 	if l.syncCh == done {
@@ -486,6 +495,14 @@ func (l *Log) flushNow() {
 // must be held.
 func (l *Log) syncData(active *segment.Segment, pend []*segment.Segment, dirDirty bool) error {
 	for _, s := range pend {
+		// A segment retention took out of the view meanwhile is below the
+		// log start offset and about to go: sealing it (three fsyncs)
+		// would only hold up retention, which waits for the seal to
+		// delete it. Under a load that rolls faster than seals finish,
+		// this is what keeps the flusher's work bounded by retention.
+		if v := l.view.Load(); s.Base() < v.segs[0].Base() {
+			continue
+		}
 		if err := s.Seal(); err != nil && !errors.Is(err, segment.ErrClosed) {
 			return err
 		}
@@ -495,5 +512,11 @@ func (l *Log) syncData(active *segment.Segment, pend []*segment.Segment, dirDirt
 			return err
 		}
 	}
-	return active.Flush()
+	// Retention may have rolled and deleted the active segment meanwhile
+	// (it does not wait for flushes): its records are below the log start
+	// offset, nothing to make durable.
+	if err := active.Flush(); err != nil && !errors.Is(err, segment.ErrClosed) {
+		return err
+	}
+	return nil
 }

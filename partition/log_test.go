@@ -3,9 +3,11 @@ package partition
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/recordbatch"
@@ -904,5 +906,63 @@ func TestAppendAllocs(t *testing.T) {
 		}
 	}); n != 1 {
 		t.Fatalf("%v allocations per append of 100 records, want 1", n)
+	}
+}
+
+// TestRetentionDoesNotWaitForFlush: retention and DeleteRecords run while
+// a flush holds flushMu (sealing many rolled segments under overload), and
+// the flush's checkpoint written afterwards keeps their log start offset.
+func TestRetentionDoesNotWaitForFlush(t *testing.T) {
+	mem := vfs.NewMem()
+	cfg := rollEvery3(t)
+	l := mustOpen(t, mem, cfg, Options{})
+	defer l.Close()
+	B := tenIn4(t, l, func(int) int64 { return 0 })
+	cfg.RetentionBytes = 5 * B
+	l.SetConfig(cfg)
+
+	l.flushMu.Lock() // a flush round in progress
+	done := make(chan error, 1)
+	go func() {
+		n, err := l.ApplyRetention()
+		if err == nil && n != 1 {
+			err = fmt.Errorf("deleted %d segments, want 1", n)
+		}
+		if err == nil {
+			var lw int64
+			lw, err = l.DeleteRecords(5)
+			if err == nil && lw != 5 {
+				err = fmt.Errorf("low watermark %d, want 5", lw)
+			}
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		l.flushMu.Unlock()
+		t.Fatal("retention waited for the flush")
+	}
+	l.flushMu.Unlock()
+	if got := bases(l); !slices.Equal(got, []int64{3, 6, 9}) || l.LogStartOffset() != 5 {
+		t.Fatalf("segments %v start %d", got, l.LogStartOffset())
+	}
+	// The flush's checkpoint carries the log start offset retention set.
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := vfs.ReadFile(mem, "/data/t-0/"+checkpointName, 1<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := decodeCheckpoint(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.logStart != 5 || ck.recoveryPoint != 10 {
+		t.Fatalf("checkpoint %+v, want log start 5, recovery point 10", ck)
 	}
 }

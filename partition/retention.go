@@ -15,8 +15,8 @@ import (
 // watermark), persisted in the checkpoint. before above the high
 // watermark: ErrOffsetOutOfRange.
 func (l *Log) DeleteRecords(before int64) (lowWatermark int64, err error) {
-	l.flushMu.Lock()
-	defer l.flushMu.Unlock()
+	l.retainMu.Lock()
+	defer l.retainMu.Unlock()
 	l.mu.Lock()
 	if l.closed.Load() {
 		l.mu.Unlock()
@@ -37,9 +37,8 @@ func (l *Log) DeleteRecords(before int64) (lowWatermark int64, err error) {
 	}
 	l.logStart = before
 	l.publishLocked()
-	ck := checkpoint{logStart: before, recoveryPoint: l.recoveryPoint}
 	l.mu.Unlock()
-	if err := writeFileAtomic(l.fs, l.dir, checkpointName, ck.encode()); err != nil {
+	if err := l.writeCheckpoint(0); err != nil {
 		return before, fmt.Errorf("%w: persist log start offset %d of %s: %w", ErrStorage, before, l.dir, err)
 	}
 	return before, nil
@@ -60,8 +59,8 @@ func (l *Log) DeleteRecords(before int64) (lowWatermark int64, err error) {
 // remaining segment's base if that is larger, and is persisted. Producers
 // idle for producer.id.expiration.ms are forgotten.
 func (l *Log) ApplyRetention() (deletedSegments int, err error) {
-	l.flushMu.Lock()
-	defer l.flushMu.Unlock()
+	l.retainMu.Lock()
+	defer l.retainMu.Unlock()
 	l.mu.Lock()
 	if l.closed.Load() {
 		l.mu.Unlock()
@@ -86,12 +85,20 @@ func (l *Log) ApplyRetention() (deletedSegments int, err error) {
 	l.pendingSeal = slices.DeleteFunc(l.pendingSeal, func(s *segment.Segment) bool { return slices.Contains(doomed, s) })
 	l.logStart = max(l.logStart, segs[n].Base())
 	l.view.Store(&view{segs: slices.Clone(segs[n:]), logStart: l.logStart, hw: l.leo, hwPos: l.active.Size()})
-	ck := checkpoint{logStart: l.logStart, recoveryPoint: l.recoveryPoint}
+	logStart := l.logStart
 	l.mu.Unlock()
 
-	l.logger.Info("deleting segments", "dir", l.dir, "count", n, "first", doomed[0].Base(), "logStart", ck.logStart)
-	if err := writeFileAtomic(l.fs, l.dir, checkpointName, ck.encode()); err != nil {
-		return 0, fmt.Errorf("%w: persist log start offset of %s: %w", ErrStorage, l.dir, err)
+	l.logger.Info("deleting segments", "dir", l.dir, "count", n, "first", doomed[0].Base(), "logStart", logStart)
+	if err := l.writeCheckpoint(0); err != nil {
+		// Deleting goes on: at open the log start offset is at least the
+		// first segment's base, which is what it is now, so the checkpoint
+		// adds nothing here that must survive a crash, and retention that
+		// stopped on it would keep the open files (a write fails with
+		// EMFILE) that it is about to give back. The next flush retries.
+		l.logger.Warn("checkpoint not written before deleting segments", "dir", l.dir, "err", err)
+		l.mu.Lock()
+		l.ckptDirty = true
+		l.mu.Unlock()
 	}
 	for _, s := range doomed {
 		if err := s.Delete(); err != nil {

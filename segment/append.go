@@ -147,13 +147,18 @@ func (s *Segment) write(batch []byte, pos, end int64) error {
 // extend keeps the file at least PreallocateBytes/2 past end, extending it
 // to PreallocateBytes past end with its blocks reserved (fallocate) when it
 // is not, so that appends neither grow the file nor allocate blocks one by
-// one. appendMu must be held.
+// one; never past MaxBytes (rounded up), or end if that is larger.
+// appendMu must be held.
 func (s *Segment) extend(end int64) error {
 	p := s.opts.PreallocateBytes
-	if p <= 0 || s.fileSize >= min(end+p/2, MaxLogBytes) {
+	limit := int64(MaxLogBytes)
+	if m := s.opts.MaxBytes; m > 0 {
+		limit = min(limit, roundUp(max(m, end), mapGrain))
+	}
+	if p <= 0 || s.fileSize >= min(end+p/2, limit) {
 		return nil
 	}
-	target := min(roundUp(end+p, mapGrain), MaxLogBytes)
+	target := min(roundUp(end+p, mapGrain), limit)
 	if err := s.f.Allocate(s.fileSize, target-s.fileSize); err != nil {
 		return err
 	}

@@ -490,3 +490,59 @@ func TestMappedFault(t *testing.T) {
 		t.Errorf("Read after recovering = %+v, %v", sl, err)
 	}
 }
+
+// TestSealAfterDelete: a segment deleted while a reader holds it is not
+// sealed (ErrClosed, no work on files that are going), and it goes at the
+// reader's Release.
+func TestSealAfterDelete(t *testing.T) {
+	forEachFS(t, func(t *testing.T, c fsCase) {
+		s := mustCreate(t, c, 3, Options{})
+		mustAppend(t, s, mkBatch(t, 3, 100, 1, 2))
+		if !s.Acquire() {
+			t.Fatal("Acquire failed on a live segment")
+		}
+		if err := s.Delete(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Seal(); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Seal after Delete = %v, want ErrClosed", err)
+		}
+		s.Release()
+		if exists(t, c.fs, LogPath(c.dir, 3)+DeletedSuffix) {
+			t.Fatal("the deleted log survived the last Release")
+		}
+		if err := s.Seal(); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Seal after the last Release = %v, want ErrClosed", err)
+		}
+	})
+}
+
+// TestPreallocateCappedByMaxBytes: preallocation reserves PreallocateBytes
+// ahead, but never past MaxBytes rounded up to 64 KiB, and never below the
+// data.
+func TestPreallocateCappedByMaxBytes(t *testing.T) {
+	forEachFS(t, func(t *testing.T, c fsCase) {
+		s := mustCreate(t, c, 0, Options{PreallocateBytes: 1 << 20, MaxBytes: 100 << 10})
+		defer mustClose(t, s)
+		size := func() int64 {
+			fi, err := c.fs.Stat(LogPath(c.dir, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fi.Size()
+		}
+		b := mkBatch(t, 0, 1000, 1)
+		mustAppend(t, s, b)
+		if got := size(); got != 128<<10 { // 100 KiB rounded up, not 1 MiB
+			t.Fatalf("log file of %d bytes after one append, want %d", got, 128<<10)
+		}
+		var off int64 = 1
+		for s.Size() < 200<<10 { // past MaxBytes: the file follows the data
+			mustAppend(t, s, mkBatch(t, off, 1000, 1))
+			off++
+		}
+		if got, want := size(), roundUp(s.Size(), mapGrain); got != want {
+			t.Fatalf("log file of %d bytes with %d bytes of data, want %d", got, s.Size(), want)
+		}
+	})
+}

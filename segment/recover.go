@@ -452,6 +452,7 @@ func (s *Segment) TruncateTo(offset int64) (err error) {
 // index, both indexes are trimmed to their entries (IndexFull is true
 // afterwards), the .log loses its preallocated tail, the log and the
 // indexes are fsynced, and the log's mapping shrinks to the log's size.
+// A deleted segment is not sealed (ErrClosed): its files are going.
 func (s *Segment) Seal() error {
 	if !s.hold() {
 		return ErrClosed
@@ -459,6 +460,12 @@ func (s *Segment) Seal() error {
 	defer s.Release()
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
+	s.lifeMu.Lock()
+	deleted := s.deleted
+	s.lifeMu.Unlock()
+	if deleted {
+		return ErrClosed
+	}
 	if err := s.readyLocked(); err != nil {
 		return err
 	}

@@ -46,6 +46,11 @@ type Options struct {
 	// other filesystems (an in-memory file would hold the zeros in
 	// memory); negative turns it off.
 	PreallocateBytes int64
+	// MaxBytes is the size the log rolls at (segment.bytes), if known:
+	// preallocation never reserves past it (rounded up to 64 KiB), so a
+	// small segment does not hold four times its size on disk until it is
+	// sealed, nor cost that much to delete unsealed. 0: no such cap.
+	MaxBytes int64
 	// MaxDecompressedBytes bounds the decompressed size of one batch when
 	// FindTimestamp or MaxTimestamp must look at its records; 0 means 64 MiB.
 	MaxDecompressedBytes int
@@ -56,7 +61,7 @@ type Options struct {
 }
 
 func (o Options) withDefaults() (Options, error) {
-	if o.IndexIntervalBytes < 0 || o.MaxIndexBytes < 0 || o.MaxDecompressedBytes < 0 {
+	if o.IndexIntervalBytes < 0 || o.MaxIndexBytes < 0 || o.MaxDecompressedBytes < 0 || o.MaxBytes < 0 {
 		return o, fmt.Errorf("%w: negative option in %+v", ErrInvalidArgument, o)
 	}
 	if o.IndexIntervalBytes == 0 {
@@ -506,7 +511,11 @@ func (s *Segment) teardown() error {
 	s.tornDown = true
 	var errs []error
 	if s.state.Load() != stateUnloaded {
-		errs = append(errs, s.off.Close(), s.tim.Close())
+		if s.deleted { // the files are going: no trims
+			errs = append(errs, s.off.Discard(), s.tim.Discard())
+		} else {
+			errs = append(errs, s.off.Close(), s.tim.Close())
+		}
 	}
 	if s.m != nil {
 		errs = append(errs, s.m.Unmap())
