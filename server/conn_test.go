@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -262,5 +263,72 @@ func TestFrameSizeBoundsAllocation(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
 		t.Fatalf("allocated %d bytes for a 3 MiB partial frame", alloc)
+	}
+}
+
+// TestRepliesInOrder: one connection pipelines 30 requests: large fetches
+// (written by the write loop, with sendfile), small fetches and Metadata
+// and ApiVersions requests (written by the read loop when the write loop
+// is idle). Every answer comes in request order, and every large fetch
+// carries the whole log.
+func TestRepliesInOrder(t *testing.T) {
+	s := startServer(t)
+	if _, err := s.topics.Create("o", 1, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	rc := dialRaw(t, s)
+	var logBytes int
+	for i := range 4 { // 4 batches of 2,000 records: about 4 × 20 KB, more than smallFetch
+		b := batch(t, 2000, "r"+strconv.Itoa(i), nil)
+		logBytes += len(b)
+		resp := rc.roundTrip(produceReq(9, -1, "o", map[int32][]byte{0: b}))
+		if r := produceResults(t, resp)[0]; r.code != 0 || r.base != int64(2000*i) {
+			t.Fatalf("produce %d: %+v", i, r)
+		}
+	}
+	if logBytes <= smallFetch {
+		t.Fatalf("log of %d bytes is not a large fetch", logBytes)
+	}
+	type sent struct {
+		req  kmsg.Request
+		corr int32
+	}
+	var reqs []sent
+	for i := range 30 {
+		var req kmsg.Request
+		switch i % 5 {
+		case 0, 3:
+			req = fetchReq(11, "o", 0, 0, 0) // the whole log
+		case 1:
+			req = fetchReq(11, "o", 0, 6000, 0) // the last batch only
+		case 2:
+			m := kmsg.NewPtrMetadataRequest()
+			m.Version = 9
+			req = m
+		default:
+			a := kmsg.NewPtrApiVersionsRequest()
+			a.Version = 3
+			a.ClientSoftwareName, a.ClientSoftwareVersion = "raw", "1"
+			req = a
+		}
+		reqs = append(reqs, sent{req, rc.send(req)})
+	}
+	for i, r := range reqs {
+		resp, err := rc.readResponse(r.req, r.corr)
+		if err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		f, ok := resp.(*kmsg.FetchResponse)
+		if !ok {
+			continue
+		}
+		p := f.Topics[0].Partitions[0]
+		want := logBytes
+		if i%5 == 1 {
+			want = logBytes / 4
+		}
+		if p.ErrorCode != 0 || p.HighWatermark != 8000 || len(p.RecordBatches) != want {
+			t.Fatalf("fetch %d: error %d, high watermark %d, %d record bytes; want 0, 8000, %d", i, p.ErrorCode, p.HighWatermark, len(p.RecordBatches), want)
+		}
 	}
 }

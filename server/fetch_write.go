@@ -253,6 +253,21 @@ func (c *conn) writeInline(frame []byte, holes []hole, total int) error {
 	return err
 }
 
+// large reports whether the response carries more record bytes than go
+// inline: its write (sendfile) can take long, so the write loop does it
+// and the read loop goes on (conn.readLoop).
+func (r *fetchReply) large() bool {
+	var total int64
+	for i := range r.resp.topics {
+		for j := range r.resp.topics[i].parts {
+			if rr := r.resp.topics[i].parts[j].read; rr != nil {
+				total += rr.Bytes
+			}
+		}
+	}
+	return total > smallFetch
+}
+
 func (r *fetchReply) release() {
 	for i := range r.resp.topics {
 		for j := range r.resp.topics[i].parts {
