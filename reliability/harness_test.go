@@ -218,6 +218,16 @@ func (b *broker) rssAnon() int64 { return b.procStatus("RssAnon:") }
 // page cache the kernel can drop at any time.
 func (b *broker) rssFile() int64 { return b.procStatus("RssFile:") }
 
+// openFiles returns how many descriptors the broker has open.
+func (b *broker) openFiles() int {
+	b.t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", b.cmd.Process.Pid))
+	if err != nil {
+		b.t.Errorf("open files: %v", err)
+	}
+	return len(ents)
+}
+
 // procStatus returns a kB field of /proc/PID/status in bytes.
 func (b *broker) procStatus(field string) int64 {
 	b.t.Helper()

@@ -240,6 +240,9 @@ func startBroker(name string, b bins, dir string, partitions int32) (*exec.Cmd, 
 		}
 		cmd = exec.Command(bin, "broker", "--listeners", "PLAINTEXT://"+addr, "--log.dirs", dir,
 			"--num.partitions", parts, "--group.initial.rebalance.delay.ms", "0", "--log-level", "warn")
+		if a := os.Getenv("STRATA_PPROF_ADDR"); a != "" { // profile the broker: go tool pprof http://ADDR/debug/pprof/profile
+			cmd.Args = append(cmd.Args, "--pprof-addr", a)
+		}
 	case "kfake":
 		_, port, _ := net.SplitHostPort(addr)
 		cmd = exec.Command(b.kfake, "-port", port, "-data-dir", dir, "-num-partitions", parts)
