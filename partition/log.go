@@ -28,6 +28,16 @@ type Options struct {
 	// over vfs.OS, none over other filesystems); negative turns it off
 	// (Kafka's preallocate=false).
 	Preallocate int64
+
+	// MaxOpenSegments, when positive, is how many segments the whole
+	// process may have open (segment.Live) before an append waits for
+	// retention to delete some: each holds up to three descriptors, and a
+	// load that rolls segments faster than retention deletes them would
+	// otherwise run the process out of them (EMFILE: rolls, checkpoints
+	// and new connections fail). An append waits at most OpenSegmentsWait
+	// (0: 5 s), then fails with ErrStorage.
+	MaxOpenSegments  int64
+	OpenSegmentsWait time.Duration
 }
 
 // Log is the log of one partition: an ordered list of segments, the last of
@@ -41,6 +51,8 @@ type Log struct {
 	flusher    *Flusher
 	ownFlusher bool
 	prealloc   int64 // Options.Preallocate
+	maxOpen    int64 // Options.MaxOpenSegments
+	openWait   time.Duration
 
 	// view is what readers see; replaced (never modified) under mu.
 	view   atomic.Pointer[view]
@@ -138,6 +150,10 @@ func (l *Log) Append(batch []byte, waitFlush bool) (AppendResult, error) {
 		return AppendResult{}, fmt.Errorf("%w: %d bytes are not one whole batch", recordbatch.ErrCorrupt, len(batch))
 	}
 	h := recordbatch.Header(batch)
+	if l.maxOpen > 0 && segment.Live() >= l.maxOpen && !segment.WaitLive(l.maxOpen, l.openWait) {
+		return AppendResult{}, fmt.Errorf("%w: %d segments are open, the limit is %d (retention is behind, or the open-file limit is too low)",
+			ErrStorage, segment.Live(), l.maxOpen)
+	}
 	l.mu.Lock()
 	res, wait, err := l.appendLocked(h)
 	l.mu.Unlock()

@@ -966,3 +966,46 @@ func TestRetentionDoesNotWaitForFlush(t *testing.T) {
 		t.Fatalf("checkpoint %+v, want log start 5, recovery point 10", ck)
 	}
 }
+
+// TestMaxOpenSegments: with the process at its open-segment limit, an
+// append waits for retention to delete segments, and fails with
+// ErrStorage, appending nothing, if none goes within OpenSegmentsWait.
+func TestMaxOpenSegments(t *testing.T) {
+	mem := vfs.NewMem()
+	cfg := rollEvery3(t)
+	before := segment.Live()
+	l := mustOpen(t, mem, cfg, Options{MaxOpenSegments: before + 3, OpenSegmentsWait: 10 * time.Millisecond})
+	defer l.Close()
+	var B int64
+	for i := range 7 { // segments 0, 3, 6: the limit
+		b := makeBatch(plain(1, 0, 200, byte(i)))
+		B = int64(len(b))
+		mustAppend(t, l, b)
+	}
+	if got := segment.Live(); got != before+3 {
+		t.Fatalf("Live = %d, want %d", got, before+3)
+	}
+	if _, err := l.Append(makeBatch(plain(1, 0, 200, 7)), false); !errors.Is(err, ErrStorage) {
+		t.Fatalf("append at the limit = %v, want ErrStorage", err)
+	}
+	if l.LogEndOffset() != 7 {
+		t.Fatalf("log end %d after the refused append, want 7", l.LogEndOffset())
+	}
+	l.openWait = time.Minute
+	done := make(chan error, 1)
+	go func() {
+		res, err := l.Append(makeBatch(plain(1, 0, 200, 7)), false)
+		if err == nil && res.BaseOffset != 7 {
+			err = fmt.Errorf("base offset %d, want 7", res.BaseOffset)
+		}
+		done <- err
+	}()
+	cfg.RetentionBytes = 4 * B // segment 0 goes
+	l.SetConfig(cfg)
+	if n, err := l.ApplyRetention(); n != 1 || err != nil {
+		t.Fatalf("ApplyRetention = %d, %v", n, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the waiting append: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/recordbatch"
@@ -543,6 +544,72 @@ func TestPreallocateCappedByMaxBytes(t *testing.T) {
 		}
 		if got, want := size(), roundUp(s.Size(), mapGrain); got != want {
 			t.Fatalf("log file of %d bytes with %d bytes of data, want %d", got, s.Size(), want)
+		}
+	})
+}
+
+// TestLive: Create and Open count a segment as open until its teardown
+// (the last Release after Close or Delete), and WaitLive returns once the
+// count is below its limit, or at its timeout.
+func TestLive(t *testing.T) {
+	forEachFS(t, func(t *testing.T, c fsCase) {
+		before := Live()
+		a := mustCreate(t, c, 0, Options{})
+		b := mustCreate(t, c, 10, Options{})
+		if got := Live(); got != before+2 {
+			t.Fatalf("Live = %d after two creates, want %d", got, before+2)
+		}
+		if WaitLive(before+2, time.Millisecond) {
+			t.Fatal("WaitLive reported room at the limit")
+		}
+		if !b.Acquire() {
+			t.Fatal("Acquire failed")
+		}
+		if err := b.Delete(); err != nil {
+			t.Fatal(err)
+		}
+		if got := Live(); got != before+2 {
+			t.Fatalf("Live = %d while a reader holds a deleted segment, want %d", got, before+2)
+		}
+		done := make(chan bool)
+		go func() { done <- WaitLive(before+2, time.Minute) }()
+		b.Release()
+		if !<-done {
+			t.Fatal("WaitLive did not see the teardown")
+		}
+		mustClose(t, a)
+		s, err := Open(c.fs, c.dir, 0, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Live(); got != before+1 {
+			t.Fatalf("Live = %d after Open, want %d", got, before+1)
+		}
+		mustClose(t, s)
+		if got := Live(); got != before {
+			t.Fatalf("Live = %d after closing everything, want %d", got, before)
+		}
+	})
+}
+
+// TestDeleteWithoutReaders removes the files at once, without renaming
+// them first (a rename fails here).
+func TestDeleteWithoutReaders(t *testing.T) {
+	forEachFS(t, func(t *testing.T, c fsCase) {
+		ffs := vfs.NewFaulty(c.fs)
+		c.fs = ffs
+		s := mustCreate(t, c, 5, Options{})
+		mustAppend(t, s, mkBatch(t, 5, 100, 1))
+		ffs.Inject(vfs.Fault{Op: vfs.OpRename, Err: syscall.EIO})
+		if err := s.Delete(); err != nil {
+			t.Fatal(err)
+		}
+		names, err := c.fs.ReadDir(c.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(names) != 0 {
+			t.Fatalf("files left after Delete: %v", names)
 		}
 	})
 }

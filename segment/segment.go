@@ -200,6 +200,7 @@ func Create(fsys vfs.FS, dir string, base int64, opts Options) (*Segment, error)
 	}
 	s.setFile(f)
 	if err := s.openIndexes(); err != nil {
+		liveAdd(-1)
 		return nil, errors.Join(err, f.Close())
 	}
 	s.state.Store(stateReady)
@@ -237,6 +238,7 @@ func Open(fsys vfs.FS, dir string, base int64, opts Options) (*Segment, error) {
 }
 
 func (s *Segment) setFile(f vfs.File) {
+	liveAdd(1)
 	s.f = f
 	if fd, ok := f.(vfs.FdFile); ok && mmap.Supported {
 		s.fd = fd
@@ -446,9 +448,9 @@ func (s *Segment) Close() error {
 	return errors.Join(err, s.release())
 }
 
-// Delete marks the segment deleted: its files are renamed with
-// DeletedSuffix at once, and closed and removed when the last reference
-// is released (now, unless a reader holds one). It drops the reference
+// Delete marks the segment deleted: its files are closed and removed when
+// the last reference is released (now, unless a reader holds one; then
+// they are renamed with DeletedSuffix at once). It drops the reference
 // that Create or Open took, unless Close already did. A second Delete
 // does nothing.
 func (s *Segment) Delete() error {
@@ -461,9 +463,13 @@ func (s *Segment) Delete() error {
 	}
 	s.deleted = true
 	var err error
-	if s.tornDown {
+	switch {
+	case s.tornDown:
 		err = s.removeFilesLocked()
-	} else {
+	case s.readersLocked() > 0:
+		// A reader holds it: the files stay, out of the way, until the
+		// last Release. With none, the release below removes them now,
+		// and three renames would only cost retention time.
 		err = s.renameDeletedLocked()
 	}
 	torn := s.tornDown
@@ -473,6 +479,16 @@ func (s *Segment) Delete() error {
 		err = errors.Join(err, s.release())
 	}
 	return err
+}
+
+// readersLocked is how many references readers hold: all of them but the
+// owner's, which Close or Delete drops. appendMu must be held.
+func (s *Segment) readersLocked() int64 {
+	n := s.refs.Load()
+	if !s.closing.Load() {
+		n--
+	}
+	return n
 }
 
 // renameDeletedLocked appends DeletedSuffix to the three file names. lifeMu
@@ -524,6 +540,7 @@ func (s *Segment) teardown() error {
 	if err := s.f.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("segment: close %s: %w", s.logPath, err))
 	}
+	liveAdd(-1)
 	if s.deleted {
 		errs = append(errs, s.removeFilesLocked())
 	}

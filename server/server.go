@@ -153,10 +153,12 @@ func (s *Server) openStorage() error {
 	s.pids = pids
 	s.sessions = newFetchSessions(1000)
 	s.flusher = partition.NewFlusher(s.fs)
+	maxOpen := openSegmentLimit()
+	s.log.Info("open segments", "limit", maxOpen)
 	s.topics, err = topic.Open(s.dataDir, topic.Options{
 		FS: s.fs,
 		Partition: partition.Options{
-			FS: s.fs, Flusher: s.flusher, Now: s.now, Logger: s.log,
+			FS: s.fs, Flusher: s.flusher, Now: s.now, Logger: s.log, MaxOpenSegments: maxOpen,
 		},
 		Resolve:                s.cfg.TopicConfig,
 		RetentionCheckInterval: time.Duration(s.cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
