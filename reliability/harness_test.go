@@ -83,6 +83,8 @@ type broker struct {
 	pprof   string // host:port of net/http/pprof
 	startup time.Duration
 
+	nofile int // when positive, the process's open-file limit (soft and hard)
+
 	mu  sync.Mutex
 	log strings.Builder // everything the broker wrote to stderr, all runs
 }
@@ -121,6 +123,9 @@ func (b *broker) tryStart() error {
 		args = append(args, "--"+b.props[i], b.props[i+1])
 	}
 	cmd := exec.Command(strataBin, args...)
+	if b.nofile > 0 { // the shell sets the limit, then becomes the broker (same pid)
+		cmd = exec.Command("/bin/sh", append([]string{"-c", fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, b.nofile), strataBin}, args...)...)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return err
