@@ -91,8 +91,9 @@ func (l *Log) ApplyRetention() (deletedSegments int, err error) {
 	l.logger.Info("deleting segments", "dir", l.dir, "count", n, "first", doomed[0].Base(), "logStart", logStart)
 	if err := l.writeCheckpoint(0); err != nil {
 		// Deleting goes on: at open the log start offset is at least the
-		// first segment's base, which is what it is now, so the checkpoint
-		// adds nothing here that must survive a crash, and retention that
+		// first segment's base, which is what it is now unless an earlier
+		// DeleteRecords moved it further (and persisted that), so the
+		// checkpoint adds nothing here that must survive a crash; retention that
 		// stopped on it would keep the open files (a write fails with
 		// EMFILE) that it is about to give back. The next flush retries.
 		l.logger.Warn("checkpoint not written before deleting segments", "dir", l.dir, "err", err)

@@ -2,6 +2,7 @@ package segment
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,44 +12,41 @@ import (
 // used, its two indexes): the resource a broker runs out of first when
 // segments roll faster than retention deletes them.
 var live struct {
+	n     atomic.Int64 // read on every append: no lock
 	mu    sync.Mutex
-	n     int64
-	freed chan struct{} // closed, and replaced, each time n drops
+	freed chan struct{} // closed, and replaced, each time n drops; under mu
 }
 
 func liveAdd(d int64) {
-	live.mu.Lock()
-	live.n += d
-	if d < 0 && live.freed != nil {
-		close(live.freed)
-		live.freed = nil
+	live.n.Add(d)
+	if d < 0 {
+		live.mu.Lock()
+		if live.freed != nil {
+			close(live.freed)
+			live.freed = nil
+		}
+		live.mu.Unlock()
 	}
-	live.mu.Unlock()
 }
 
 // Live returns how many segments of the process have their files open.
-func Live() int64 {
-	live.mu.Lock()
-	defer live.mu.Unlock()
-	return live.n
-}
+func Live() int64 { return live.n.Load() }
 
 // WaitLive waits until fewer than limit segments of the process have their
 // files open, or until timeout passes. It reports whether the count is
 // below limit.
 func WaitLive(limit int64, timeout time.Duration) bool {
 	var deadline <-chan time.Time
-	for {
+	for live.n.Load() >= limit {
 		live.mu.Lock()
-		if live.n < limit {
-			live.mu.Unlock()
-			return true
-		}
 		if live.freed == nil {
 			live.freed = make(chan struct{})
 		}
 		freed := live.freed
 		live.mu.Unlock()
+		if live.n.Load() < limit { // dropped before the channel was taken
+			return true
+		}
 		if deadline == nil {
 			t := time.NewTimer(timeout)
 			defer t.Stop()
@@ -57,7 +55,8 @@ func WaitLive(limit int64, timeout time.Duration) bool {
 		select {
 		case <-freed:
 		case <-deadline:
-			return Live() < limit
+			return live.n.Load() < limit
 		}
 	}
+	return true
 }
