@@ -148,8 +148,9 @@ func (c *conn) readLoop() error {
 		if f, ok := r.(*fetchReply); c.queued.Load() == 0 && (!ok || !f.large()) {
 			err := r.write(c, corr)
 			r.release()
-			if err != nil {
-				return fmt.Errorf("write response: %w", err)
+			if err != nil { // as in the write loop: the client went away
+				c.s.log.Debug("write response", "remote", c.remote, "err", err)
+				return net.ErrClosed
 			}
 			continue
 		}
