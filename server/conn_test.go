@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -330,5 +331,77 @@ func TestRepliesInOrder(t *testing.T) {
 		if p.ErrorCode != 0 || p.HighWatermark != 8000 || len(p.RecordBatches) != want {
 			t.Fatalf("fetch %d: error %d, high watermark %d, %d record bytes; want 0, 8000, %d", i, p.ErrorCode, p.HighWatermark, len(p.RecordBatches), want)
 		}
+	}
+}
+
+// TestLargeFrames: a frame above frameStep is allocated whole, with no
+// copy, while Server.frames has room: one that announces 48 MiB and stalls
+// holds 48 MiB of it until its connection ends; meanwhile a 32 MiB frame
+// does not fit and is read in growing steps, and arrives intact.
+func TestLargeFrames(t *testing.T) {
+	s := startServer(t, "socket.request.max.bytes", "104857600")
+	frame := func(n int) []byte {
+		b := make([]byte, 4+n)
+		binary.BigEndian.PutUint32(b, uint32(n))
+		for i := 4; i < len(b); i++ {
+			b[i] = byte(i * 7)
+		}
+		return b
+	}
+	// The staller: 48 MiB announced, 1 MiB sent.
+	c1, s1 := net.Pipe()
+	stalled := newConn(s, s1, "PLAINTEXT")
+	go c1.Write(frame(48 << 20)[:4+1<<20])
+	res1 := make(chan error, 1)
+	go func() {
+		_, err := stalled.readFrame()
+		res1 <- err
+	}()
+	// 48 MiB is taken before its bytes are read: wait for the grant.
+	for deadline := time.Now().Add(30 * time.Second); s.frames.inUse() != 48<<20; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatalf("frames in use %d, want %d", s.frames.inUse(), 48<<20)
+		}
+	}
+	// The honest client: 32 MiB, all of it.
+	c2, s2 := net.Pipe()
+	defer c2.Close()
+	honest := newConn(s, s2, "PLAINTEXT")
+	want := frame(32 << 20)
+	go c2.Write(want)
+	bufp, err := honest.readFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if honest.frameGrant != 0 || !bytes.Equal(*bufp, want[4:]) {
+		t.Fatalf("32 MiB frame: grant %d, intact %v; want no grant (stepwise) and the bytes sent", honest.frameGrant, bytes.Equal(*bufp, want[4:]))
+	}
+	putBuf(bufp)
+	if got := s.frames.inUse(); got != 48<<20 {
+		t.Fatalf("frames in use %d while the staller waits, want %d", got, 48<<20)
+	}
+	c1.Close()
+	if err := <-res1; err != io.ErrUnexpectedEOF {
+		t.Fatalf("stalled readFrame: %v, want io.ErrUnexpectedEOF", err)
+	}
+	if got := s.frames.inUse(); got != 0 {
+		t.Fatalf("frames in use %d after the staller's connection ended, want 0", got)
+	}
+	// With the room back, a 32 MiB frame is read whole.
+	c3, s3 := net.Pipe()
+	defer c3.Close()
+	third := newConn(s, s3, "PLAINTEXT")
+	go c3.Write(want)
+	bufp, err = third.readFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.frameGrant != 32<<20 || !bytes.Equal(*bufp, want[4:]) {
+		t.Fatalf("32 MiB frame with room: grant %d, intact %v", third.frameGrant, bytes.Equal(*bufp, want[4:]))
+	}
+	putBuf(bufp)
+	third.releaseFrame()
+	if got := s.frames.inUse(); got != 0 {
+		t.Fatalf("frames in use %d after release, want 0", got)
 	}
 }

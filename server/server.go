@@ -73,6 +73,7 @@ type Server struct {
 	limits connLimits    // max.connections, max.connections.per.ip (limits.go)
 	slots  *requestSlots // queued.max.requests (queue.go)
 	budget *byteBudget   // in-flight fetch response memory (budget.go)
+	frames *byteBudget   // frames above frameStep allocated whole before their bytes arrive (conn.readFrame)
 }
 
 type listener struct {
@@ -108,6 +109,7 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 		conns:   make(map[*conn]struct{}),
 		slots:   newRequestSlots(cfg.QueuedMaxRequests),
 		budget:  newByteBudget(cfg.FetchMemoryMaxBytes),
+		frames:  newByteBudget(largeFrames),
 	}
 	if s.fs == nil {
 		s.fs = vfs.OS
