@@ -48,6 +48,10 @@ type Options struct {
 	OffsetsRetention       time.Duration // offsets.retention.minutes: 7 days
 	RetentionCheckInterval time.Duration // offsets.retention.check.interval.ms: 10 min
 	MaxMetadataBytes       int           // offset.metadata.max.bytes: 4096
+	// CompactBytes is how many bytes must be appended to a partition of
+	// __consumer_offsets since its last rewrite before it is rewritten
+	// (compact.go): 16 MiB.
+	CompactBytes int64
 }
 
 func (o *Options) defaults() {
@@ -78,6 +82,9 @@ func (o *Options) defaults() {
 	if o.MaxMetadataBytes <= 0 {
 		o.MaxMetadataBytes = 4096
 	}
+	if o.CompactBytes <= 0 {
+		o.CompactBytes = 16 << 20
+	}
 }
 
 // Client identifies the connection a request came on, for DescribeGroups.
@@ -106,6 +113,7 @@ type Coordinator struct {
 	later    []func() // run after the current work item
 	builder  *recordbatch.Builder
 	retTimer *time.Timer
+	parts    []partState // by __consumer_offsets partition
 }
 
 // Open replays __consumer_offsets into memory and starts the run loop.
@@ -128,10 +136,13 @@ func Open(opts Options) (*Coordinator, error) {
 	}
 	c.builder.BaseSequence = -1
 	start := opts.Now()
+	c.parts = make([]partState, len(opts.Logs))
 	for p, l := range opts.Logs {
-		if err := c.replay(int32(p), l); err != nil {
+		n, err := c.replay(int32(p), l)
+		if err != nil {
 			return nil, err
 		}
+		c.parts[p].dirty = n
 	}
 	loaded, offsets := 0, 0
 	for _, g := range c.groups {
@@ -308,9 +319,27 @@ type kv struct{ key, value []byte }
 
 // store appends records for group id to its partition; done runs on the
 // loop after the append (or its failure), never before store returns.
-func (c *Coordinator) store(id string, recs []kv, done func(error)) {
+func (c *Coordinator) store(id string, recs []kv, done0 func(error)) {
 	p := PartitionFor(id, len(c.writers))
 	w := c.writers[p]
+	ps := &c.parts[p]
+	ps.inflight++
+	var size int64
+	done := func(err error) {
+		ps.inflight--
+		if err == nil {
+			ps.dirty += size
+			if g := c.groups[id]; g != nil {
+				for _, r := range recs {
+					if isGroupKey(r.key) {
+						g.stored = r.value // what a replay would load (nil: a tombstone)
+					}
+				}
+			}
+		}
+		done0(err)
+		c.maybeCompact(p)
+	}
 	b := c.builder
 	b.Reset()
 	now := c.nowMs()
@@ -325,6 +354,7 @@ func (c *Coordinator) store(id string, recs []kv, done func(error)) {
 		c.later = append(c.later, func() { done(err) })
 		return
 	}
+	size = int64(len(batch))
 	w.enqueue(write{batch: batch, done: func(_ partition.AppendResult, err error) { done(err) }})
 }
 

@@ -47,6 +47,12 @@
 // and their session timers start, so members that keep heartbeating carry
 // on without a rebalance, as after a Kafka coordinator failover.
 //
+// Kafka compacts __consumer_offsets; Strata rewrites it (compact.go): once
+// as many bytes were appended to a partition since its last rewrite as
+// that rewrite took (at least Options.CompactBytes), the live state of its
+// groups is appended again and the log start offset moves to it, so a
+// replay reads only the live records and what followed them.
+//
 // Offsets of an empty group expire offsets.retention.minutes after it
 // became empty (after their commit for groups that never had members);
 // an empty group without offsets is then deleted. Not implemented: expiry

@@ -116,6 +116,7 @@ type group struct {
 	pending      map[string]*time.Timer
 	offsets      map[topicPartition]*offset
 	pendingSync  map[string]struct{}
+	stored       []byte // the last group metadata value in the log (nil: none, or a tombstone)
 
 	joinTimer      *time.Timer
 	joinSeq        uint64

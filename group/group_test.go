@@ -280,35 +280,9 @@ func TestMemberIDRequired(t *testing.T) {
 func TestReplay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, Options{MinSessionTimeout: time.Second, MaxSessionTimeout: time.Minute})
-		m := e.stableMember("g", 10000)
-		for i := range 5 {
-			if code := e.commit("g", m, 1, "t", int32(i%2), int64(10*i)); code != 0 {
-				t.Fatalf("commit: %d", code)
-			}
-		}
-		if code := e.commit("simple", "", -1, "t", 0, 7); code != 0 {
-			t.Fatalf("simple commit: %d", code)
-		}
-		if code := e.commit("gone", "", -1, "t", 0, 9); code != 0 {
-			t.Fatalf("simple commit: %d", code)
-		}
-		del := kmsg.NewPtrDeleteGroupsRequest()
-		del.Groups = []string{"gone"}
-		if code := e.c.DeleteGroups(del).Groups[0].ErrorCode; code != 0 {
-			t.Fatalf("delete: %d", code)
-		}
+		m := e.replayLog(5)
 		e.reopen()
-		if got := []int64{e.fetched("g", "t", 0), e.fetched("g", "t", 1), e.fetched("simple", "t", 0), e.fetched("gone", "t", 0)}; got[0] != 40 || got[1] != 30 || got[2] != 7 || got[3] != -1 {
-			t.Fatalf("offsets after replay %v, want [40 30 7 -1]", got)
-		}
-		g := e.describe("g")
-		if g.State != "Stable" || len(g.Members) != 1 || g.Members[0].MemberID != m || string(g.Members[0].MemberAssignment) != "a" || string(g.Members[0].ProtocolMetadata) != "md" {
-			t.Fatalf("group after replay: %+v", g)
-		}
-		list := e.c.ListGroups(kmsg.NewPtrListGroupsRequest())
-		if len(list.Groups) != 2 || list.Groups[0].Group != "g" || list.Groups[1].Group != "simple" || list.Groups[1].GroupState != "Empty" {
-			t.Fatalf("groups after replay: %+v", list.Groups)
-		}
+		e.checkReplayed(m, 40, 30)
 		time.Sleep(9 * time.Second)
 		if code := e.heartbeat("g", m, 1); code != 0 {
 			t.Fatalf("loaded member's heartbeat: %d", code)
@@ -390,5 +364,70 @@ func TestOffsetRetentionUnsubscribedTopics(t *testing.T) {
 		if st := e.describe("g").State; st != "Stable" {
 			t.Fatalf("group %s, want Stable", st)
 		}
+	})
+}
+
+// replayLog writes TestReplay's and TestCompaction's log: a member group
+// "g" with n commits alternating between partitions 0 and 1 (offset 10*i),
+// an offsets-only group "simple" (7), and "gone", committed then deleted.
+// It returns g's member.
+func (e *env) replayLog(n int) string {
+	t := e.t
+	t.Helper()
+	m := e.stableMember("g", 10000)
+	for i := range n {
+		if code := e.commit("g", m, 1, "t", int32(i%2), int64(10*i)); code != 0 {
+			t.Fatalf("commit: %d", code)
+		}
+	}
+	if code := e.commit("simple", "", -1, "t", 0, 7); code != 0 {
+		t.Fatalf("simple commit: %d", code)
+	}
+	if code := e.commit("gone", "", -1, "t", 0, 9); code != 0 {
+		t.Fatalf("simple commit: %d", code)
+	}
+	del := kmsg.NewPtrDeleteGroupsRequest()
+	del.Groups = []string{"gone"}
+	if code := e.c.DeleteGroups(del).Groups[0].ErrorCode; code != 0 {
+		t.Fatalf("delete: %d", code)
+	}
+	return m
+}
+
+// checkReplayed checks the state a replay of replayLog's log rebuilds:
+// g's offsets last0 and last1, its member m, "simple" and not "gone".
+func (e *env) checkReplayed(m string, last0, last1 int64) {
+	t := e.t
+	t.Helper()
+	if got := []int64{e.fetched("g", "t", 0), e.fetched("g", "t", 1), e.fetched("simple", "t", 0), e.fetched("gone", "t", 0)}; got[0] != last0 || got[1] != last1 || got[2] != 7 || got[3] != -1 {
+		t.Fatalf("offsets after replay %v, want [%d %d 7 -1]", got, last0, last1)
+	}
+	g := e.describe("g")
+	if g.State != "Stable" || len(g.Members) != 1 || g.Members[0].MemberID != m || string(g.Members[0].MemberAssignment) != "a" || string(g.Members[0].ProtocolMetadata) != "md" {
+		t.Fatalf("group after replay: %+v", g)
+	}
+	list := e.c.ListGroups(kmsg.NewPtrListGroupsRequest())
+	if len(list.Groups) != 2 || list.Groups[0].Group != "g" || list.Groups[1].Group != "simple" || list.Groups[1].GroupState != "Empty" {
+		t.Fatalf("groups after replay: %+v", list.Groups)
+	}
+}
+
+// TestCompaction: with CompactBytes of 2 KiB, 300 commits rewrite the
+// partitions of the groups' live state several times and move their log
+// start offsets; a replay then reads only what is left and rebuilds the
+// same state as TestReplay's: the member group with its member, the last
+// offsets, the offsets-only group, not the deleted one.
+func TestCompaction(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, Options{MinSessionTimeout: time.Second, MaxSessionTimeout: time.Minute, CompactBytes: 2048})
+		m := e.replayLog(300)
+		synctest.Wait() // the log start moves on a goroutine of its own
+		p := PartitionFor("g", len(e.logs))
+		l := e.logs[p]
+		if start, end := l.LogStartOffset(), l.HighWatermark(); start == 0 || end-start > 100 {
+			t.Fatalf("partition %d of g: log start %d, end %d; want it compacted to fewer than 100 records", p, start, end)
+		}
+		e.reopen()
+		e.checkReplayed(m, 2980, 2990)
 	})
 }

@@ -1,6 +1,7 @@
 package group
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -79,15 +80,16 @@ func (g *group) value() []byte {
 }
 
 // replay reads one partition of __consumer_offsets from its start and
-// applies every record in order.
-func (c *Coordinator) replay(p int32, l *partition.Log) error {
+// applies every record in order. It returns the bytes it read.
+func (c *Coordinator) replay(p int32, l *partition.Log) (int64, error) {
 	it := recordbatch.NewIterator(nil, maxReplayRecord)
 	var buf []byte
+	var read int64
 	off := l.LogStartOffset()
 	for off < l.HighWatermark() {
 		rr, err := l.Read(off, replayChunk)
 		if err != nil {
-			return fmt.Errorf("%w: partition %d at offset %d: %w", ErrReplay, p, off, err)
+			return 0, fmt.Errorf("%w: partition %d at offset %d: %w", ErrReplay, p, off, err)
 		}
 		next := off
 		for _, s := range rr.Slices {
@@ -100,13 +102,13 @@ func (c *Coordinator) replay(p int32, l *partition.Log) error {
 			buf = buf[:s.Len]
 			if _, err := s.File.ReadAt(buf, s.Pos); err != nil {
 				rr.Release()
-				return fmt.Errorf("%w: partition %d: %w", ErrReplay, p, err)
+				return 0, fmt.Errorf("%w: partition %d: %w", ErrReplay, p, err)
 			}
 			for b := buf; len(b) > 0; {
 				n, err := recordbatch.BatchSize(b)
 				if err != nil || n > len(b) {
 					rr.Release()
-					return fmt.Errorf("%w: partition %d: batch at byte %d: %v", ErrReplay, p, s.Pos+int64(len(buf)-len(b)), err)
+					return 0, fmt.Errorf("%w: partition %d: batch at byte %d: %v", ErrReplay, p, s.Pos+int64(len(buf)-len(b)), err)
 				}
 				h := recordbatch.Header(b[:n])
 				if !h.Control() {
@@ -117,7 +119,7 @@ func (c *Coordinator) replay(p int32, l *partition.Log) error {
 					}
 					if err := it.Err(); err != nil {
 						rr.Release()
-						return fmt.Errorf("%w: partition %d: %w", ErrReplay, p, err)
+						return 0, fmt.Errorf("%w: partition %d: %w", ErrReplay, p, err)
 					}
 				}
 				next = h.NextOffset()
@@ -125,12 +127,13 @@ func (c *Coordinator) replay(p int32, l *partition.Log) error {
 			}
 		}
 		rr.Release()
+		read += rr.Bytes
 		if next <= off {
 			break
 		}
 		off = next
 	}
-	return nil
+	return read, nil
 }
 
 // errBadRecord: a record in __consumer_offsets whose key or value does not
@@ -177,6 +180,7 @@ func (c *Coordinator) apply(key, value []byte, at int64) {
 		}
 		if value == nil {
 			if g := c.groups[k.Group]; g != nil {
+				g.stored = nil
 				g.members, g.order, g.static = map[string]*member{}, nil, map[string]string{}
 				g.protocolType, g.protocol, g.leader, g.generation = "", "", "", 0
 				g.state = stateEmpty
@@ -191,6 +195,7 @@ func (c *Coordinator) apply(key, value []byte, at int64) {
 		}
 		g := c.getOrCreate(k.Group)
 		g.load(&v)
+		g.stored = bytes.Clone(value)
 	default:
 		// KIP-848 and share-group records: not this coordinator's.
 	}

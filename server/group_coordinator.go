@@ -26,9 +26,10 @@ import (
 const offsetsTopic = "__consumer_offsets"
 
 // offsetsTopicConfigs are the configs __consumer_offsets is created with:
-// Kafka's (compact, 100 MiB segments). Strata does not compact yet, so
-// nothing is deleted by time or size either: the log is the only copy of
-// the commits.
+// Kafka's (compact, 100 MiB segments). Instead of compacting, the group
+// coordinator rewrites a partition's live records and moves its log start
+// offset past the old ones (group/compact.go), so nothing may be deleted
+// by time: the log is the only copy of the commits.
 var offsetsTopicConfigs = map[string]string{
 	"cleanup.policy": "compact",
 	"segment.bytes":  "104857600",
