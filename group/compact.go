@@ -58,34 +58,26 @@ func (c *Coordinator) maybeCompact(p int32) {
 		if g.stored != nil {
 			recs = append(recs, kv{groupKey(id), g.stored})
 		}
-		tps := make([]topicPartition, 0, len(g.offsets))
-		for tp := range g.offsets {
-			tps = append(tps, tp)
-		}
-		slices.SortFunc(tps, func(a, b topicPartition) int {
-			if a.topic != b.topic {
-				if a.topic < b.topic {
-					return -1
-				}
-				return 1
-			}
-			return int(a.partition) - int(b.partition)
-		})
-		for _, tp := range tps {
+		for _, tp := range g.sortedOffsets() {
 			recs = append(recs, kv{offsetKey(id, tp.topic, tp.partition), offsetValue(g.offsets[tp])})
 		}
 	}
+	// What was appended so far is what the rewrite replaces; appends from
+	// now on come after it and count toward the next one.
 	ps.compacting = true
+	dirty := ps.dirty
+	ps.dirty = 0
+	abort := func() { ps.compacting, ps.dirty = false, ps.dirty+dirty }
 	if len(recs) == 0 { // nothing live: everything before the end goes
-		c.cutBefore(p, w.log.HighWatermark(), 0)
+		c.cutBefore(p, w.log.HighWatermark(), 0, dirty)
 		return
 	}
 	// Batches of at most half of max.message.bytes.
 	limit := max(w.log.Config().MaxMessageBytes/2, 1)
 	var batches [][]byte
 	now := c.nowMs()
-	b := recordbatch.NewBuilder()
-	b.BaseSequence = -1
+	b := c.builder // the loop's, as store uses it
+	b.Reset()
 	size := 0
 	flush := func() bool {
 		batch, err := b.AppendTo(nil)
@@ -101,7 +93,7 @@ func (c *Coordinator) maybeCompact(p int32) {
 	for _, r := range recs {
 		if size > 0 && size+len(r.key)+len(r.value)+32 > limit {
 			if !flush() {
-				ps.compacting = false
+				abort()
 				return
 			}
 		}
@@ -109,7 +101,7 @@ func (c *Coordinator) maybeCompact(p int32) {
 		size += len(r.key) + len(r.value) + 32
 	}
 	if !flush() {
-		ps.compacting = false
+		abort()
 		return
 	}
 	var total int64
@@ -133,18 +125,19 @@ func (c *Coordinator) maybeCompact(p int32) {
 				return
 			}
 			if failed {
-				ps.compacting = false
+				abort()
 				return
 			}
-			c.cutBefore(p, first, total)
+			c.cutBefore(p, first, total, dirty)
 		}})
 	}
 }
 
 // cutBefore moves partition p's log start offset to off, after a rewrite
-// of size bytes, on a goroutine of its own (DeleteRecords writes and syncs
-// the checkpoint); the loop hears back. Loop only.
-func (c *Coordinator) cutBefore(p int32, off, size int64) {
+// of size bytes that replaced dirty bytes, on a goroutine of its own
+// (DeleteRecords writes and syncs the checkpoint); the loop hears back.
+// Loop only.
+func (c *Coordinator) cutBefore(p int32, off, size, dirty int64) {
 	l := c.writers[p].log
 	c.wg.Add(1)
 	go func() {
@@ -154,11 +147,13 @@ func (c *Coordinator) cutBefore(p int32, off, size int64) {
 			ps := &c.parts[p]
 			ps.compacting = false
 			if err != nil {
+				ps.dirty += dirty // still in the log
 				c.log.Warn("compacting __consumer_offsets", "partition", p, "err", err)
 				return
 			}
-			ps.dirty, ps.last = 0, size
+			ps.last = size
 			c.log.Info("compacted __consumer_offsets", "partition", p, "logStart", off, "bytes", size)
+			c.maybeCompact(p) // appends during the rewrite may have made the next one due
 		})
 	}()
 }

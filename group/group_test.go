@@ -425,7 +425,9 @@ func TestCompaction(t *testing.T) {
 		p := PartitionFor("g", len(e.logs))
 		l := e.logs[p]
 		if start, end := l.LogStartOffset(), l.HighWatermark(); start == 0 || end-start > 100 {
-			t.Fatalf("partition %d of g: log start %d, end %d; want it compacted to fewer than 100 records", p, start, end)
+			var st partState
+			e.c.call(func(done func()) { st = e.c.parts[p]; done() })
+			t.Fatalf("partition %d of g: log start %d, end %d; want it compacted to fewer than 100 records; %+v", p, start, end, st)
 		}
 		e.reopen()
 		e.checkReplayed(m, 2980, 2990)

@@ -144,14 +144,7 @@ func (c *Coordinator) fetchGroup(id string, topics []kmsg.OffsetFetchRequestGrou
 		if g == nil {
 			return nil
 		}
-		tps := make([]topicPartition, 0, len(g.offsets))
-		for tp := range g.offsets {
-			tps = append(tps, tp)
-		}
-		slices.SortFunc(tps, func(a, b topicPartition) int {
-			return cmp.Or(strings.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition))
-		})
-		for _, tp := range tps {
+		for _, tp := range g.sortedOffsets() {
 			if len(out) == 0 || out[len(out)-1].Topic != tp.topic {
 				rt := kmsg.NewOffsetFetchResponseGroupTopic()
 				rt.Topic = tp.topic
@@ -171,6 +164,19 @@ func (c *Coordinator) fetchGroup(id string, topics []kmsg.OffsetFetchRequestGrou
 		out = append(out, rt)
 	}
 	return out
+}
+
+// sortedOffsets lists the partitions the group has offsets for, by topic
+// then partition.
+func (g *group) sortedOffsets() []topicPartition {
+	tps := make([]topicPartition, 0, len(g.offsets))
+	for tp := range g.offsets {
+		tps = append(tps, tp)
+	}
+	slices.SortFunc(tps, func(a, b topicPartition) int {
+		return cmp.Or(strings.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition))
+	})
+	return tps
 }
 
 func (c *Coordinator) fetch(req *kmsg.OffsetFetchRequest, resp *kmsg.OffsetFetchResponse) {
