@@ -62,8 +62,8 @@ func TestSoak(t *testing.T) {
 	maxCl := b.client(kgo.DefaultProduceTopic(topic), kgo.ProducerBatchCompression(kgo.NoCompression()))
 	var maxDone atomic.Int64
 	mctx, mcancel := context.WithTimeout(context.Background(), 20*time.Second)
-	var atHalf int64
-	half := time.AfterFunc(10*time.Second, func() { atomic.StoreInt64(&atHalf, maxDone.Load()) })
+	var atHalf atomic.Int64
+	half := time.AfterFunc(10*time.Second, func() { atHalf.Store(maxDone.Load()) })
 	for mctx.Err() == nil {
 		maxCl.Produce(mctx, &kgo.Record{Value: value}, func(_ *kgo.Record, err error) {
 			if err == nil {
@@ -73,7 +73,7 @@ func TestSoak(t *testing.T) {
 	}
 	mcancel()
 	half.Stop()
-	maxRate := float64(maxDone.Load()-atomic.LoadInt64(&atHalf)) / 10
+	maxRate := float64(maxDone.Load()-atHalf.Load()) / 10
 	maxCl.Flush(context.Background())
 	rate := 0.7 * maxRate
 	if v := os.Getenv("STRATA_SOAK_RATE"); v != "" { // records/s, to repeat a run's load

@@ -35,10 +35,8 @@ func (s *Server) handleAlterConfigs(r *request) (reply, error) {
 			if err == nil {
 				err = s.alterTopicConfigs(rr.ResourceName, configs, req.ValidateOnly)
 			}
-		case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger:
-			err = kerrf(kerr.InvalidRequest, "Strata has no dynamic broker configs: set them in server.properties.")
 		default:
-			err = kerrf(kerr.InvalidRequest, "Unsupported resource type %d", rr.ResourceType)
+			err = notTopicResource(rr.ResourceType)
 		}
 		res.ErrorCode, res.ErrorMessage = errCode(err), errMessage(err)
 		resp.Resources = append(resp.Resources, res)
@@ -58,4 +56,14 @@ func (s *Server) alterTopicConfigs(name string, configs map[string]string, valid
 		s.log.Info("altered topic configs", "topic", name, "configs", configs)
 	}
 	return nil
+}
+
+// notTopicResource is what both alter APIs answer for a resource that is
+// not a topic: Strata has no dynamic broker configs.
+func notTopicResource(rt kmsg.ConfigResourceType) error {
+	switch rt {
+	case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger:
+		return kerrf(kerr.InvalidRequest, "Strata has no dynamic broker configs: set them in server.properties.")
+	}
+	return kerrf(kerr.InvalidRequest, "Unsupported resource type %d", rt)
 }

@@ -33,10 +33,8 @@ func (s *Server) handleIncrementalAlterConfigs(r *request) (reply, error) {
 		switch rr.ResourceType {
 		case kmsg.ConfigResourceTypeTopic:
 			err = s.incrementalTopicConfigs(rr, req.ValidateOnly)
-		case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger:
-			err = kerrf(kerr.InvalidRequest, "Strata has no dynamic broker configs: set them in server.properties.")
 		default:
-			err = kerrf(kerr.InvalidRequest, "Unsupported resource type %d", rr.ResourceType)
+			err = notTopicResource(rr.ResourceType)
 		}
 		res.ErrorCode, res.ErrorMessage = errCode(err), errMessage(err)
 		resp.Resources = append(resp.Resources, res)

@@ -434,6 +434,20 @@ func unknownTopic(name string) error {
 	return newError(ErrUnknownTopic, "This server does not host this topic-partition: topic '%s' does not exist.", name)
 }
 
+// topicLocked returns the current snapshot and its topic name: ErrClosed
+// after Close, the unknown-topic error if there is none. mu must be held.
+func (r *Registry) topicLocked(name string) (*snapshot, *Topic, error) {
+	if r.closed {
+		return nil, nil, ErrClosed
+	}
+	s := r.snap.Load()
+	t, ok := s.byName[name]
+	if !ok {
+		return nil, nil, unknownTopic(name)
+	}
+	return s, t, nil
+}
+
 // Delete removes a topic: topics.json is rewritten without it (from then
 // on it is gone, even after a crash), then its logs are closed and their
 // directories removed. A directory that cannot be removed is logged and
@@ -442,13 +456,9 @@ func unknownTopic(name string) error {
 func (r *Registry) Delete(name string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return ErrClosed
-	}
-	s := r.snap.Load()
-	t, ok := s.byName[name]
-	if !ok {
-		return unknownTopic(name)
+	s, t, err := r.topicLocked(name)
+	if err != nil {
+		return err
 	}
 	if err := r.commit(replaced(s.sorted, t, nil)); err != nil {
 		return err
@@ -466,13 +476,9 @@ func (r *Registry) Delete(name string) error {
 func (r *Registry) AddPartitions(name string, total int32, validateOnly bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return ErrClosed
-	}
-	s := r.snap.Load()
-	t, ok := s.byName[name]
-	if !ok {
-		return unknownTopic(name)
+	s, t, err := r.topicLocked(name)
+	if err != nil {
+		return err
 	}
 	cur := t.NumPartitions()
 	switch {
@@ -513,13 +519,9 @@ func (r *Registry) AddPartitions(name string, total int32, validateOnly bool) er
 func (r *Registry) SetConfigs(name string, configs map[string]string, validateOnly bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return ErrClosed
-	}
-	s := r.snap.Load()
-	t, ok := s.byName[name]
-	if !ok {
-		return unknownTopic(name)
+	s, t, err := r.topicLocked(name)
+	if err != nil {
+		return err
 	}
 	configs = cloneConfigs(configs)
 	cfg, err := r.resolveConfigs(name, configs)
