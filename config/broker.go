@@ -397,10 +397,11 @@ func (b *Broker) Validate() error {
 			add(invalid("broker.id", "broker.id ("+bid+") must match node.id ("+nid+")"))
 		}
 	}
+	// advertised.listeners defaults to listeners: check it only once
+	// listeners parse, or a bad listener is reported twice.
 	if _, err := b.ServedListeners(); err != nil {
 		errs = append(errs, err)
-	}
-	if _, err := b.AdvertisedEndpoints(); err != nil {
+	} else if _, err := b.AdvertisedEndpoints(); err != nil {
 		errs = append(errs, err)
 	}
 	if len(b.LogDirs) == 0 {

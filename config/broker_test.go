@@ -355,3 +355,18 @@ func TestFetchMemoryMaxBytes(t *testing.T) {
 		t.Fatalf("Validate with a 0 budget = %v", err)
 	}
 }
+
+// TestBadListenerReportedOnce: a listener that does not parse is one
+// error, not one for listeners and another for the advertised.listeners
+// that default to it.
+func TestBadListenerReportedOnce(t *testing.T) {
+	b := Defaults()
+	if err := b.Set("listeners", "FOO://bad"); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Validate()
+	const want = "Invalid value FOO://bad for configuration listeners: Unable to parse FOO://bad to a broker endpoint"
+	if err == nil || err.Error() != "config: "+want {
+		t.Fatalf("Validate: %v, want exactly %q", err, "config: "+want)
+	}
+}

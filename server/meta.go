@@ -40,44 +40,69 @@ func newClusterID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// loadClusterID returns the data directory's cluster ID, creating
-// meta.properties on first start. A configured cluster.id must match the
-// stored one, as Kafka requires.
-func loadClusterID(fsys vfs.FS, dir, configured string, nodeID int32) (string, error) {
-	path := filepath.Join(dir, metaFile)
-	data, err := readSmall(fsys, path)
-	switch {
-	case err == nil:
-		props, err := config.ParseProperties(string(data))
-		if err != nil {
-			return "", fmt.Errorf("%w: %s: %w", ErrMeta, path, err)
+// loadClusterID returns the cluster ID of the log dirs, creating
+// meta.properties in each dir that lacks one (a new dir added to log.dirs
+// joins the cluster of the others). Every dir that has one must name the
+// same cluster, and a configured cluster.id must match it, as Kafka
+// requires: a dir of another cluster would mix two clusters' logs.
+func loadClusterID(fsys vfs.FS, dirs []string, configured string, nodeID int32) (string, error) {
+	id, from := configured, ""
+	var missing []string
+	for _, dir := range dirs {
+		stored, err := readClusterID(fsys, dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			missing = append(missing, dir)
+			continue
+		case err != nil:
+			return "", err
 		}
-		var stored string
-		for _, p := range props {
-			if p.Key == "cluster.id" {
-				stored = p.Value
-			}
+		switch {
+		case id == "":
+			id, from = stored, dir
+		case stored != id && from == "":
+			return "", fmt.Errorf("%w: cluster.id %q is configured but the data directory %s belongs to cluster %q", ErrMeta, configured, dir, stored)
+		case stored != id:
+			return "", fmt.Errorf("%w: the log dirs belong to different clusters: %s to %q, %s to %q", ErrMeta, from, id, dir, stored)
 		}
-		if stored == "" {
-			return "", fmt.Errorf("%w: %s has no cluster.id", ErrMeta, path)
-		}
-		if configured != "" && configured != stored {
-			return "", fmt.Errorf("%w: cluster.id %q is configured but the data directory belongs to cluster %q", ErrMeta, configured, stored)
-		}
-		return stored, nil
-	case errors.Is(err, fs.ErrNotExist):
-		id := configured
-		if id == "" {
-			id = newClusterID()
-		}
-		body := fmt.Sprintf("#Written by Strata\nversion=1\ncluster.id=%s\nnode.id=%d\n", id, nodeID)
+	}
+	if id == "" {
+		id = newClusterID()
+	}
+	body := fmt.Sprintf("#Written by Strata\nversion=1\ncluster.id=%s\nnode.id=%d\n", id, nodeID)
+	for _, dir := range missing {
 		if err := writeAtomic(fsys, dir, metaFile, []byte(body)); err != nil {
 			return "", err
 		}
-		return id, nil
-	default:
+	}
+	return id, nil
+}
+
+// readClusterID returns the cluster.id of dir's meta.properties; an error
+// wrapping fs.ErrNotExist when it has none.
+func readClusterID(fsys vfs.FS, dir string) (string, error) {
+	path := filepath.Join(dir, metaFile)
+	data, err := readSmall(fsys, path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrMeta) {
+			return "", err
+		}
 		return "", fmt.Errorf("server: %w", err)
 	}
+	props, err := config.ParseProperties(string(data))
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %w", ErrMeta, path, err)
+	}
+	var stored string
+	for _, p := range props {
+		if p.Key == "cluster.id" {
+			stored = p.Value
+		}
+	}
+	if stored == "" {
+		return "", fmt.Errorf("%w: %s has no cluster.id", ErrMeta, path)
+	}
+	return stored, nil
 }
 
 // readSmall reads a small state file whole (vfs.ReadFile); a file over

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stratabroker/strata/config"
 	"github.com/stratabroker/strata/group"
+	"github.com/stratabroker/strata/internal/dirlock"
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/topic"
@@ -46,7 +47,8 @@ type Server struct {
 	fs        vfs.FS
 	log       *slog.Logger
 	now       func() time.Time
-	dataDir   string
+	dataDir   string          // the first log dir: topics.json, the producer-ID block
+	locks     []*dirlock.Lock // one per log dir, over vfs.OS; released last by closeStorage
 	clusterID string
 
 	flusher  *partition.Flusher
@@ -87,8 +89,10 @@ var (
 	ErrConfig = errors.New("server: bad configuration")
 )
 
-// Start opens the data directory (the first of log.dirs), recovers every
-// topic's logs, binds every served PLAINTEXT listener and starts accepting.
+// Start binds every served PLAINTEXT listener, takes every log dir (a lock
+// on <dir>/.lock, as Kafka's, so that two brokers never share one; the
+// cluster ID of their meta.properties), recovers every topic's logs and
+// starts accepting.
 // The configuration must have passed Validate; the Server keeps it and does
 // not change it. Close shuts it down.
 func Start(cfg *config.Broker, opts Options) (*Server, error) {
@@ -120,16 +124,19 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if err := s.openStorage(); err != nil {
-		return nil, err
-	}
+	// Bind first: a broker that cannot listen must not touch the log
+	// dirs (no meta.properties written into a new dir, no recovery run).
 	for _, l := range served {
 		ln, err := net.Listen("tcp", l.Addr())
 		if err != nil {
 			s.closeListeners()
-			return nil, errors.Join(fmt.Errorf("server: listen on %s: %w", l.Addr(), err), s.closeStorage())
+			return nil, fmt.Errorf("server: listen on %s: %w", l.Addr(), err)
 		}
 		s.listeners = append(s.listeners, &listener{name: l.Name, ln: ln})
+	}
+	if err := s.openStorage(); err != nil {
+		s.closeListeners()
+		return nil, err
 	}
 	for _, l := range s.listeners {
 		s.log.Info("listening", "listener", l.name, "addr", l.ln.Addr().String())
@@ -139,11 +146,29 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) openStorage() error {
-	if err := s.fs.MkdirAll(s.dataDir, 0o755); err != nil {
-		return fmt.Errorf("server: data directory: %w", err)
+// openStorage takes every log dir (created if missing, locked, its
+// meta.properties read or written), then opens the topics and groups. On
+// an error nothing stays open or locked.
+func (s *Server) openStorage() (err error) {
+	dirs := make([]string, len(s.cfg.LogDirs))
+	for i, d := range s.cfg.LogDirs {
+		dirs[i] = filepath.Clean(d)
+		if err := s.fs.MkdirAll(dirs[i], 0o755); err != nil {
+			return fmt.Errorf("server: log dir %s: %w", dirs[i], err)
+		}
 	}
-	id, err := loadClusterID(s.fs, s.dataDir, s.cfg.ClusterID, s.cfg.NodeID)
+	if s.fs == vfs.OS {
+		if s.locks, err = dirlock.AcquireAll(dirs); err != nil {
+			return fmt.Errorf("server: %w", err)
+		}
+		defer func() {
+			if err != nil {
+				dirlock.UnlockAll(s.locks)
+				s.locks = nil
+			}
+		}()
+	}
+	id, err := loadClusterID(s.fs, dirs, s.cfg.ClusterID, s.cfg.NodeID)
 	if err != nil {
 		return err
 	}
@@ -188,6 +213,9 @@ func (s *Server) closeStorage() error {
 	if s.flusher != nil {
 		errs = append(errs, s.flusher.Close())
 	}
+	// Last: the dirs are ours until every file in them is closed.
+	errs = append(errs, dirlock.UnlockAll(s.locks))
+	s.locks = nil
 	return errors.Join(errs...)
 }
 

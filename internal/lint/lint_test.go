@@ -28,6 +28,7 @@ var allowed = map[string][]string{
 	"internal/mmap":     {},
 	"internal/zerocopy": {},
 	"internal/bufpool":  {},
+	"internal/dirlock":  {},
 	"recordbatch":       {"internal/"},
 	"index":             {"internal/"},
 	"segment":           {"index", "recordbatch", "internal/"},

@@ -1,0 +1,109 @@
+package server
+
+import (
+	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/stratabroker/strata/internal/dirlock"
+)
+
+// TestSecondServerOnOneDirRefused: a second server on the same log dir
+// fails to start with the lock error, touching nothing; the first keeps
+// serving and its data is intact; once it is closed the dir is free.
+func TestSecondServerOnOneDirRefused(t *testing.T) {
+	dir := t.TempDir()
+	s1, err := Start(testConfig(t, dir), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s1.topics.Create("owned", 1, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	cl := newClient(t, s1)
+	sent := produceN(t, cl, "owned", 100)
+
+	s2, err := Start(testConfig(t, dir), Options{})
+	if err == nil {
+		s2.Close()
+		t.Fatal("a second server started on a locked log dir")
+	}
+	if !errors.Is(err, dirlock.ErrLocked) || !strings.Contains(err.Error(), dir) ||
+		!strings.Contains(err.Error(), "is using this directory") {
+		t.Fatalf("second Start: %v", err)
+	}
+	// The first still serves, with every record.
+	equalParts(t, consumeAll(t, s1, "owned", 100), sent)
+	r, err := cl.ProduceSync(testCtx(t), &kgo.Record{Topic: "owned", Value: []byte("more")}).First()
+	if err != nil || r.Offset != 100 {
+		t.Fatalf("produce after the refused start: offset %d, %v", r.Offset, err)
+	}
+	if err := s1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s3 := startServerIn(t, dir, Options{})
+	if hw := mustTopic(t, s3, "owned").Partitions[0].HighWatermark(); hw != 101 {
+		t.Fatalf("after restart: high watermark %d, want 101", hw)
+	}
+}
+
+// TestEveryLogDirLockedAndStamped: each entry of log.dirs gets its lock
+// and a meta.properties with the one cluster ID; a dir of another cluster
+// is refused and the others stay unlocked.
+func TestEveryLogDirLockedAndStamped(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	s := startServerIn(t, a, Options{}, "log.dirs", a+","+b)
+	for _, d := range []string{a, b} {
+		if _, err := dirlock.Acquire(d); !errors.Is(err, dirlock.ErrLocked) {
+			t.Fatalf("%s not locked by the server: %v", d, err)
+		}
+		id, err := readClusterID(s.fs, d)
+		if err != nil || id != s.ClusterID() {
+			t.Fatalf("%s: cluster.id %q, %v; want %q", d, id, err, s.ClusterID())
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	other := t.TempDir()
+	o := startServerIn(t, other, Options{})
+	otherID := o.ClusterID()
+	o.Close()
+	_, err := Start(testConfig(t, a, "log.dirs", a+","+other), Options{})
+	if !errors.Is(err, ErrMeta) || !strings.Contains(err.Error(), "different clusters") ||
+		!strings.Contains(err.Error(), otherID) || !strings.Contains(err.Error(), s.ClusterID()) {
+		t.Fatalf("Start over dirs of two clusters: %v", err)
+	}
+	for _, d := range []string{a, other} {
+		l, err := dirlock.Acquire(d)
+		if err != nil {
+			t.Fatalf("%s still locked after the refused start: %v", d, err)
+		}
+		l.Unlock()
+	}
+}
+
+// TestFailedBindTouchesNoDir: a broker that cannot bind its listener
+// writes nothing into a new log dir (no meta.properties, no lock file).
+func TestFailedBindTouchesNoDir(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := filepath.Join(t.TempDir(), "new")
+	_, err = Start(testConfig(t, dir, "listeners", "PLAINTEXT://"+taken.Addr().String()), Options{})
+	if err == nil || !strings.Contains(err.Error(), "listen on") {
+		t.Fatalf("Start on a taken port: %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("log dir after a failed bind: %v, want it not created", err)
+	}
+}
