@@ -115,8 +115,12 @@ type group struct {
 	static       map[string]string // group.instance.id -> member ID
 	pending      map[string]*time.Timer
 	offsets      map[topicPartition]*offset
-	pendingSync  map[string]struct{}
-	stored       []byte // the last group metadata value in the log (nil: none, or a tombstone)
+	// commits counts, per partition, the commits being appended (Kafka's
+	// pendingOffsetCommits): their offsets are not in offsets yet, and
+	// expiry and deletion must see them.
+	commits     map[topicPartition]int
+	pendingSync map[string]struct{}
+	stored      []byte // the last group metadata value in the log (nil: none, or a tombstone)
 
 	joinTimer      *time.Timer
 	joinSeq        uint64
@@ -144,11 +148,29 @@ func (c *Coordinator) getOrCreate(id string) *group {
 }
 
 // maybeDropEmpty forgets a group that holds nothing at all: no members,
-// no offsets, never a generation.
+// no offsets, no commit in flight, never a generation.
 func (c *Coordinator) maybeDropEmpty(g *group) {
-	if g.state == stateEmpty && len(g.members) == 0 && len(g.pending) == 0 && len(g.offsets) == 0 && g.generation == 0 {
+	if c.groups[g.id] == g && g.state == stateEmpty && len(g.members) == 0 && len(g.pending) == 0 && len(g.offsets) == 0 && len(g.commits) == 0 && g.generation == 0 {
 		g.stopTimers()
 		delete(c.groups, g.id)
+	}
+}
+
+// hasOffsets is Kafka's GroupMetadata.hasOffsets: stored offsets or
+// commits in flight.
+func (g *group) hasOffsets() bool { return len(g.offsets) > 0 || len(g.commits) > 0 }
+
+// commitStarted and commitDone count a commit's partitions in flight.
+func (g *group) commitStarted(tp topicPartition) {
+	if g.commits == nil {
+		g.commits = map[topicPartition]int{}
+	}
+	g.commits[tp]++
+}
+
+func (g *group) commitDone(tp topicPartition) {
+	if g.commits[tp]--; g.commits[tp] <= 0 {
+		delete(g.commits, tp)
 	}
 }
 
