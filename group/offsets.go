@@ -183,10 +183,13 @@ func (g *group) sortedOffsets() []topicPartition {
 	for tp := range g.offsets {
 		tps = append(tps, tp)
 	}
-	slices.SortFunc(tps, func(a, b topicPartition) int {
-		return cmp.Or(strings.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition))
-	})
+	slices.SortFunc(tps, compareTP)
 	return tps
+}
+
+// compareTP orders partitions by topic, then partition.
+func compareTP(a, b topicPartition) int {
+	return cmp.Or(strings.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition))
 }
 
 func (c *Coordinator) fetch(req *kmsg.OffsetFetchRequest, resp *kmsg.OffsetFetchResponse) {
@@ -344,10 +347,7 @@ func (c *Coordinator) expireOffsets() {
 			}
 		}
 		if g.state == stateEmpty && len(tps) == len(g.offsets) && len(g.commits) == 0 {
-			g.stopTimers()
-			g.state = stateDead
-			delete(c.groups, id)
-			recs = append(recs, kv{groupKey(id), nil})
+			recs = append(recs, c.remove(g))
 			c.log.Info("group expired", "group", id, "offsets", len(tps))
 		}
 		if len(recs) == 0 {
