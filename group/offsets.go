@@ -134,6 +134,20 @@ func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCom
 	})
 }
 
+// commitStarted and commitDone count a commit's partitions in flight.
+func (g *group) commitStarted(tp topicPartition) {
+	if g.commits == nil {
+		g.commits = map[topicPartition]int{}
+	}
+	g.commits[tp]++
+}
+
+func (g *group) commitDone(tp topicPartition) {
+	if g.commits[tp]--; g.commits[tp] <= 0 {
+		delete(g.commits, tp)
+	}
+}
+
 // fetchGroup answers one group's OffsetFetch: the requested partitions
 // (nil: every partition with a committed offset), -1 where none is.
 func (c *Coordinator) fetchGroup(id string, topics []kmsg.OffsetFetchRequestGroupTopic, all bool) []kmsg.OffsetFetchResponseGroupTopic {
