@@ -52,6 +52,10 @@ type Options struct {
 	// __consumer_offsets since its last rewrite before it is rewritten
 	// (compact.go): 16 MiB.
 	CompactBytes int64
+
+	// beforeAppend, when set (tests only), runs on the writer of
+	// partition p before each of its appends; blocking holds the append.
+	beforeAppend func(p int32)
 }
 
 func (o *Options) defaults() {
@@ -154,7 +158,7 @@ func Open(opts Options) (*Coordinator, error) {
 	}
 	c.log.Info("groups loaded", "groups", loaded, "offsets", offsets, "took", opts.Now().Sub(start))
 	for _, l := range opts.Logs {
-		w := &writer{c: c, log: l, wake: make(chan struct{}, 1)}
+		w := &writer{c: c, p: int32(len(c.writers)), log: l, wake: make(chan struct{}, 1)}
 		c.writers = append(c.writers, w)
 		c.wg.Add(1)
 		go w.run()
@@ -266,6 +270,7 @@ func PartitionFor(group string, partitions int) int32 {
 // order the loop queued them, and hands each result back to the loop.
 type writer struct {
 	c    *Coordinator
+	p    int32
 	log  *partition.Log
 	wake chan struct{}
 
@@ -305,6 +310,9 @@ func (w *writer) run() {
 			case <-w.c.stop:
 				return
 			default:
+			}
+			if h := w.c.opts.beforeAppend; h != nil {
+				h(w.p)
 			}
 			res, err := w.log.Append(x.batch, true)
 			if !w.c.post(func() { x.done(res, err) }) {

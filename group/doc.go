@@ -12,7 +12,7 @@
 //	Empty ──join──► PreparingRebalance ──all joined / rebalance timeout──► CompletingRebalance
 //	  ▲                   ▲                                                     │ leader's SyncGroup stored
 //	  │ last member gone  └──── join, leave, session expiry ──── Stable ◄───────┘
-//	Dead: deleted (DeleteGroups, or an empty group whose offsets expired)
+//	Dead: deleted (DeleteGroups, or an empty group whose offsets expired or went with their topic)
 //
 // The first rebalance of an empty group waits group.initial.rebalance.delay.ms,
 // again for each member that joins meanwhile, up to the rebalance timeout
@@ -34,7 +34,9 @@
 // run on one writer goroutine per partition, in the order the loop queued
 // them, and their results come back to the loop, which answers the
 // request and updates the committed offsets then. So memory changes in log
-// order, and a replay rebuilds it.
+// order, and a replay rebuilds it. Meanwhile a group counts the partitions
+// of its commits in flight (Kafka's pendingOffsetCommits), which expiry
+// and topic deletion take into account.
 //
 // # Storage
 //
@@ -54,8 +56,17 @@
 // replay reads only the live records and what followed them.
 //
 // Offsets of an empty group expire offsets.retention.minutes after it
-// became empty (after their commit for groups that never had members);
-// an empty group without offsets is then deleted. Not implemented: expiry
-// of the offsets of topics a non-empty consumer group no longer subscribes
-// to; transactional offset commits; KIP-848 groups.
+// became empty (after their commit for groups that never had members), and
+// in a Stable consumer group those of topics no member subscribes to once
+// that time has passed since their commit (KIP-496); an empty group
+// without offsets is then deleted. A partition with a commit in flight
+// does not expire, and a group with one is not deleted: the commit was
+// acknowledged, and its record precedes any tombstone.
+//
+// When a topic is deleted, the server calls DeleteTopicOffsets (topics.go):
+// every group's offsets of it, commits in flight included, are tombstoned
+// before DeleteTopics answers, and empty groups left without offsets are
+// deleted, as Kafka's onPartitionsDeleted does; a topic created again with
+// the name starts without committed offsets. Not implemented:
+// transactional offset commits; KIP-848 groups.
 package group

@@ -108,20 +108,44 @@ func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCom
 		return
 	}
 	id := req.Group
+	for _, it := range items {
+		g.commitStarted(it.tp)
+	}
 	c.store(id, recs, func(err error) {
+		for _, it := range items {
+			g.commitDone(it.tp)
+		}
 		if code := storeCode(err, true); code != 0 {
 			for _, it := range items {
 				it.rp.ErrorCode = code
 			}
+			c.maybeDropEmpty(g)
 			done()
 			return
 		}
+		// The group is g unless it was deleted meanwhile (DeleteGroups):
+		// the commit is in the log after the deletion's records, so it
+		// is in memory too, as a replay would load it.
 		g := c.getOrCreate(id)
 		for _, it := range items {
 			g.offsets[it.tp] = it.o
 		}
 		done()
 	})
+}
+
+// commitStarted and commitDone count a commit's partitions in flight.
+func (g *group) commitStarted(tp topicPartition) {
+	if g.commits == nil {
+		g.commits = map[topicPartition]int{}
+	}
+	g.commits[tp]++
+}
+
+func (g *group) commitDone(tp topicPartition) {
+	if g.commits[tp]--; g.commits[tp] <= 0 {
+		delete(g.commits, tp)
+	}
 }
 
 // fetchGroup answers one group's OffsetFetch: the requested partitions
@@ -173,10 +197,13 @@ func (g *group) sortedOffsets() []topicPartition {
 	for tp := range g.offsets {
 		tps = append(tps, tp)
 	}
-	slices.SortFunc(tps, func(a, b topicPartition) int {
-		return cmp.Or(strings.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition))
-	})
+	slices.SortFunc(tps, compareTP)
 	return tps
+}
+
+// compareTP orders partitions by topic, then partition.
+func compareTP(a, b topicPartition) int {
+	return cmp.Or(strings.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition))
 }
 
 func (c *Coordinator) fetch(req *kmsg.OffsetFetchRequest, resp *kmsg.OffsetFetchResponse) {
@@ -295,6 +322,9 @@ func (c *Coordinator) offsetDelete(req *kmsg.OffsetDeleteRequest, resp *kmsg.Off
 // an empty group without offsets is removed; in a Stable consumer group
 // whose subscriptions decode, the offsets of topics no member subscribes
 // to expire once the retention has passed since their commit (KIP-496).
+// A partition with a commit in flight does not expire, and a group with
+// one is not removed: the commit is appended before the check's
+// tombstones would be, and it was acknowledged.
 func (c *Coordinator) expireOffsets() {
 	now := c.nowMs()
 	retention := c.opts.OffsetsRetention.Milliseconds()
@@ -325,16 +355,13 @@ func (c *Coordinator) expireOffsets() {
 			if g.state == stateEmpty && g.protocolType != "" {
 				base = g.stateTime
 			}
-			if now-base >= retention && !subscribed[tp.topic] {
+			if now-base >= retention && !subscribed[tp.topic] && g.commits[tp] == 0 {
 				recs = append(recs, kv{offsetKey(id, tp.topic, tp.partition), nil})
 				tps = append(tps, tp)
 			}
 		}
-		if g.state == stateEmpty && len(tps) == len(g.offsets) {
-			g.stopTimers()
-			g.state = stateDead
-			delete(c.groups, id)
-			recs = append(recs, kv{groupKey(id), nil})
+		if g.state == stateEmpty && len(tps) == len(g.offsets) && len(g.commits) == 0 {
+			recs = append(recs, c.remove(g))
 			c.log.Info("group expired", "group", id, "offsets", len(tps))
 		}
 		if len(recs) == 0 {

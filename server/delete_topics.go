@@ -3,8 +3,10 @@ package server
 // DeleteTopics: v0-6
 //
 // Deletion is synchronous: the topic is gone from topics.json and its logs
-// closed before the answer. delete.topic.enable=false answers
-// TOPIC_DELETION_DISABLED.
+// closed before the answer, and every group's committed offsets of it are
+// tombstoned in __consumer_offsets (Kafka's onPartitionsDeleted), so a
+// topic recreated with the name starts without them. delete.topic.enable=false
+// answers TOPIC_DELETION_DISABLED.
 //
 // Version notes:
 //   - v1: ThrottleMillis
@@ -37,6 +39,7 @@ func (s *Server) handleDeleteTopics(r *request) (reply, error) {
 			targets = append(targets, target{name: t.Topic, id: t.TopicID})
 		}
 	}
+	var deleted []string
 	for _, tg := range targets {
 		st := kmsg.NewDeleteTopicsResponseTopic()
 		st.Topic, st.TopicID = tg.name, tg.id
@@ -61,10 +64,12 @@ func (s *Server) handleDeleteTopics(r *request) (reply, error) {
 		}
 		if err == nil {
 			s.log.Info("deleted topic", "topic", *st.Topic, "id", topic.FormatID(st.TopicID))
+			deleted = append(deleted, *st.Topic)
 		}
 		st.ErrorCode = errCode(err)
 		st.ErrorMessage = errMessage(err)
 		resp.Topics = append(resp.Topics, st)
 	}
+	s.dropTopicOffsets(deleted)
 	return msgReply{resp}, nil
 }

@@ -151,6 +151,23 @@ func (s *Server) serveGroup(r *request, serve func(*group.Coordinator) kmsg.Resp
 	return msgReply{serve(g)}, nil
 }
 
+// dropTopicOffsets removes the deleted topics' committed offsets from
+// every group (Kafka's onPartitionsDeleted), once they are gone from the
+// registry: a commit checked before that is appended before the
+// tombstones, one checked after gets UNKNOWN_TOPIC_OR_PARTITION. Without
+// a running coordinator there is no __consumer_offsets, so no offsets.
+func (s *Server) dropTopicOffsets(names []string) {
+	s.groupsMu.Lock()
+	g := s.groups
+	s.groupsMu.Unlock()
+	if g == nil || len(names) == 0 {
+		return
+	}
+	if err := g.DeleteTopicOffsets(names); err != nil {
+		s.log.Warn("removing deleted topics' committed offsets", "topics", names, "err", err)
+	}
+}
+
 func (s *Server) partitionExists(name string, p int32) bool {
 	t, ok := s.topics.Get(name)
 	return ok && p >= 0 && int(p) < len(t.Partitions)
