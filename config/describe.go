@@ -14,8 +14,7 @@ import (
 // values).
 type ConfigSource int8
 
-// Kafka's config sources. Strata produces DynamicTopicConfig,
-// StaticBrokerConfig and DefaultConfig.
+// Kafka's config sources. Strata produces all but UnknownConfigSource.
 const (
 	UnknownConfigSource        ConfigSource = 0
 	DynamicTopicConfig         ConfigSource = 1
@@ -135,7 +134,8 @@ func canonOverrides(overrides map[string]string) (map[string]string, error) {
 // DEFAULT_CONFIG. Kafka lists a broker synonym only from the first name on,
 // so retention.ms with only log.retention.hours set shows the hours as
 // milliseconds with source DEFAULT_CONFIG, and with log.retention.ms set,
-// STATIC_BROKER_CONFIG. ok is false for a name that is not a topic config,
+// STATIC_BROKER_CONFIG (or DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG
+// when a dynamic level sets it). ok is false for a name that is not a topic config,
 // and for an internal config the topic does not override.
 func (b *Broker) TopicConfigValue(name string, overrides map[string]string) (value string, source ConfigSource, ok bool) {
 	d, ok := topicDefByName[name]
@@ -161,9 +161,11 @@ func (b *Broker) TopicConfigValue(name string, overrides map[string]string) (val
 
 // TopicConfigSynonyms is DescribeConfigs' synonyms list for one topic
 // config, as Kafka builds it: the override (DYNAMIC_TOPIC_CONFIG), then the
-// broker synonyms set in server.properties or the environment
-// (STATIC_BROKER_CONFIG) in priority order, then those with a default
-// (DEFAULT_CONFIG); the broker entries start at the first synonym's name
+// broker synonyms set dynamically for this broker (DYNAMIC_BROKER_CONFIG),
+// then for the cluster default (DYNAMIC_DEFAULT_BROKER_CONFIG), then in
+// server.properties, the environment or flags (STATIC_BROKER_CONFIG), each
+// level in priority order, then those with a default (DEFAULT_CONFIG); the
+// broker entries start at the first synonym's name
 // (Kafka drops the ones before it). Values are as set, in the synonym's own
 // unit (log.retention.hours=168). nil for an unknown name.
 func (b *Broker) TopicConfigSynonyms(name string, overrides map[string]string) []ConfigSynonym {
