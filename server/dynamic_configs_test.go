@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -378,4 +380,61 @@ func ptrOr(p *string, or string) string {
 		return or
 	}
 	return *p
+}
+
+// TestDynamicConfigsFile: persisted entries that are not dynamic or not
+// valid are ignored at start (Kafka ignores invalid persisted dynamic
+// configs), other brokers' levels are kept but not applied, and a file
+// that does not parse stops the start.
+func TestDynamicConfigsFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dynamic_configs.json")
+	body := `{"version": 1,
+	 "default": {"log.retention.ms": "7200000", "log.dirs": "/x", "log.segment.bytes": "soon"},
+	 "brokers": {"1": {"log.retention.bytes": "1000"}, "2": {"log.retention.bytes": "2000"}}}`
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startServerIn(t, dir, Options{})
+	per, def := s.config().DynamicConfigs()
+	if !reflect.DeepEqual(per, map[string]string{"log.retention.bytes": "1000"}) || !reflect.DeepEqual(def, map[string]string{"log.retention.ms": "7200000"}) {
+		t.Fatalf("loaded %v %v", per, def)
+	}
+	ctx := testCtx(t)
+	adm := newAdmin(t, s)
+	if r := alterBroker(t, ctx, adm, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "log.roll.ms", Value: kadm.StringPtr("60000")}}, 1); r.Err != nil {
+		t.Fatalf("alter: %v %s", r.Err, r.ErrMessage)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{
+  "version": 1,
+  "default": {
+    "log.retention.ms": "7200000"
+  },
+  "brokers": {
+    "1": {
+      "log.retention.bytes": "1000",
+      "log.roll.ms": "60000"
+    },
+    "2": {
+      "log.retention.bytes": "2000"
+    }
+  }
+}
+`
+	if string(data) != want {
+		t.Fatalf("file after alter:\n%s\nwant\n%s", data, want)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Start(testConfig(t, dir), Options{}); !errors.Is(err, ErrMeta) {
+		t.Fatalf("Start with a broken file: %v, want ErrMeta", err)
+	}
 }
