@@ -70,8 +70,12 @@ func CheckDynamic(props map[string]string) (map[string]string, error) {
 // its name from the levels below (a dynamic log.retention.ms hides a static
 // log.retention.hours), then synonyms resolve in Kafka's priority order.
 // Both levels must pass CheckDynamic, and the result Validate; b is not
-// changed.
+// changed. b must be a static configuration, not one WithDynamic returned
+// (an error otherwise); Set on the result changes only its static level.
 func (b *Broker) WithDynamic(perBroker, clusterDefault map[string]string) (*Broker, error) {
+	if b.merged != nil {
+		return nil, invalid("", "dynamic configs apply over the static configuration only")
+	}
 	def, err := CheckDynamic(clusterDefault)
 	if err != nil {
 		return nil, err

@@ -118,7 +118,7 @@ func (s *Server) incrementalBrokerConfigs(rr kmsg.IncrementalAlterConfigsRequest
 	for i, c := range rr.Configs {
 		names[i], values[i], del[i] = c.Name, c.Value, c.Op == kmsg.IncrementalAlterConfigOpDelete
 		ops[i] = config.AlterOp{Name: c.Name, Op: int8(c.Op), Value: c.Value}
-		if c.Op > kmsg.IncrementalAlterConfigOpSubtract {
+		if c.Op < kmsg.IncrementalAlterConfigOpSet || c.Op > kmsg.IncrementalAlterConfigOpSubtract {
 			return kerrf(kerr.InvalidRequest, "Unknown operations type %d", c.Op)
 		}
 	}
