@@ -66,6 +66,11 @@ type Broker struct {
 	// Set: Kafka's STATIC_BROKER_CONFIG source, and the input of synonym
 	// resolution.
 	static map[string]string
+
+	// dynBroker and dynDefault hold the dynamic configs in force (this
+	// broker's and the cluster default's, canonical values; WithDynamic),
+	// and merged the properties with both merged over static (nil: none).
+	dynBroker, dynDefault, merged map[string]string
 }
 
 // Defaults returns Kafka's defaults, except the ones Strata changes so that
@@ -108,6 +113,7 @@ func (b *Broker) Clone() *Broker {
 	c.LogDirs = slices.Clone(b.LogDirs)
 	c.Unknown = maps.Clone(b.Unknown)
 	c.static = maps.Clone(b.static)
+	c.dynBroker, c.dynDefault, c.merged = maps.Clone(b.dynBroker), maps.Clone(b.dynDefault), maps.Clone(b.merged)
 	return &c
 }
 
@@ -289,6 +295,11 @@ func buildBrokerProps() map[string]*brokerProp {
 		}
 		for _, s := range d.syn {
 			p := &brokerProp{name: s.name, spec: s.spec, dflt: s.dflt, null: s.null, group: group}
+			if s.name == "log.flush.scheduler.interval.ms" {
+				// Kafka's brokerConfigSynonyms: the fallback of
+				// log.flush.interval.ms, with no synonyms of its own.
+				p.group = []string{s.name}
+			}
 			p.set = func(b *Broker, _ string) { b.resolveTopic(d) }
 			if s.name == "message.max.bytes" {
 				p.set = func(b *Broker, v string) { b.MessageMaxBytes = atoi(v); b.resolveTopic(d) }
@@ -357,7 +368,7 @@ func (b *Broker) resolveTopic(d *topicDef) {
 		return
 	}
 	for _, s := range d.syn {
-		if v, ok := b.static[s.name]; ok {
+		if v, ok := b.props()[s.name]; ok {
 			d.field.set(&b.Log, d.toTopicValue(s, v))
 			return
 		}
@@ -371,7 +382,7 @@ func (b *Broker) brokerTopicValue(d *topicDef) string {
 		return d.field.get(&b.Log)
 	}
 	for _, s := range d.syn {
-		if v, ok := b.static[s.name]; ok {
+		if v, ok := b.props()[s.name]; ok {
 			return d.toTopicValue(s, v)
 		}
 	}

@@ -14,8 +14,7 @@ import (
 // values).
 type ConfigSource int8
 
-// Kafka's config sources. Strata produces DynamicTopicConfig,
-// StaticBrokerConfig and DefaultConfig.
+// Kafka's config sources. Strata produces all but UnknownConfigSource.
 const (
 	UnknownConfigSource        ConfigSource = 0
 	DynamicTopicConfig         ConfigSource = 1
@@ -135,7 +134,8 @@ func canonOverrides(overrides map[string]string) (map[string]string, error) {
 // DEFAULT_CONFIG. Kafka lists a broker synonym only from the first name on,
 // so retention.ms with only log.retention.hours set shows the hours as
 // milliseconds with source DEFAULT_CONFIG, and with log.retention.ms set,
-// STATIC_BROKER_CONFIG. ok is false for a name that is not a topic config,
+// STATIC_BROKER_CONFIG (or DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG
+// when a dynamic level sets it). ok is false for a name that is not a topic config,
 // and for an internal config the topic does not override.
 func (b *Broker) TopicConfigValue(name string, overrides map[string]string) (value string, source ConfigSource, ok bool) {
 	d, ok := topicDefByName[name]
@@ -161,9 +161,11 @@ func (b *Broker) TopicConfigValue(name string, overrides map[string]string) (val
 
 // TopicConfigSynonyms is DescribeConfigs' synonyms list for one topic
 // config, as Kafka builds it: the override (DYNAMIC_TOPIC_CONFIG), then the
-// broker synonyms set in server.properties or the environment
-// (STATIC_BROKER_CONFIG) in priority order, then those with a default
-// (DEFAULT_CONFIG); the broker entries start at the first synonym's name
+// broker synonyms set dynamically for this broker (DYNAMIC_BROKER_CONFIG),
+// then for the cluster default (DYNAMIC_DEFAULT_BROKER_CONFIG), then in
+// server.properties, the environment or flags (STATIC_BROKER_CONFIG), each
+// level in priority order, then those with a default (DEFAULT_CONFIG); the
+// broker entries start at the first synonym's name
 // (Kafka drops the ones before it). Values are as set, in the synonym's own
 // unit (log.retention.hours=168). nil for an unknown name.
 func (b *Broker) TopicConfigSynonyms(name string, overrides map[string]string) []ConfigSynonym {
@@ -195,13 +197,21 @@ func (b *Broker) brokerSynonyms(d *topicDef) []ConfigSynonym {
 	return b.synonymList(d.syn[0].name, names)
 }
 
-// synonymList lists the set, then the defaulted, synonyms of a group and
-// drops those before name, as Kafka does.
+// synonymList is Kafka's ConfigHelper.configSynonyms: the synonyms of a
+// group set dynamically for this broker (DYNAMIC_BROKER_CONFIG), then for
+// the cluster default (DYNAMIC_DEFAULT_BROKER_CONFIG), then statically
+// (STATIC_BROKER_CONFIG), then those with a default (DEFAULT_CONFIG), each
+// level in priority order, dropping those before name.
 func (b *Broker) synonymList(name string, group []string) []ConfigSynonym {
 	var out []ConfigSynonym
-	for _, n := range group {
-		if v, ok := b.static[n]; ok {
-			out = append(out, ConfigSynonym{Name: n, Value: v, Source: StaticBrokerConfig})
+	for _, level := range []struct {
+		set map[string]string
+		src ConfigSource
+	}{{b.dynBroker, DynamicBrokerConfig}, {b.dynDefault, DynamicDefaultBrokerConfig}, {b.static, StaticBrokerConfig}} {
+		for _, n := range group {
+			if v, ok := level.set[n]; ok {
+				out = append(out, ConfigSynonym{Name: n, Value: v, Source: level.src})
+			}
 		}
 	}
 	for _, n := range group {
@@ -239,15 +249,17 @@ func (b *Broker) TopicConfigEntries(overrides map[string]string) []ConfigEntry {
 }
 
 // BrokerConfigEntries is the body of a DescribeConfigs answer for this
-// broker (resource name = node.id): every property Strata knows, with its
-// current value (nil when Kafka's default is null and it is not set), and
-// every property in Unknown (Type "", STATIC_BROKER_CONFIG), sorted by
-// name. All are read-only: Strata has no dynamic broker configs.
+// broker (resource name = node.id), sorted by name: every property Strata
+// knows, with the value in force (nil when Kafka's default is null and no
+// level sets it), the source of its first synonym (Kafka's rule: see
+// synonymList) and read-only unless IsDynamic; then every property in
+// Unknown as Kafka describes a name whose type it cannot tell: sensitive
+// (so its value is never sent), Type "", STATIC_BROKER_CONFIG, read-only.
 func (b *Broker) BrokerConfigEntries() []ConfigEntry {
 	out := make([]ConfigEntry, 0, len(brokerProps)+len(b.Unknown))
 	for name, p := range brokerProps {
 		var value *string
-		switch v, set := b.static[name]; {
+		switch v, set := b.props()[name]; {
 		case p.get != nil:
 			if s, ok := p.get(b); ok {
 				value = &s
@@ -263,23 +275,45 @@ func (b *Broker) BrokerConfigEntries() []ConfigEntry {
 			src = syns[0].Source
 		}
 		out = append(out, ConfigEntry{
-			Name: name, Value: value, Source: src, ReadOnly: true, Type: p.spec.kind.String(), Synonyms: syns,
+			Name: name, Value: value, Source: src, ReadOnly: !dynamicProps[name], Type: p.spec.kind.String(), Synonyms: syns,
 		})
 	}
-	for name, v := range b.Unknown {
+	for name := range b.Unknown {
 		out = append(out, ConfigEntry{
-			Name: name, Value: &v, Source: StaticBrokerConfig, ReadOnly: true,
-			Synonyms: []ConfigSynonym{{Name: name, Value: v, Source: StaticBrokerConfig}},
+			Name: name, Source: StaticBrokerConfig, ReadOnly: true, Sensitive: true,
+			Synonyms: []ConfigSynonym{{Name: name, Source: StaticBrokerConfig}},
 		})
 	}
-	slices.SortFunc(out, func(x, y ConfigEntry) int {
-		switch {
-		case x.Name < y.Name:
-			return -1
-		case x.Name > y.Name:
-			return 1
-		}
-		return 0
-	})
+	sortEntries(out)
 	return out
+}
+
+// BrokerDefaultConfigEntries is the body of a DescribeConfigs answer for the
+// cluster-default broker resource (""): the dynamic default configs only,
+// sorted by name, each with source DYNAMIC_DEFAULT_BROKER_CONFIG and, as
+// Kafka lists them, only the synonyms of that level.
+func (b *Broker) BrokerDefaultConfigEntries() []ConfigEntry {
+	out := make([]ConfigEntry, 0, len(b.dynDefault))
+	for name, v := range b.dynDefault {
+		p := brokerProps[name]
+		var syns []ConfigSynonym
+		for _, s := range b.synonymList(name, p.group) {
+			if s.Source == DynamicDefaultBrokerConfig {
+				syns = append(syns, s)
+			}
+		}
+		src := DefaultConfig
+		if len(syns) > 0 {
+			src = syns[0].Source
+		}
+		out = append(out, ConfigEntry{
+			Name: name, Value: &v, Source: src, ReadOnly: !dynamicProps[name], Type: p.spec.kind.String(), Synonyms: syns,
+		})
+	}
+	sortEntries(out)
+	return out
+}
+
+func sortEntries(out []ConfigEntry) {
+	slices.SortFunc(out, func(x, y ConfigEntry) int { return strings.Compare(x.Name, y.Name) })
 }

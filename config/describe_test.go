@@ -308,27 +308,36 @@ func TestBrokerConfigEntries(t *testing.T) {
 		}
 		return *e.Value
 	}
+	// Dynamic properties are not read-only; a property Strata does not
+	// know is sensitive (Kafka: a name whose type it cannot tell), so
+	// neither its value nor its synonym's is given.
 	tests := []struct {
 		name, value string
 		source      ConfigSource
 		typ         string
+		readOnly    bool
+		sensitive   bool
 	}{
-		{"num.partitions", "3", StaticBrokerConfig, "int"},
-		{"log.retention.hours", "2", StaticBrokerConfig, "int"},
-		{"log.retention.ms", "<nil>", DefaultConfig, "long"},
-		{"log.segment.bytes", "1073741824", DefaultConfig, "int"},
-		{"message.max.bytes", "1048588", DefaultConfig, "int"},
-		{"listeners", "PLAINTEXT://127.0.0.1:9092", DefaultConfig, "string"},
-		{"advertised.listeners", "<nil>", DefaultConfig, "string"},
-		{"log.dir", "./data", DefaultConfig, "list"},
-		{"process.roles", "broker", StaticBrokerConfig, ""},
-		{"max.connections", "2147483647", DefaultConfig, "int"},
+		{"num.partitions", "3", StaticBrokerConfig, "int", true, false},
+		{"log.retention.hours", "2", StaticBrokerConfig, "int", true, false},
+		{"log.retention.ms", "<nil>", DefaultConfig, "long", false, false},
+		{"log.segment.bytes", "1073741824", DefaultConfig, "int", false, false},
+		{"message.max.bytes", "1048588", DefaultConfig, "int", false, false},
+		{"listeners", "PLAINTEXT://127.0.0.1:9092", DefaultConfig, "string", true, false},
+		{"advertised.listeners", "<nil>", DefaultConfig, "string", true, false},
+		{"log.dir", "./data", DefaultConfig, "list", true, false},
+		{"process.roles", "<nil>", StaticBrokerConfig, "", true, true},
+		{"max.connections", "2147483647", DefaultConfig, "int", true, false},
 	}
 	for _, tt := range tests {
 		e, ok := byName[tt.name]
-		if !ok || value(e) != tt.value || e.Source != tt.source || e.Type != tt.typ || !e.ReadOnly {
-			t.Errorf("%s: %q %v %q ro=%v; want %q %v %q", tt.name, value(e), e.Source, e.Type, e.ReadOnly, tt.value, tt.source, tt.typ)
+		if !ok || value(e) != tt.value || e.Source != tt.source || e.Type != tt.typ || e.ReadOnly != tt.readOnly || e.Sensitive != tt.sensitive {
+			t.Errorf("%s: %q %v %q ro=%v sensitive=%v; want %q %v %q %v %v", tt.name, value(e), e.Source, e.Type, e.ReadOnly, e.Sensitive,
+				tt.value, tt.source, tt.typ, tt.readOnly, tt.sensitive)
 		}
+	}
+	if got := byName["process.roles"].Synonyms; !reflect.DeepEqual(got, []ConfigSynonym{{"process.roles", "", StaticBrokerConfig}}) {
+		t.Errorf("process.roles synonyms %v", got)
 	}
 	if got := byName["log.retention.hours"].Synonyms; !reflect.DeepEqual(got, []ConfigSynonym{
 		{"log.retention.hours", "2", StaticBrokerConfig}, {"log.retention.hours", "168", DefaultConfig}}) {

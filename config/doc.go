@@ -7,7 +7,8 @@
 // sets log.dirs), then flags (Set), and checks the result (Validate).
 // Every value is parsed as Kafka's ConfigDef parses it (trimmed, typed,
 // range-checked); properties Strata does not use are kept (Unknown) so
-// that DescribeConfigs can show them. Synonyms resolve as in Kafka:
+// that DescribeConfigs can list them, sensitive (no value), as Kafka lists
+// a property whose type it cannot tell. Synonyms resolve as in Kafka:
 // log.retention.ms beats log.retention.minutes beats log.retention.hours,
 // log.roll.ms beats log.roll.hours, log.dirs beats log.dir, and node.id
 // beats broker.id (Validate reports a mismatch).
@@ -20,13 +21,28 @@
 // broker's defaults into a partition.Config; configs Strata does not act on
 // (cleanup.policy, compression.type, min.insync.replicas, ...) are
 // validated, stored by the caller and described, as in Kafka.
-// TopicConfigValue, TopicConfigSynonyms, TopicConfigEntries and
-// BrokerConfigEntries build DescribeConfigs answers with Kafka's values,
-// sources and synonyms.
+//
+// Dynamic broker configs (dynamic.go; Kafka's KIP-226): the properties
+// IsDynamic names (the first broker synonym of every topic config but
+// log.message.format.version, and producer.id.expiration.ms) can change at
+// run time at two levels, this broker's and the cluster default's.
+// CheckDynamic refuses any other name (ErrNotDynamic: "Cannot update these
+// configs dynamically: Set(...)") and bad values; AlterBrokerConfigs applies
+// IncrementalAlterConfigs operations to one level; WithDynamic returns the
+// configuration in force, merged as Kafka merges it: the default over the
+// static properties, the per-broker level over that, each dynamic value
+// hiding the synonyms of its name below it. So a topic config resolves:
+// override > dynamic per-broker > dynamic default > static > default.
+//
+// TopicConfigValue, TopicConfigSynonyms, TopicConfigEntries,
+// BrokerConfigEntries and BrokerDefaultConfigEntries build DescribeConfigs
+// answers with Kafka's values, sources (DYNAMIC_TOPIC_CONFIG,
+// DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG,
+// STATIC_BROKER_CONFIG, DEFAULT_CONFIG) and synonyms.
 //
 // Errors are *Error values matching ErrInvalidConfig (and
-// ErrUnknownConfig for an unknown topic config name) under errors.Is; their
-// Msg is Kafka's wording, fit to send to a client.
+// ErrUnknownConfig for an unknown topic config name), or ErrNotDynamic,
+// under errors.Is; their Msg is Kafka's wording, fit to send to a client.
 //
 // Only cmd and server import this package.
 package config

@@ -10,19 +10,23 @@ var (
 	// Errors carrying it also match ErrInvalidConfig: Kafka answers
 	// INVALID_CONFIG for an unknown topic config name too.
 	ErrUnknownConfig = errors.New("config: unknown config")
+	// ErrNotDynamic reports a broker property that cannot be altered at run
+	// time (CheckDynamic). Kafka answers INVALID_REQUEST.
+	ErrNotDynamic = errors.New("config: not a dynamic broker config")
 )
 
 // Error is the error this package returns for a rejected value or name. It
 // matches ErrInvalidConfig (and ErrUnknownConfig for an unknown topic config
-// name) under errors.Is. Msg is worded as Kafka words it, so a server can send
+// name) under errors.Is, or ErrNotDynamic alone. Msg is worded as Kafka words it, so a server can send
 // it to a client as the error message:
 //
 //	var ce *config.Error
 //	if errors.As(err, &ce) { msg = ce.Msg }
 type Error struct {
-	Name    string // the property or topic config
-	Msg     string // Kafka's wording, without the package prefix
-	unknown bool
+	Name       string // the property or topic config
+	Msg        string // Kafka's wording, without the package prefix
+	unknown    bool
+	notDynamic bool
 }
 
 func (e *Error) Error() string { return "config: " + e.Msg }
@@ -32,8 +36,11 @@ func (e *Error) Error() string { return "config: " + e.Msg }
 func (e *Error) KafkaMessage() string { return e.Msg }
 
 // Is reports whether target is ErrInvalidConfig, or ErrUnknownConfig for an
-// unknown name.
+// unknown name; a property refused by CheckDynamic is ErrNotDynamic only.
 func (e *Error) Is(target error) bool {
+	if e.notDynamic {
+		return target == ErrNotDynamic
+	}
 	return target == ErrInvalidConfig || (e.unknown && target == ErrUnknownConfig)
 }
 

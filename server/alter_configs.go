@@ -3,8 +3,12 @@ package server
 // AlterConfigs: v0-2
 //
 // The legacy API: a topic's whole override set is replaced by the
-// request's (configs it leaves out return to their defaults). Strata has
-// no dynamic broker configs: broker resources get INVALID_REQUEST.
+// request's (configs it leaves out return to their defaults). Brokers (this
+// node.id, or "" for the cluster default): the level's whole set of dynamic
+// broker configs is replaced likewise (dynamic_configs.go), with Kafka's
+// checks (a name twice, a null value, a property that cannot change at run
+// time, a bad value: INVALID_REQUEST). Other resource types, broker loggers
+// included: INVALID_REQUEST.
 //
 // Version notes:
 //   - v1: ThrottleMillis semantics (after the response)
@@ -35,8 +39,10 @@ func (s *Server) handleAlterConfigs(r *request) (reply, error) {
 			if err == nil {
 				err = s.alterTopicConfigs(rr.ResourceName, configs, req.ValidateOnly)
 			}
+		case kmsg.ConfigResourceTypeBroker:
+			err = s.legacyBrokerConfigs(rr, req.ValidateOnly)
 		default:
-			err = notTopicResource(rr.ResourceType)
+			err = kerrf(kerr.InvalidRequest, "Unknown resource type %d", rr.ResourceType)
 		}
 		res.ErrorCode, res.ErrorMessage = errCode(err), errMessage(err)
 		resp.Resources = append(resp.Resources, res)
@@ -58,12 +64,19 @@ func (s *Server) alterTopicConfigs(name string, configs map[string]string, valid
 	return nil
 }
 
-// notTopicResource is what both alter APIs answer for a resource that is
-// not a topic: Strata has no dynamic broker configs.
-func notTopicResource(rt kmsg.ConfigResourceType) error {
-	switch rt {
-	case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger:
-		return kerrf(kerr.InvalidRequest, "Strata has no dynamic broker configs: set them in server.properties.")
+func (s *Server) legacyBrokerConfigs(rr kmsg.AlterConfigsRequestResource, validateOnly bool) error {
+	names, values, del := make([]string, len(rr.Configs)), make([]*string, len(rr.Configs)), make([]bool, len(rr.Configs))
+	configs := make(map[string]string, len(rr.Configs))
+	for i, c := range rr.Configs {
+		names[i], values[i] = c.Name, c.Value
+		if c.Value != nil {
+			configs[c.Name] = *c.Value
+		}
 	}
-	return kerrf(kerr.InvalidRequest, "Unsupported resource type %d", rt)
+	if err := checkAlterNames(names, values, del); err != nil {
+		return err
+	}
+	return s.alterBrokerConfigs(rr.ResourceName, func(map[string]string) (map[string]string, error) {
+		return configs, nil
+	}, validateOnly)
 }

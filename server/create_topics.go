@@ -101,7 +101,7 @@ func (s *Server) createTopic(rt *kmsg.CreateTopicsRequestTopic, st *kmsg.CreateT
 	st.TopicID = t.ID
 	st.NumPartitions = partitions
 	st.ReplicationFactor = rf
-	for _, e := range s.cfg.TopicConfigEntries(t.Configs) {
+	for _, e := range s.config().TopicConfigEntries(t.Configs) {
 		c := kmsg.NewCreateTopicsResponseTopicConfig()
 		c.Name = e.Name
 		c.Value = e.Value

@@ -3,12 +3,16 @@ package server
 // DescribeConfigs: v0-4
 //
 // Topics: every topic config Kafka 4 lists, with the topic's overrides
-// (DYNAMIC_TOPIC_CONFIG), the broker's settings of their synonyms
+// (DYNAMIC_TOPIC_CONFIG), else the broker's value and the source of its
+// first synonym: the dynamic broker configs of this broker
+// (DYNAMIC_BROKER_CONFIG) or of the cluster default
+// (DYNAMIC_DEFAULT_BROKER_CONFIG), the static properties
 // (STATIC_BROKER_CONFIG) or Kafka's defaults (DEFAULT_CONFIG). Brokers (our
-// node.id): every property Strata knows and every other property it was
-// given, read-only (no dynamic broker configs); the cluster-default broker
-// resource ("") has no dynamic configs, so it lists none. Broker loggers:
-// none. Sensitive values are null.
+// node.id): every property Strata knows, with the value in force, read-only
+// unless it is dynamic, and every other property it was given, sensitive as
+// Kafka shows a name whose type it cannot tell. The cluster-default broker
+// resource (""): its dynamic configs only. Broker loggers: none. Sensitive
+// values are null.
 //
 // Version notes:
 //   - v1: IncludeSynonyms; Source replaces IsDefault
@@ -41,14 +45,20 @@ func (s *Server) handleDescribeConfigs(r *request) (reply, error) {
 				err = kerrf(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", rr.ResourceName)
 				break
 			}
-			entries = s.cfg.TopicConfigEntries(t.Configs)
+			entries = s.config().TopicConfigEntries(t.Configs)
 		case kmsg.ConfigResourceTypeBroker:
-			switch rr.ResourceName {
-			case "":
-			case strconv.Itoa(int(s.cfg.NodeID)):
-				entries = s.cfg.BrokerConfigEntries()
+			if rr.ResourceName == "" {
+				entries = s.config().BrokerDefaultConfigEntries()
+				break
+			}
+			id, perr := strconv.ParseInt(rr.ResourceName, 10, 32)
+			switch {
+			case perr != nil:
+				err = kerrf(kerr.InvalidRequest, "Broker id must be an integer, but it is: %s", rr.ResourceName)
+			case int32(id) != s.cfg.NodeID:
+				err = kerrf(kerr.InvalidRequest, "Unexpected broker id, expected %d or empty string, but received %s", s.cfg.NodeID, rr.ResourceName)
 			default:
-				err = kerrf(kerr.InvalidRequest, "Unexpected broker id, expected %d but received %s", s.cfg.NodeID, rr.ResourceName)
+				entries = s.config().BrokerConfigEntries()
 			}
 		case kmsg.ConfigResourceTypeBrokerLogger:
 			if rr.ResourceName != strconv.Itoa(int(s.cfg.NodeID)) {

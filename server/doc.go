@@ -20,6 +20,14 @@
 // the table gets UNSUPPORTED_VERSION and the connection stays usable.
 // errors.go is the only place that maps Go errors to Kafka error codes.
 //
+// The configuration given to Start is the static one and is never changed.
+// Dynamic broker configs (dynamic_configs.go), altered through
+// IncrementalAlterConfigs and AlterConfigs on the BROKER resource and
+// persisted in the data directory's dynamic_configs.json, are merged over it
+// into the configuration in force (Server.config, swapped atomically);
+// topics resolve their configs over that one, and an alter re-resolves
+// every topic's logs.
+//
 // Files are named after the API they serve (produce.go, fetch.go, ...), and
 // each opens with a comment on its versions.
 package server

@@ -6,8 +6,14 @@ package server
 // add items to or remove them from a list config (cleanup.policy,
 // *.replicas), starting from its current value (INVALID_CONFIG for other
 // configs). A name twice in one resource: INVALID_REQUEST. The result is
-// checked as a whole and replaces the topic's overrides. No dynamic broker
-// configs: broker resources get INVALID_REQUEST.
+// checked as a whole and replaces the topic's overrides.
+//
+// Brokers (this node.id, or "" for the cluster default): the same
+// operations on that level's dynamic broker configs (dynamic_configs.go),
+// with Kafka's checks: a name twice or a null value other than DELETE's,
+// INVALID_REQUEST; APPEND or SUBTRACT on a property that is not a list,
+// INVALID_CONFIG; a property that cannot change at run time or a bad value,
+// INVALID_REQUEST. Broker loggers: INVALID_REQUEST (no log4j loggers).
 //
 // Version notes:
 //   - v1: flexible
@@ -33,8 +39,12 @@ func (s *Server) handleIncrementalAlterConfigs(r *request) (reply, error) {
 		switch rr.ResourceType {
 		case kmsg.ConfigResourceTypeTopic:
 			err = s.incrementalTopicConfigs(rr, req.ValidateOnly)
+		case kmsg.ConfigResourceTypeBroker:
+			err = s.incrementalBrokerConfigs(rr, req.ValidateOnly)
+		case kmsg.ConfigResourceTypeBrokerLogger:
+			err = kerrf(kerr.InvalidRequest, "Strata has no log4j loggers: broker logger levels cannot be altered.")
 		default:
-			err = notTopicResource(rr.ResourceType)
+			err = kerrf(kerr.InvalidRequest, "Unknown resource type %d", rr.ResourceType)
 		}
 		res.ErrorCode, res.ErrorMessage = errCode(err), errMessage(err)
 		resp.Resources = append(resp.Resources, res)
@@ -79,7 +89,7 @@ func (s *Server) incrementalTopicConfigs(rr kmsg.IncrementalAlterConfigsRequestR
 			if typ != "list" {
 				return kerrf(kerr.InvalidConfig, "Config value append is not allowed for config key: %s", c.Name)
 			}
-			cur, _, _ := s.cfg.TopicConfigValue(c.Name, configs)
+			cur, _, _ := s.config().TopicConfigValue(c.Name, configs)
 			items := splitList(cur)
 			var arg []string
 			if c.Value != nil {
@@ -100,6 +110,24 @@ func (s *Server) incrementalTopicConfigs(rr kmsg.IncrementalAlterConfigsRequestR
 		}
 	}
 	return s.alterTopicConfigs(rr.ResourceName, configs, validateOnly)
+}
+
+func (s *Server) incrementalBrokerConfigs(rr kmsg.IncrementalAlterConfigsRequestResource, validateOnly bool) error {
+	names, values, del := make([]string, len(rr.Configs)), make([]*string, len(rr.Configs)), make([]bool, len(rr.Configs))
+	ops := make([]config.AlterOp, len(rr.Configs))
+	for i, c := range rr.Configs {
+		names[i], values[i], del[i] = c.Name, c.Value, c.Op == kmsg.IncrementalAlterConfigOpDelete
+		ops[i] = config.AlterOp{Name: c.Name, Op: int8(c.Op), Value: c.Value}
+		if c.Op < kmsg.IncrementalAlterConfigOpSet || c.Op > kmsg.IncrementalAlterConfigOpSubtract {
+			return kerrf(kerr.InvalidRequest, "Unknown operations type %d", c.Op)
+		}
+	}
+	if err := checkAlterNames(names, values, del); err != nil {
+		return err
+	}
+	return s.alterBrokerConfigs(rr.ResourceName, func(cur map[string]string) (map[string]string, error) {
+		return config.AlterBrokerConfigs(cur, ops)
+	}, validateOnly)
 }
 
 // splitList splits a Kafka list value: comma-separated, trimmed, empty

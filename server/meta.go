@@ -20,6 +20,7 @@ import (
 //
 //	meta.properties     Kafka's format: version=1, cluster.id, node.id
 //	producer_id_block   the end of the last producer-ID block handed out
+//	dynamic_configs.json  the dynamic broker configs (dynamic_configs.go)
 const (
 	metaFile       = "meta.properties"
 	pidBlockFile   = "producer_id_block"

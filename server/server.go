@@ -43,7 +43,8 @@ type Stats struct {
 
 // Server is a running broker: storage opened, listeners accepting.
 type Server struct {
-	cfg       *config.Broker
+	cfg       *config.Broker // the static configuration; config() is the one in force
+	dyn       dynamicConfigs // dynamic broker configs (dynamic_configs.go)
 	fs        vfs.FS
 	log       *slog.Logger
 	now       func() time.Time
@@ -178,6 +179,9 @@ func (s *Server) openStorage() (err error) {
 		return err
 	}
 	s.pids = pids
+	if err := s.loadDynamic(); err != nil {
+		return err
+	}
 	s.sessions = newFetchSessions(1000)
 	s.flusher = partition.NewFlusher(s.fs)
 	maxOpen := openSegmentLimit()
@@ -187,7 +191,7 @@ func (s *Server) openStorage() (err error) {
 		Partition: partition.Options{
 			FS: s.fs, Flusher: s.flusher, Now: s.now, Logger: s.log, MaxOpenSegments: maxOpen,
 		},
-		Resolve:                s.cfg.TopicConfig,
+		Resolve:                s.resolveTopicConfig,
 		RetentionCheckInterval: time.Duration(s.cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
 		Logger:                 s.log,
 	})
