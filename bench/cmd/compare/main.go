@@ -24,7 +24,6 @@ package main
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -40,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stratabroker/strata/bench/internal/proc"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -221,15 +221,8 @@ func num(v float64, format string) string {
 	return fmt.Sprintf(format, v)
 }
 
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	check(err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func startBroker(name string, b bins, dir string, partitions int32) (*exec.Cmd, string, error) {
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort())
+	addr := fmt.Sprintf("127.0.0.1:%d", proc.FreePort())
 	parts := strconv.Itoa(int(partitions))
 	var cmd *exec.Cmd
 	switch name {
@@ -282,51 +275,6 @@ func stop(cmd *exec.Cmd) {
 	}
 }
 
-// procCPU is a process's CPU time: the sum over its threads of the time
-// on CPU in /proc/<pid>/task/*/schedstat (nanoseconds; Go threads do not
-// exit), or utime+stime from /proc/<pid>/stat (10 ms ticks) without it.
-func procCPU(pid int) (time.Duration, error) {
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err == nil {
-		var sum time.Duration
-		ok := true
-		for _, t := range tasks {
-			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
-			if err != nil {
-				ok = false
-				break
-			}
-			f := strings.Fields(string(b))
-			ns, err := strconv.ParseInt(f[0], 10, 64)
-			if err != nil {
-				ok = false
-				break
-			}
-			sum += time.Duration(ns)
-		}
-		if ok {
-			return sum, nil
-		}
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, errors.New("malformed stat")
-	}
-	f := strings.Fields(s[i+2:]) // f[0] is field 3 (state)
-	if len(f) < 13 {
-		return 0, errors.New("short stat")
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64) // field 14
-	st, _ := strconv.ParseInt(f[12], 10, 64) // field 15
-	const clkTck = 100                       // USER_HZ on Linux
-	return time.Duration(ut+st) * time.Second / clkTck, nil
-}
-
 // payload is Kafka's producer-perf-test payload: random uppercase letters,
 // generated once and sent in every record.
 func payload(size int) []byte {
@@ -339,7 +287,7 @@ func payload(size int) []byte {
 
 // measure runs f and returns its wall time and the broker's CPU time.
 func measure(pid int, f func() (int, []time.Duration, error)) (result, error) {
-	cpu0, err := procCPU(pid)
+	cpu0, err := proc.CPU(pid)
 	if err != nil {
 		return result{}, err
 	}
@@ -349,7 +297,7 @@ func measure(pid int, f func() (int, []time.Duration, error)) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	cpu1, err := procCPU(pid)
+	cpu1, err := proc.CPU(pid)
 	if err != nil {
 		return result{}, err
 	}
