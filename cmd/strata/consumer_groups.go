@@ -37,6 +37,8 @@ Actions (exactly one):
   --delete-offsets         delete the committed offsets of --group for --topic T[:P,...]
 Flags:
   --bootstrap-server S     the broker(s) to connect to (default localhost:9092)
+  --command-config FILE    admin client properties from a file: client.id, request.timeout.ms,
+                           default.api.timeout.ms; others are reported as not used
 `
 
 func runConsumerGroups(args []string, e *env) int {
@@ -67,7 +69,12 @@ func runConsumerGroups(args []string, e *env) int {
 	export := f.Bool("export", false, "")
 	dryRun := f.Bool("dry-run", false, "")
 	execute := f.Bool("execute", false, "")
+	cmdConfig := f.commandConfig()
 	if ok, code := f.parse(args, e); !ok {
+		return code
+	}
+	aopts, code := cmdConfig.adminOptions(e, f)
+	if code != exitOK {
 		return code
 	}
 	actions := 0
@@ -157,7 +164,7 @@ func runConsumerGroups(args []string, e *env) int {
 
 	ctx, cancel := e.context()
 	defer cancel()
-	cl, err := connect(ctx, e, *bootstrap)
+	cl, err := connect(ctx, e, *bootstrap, aopts...)
 	if err != nil {
 		return fail(e, "consumer-groups", err)
 	}

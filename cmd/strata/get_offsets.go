@@ -17,6 +17,8 @@ kafka-get-offsets.sh (GetOffsetShell) does.
 
 Flags:
   --bootstrap-server S        the broker(s) to connect to (default localhost:9092)
+  --command-config FILE       admin client properties from a file: client.id, request.timeout.ms,
+                              default.api.timeout.ms; others are reported as not used
   --topic T                   topics to query, a regular expression matching whole names (default all)
   --partitions P              partitions to query: 0,1,4-6 (default all)
   --time T                    -1 or latest (default), -2 or earliest, -3 or max-timestamp,
@@ -32,7 +34,12 @@ func runGetOffsets(args []string, e *env) int {
 	partitions := f.String("partitions", "", "")
 	timeArg := f.String("time", "-1", "")
 	excludeInternal := f.Bool("exclude-internal-topics", false, "")
+	cmdConfig := f.commandConfig()
 	if ok, code := f.parse(args, e); !ok {
+		return code
+	}
+	aopts, code := cmdConfig.adminOptions(e, f)
+	if code != exitOK {
 		return code
 	}
 	if *brokerList != "" && !f.set("bootstrap-server") {
@@ -73,7 +80,7 @@ func runGetOffsets(args []string, e *env) int {
 
 	ctx, cancel := e.context()
 	defer cancel()
-	cl, err := connect(ctx, e, *bootstrap)
+	cl, err := connect(ctx, e, *bootstrap, aopts...)
 	if err != nil {
 		return fail(e, "get-offsets", err)
 	}
