@@ -34,6 +34,9 @@ Actions (exactly one):
                                        --by-duration PnDTnHnMnS | --from-file CSV (needs no scope)
                              --export: print the plan as CSV (topic,partition,offset; with several
                                        groups group,topic,partition,offset), the format --from-file reads
+                             without --dry-run or --execute, Kafka's warning that nothing is done;
+                             --to-offset, --shift-by and --from-file offsets outside a partition's
+                             log are set to its start or end, with a WARN line each
   --delete-offsets         delete the committed offsets of --group for --topic T[:P,...]
 Flags:
   --bootstrap-server S     the broker(s) to connect to (default localhost:9092)
@@ -162,6 +165,14 @@ func runConsumerGroups(args []string, e *env) int {
 		plan.topics = topics
 	}
 
+	if *reset && !*dryRun && !*execute {
+		// ConsumerGroupCommandOptions' warning (its missing space included),
+		// once the command line is known to be good.
+		fmt.Fprintln(e.stderr, "WARN: No action will be performed as the --execute option is missing."+
+			"In a future major release, the default behavior of this command will be to prompt the user before "+
+			"executing the reset rather than doing a dry run. You should add the --dry-run option explicitly "+
+			"if you are scripting this command and want to keep the current default behavior without prompting.")
+	}
 	ctx, cancel := e.context()
 	defer cancel()
 	cl, err := connect(ctx, e, *bootstrap, aopts...)
@@ -431,7 +442,7 @@ func (g *groupsCmd) describeMembers(ctx context.Context, groups []string, verbos
 	missing := false
 	for _, name := range groups {
 		d := described[name]
-		if !g.shouldPrint(name, d, len(d.Members), &missing) && (d.State == "Dead" || d.State == "") {
+		if !g.shouldPrint(name, d, len(d.Members), &missing) {
 			continue
 		}
 		gw, cw, iw, hw, clw, caw := 15, 15, 17, 15, 15, 20
@@ -784,7 +795,17 @@ func (g *groupsCmd) planReset(ctx context.Context, group string, plan *resetPlan
 			r, _ := requested.Lookup(tp.Topic, tp.Partition)
 			to = r.At
 		}
-		to = max(s.Offset, min(en.Offset, to))
+		switch plan.scenario {
+		case "to-offset", "shift-by", "from-file":
+			// Kafka's checkOffsetsRange, with its warning.
+			if to > en.Offset {
+				fmt.Fprintf(g.e.stderr, "WARN New offset (%d) is higher than latest offset for topic partition %s-%d. Value will be set to %d\n", to, tp.Topic, tp.Partition, en.Offset)
+				to = en.Offset
+			} else if to < s.Offset {
+				fmt.Fprintf(g.e.stderr, "WARN New offset (%d) is lower than earliest offset for topic partition %s-%d. Value will be set to %d\n", to, tp.Topic, tp.Partition, s.Offset)
+				to = s.Offset
+			}
+		}
 		out.AddOffset(tp.Topic, tp.Partition, to, -1)
 	}
 	return out, nil
