@@ -103,11 +103,18 @@ func TestCommonClientFlags(t *testing.T) {
 		for _, c := range [][]string{
 			{"get-offsets", "--topic", "cf"}, {"topics", "--list"}, {"consumer-groups", "--list"}, {"configs", "--entity-type", "topics", "--entity-name", "cf", "--describe"},
 			{"log-dirs", "--describe"}, {"console-consumer", "--topic", "cf"}, {"console-producer", "--topic", "cf"},
+			{"producer-perf-test", "--topic", "cf", "--num-records", "1", "--record-size", "1", "--throughput", "-1"},
+			{"consumer-perf-test", "--topic", "cf", "--messages", "1"},
+			{"e2e-latency", "--topic", "cf", "--num-records", "1", "--producer-acks", "1", "--record-size", "1"},
 		} {
 			r = run("", append(c, "--command-config", propsFile(t, "security.protocol=SASL_SSL\n"))...)
 			if r.code != exitUsage || !strings.Contains(r.stderr, "security.protocol=SASL_SSL is not supported") {
 				t.Errorf("%s with security.protocol=SASL_SSL: exit %d, stderr %q", c[0], r.code, r.stderr)
 			}
+		}
+		r = run("", "consumer-perf-test", "--topic", "cf", "--messages", "3", "--consumer.config", propsFile(t, "client.id=perf\nfetch.min.bytes=1\n"), "--hide-header")
+		if r.code != exitOK || !strings.Contains(r.stdout, ", 3, ") {
+			t.Errorf("consumer-perf-test --consumer.config: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 		r = run("", "delete-records", "--offset-json-file", "x.json", "--command-config", filepath.Join(t.TempDir(), "missing.properties"))
 		if r.code != exitUsage || !strings.Contains(r.stderr, "missing.properties: no such file or directory") {
