@@ -122,3 +122,15 @@ func TestCommonClientFlags(t *testing.T) {
 		}
 	})
 }
+
+// TestPerfMaxRequestSize: producer-perf-test refuses records over
+// max.request.size in the client, with the Java producer's text.
+func TestPerfMaxRequestSize(t *testing.T) {
+	tg := startStrata(t)
+	r := tool(t, "", "producer-perf-test", "--bootstrap-server", tg.addr, "--topic", "p", "--num-records", "2", "--record-size", "2000",
+		"--throughput", "-1", "--producer-props", "max.request.size=1024")
+	want := "strata producer-perf-test: 2 records failed; the first: sending a record: The message is 2086 bytes when serialized which is larger than 1024, which is the value of the max.request.size configuration.\n"
+	if r.code != exitError || !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q, want it to end in %q", r.code, r.stderr, want)
+	}
+}

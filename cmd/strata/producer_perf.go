@@ -106,7 +106,7 @@ func runProducerPerf(args []string, e *env) int {
 	if *asJSON {
 		periodic = e.stderr
 	}
-	res, err := producePerf(ctx, e, cl, *numRecords, *recordSize, payloads, *throughput, time.Duration(*interval)*time.Millisecond, periodic)
+	res, err := producePerf(ctx, e, cl, pc, *numRecords, *recordSize, payloads, *throughput, time.Duration(*interval)*time.Millisecond, periodic)
 	if *asJSON {
 		writeJSON(e.stdout, res)
 	} else {
@@ -144,7 +144,7 @@ func readPayloads(path, delim string) ([][]byte, error) {
 
 // producePerf sends n records at up to rate records/s: random payloads of
 // size bytes, or payloads chosen at random from the file's when given.
-func producePerf(ctx context.Context, e *env, cl *kgo.Client, n int64, size int, payloads [][]byte, rate float64, interval time.Duration, periodic io.Writer) (perfResult, error) {
+func producePerf(ctx context.Context, e *env, cl *kgo.Client, pc producerConf, n int64, size int, payloads [][]byte, rate float64, interval time.Duration, periodic io.Writer) (perfResult, error) {
 	stats := newPerfStats(n, interval, e.now, periodic)
 	random := newSplittableRandom(0)
 	var (
@@ -164,7 +164,7 @@ func producePerf(ctx context.Context, e *env, cl *kgo.Client, n int64, size int,
 			}
 		}
 		sent := e.now()
-		cl.Produce(ctx, &kgo.Record{Value: payload}, func(r *kgo.Record, err error) {
+		promise := func(r *kgo.Record, err error) {
 			if err != nil {
 				mu.Lock()
 				failed++
@@ -175,7 +175,13 @@ func producePerf(ctx context.Context, e *env, cl *kgo.Client, n int64, size int,
 				return
 			}
 			stats.record(int(e.now().Sub(sent).Milliseconds()), len(r.Value))
-		})
+		}
+		rec := &kgo.Record{Value: payload}
+		if err := pc.checkSize(rec); err != nil { // refused by the client, as the Java producer does
+			promise(rec, err)
+			continue
+		}
+		cl.Produce(ctx, rec, promise)
 		if rate > 0 {
 			// ThroughputThrottler: sleep once ahead of the target rate.
 			ahead := time.Duration(float64(i+1)/rate*float64(time.Second)) - e.now().Sub(start)
