@@ -134,3 +134,21 @@ func TestPerfMaxRequestSize(t *testing.T) {
 		t.Errorf("exit %d, stderr %q, want it to end in %q", r.code, r.stderr, want)
 	}
 }
+
+// TestLoadPropsFile: java.util.Properties.load's syntax.
+func TestLoadPropsFile(t *testing.T) {
+	p := propsFile(t, "# comment\n  ! another\n\na=1\nb = two words \nc:3\nd 4\nlong=x\\\n    y\\\n  z\nesc=tab\\there\\u0041\\\\\nkey\\=with=eq\ne=\n  f  =  6\r\n")
+	got, err := loadPropsFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a": "1", "b": "two words ", "c": "3", "d": "4", "long": "xyz", "esc": "tab\there" + "A\\", "key=with": "eq", "e": "", "f": "6"}
+	if len(got) != len(want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%q = %q, want %q", k, got[k], v)
+		}
+	}
+}
