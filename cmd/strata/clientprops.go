@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,83 +15,291 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// producerOpts maps Java producer properties (acks, linger.ms, batch.size,
-// compression.type, ...) to kgo options. Properties kgo has no equivalent
-// for are returned as ignored.
-func producerOpts(props map[string]string) (opts []kgo.Opt, ignored []string, err error) {
-	acks := "all"
-	idempotent := true
-	keys := make([]string, 0, len(props))
-	for k := range props {
+// securityProtocol refuses a security.protocol the tools cannot speak:
+// they connect in PLAINTEXT only, and silently doing so where SSL or SASL
+// was asked for would send credentials and data in the clear.
+func securityProtocol(props map[string]string) error {
+	if v, ok := props["security.protocol"]; ok && !strings.EqualFold(strings.TrimSpace(v), "PLAINTEXT") {
+		return fmt.Errorf("security.protocol=%s is not supported: the tools connect in PLAINTEXT only", v)
+	}
+	return nil
+}
+
+func parseMillis(k, v string) (time.Duration, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("invalid value %q for property %s", v, k)
+	}
+	return time.Duration(n) * time.Millisecond, nil
+}
+
+func parseInt32Prop(k, v string, least int64) (int32, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
+	if err != nil || n < least {
+		return 0, fmt.Errorf("invalid value %q for property %s", v, k)
+	}
+	return int32(n), nil
+}
+
+// sortedKeys returns the keys of m in order, so warnings come out stable.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	for _, k := range keys {
+	return keys
+}
+
+// adminOpts maps Java admin client properties (--command-config) to kgo
+// options; request.timeout.ms and default.api.timeout.ms bound each
+// operation (env.opTimeout). Properties with no equivalent are returned as
+// ignored.
+func adminOpts(e *env, props map[string]string) (opts []kgo.Opt, ignored []string, err error) {
+	if err := securityProtocol(props); err != nil {
+		return nil, nil, err
+	}
+	for _, k := range sortedKeys(props) {
 		v := props[k]
-		bad := func() error { return fmt.Errorf("invalid value %q for producer property %s", v, k) }
 		switch k {
-		case "bootstrap.servers", "key.serializer", "value.serializer":
-		case "acks", "request.required.acks":
-			switch v {
-			case "all", "-1", "1", "0":
-				acks = v
-			default:
-				return nil, nil, bad()
-			}
-		case "enable.idempotence":
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return nil, nil, bad()
-			}
-			idempotent = b
-		case "linger.ms":
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				return nil, nil, bad()
-			}
-			opts = append(opts, kgo.ProducerLinger(time.Duration(n)*time.Millisecond))
-		case "batch.size":
-			n, err := strconv.ParseInt(v, 10, 32)
-			if err != nil || n < 1 {
-				return nil, nil, bad()
-			}
-			opts = append(opts, kgo.ProducerBatchMaxBytes(int32(n)))
-		case "compression.type":
-			c, err := codec(v)
+		case "bootstrap.servers", "security.protocol":
+		case "client.id":
+			opts = append(opts, kgo.ClientID(v))
+		case "request.timeout.ms", "default.api.timeout.ms":
+			d, err := parseMillis(k, v)
 			if err != nil {
 				return nil, nil, err
 			}
-			opts = append(opts, kgo.ProducerBatchCompression(c))
-		case "client.id":
-			opts = append(opts, kgo.ClientID(v))
-		case "delivery.timeout.ms", "request.timeout.ms":
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				return nil, nil, bad()
-			}
-			d := time.Duration(n) * time.Millisecond
-			switch k {
-			case "delivery.timeout.ms":
-				opts = append(opts, kgo.RecordDeliveryTimeout(d))
-			case "request.timeout.ms":
-				opts = append(opts, kgo.ProduceRequestTimeout(d))
+			if d > 0 {
+				e.opTimeout = d
 			}
 		default:
 			ignored = append(ignored, k)
 		}
 	}
+	return opts, ignored, nil
+}
+
+// consumerConf is what a tool takes from Java consumer properties.
+type consumerConf struct {
+	opts []kgo.Opt
+	// ignored: properties kgo has no equivalent for.
+	ignored []string
+	// reset is auto.offset.reset: where to start without a committed
+	// offset and where to go after OFFSET_OUT_OF_RANGE ("" if not set).
+	reset string
+	// autoCommit is enable.auto.commit (true if not set).
+	autoCommit bool
+}
+
+// consumerOpts maps Java consumer properties to kgo options. group.id and
+// isolation.level are left to the caller, which merges them with flags.
+func consumerOpts(props map[string]string) (consumerConf, error) {
+	c := consumerConf{autoCommit: true}
+	if err := securityProtocol(props); err != nil {
+		return c, err
+	}
+	for _, k := range sortedKeys(props) {
+		v := props[k]
+		switch k {
+		case "bootstrap.servers", "security.protocol", "group.id", "isolation.level", "key.deserializer", "value.deserializer":
+		case "auto.offset.reset":
+			switch v {
+			case "earliest", "latest", "none":
+				c.reset = v
+			default:
+				return c, fmt.Errorf("invalid value %q for consumer property auto.offset.reset: want earliest, latest or none", v)
+			}
+		case "enable.auto.commit":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return c, fmt.Errorf("invalid value %q for consumer property %s", v, k)
+			}
+			c.autoCommit = b
+		case "client.id":
+			c.opts = append(c.opts, kgo.ClientID(v))
+		case "client.rack":
+			c.opts = append(c.opts, kgo.Rack(v))
+		case "fetch.max.bytes", "max.partition.fetch.bytes", "fetch.min.bytes":
+			n, err := parseInt32Prop(k, v, 1)
+			if err != nil {
+				return c, err
+			}
+			switch k {
+			case "fetch.max.bytes":
+				c.opts = append(c.opts, kgo.FetchMaxBytes(n))
+			case "max.partition.fetch.bytes":
+				c.opts = append(c.opts, kgo.FetchMaxPartitionBytes(n))
+			default:
+				c.opts = append(c.opts, kgo.FetchMinBytes(n))
+			}
+		case "fetch.max.wait.ms", "session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms", "auto.commit.interval.ms":
+			d, err := parseMillis(k, v)
+			if err != nil {
+				return c, err
+			}
+			switch k {
+			case "fetch.max.wait.ms":
+				c.opts = append(c.opts, kgo.FetchMaxWait(d))
+			case "session.timeout.ms":
+				c.opts = append(c.opts, kgo.SessionTimeout(d))
+			case "heartbeat.interval.ms":
+				c.opts = append(c.opts, kgo.HeartbeatInterval(d))
+			case "max.poll.interval.ms":
+				c.opts = append(c.opts, kgo.RebalanceTimeout(d))
+			default:
+				c.opts = append(c.opts, kgo.AutoCommitInterval(d))
+			}
+		default:
+			c.ignored = append(c.ignored, k)
+		}
+	}
+	return c, nil
+}
+
+// defaultMaxRequestSize is the Java producer's max.request.size default.
+const defaultMaxRequestSize = 1 << 20
+
+// producerConf is what a tool takes from Java producer properties.
+type producerConf struct {
+	opts []kgo.Opt
+	// ignored: properties kgo has no equivalent for.
+	ignored []string
+	// maxRequestSize is max.request.size: the largest record the client
+	// sends (Kafka's size estimate, recordSizeUpperBound).
+	maxRequestSize int32
+}
+
+// producerOpts maps Java producer properties (acks, linger.ms,
+// max.request.size, compression.type, ...) to kgo options. kgo has one
+// limit on a batch, which also bounds a record: it is set to
+// max.request.size, so kgo takes every record the Java producer would,
+// and a record over it is refused by checkSize with the Java text.
+// batch.size, the Java producer's target batch size that a larger record
+// may exceed, has no kgo equivalent: it is returned as ignored.
+func producerOpts(props map[string]string) (producerConf, error) {
+	c := producerConf{maxRequestSize: defaultMaxRequestSize}
+	if err := securityProtocol(props); err != nil {
+		return c, err
+	}
+	acks := "all"
+	idempotent := true
+	for _, k := range sortedKeys(props) {
+		v := props[k]
+		bad := func() error { return fmt.Errorf("invalid value %q for producer property %s", v, k) }
+		switch k {
+		case "bootstrap.servers", "key.serializer", "value.serializer", "security.protocol":
+		case "acks", "request.required.acks":
+			switch v {
+			case "all", "-1", "1", "0":
+				acks = v
+			default:
+				return c, bad()
+			}
+		case "enable.idempotence":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return c, bad()
+			}
+			idempotent = b
+		case "linger.ms":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return c, bad()
+			}
+			c.opts = append(c.opts, kgo.ProducerLinger(time.Duration(n)*time.Millisecond))
+		case "max.request.size":
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
+			if err != nil || n < 512 || n > 1<<30 {
+				return c, fmt.Errorf("invalid value %q for producer property %s: want 512 to %d", v, k, 1<<30)
+			}
+			c.maxRequestSize = int32(n)
+		case "compression.type":
+			cc, err := codec(v)
+			if err != nil {
+				return c, err
+			}
+			c.opts = append(c.opts, kgo.ProducerBatchCompression(cc))
+		case "client.id":
+			c.opts = append(c.opts, kgo.ClientID(v))
+		case "delivery.timeout.ms", "request.timeout.ms":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return c, bad()
+			}
+			d := time.Duration(n) * time.Millisecond
+			switch k {
+			case "delivery.timeout.ms":
+				c.opts = append(c.opts, kgo.RecordDeliveryTimeout(d))
+			case "request.timeout.ms":
+				c.opts = append(c.opts, kgo.ProduceRequestTimeout(d))
+			}
+		default:
+			c.ignored = append(c.ignored, k)
+		}
+	}
+	c.opts = append(c.opts, kgo.ProducerBatchMaxBytes(c.maxRequestSize))
+	if c.maxRequestSize > 100<<20 { // kgo's BrokerMaxWriteBytes default; a request holds at least one batch
+		c.opts = append(c.opts, kgo.BrokerMaxWriteBytes(c.maxRequestSize))
+	}
 	switch acks {
 	case "all", "-1":
-		opts = append(opts, kgo.RequiredAcks(kgo.AllISRAcks()))
+		c.opts = append(c.opts, kgo.RequiredAcks(kgo.AllISRAcks()))
 	case "1":
-		opts = append(opts, kgo.RequiredAcks(kgo.LeaderAck()))
+		c.opts = append(c.opts, kgo.RequiredAcks(kgo.LeaderAck()))
 	case "0":
-		opts = append(opts, kgo.RequiredAcks(kgo.NoAck()))
+		c.opts = append(c.opts, kgo.RequiredAcks(kgo.NoAck()))
 	}
 	if !idempotent || (acks != "all" && acks != "-1") {
-		opts = append(opts, kgo.DisableIdempotentWrite())
+		c.opts = append(c.opts, kgo.DisableIdempotentWrite())
 	}
-	return opts, ignored, nil
+	return c, nil
+}
+
+// errRecordTooLarge is the Java producer's RecordTooLargeException for a
+// record over max.request.size: the client refuses it, the broker never
+// sees it.
+type errRecordTooLarge struct{ size, max int }
+
+func (e errRecordTooLarge) Error() string {
+	return fmt.Sprintf("The message is %d bytes when serialized which is larger than %d, which is the value of the max.request.size configuration.", e.size, e.max)
+}
+
+// checkSize refuses r as KafkaProducer.doSend does when its size estimate
+// is over max.request.size.
+func (c producerConf) checkSize(r *kgo.Record) error {
+	if n := recordSizeUpperBound(r); n > int(c.maxRequestSize) {
+		return errRecordTooLarge{n, int(c.maxRequestSize)}
+	}
+	return nil
+}
+
+// recordSizeUpperBound is Kafka's AbstractRecords.estimateSizeInBytesUpperBound
+// for magic 2: a batch header (61 bytes), the most a record's fixed fields
+// take (21), and the key, value and headers with their varint lengths.
+func recordSizeUpperBound(r *kgo.Record) int {
+	bytesField := func(b []byte, null bool) int {
+		if null {
+			return 1
+		}
+		return varintSize(int64(len(b))) + len(b)
+	}
+	n := 61 + 21 + bytesField(r.Key, r.Key == nil) + bytesField(r.Value, r.Value == nil) + varintSize(int64(len(r.Headers)))
+	for _, h := range r.Headers {
+		n += varintSize(int64(len(h.Key))) + len(h.Key) + bytesField(h.Value, h.Value == nil)
+	}
+	return n
+}
+
+// varintSize is the size of v as a zigzag varint.
+func varintSize(v int64) int {
+	u := uint64((v << 1) ^ (v >> 63))
+	n := 1
+	for u >= 0x80 {
+		u >>= 7
+		n++
+	}
+	return n
 }
 
 // codec parses Kafka's compression.type names.
@@ -157,4 +366,94 @@ func topicPartitions(ctx context.Context, cl *kgo.Client, topic string, autoCrea
 		}
 		backoff = min(2*backoff, time.Second)
 	}
+}
+
+// loadPropsFile reads a Java .properties file as java.util.Properties.load
+// does: '#' and '!' comment lines, key and value split at the first
+// unescaped '=', ':' or blank, a trailing backslash continues a line,
+// and \t \n \r \f \uXXXX escapes. Later keys win.
+func loadPropsFile(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	lines := strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
+	for i := 0; i < len(lines); i++ {
+		l := strings.TrimLeft(lines[i], " \t\f")
+		if l == "" || l[0] == '#' || l[0] == '!' {
+			continue
+		}
+		for endsContinued(l) && i+1 < len(lines) {
+			i++
+			l = l[:len(l)-1] + strings.TrimLeft(lines[i], " \t\f")
+		}
+		if endsContinued(l) {
+			l = l[:len(l)-1]
+		}
+		// The key ends at the first unescaped separator.
+		end := len(l)
+		for j := 0; j < len(l); j++ {
+			if l[j] == '\\' {
+				j++
+				continue
+			}
+			if strings.IndexByte("=: \t\f", l[j]) >= 0 {
+				end = j
+				break
+			}
+		}
+		key, rest := l[:end], strings.TrimLeft(l[end:], " \t\f")
+		if rest != "" && (rest[0] == '=' || rest[0] == ':') {
+			rest = strings.TrimLeft(rest[1:], " \t\f")
+		}
+		m[unescapeProp(key)] = unescapeProp(rest)
+	}
+	return m, nil
+}
+
+// endsContinued reports whether l ends in an odd number of backslashes.
+func endsContinued(l string) bool {
+	n := 0
+	for n < len(l) && l[len(l)-1-n] == '\\' {
+		n++
+	}
+	return n%2 == 1
+}
+
+func unescapeProp(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 't':
+			b.WriteByte('\t')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 'f':
+			b.WriteByte('\f')
+		case 'u':
+			if i+4 < len(s) {
+				if r, err := strconv.ParseUint(s[i+1:i+5], 16, 32); err == nil {
+					b.WriteRune(rune(r))
+					i += 4
+					continue
+				}
+			}
+			b.WriteByte('u')
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
 }

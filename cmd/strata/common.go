@@ -290,3 +290,94 @@ func parseInt32List(s string) ([]int32, error) {
 	}
 	return out, nil
 }
+
+// clientFlags are the flags that configure a tool's Kafka client, as
+// Kafka's tools take them: files of Java properties (--command-config, and
+// the older --consumer.config or --producer.config) and key=value
+// properties (--command-property, and the older --consumer-property or
+// --producer-property), which win over the files.
+type clientFlags struct {
+	fileFlags []string
+	files     []*string
+	props     []*strs
+	// fromFile and fromArgs are the properties loaded, apart.
+	fromFile, fromArgs map[string]string
+}
+
+// clientConfig declares the file flags and the repeatable property flags.
+func (f *cmdFlags) clientConfig(fileFlags, propFlags []string) *clientFlags {
+	c := &clientFlags{fileFlags: fileFlags}
+	for _, n := range fileFlags {
+		c.files = append(c.files, f.String(n, "", ""))
+	}
+	for _, n := range propFlags {
+		c.props = append(c.props, f.multiValue(n, ""))
+	}
+	return c
+}
+
+// commandConfig declares --command-config, the admin client's properties.
+func (f *cmdFlags) commandConfig() *clientFlags {
+	return f.clientConfig([]string{"command-config"}, nil)
+}
+
+// load reads the file (at most one of the file flags) and the command
+// line's properties, and returns them merged.
+func (c *clientFlags) load(f *cmdFlags) (map[string]string, error) {
+	c.fromFile, c.fromArgs = map[string]string{}, map[string]string{}
+	given := ""
+	for i, n := range c.fileFlags {
+		if *c.files[i] == "" {
+			continue
+		}
+		if given != "" {
+			return nil, fmt.Errorf("options --%s and --%s cannot be specified together", given, n)
+		}
+		given = n
+		m, err := loadPropsFile(*c.files[i])
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %v", n, err)
+		}
+		c.fromFile = m
+	}
+	for _, p := range c.props {
+		m, err := parseProps(*p)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range m {
+			c.fromArgs[k] = v
+		}
+	}
+	all := make(map[string]string, len(c.fromFile)+len(c.fromArgs))
+	for k, v := range c.fromFile {
+		all[k] = v
+	}
+	for k, v := range c.fromArgs {
+		all[k] = v
+	}
+	return all, nil
+}
+
+// adminOptions loads --command-config as admin client options, warning of
+// properties that are not used. A bad file or value is a usage error:
+// code is then exitUsage, printed.
+func (c *clientFlags) adminOptions(e *env, f *cmdFlags) (opts []kgo.Opt, code int) {
+	props, err := c.load(f)
+	if err != nil {
+		return nil, f.usageError(e, "%v", err)
+	}
+	opts, ignored, err := adminOpts(e, props)
+	if err != nil {
+		return nil, f.usageError(e, "%v", err)
+	}
+	warnUnused(e, f.cmd, "admin", ignored)
+	return opts, exitOK
+}
+
+// warnUnused prints one line per client property the tool does not use.
+func warnUnused(e *env, cmd, kind string, keys []string) {
+	for _, k := range keys {
+		fmt.Fprintf(e.stderr, "strata %s: %s property %s is not used\n", cmd, kind, k)
+	}
+}

@@ -24,6 +24,8 @@ Actions (exactly one):
                              --delete-config K1,K2         remove (back to the default)
 Flags:
   --bootstrap-server S     the broker(s) to connect to (default localhost:9092)
+  --command-config FILE    admin client properties from a file: client.id, request.timeout.ms,
+                           default.api.timeout.ms; others are reported as not used
   --entity-type T          topics or brokers (also: --topic NAME, --broker ID)
   --entity-name N          the topic name or broker id
   --entity-default         the cluster-wide broker defaults (brokers only)
@@ -43,7 +45,12 @@ func runConfigs(args []string, e *env) int {
 	all := f.Bool("all", false, "")
 	addConfig := f.String("add-config", "", "")
 	deleteConfig := f.String("delete-config", "", "")
+	cmdConfig := f.commandConfig()
 	if ok, code := f.parse(args, e); !ok {
+		return code
+	}
+	aopts, code := cmdConfig.adminOptions(e, f)
+	if code != exitOK {
 		return code
 	}
 	if *topicName != "" {
@@ -94,7 +101,7 @@ func runConfigs(args []string, e *env) int {
 
 	ctx, cancel := e.context()
 	defer cancel()
-	cl, err := connect(ctx, e, *bootstrap)
+	cl, err := connect(ctx, e, *bootstrap, aopts...)
 	if err != nil {
 		return fail(e, "configs", err)
 	}

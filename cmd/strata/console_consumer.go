@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,18 +26,31 @@ Flags:
   --topic T                the topic to consume (or --include REGEX)
   --include REGEX          consume every topic matching REGEX
   --from-beginning         start at the earliest offset (without a committed one)
-  --partition P            consume only partition P
-  --offset O               with --partition: earliest, latest (default) or an offset
+  --partition P            consume only partition P, from its end unless --offset or
+                           --from-beginning says otherwise
+  --offset O               with --partition: earliest, latest (default) or an offset; past
+                           the log end (or before its start) the consumer goes where
+                           auto.offset.reset says (latest unless --from-beginning)
   --group G                consume as a member of group G, committing what was printed
+                           (unless enable.auto.commit=false)
   --max-messages N         exit after N records
   --timeout-ms MS          exit after MS milliseconds without a record
   --isolation-level L      read_uncommitted (default) or read_committed
-  --property K=V           formatting (repeatable): print.key print.value print.timestamp
-                           print.offset print.partition print.headers (true/false),
-                           key.separator (tab), line.separator (newline),
-                           headers.separator (,), null.literal (null)
-  --consumer-property K=V  a Java consumer property: group.id, auto.offset.reset,
-                           isolation.level, client.id (repeatable)
+  --formatter-property K=V formatting (repeatable; --property is the older name):
+                           print.key print.value print.timestamp print.offset
+                           print.partition print.headers (true/false), key.separator (tab),
+                           line.separator (newline), headers.separator (,), null.literal (null)
+  --formatter-config FILE  formatting properties from a file; --formatter-property wins
+  --command-property K=V   a Java consumer property (repeatable; --consumer-property is the
+                           older name): group.id, auto.offset.reset (earliest, latest, none),
+                           isolation.level, client.id, enable.auto.commit, fetch.max.bytes,
+                           max.partition.fetch.bytes, fetch.min.bytes, fetch.max.wait.ms,
+                           session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms,
+                           auto.commit.interval.ms, client.rack; others are reported as not used
+  --command-config FILE    Java consumer properties from a file; --command-property wins
+                           (--consumer.config is the older name)
+  --skip-message-on-error  accepted for Kafka's sake: the default formatter has no
+                           per-message error to skip
 `
 
 // formatter is Kafka's DefaultMessageFormatter.
@@ -148,31 +162,71 @@ func runConsoleConsumer(args []string, e *env) int {
 	timeoutMs := f.Int64("timeout-ms", -1, "")
 	isolation := f.String("isolation-level", "read_uncommitted", "")
 	props := f.multiValue("property", "")
-	consumerProps := f.multiValue("consumer-property", "")
+	formatterProps := f.multiValue("formatter-property", "")
+	formatterConfig := f.String("formatter-config", "", "")
+	client := f.clientConfig([]string{"consumer.config", "command-config"}, []string{"consumer-property", "command-property"})
+	f.Bool("skip-message-on-error", false, "") // the default formatter has no per-message error to skip
 	if ok, code := f.parse(args, e); !ok {
 		return code
 	}
 	if (*topic == "") == (*include == "") {
 		return f.usageError(e, "exactly one of --topic or --include is required")
 	}
-	fp, err := parseProps(*props)
+	fp := map[string]string{}
+	var err error
+	if *formatterConfig != "" {
+		if fp, err = loadPropsFile(*formatterConfig); err != nil {
+			return f.usageError(e, "--formatter-config: %v", err)
+		}
+	}
+	argFP, err := parseProps(append(append([]string(nil), *props...), *formatterProps...))
 	if err != nil {
 		return f.usageError(e, "%v", err)
 	}
-	cp, err := parseProps(*consumerProps)
+	for k, v := range argFP {
+		fp[k] = v
+	}
+	cp, err := client.load(f)
 	if err != nil {
 		return f.usageError(e, "%v", err)
 	}
-	if g, ok := cp["group.id"]; ok && *group == "" {
-		*group = g
+	// ConsoleConsumerOptions.checkConsumerGroup: one group id, wherever given.
+	var groups []string
+	for _, g := range []struct {
+		v  string
+		ok bool
+	}{{*group, f.set("group")}, {client.fromFile["group.id"], hasKey(client.fromFile, "group.id")}, {client.fromArgs["group.id"], hasKey(client.fromArgs, "group.id")}} {
+		if g.ok && !slices.Contains(groups, g.v) {
+			groups = append(groups, g.v)
+		}
 	}
+	if len(groups) > 1 {
+		return f.usageError(e, "The group ids provided in different places (directly using '--group', via '--consumer-property', or via '--consumer.config') do not match. Detected group ids: '%s'", strings.Join(groups, "', '"))
+	}
+	if len(groups) == 1 {
+		*group = groups[0]
+	}
+	cc, err := consumerOpts(cp)
+	if err != nil {
+		return f.usageError(e, "%v", err)
+	}
+	warnUnused(e, "console-consumer", "consumer", cc.ignored)
+	// ConsoleConsumerOptions.setAutoOffsetResetValue.
+	if cc.reset != "" && *fromBeginning && cc.reset != "earliest" {
+		fmt.Fprintf(e.stderr, "Can't simultaneously specify --from-beginning and 'auto.offset.reset=%s', please remove one option\n", cc.reset)
+		return exitError
+	}
+	if cc.reset == "" {
+		cc.reset = "latest"
+		if *fromBeginning {
+			cc.reset = "earliest"
+		}
+	}
+	// maybeMergeOptions: --isolation-level given wins over the property.
 	if v, ok := cp["isolation.level"]; ok && !f.set("isolation-level") {
 		*isolation = v
 	}
-	if v, ok := cp["auto.offset.reset"]; ok && v == "earliest" {
-		*fromBeginning = true
-	}
-	var opts []kgo.Opt
+	opts := cc.opts
 	switch *isolation {
 	case "read_uncommitted":
 		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
@@ -181,9 +235,18 @@ func runConsoleConsumer(args []string, e *env) int {
 	default:
 		return f.usageError(e, "--isolation-level must be read_committed or read_uncommitted, not %q", *isolation)
 	}
-	if v, ok := cp["client.id"]; ok {
-		opts = append(opts, kgo.ClientID(v))
+	// reset is where a partition with no committed offset starts, and
+	// where the consumer goes after OFFSET_OUT_OF_RANGE.
+	reset := kgo.NewOffset().AtEnd()
+	switch cc.reset {
+	case "earliest":
+		reset = kgo.NewOffset().AtStart()
+	case "none":
+		reset = kgo.NoResetOffset()
 	}
+	opts = append(opts, kgo.ConsumeResetOffset(reset))
+	// With --partition the consumer is assigned and seeks: to the
+	// beginning with --from-beginning, else to --offset (default latest).
 	start := kgo.NewOffset().AtEnd()
 	if *fromBeginning {
 		start = kgo.NewOffset().AtStart()
@@ -206,7 +269,7 @@ func runConsoleConsumer(args []string, e *env) int {
 		if *fromBeginning {
 			return f.usageError(e, "options --from-beginning and --offset cannot be specified together")
 		}
-		switch *offset {
+		switch strings.ToLower(*offset) {
 		case "earliest":
 			start = kgo.NewOffset().AtStart()
 		case "latest":
@@ -223,10 +286,11 @@ func runConsoleConsumer(args []string, e *env) int {
 	case f.set("partition"):
 		opts = append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{*topic: {int32(*partition): start}}))
 	case *include != "":
-		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(strings.ReplaceAll(*include, ",", "|")), kgo.ConsumeResetOffset(start))
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(strings.ReplaceAll(*include, ",", "|")))
 	default:
-		opts = append(opts, kgo.ConsumeTopics(*topic), kgo.ConsumeResetOffset(start))
+		opts = append(opts, kgo.ConsumeTopics(*topic))
 	}
+	commit := *group != "" && cc.autoCommit
 	if *group != "" {
 		opts = append(opts, kgo.ConsumerGroup(*group), kgo.AutoCommitMarks())
 	}
@@ -259,12 +323,12 @@ func runConsoleConsumer(args []string, e *env) int {
 	err = consumeLoop(ctx, e, cl, *maxMessages, time.Duration(*timeoutMs)*time.Millisecond, func(r *kgo.Record) {
 		fm.write(w, r)
 		count++
-		if *group != "" {
+		if commit {
 			cl.MarkCommitRecords(r)
 		}
 	}, func() { w.Flush() })
 	w.Flush()
-	if *group != "" {
+	if commit {
 		cctx, ccancel := e.opContext(context.Background())
 		if cerr := cl.CommitMarkedOffsets(cctx); cerr != nil && err == nil {
 			err = fmt.Errorf("committing offsets of group %s: %s", *group, errText(cerr))
@@ -351,4 +415,9 @@ func advertises(ctx context.Context, cl *kgo.Client, key kmsg.Key) (bool, error)
 		}
 	}
 	return false, nil
+}
+
+func hasKey(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
 }

@@ -19,17 +19,26 @@ kafka-console-producer.sh does. Ends at the end of input (or on SIGINT).
 Flags:
   --bootstrap-server S        the broker(s) to connect to (default localhost:9092)
   --topic T                   the topic to produce to (required)
-  --property K=V              line parsing (repeatable, or several after one flag):
+  --reader-property K=V       line parsing (repeatable, or several after one flag;
+                              --property is the older name):
                                 parse.key=true key.separator=<tab>  key before the separator
                                 parse.headers=true headers.delimiter=<tab> headers.separator=,
                                 headers.key.separator=:             h1:v1,h2:v2<tab>key<tab>value
                                 null.marker=S                       key/value/header value S is null
                                 ignore.error=true                   a line without the key separator
                                                                     is all value instead of an error
-  --compression-codec C       none (default), gzip, snappy, lz4 or zstd
-  --request-required-acks A   -1/all (default), 1 or 0
-  --producer-property K=V     a Java producer property: acks, linger.ms, batch.size,
-                              compression.type, enable.idempotence, client.id... (repeatable)
+  --compression-codec C       none (default), gzip, snappy, lz4 or zstd (wins over
+                              compression.type)
+  --request-required-acks A   -1/all (default), 1 or 0 (wins over acks)
+  --command-property K=V      a Java producer property (repeatable; --producer-property is
+                              the older name): acks, linger.ms, max.request.size (default
+                              1048576: a larger record is refused by the client),
+                              compression.type, enable.idempotence, client.id,
+                              delivery.timeout.ms, request.timeout.ms; others are reported
+                              as not used (batch.size among them: kgo has one batch limit,
+                              max.request.size)
+  --command-config FILE       Java producer properties from a file; --command-property wins
+                              (--producer.config is the older name)
   --sync                      wait for each record's acknowledgement before the next
 `
 
@@ -126,9 +135,10 @@ func runConsoleProducer(args []string, e *env) int {
 	brokerList := f.String("broker-list", "", "")
 	topic := f.String("topic", "", "")
 	props := f.multiValue("property", "")
+	readerProps := f.multiValue("reader-property", "")
 	codecName := f.String("compression-codec", "none", "")
 	acks := f.String("request-required-acks", "-1", "")
-	producerProps := f.multiValue("producer-property", "")
+	client := f.clientConfig([]string{"producer.config", "command-config"}, []string{"producer-property", "command-property"})
 	syncMode := f.Bool("sync", false, "")
 	if ok, code := f.parse(args, e); !ok {
 		return code
@@ -139,7 +149,7 @@ func runConsoleProducer(args []string, e *env) int {
 	if *brokerList != "" && !f.set("bootstrap-server") {
 		*bootstrap = *brokerList
 	}
-	rp, err := parseProps(*props)
+	rp, err := parseProps(append(append([]string(nil), *props...), *readerProps...))
 	if err != nil {
 		return f.usageError(e, "%v", err)
 	}
@@ -147,23 +157,24 @@ func runConsoleProducer(args []string, e *env) int {
 	if err != nil {
 		return f.usageError(e, "%v", err)
 	}
-	pp, err := parseProps(*producerProps)
+	pp, err := client.load(f)
 	if err != nil {
 		return f.usageError(e, "%v", err)
 	}
-	if _, ok := pp["acks"]; !ok {
+	// Kafka's maybeMergeOptions: a flag given wins over the properties,
+	// whose value wins over the flag's default.
+	if _, ok := pp["acks"]; !ok || f.set("request-required-acks") {
 		pp["acks"] = *acks
 	}
-	if _, ok := pp["compression.type"]; !ok {
+	if _, ok := pp["compression.type"]; !ok || f.set("compression-codec") {
 		pp["compression.type"] = *codecName
 	}
-	opts, ignored, err := producerOpts(pp)
+	pc, err := producerOpts(pp)
 	if err != nil {
 		return f.usageError(e, "%v", err)
 	}
-	for _, k := range ignored {
-		fmt.Fprintf(e.stderr, "strata console-producer: producer property %s is not used\n", k)
-	}
+	warnUnused(e, "console-producer", "producer", pc.ignored)
+	opts := pc.opts
 
 	ctx, cancel := e.context()
 	defer cancel()
@@ -202,10 +213,14 @@ func runConsoleProducer(args []string, e *env) int {
 			break
 		}
 		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
-		rec := &kgo.Record{}
+		rec := &kgo.Record{Topic: *topic}
 		if err := reader.record(line, n, rec); err != nil {
 			cl.Flush(ctx)
 			return fail(e, "console-producer", err)
+		}
+		if err := pc.checkSize(rec); err != nil {
+			promise(rec, err) // the Java producer fails the send and goes on
+			continue
 		}
 		if *syncMode {
 			if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {

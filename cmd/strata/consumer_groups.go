@@ -34,9 +34,14 @@ Actions (exactly one):
                                        --by-duration PnDTnHnMnS | --from-file CSV (needs no scope)
                              --export: print the plan as CSV (topic,partition,offset; with several
                                        groups group,topic,partition,offset), the format --from-file reads
+                             without --dry-run or --execute, Kafka's warning that nothing is done;
+                             --to-offset, --shift-by and --from-file offsets outside a partition's
+                             log are set to its start or end, with a WARN line each
   --delete-offsets         delete the committed offsets of --group for --topic T[:P,...]
 Flags:
   --bootstrap-server S     the broker(s) to connect to (default localhost:9092)
+  --command-config FILE    admin client properties from a file: client.id, request.timeout.ms,
+                           default.api.timeout.ms; others are reported as not used
 `
 
 func runConsumerGroups(args []string, e *env) int {
@@ -67,7 +72,12 @@ func runConsumerGroups(args []string, e *env) int {
 	export := f.Bool("export", false, "")
 	dryRun := f.Bool("dry-run", false, "")
 	execute := f.Bool("execute", false, "")
+	cmdConfig := f.commandConfig()
 	if ok, code := f.parse(args, e); !ok {
+		return code
+	}
+	aopts, code := cmdConfig.adminOptions(e, f)
+	if code != exitOK {
 		return code
 	}
 	actions := 0
@@ -155,9 +165,17 @@ func runConsumerGroups(args []string, e *env) int {
 		plan.topics = topics
 	}
 
+	if *reset && !*dryRun && !*execute {
+		// ConsumerGroupCommandOptions' warning (its missing space included),
+		// once the command line is known to be good.
+		fmt.Fprintln(e.stderr, "WARN: No action will be performed as the --execute option is missing."+
+			"In a future major release, the default behavior of this command will be to prompt the user before "+
+			"executing the reset rather than doing a dry run. You should add the --dry-run option explicitly "+
+			"if you are scripting this command and want to keep the current default behavior without prompting.")
+	}
 	ctx, cancel := e.context()
 	defer cancel()
-	cl, err := connect(ctx, e, *bootstrap)
+	cl, err := connect(ctx, e, *bootstrap, aopts...)
 	if err != nil {
 		return fail(e, "consumer-groups", err)
 	}
@@ -424,7 +442,7 @@ func (g *groupsCmd) describeMembers(ctx context.Context, groups []string, verbos
 	missing := false
 	for _, name := range groups {
 		d := described[name]
-		if !g.shouldPrint(name, d, len(d.Members), &missing) && (d.State == "Dead" || d.State == "") {
+		if !g.shouldPrint(name, d, len(d.Members), &missing) {
 			continue
 		}
 		gw, cw, iw, hw, clw, caw := 15, 15, 17, 15, 15, 20
@@ -553,234 +571,6 @@ func (g *groupsCmd) delete(ctx context.Context, groups []string) error {
 		fmt.Fprintf(g.e.stdout, "\nThese consumer groups were deleted successfully: %s\n", strings.Join(ok, ", "))
 	}
 	return errReported
-}
-
-// resetPlan is what --reset-offsets was asked to do.
-type resetPlan struct {
-	allTopics, execute, export bool
-	topics                     []string
-	scenario                   string
-	offset, shift              int64
-	timestamp                  int64                   // ms, for to-datetime and by-duration
-	fromFile                   map[string]kadm.Offsets // by group, for from-file
-}
-
-// parseResetPlan reads the CSV of --from-file, as Kafka's
-// ConsumerGroupCommand does: lines of topic,partition,offset (for the one
-// group named by single) or group,topic,partition,offset.
-func parseResetPlan(csv, single string) (map[string]kadm.Offsets, error) {
-	plan := map[string]kadm.Offsets{}
-	for i, line := range strings.Split(csv, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		cols := strings.Split(line, ",")
-		group := single
-		switch len(cols) {
-		case 3:
-			if single == "" {
-				return nil, fmt.Errorf("line %d: topic,partition,offset needs exactly one --group", i+1)
-			}
-		case 4:
-			group, cols = cols[0], cols[1:]
-		default:
-			return nil, fmt.Errorf("line %d: %q is not topic,partition,offset or group,topic,partition,offset", i+1, line)
-		}
-		p, err1 := strconv.ParseInt(cols[1], 10, 32)
-		o, err2 := strconv.ParseInt(cols[2], 10, 64)
-		if err1 != nil || err2 != nil || p < 0 {
-			return nil, fmt.Errorf("line %d: %q: bad partition or offset", i+1, line)
-		}
-		offs := plan[group]
-		if offs == nil {
-			offs = kadm.Offsets{}
-		}
-		offs.AddOffset(cols[0], int32(p), o, -1)
-		plan[group] = offs
-	}
-	return plan, nil
-}
-
-func (g *groupsCmd) reset(ctx context.Context, groups []string, plan *resetPlan) error {
-	described, err := g.describe(ctx, groups)
-	if err != nil {
-		return err
-	}
-	results := map[string]kadm.Offsets{}
-	reported := false
-	for _, name := range groups {
-		d := described[name]
-		if d.State != "Empty" && d.State != "Dead" && d.State != "" {
-			g.printError("Assignments can only be reset if the group '%s' is inactive, but the current state is %s.", name, d.State)
-			reported = true
-			continue
-		}
-		offs, err := g.planReset(ctx, name, plan)
-		if err != nil {
-			return err
-		}
-		if plan.execute && len(offs) > 0 {
-			resps, err := g.adm.CommitOffsets(ctx, name, offs)
-			if err == nil {
-				err = resps.Error()
-			}
-			if err != nil {
-				return fmt.Errorf("committing offsets of group %s: %s", name, errText(err))
-			}
-		}
-		results[name] = offs
-	}
-	if plan.export && len(results) > 0 {
-		// Kafka's exportOffsetsToCsv.
-		for _, name := range groups {
-			for _, o := range results[name].Sorted() {
-				if len(groups) == 1 {
-					fmt.Fprintf(g.e.stdout, "%s,%d,%d\n", o.Topic, o.Partition, o.At)
-				} else {
-					fmt.Fprintf(g.e.stdout, "%s,%s,%d,%d\n", name, o.Topic, o.Partition, o.At)
-				}
-			}
-		}
-	} else if len(results) > 0 {
-		gw, tw := 15, 15
-		for name, offs := range results {
-			gw = max(gw, len(name))
-			offs.Each(func(o kadm.Offset) { tw = max(tw, len(o.Topic)) })
-		}
-		format := fmt.Sprintf("\n%%-%dv %%-%dv %%-10v %%v", gw, tw)
-		fmt.Fprintf(g.e.stdout, format, "GROUP", "TOPIC", "PARTITION", "NEW-OFFSET")
-		for _, name := range groups {
-			if offs, ok := results[name]; ok {
-				for _, o := range offs.Sorted() {
-					fmt.Fprintf(g.e.stdout, format, name, o.Topic, o.Partition, o.At)
-				}
-			}
-		}
-		fmt.Fprintln(g.e.stdout)
-	}
-	if reported {
-		return errReported
-	}
-	return nil
-}
-
-// planReset computes the new offsets of one group.
-func (g *groupsCmd) planReset(ctx context.Context, group string, plan *resetPlan) (kadm.Offsets, error) {
-	committed, err := g.adm.FetchOffsets(ctx, group)
-	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
-		return nil, fmt.Errorf("fetching the offsets of group %s: %s", group, errText(err))
-	}
-	if committed == nil {
-		committed = kadm.OffsetResponses{}
-	}
-	var tps []kadm.Offset
-	requested := kadm.Offsets{}
-	if plan.scenario == "from-file" {
-		forGroup, ok := plan.fromFile[group]
-		if !ok {
-			g.printError("No reset plan for group %s found", group)
-			return kadm.Offsets{}, nil
-		}
-		for _, o := range forGroup.Sorted() {
-			tps = append(tps, kadm.Offset{Topic: o.Topic, Partition: o.Partition})
-			requested.Add(o)
-		}
-	} else if plan.allTopics {
-		for _, o := range committed.Sorted() {
-			tps = append(tps, kadm.Offset{Topic: o.Topic, Partition: o.Partition})
-		}
-	} else {
-		var names []string
-		want := map[string][]int32{}
-		for _, t := range plan.topics {
-			tp, _ := parseTopicPartitions(t)
-			names = append(names, tp.topic)
-			want[tp.topic] = append(want[tp.topic], tp.partitions...)
-		}
-		details, err := g.adm.ListTopics(ctx, names...)
-		if err != nil {
-			return nil, err
-		}
-		for _, name := range names {
-			d, ok := details[name]
-			if !ok || d.Err != nil {
-				return nil, fmt.Errorf("topic '%s' %w", name, errNotFound)
-			}
-			ps := want[name]
-			if len(ps) == 0 {
-				ps = d.Partitions.Numbers()
-			}
-			for _, p := range ps {
-				if _, ok := d.Partitions[p]; !ok {
-					return nil, fmt.Errorf("partition %s-%d %w", name, p, errNotFound)
-				}
-				tps = append(tps, kadm.Offset{Topic: name, Partition: p})
-			}
-		}
-	}
-	if len(tps) == 0 {
-		return kadm.Offsets{}, nil
-	}
-	set := kadm.Offsets{}
-	for _, tp := range tps {
-		set.Add(tp)
-	}
-	topics := set.TopicsSet().Topics()
-	starts, err := g.adm.ListStartOffsets(ctx, topics...)
-	if err != nil {
-		return nil, err
-	}
-	ends, err := g.adm.ListEndOffsets(ctx, topics...)
-	if err != nil {
-		return nil, err
-	}
-	var byTime kadm.ListedOffsets
-	if plan.scenario == "to-datetime" || plan.scenario == "by-duration" {
-		if byTime, err = g.adm.ListOffsetsAfterMilli(ctx, plan.timestamp, topics...); err != nil {
-			return nil, err
-		}
-	}
-	out := kadm.Offsets{}
-	for _, tp := range tps {
-		s, ok1 := starts.Lookup(tp.Topic, tp.Partition)
-		en, ok2 := ends.Lookup(tp.Topic, tp.Partition)
-		if !ok1 || !ok2 || s.Err != nil || en.Err != nil {
-			return nil, fmt.Errorf("listing offsets of %s-%d failed", tp.Topic, tp.Partition)
-		}
-		cur, hasCur := committed.Lookup(tp.Topic, tp.Partition)
-		hasCur = hasCur && cur.Err == nil && cur.At >= 0
-		var to int64
-		switch plan.scenario {
-		case "to-earliest":
-			to = s.Offset
-		case "to-latest":
-			to = en.Offset
-		case "to-current":
-			to = en.Offset
-			if hasCur {
-				to = cur.At
-			}
-		case "to-offset":
-			to = plan.offset
-		case "shift-by":
-			if !hasCur {
-				return nil, fmt.Errorf("cannot shift offset for partition %s-%d since there is no current committed offset", tp.Topic, tp.Partition)
-			}
-			to = cur.At + plan.shift
-		case "to-datetime", "by-duration":
-			to = en.Offset
-			if l, ok := byTime.Lookup(tp.Topic, tp.Partition); ok && l.Err == nil && l.Offset >= 0 {
-				to = l.Offset
-			}
-		case "from-file":
-			r, _ := requested.Lookup(tp.Topic, tp.Partition)
-			to = r.At
-		}
-		to = max(s.Offset, min(en.Offset, to))
-		out.AddOffset(tp.Topic, tp.Partition, to, -1)
-	}
-	return out, nil
 }
 
 func (g *groupsCmd) deleteOffsets(ctx context.Context, group string, topics []string) error {

@@ -27,6 +27,8 @@ Flags:
   --hide-header             do not print the header line
   --date-format F           the time format (default yyyy-MM-dd HH:mm:ss:SSS)
   --json                    print the totals as one JSON object instead
+  --consumer.config FILE    Java consumer properties from a file (or --command-config; see
+                            console-consumer --help for those used); the flags above win
 `
 
 type consumerPerfResult struct {
@@ -56,9 +58,19 @@ func runConsumerPerf(args []string, e *env) int {
 	hideHeader := f.Bool("hide-header", false, "")
 	dateFormat := f.String("date-format", "yyyy-MM-dd HH:mm:ss:SSS", "")
 	asJSON := f.Bool("json", false, "")
+	client := f.clientConfig([]string{"consumer.config", "command-config"}, nil)
 	if ok, code := f.parse(args, e); !ok {
 		return code
 	}
+	cp, err := client.load(f)
+	if err != nil {
+		return f.usageError(e, "%v", err)
+	}
+	cc, err := consumerOpts(cp)
+	if err != nil {
+		return f.usageError(e, "%v", err)
+	}
+	warnUnused(e, "consumer-perf-test", "consumer", cc.ignored)
 	switch {
 	case *topic == "":
 		return f.usageError(e, "--topic is required")
@@ -72,8 +84,9 @@ func runConsumerPerf(args []string, e *env) int {
 	if *fromLatest {
 		start = kgo.NewOffset().AtEnd()
 	}
-	opts := []kgo.Opt{kgo.ConsumeTopics(*topic), kgo.ConsumeResetOffset(start), kgo.FetchMaxPartitionBytes(int32(*fetchSize)),
-		kgo.ClientID("perf-consumer-client")}
+	// As in ConsumerPerformance, the flags win over the file.
+	opts := append([]kgo.Opt{kgo.ClientID("perf-consumer-client")}, cc.opts...)
+	opts = append(opts, kgo.ConsumeTopics(*topic), kgo.ConsumeResetOffset(start), kgo.FetchMaxPartitionBytes(int32(*fetchSize)))
 	if *group != "" {
 		opts = append(opts, kgo.ConsumerGroup(*group), kgo.DisableAutoCommit())
 	}

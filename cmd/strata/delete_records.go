@@ -10,11 +10,15 @@ import (
 )
 
 const deleteRecordsUsage = `Usage: strata delete-records --offset-json-file FILE [--bootstrap-server host:port]
+       [--command-config FILE]
 
 Deletes the records below the given offsets (moves each partition's log start
 offset forward), as kafka-delete-records.sh does. FILE holds
   {"partitions": [{"topic": "t", "partition": 0, "offset": 10}], "version": 1}
 where offset -1 means the high watermark (delete everything).
+
+--command-config FILE holds admin client properties: client.id, request.timeout.ms,
+default.api.timeout.ms; others are reported as not used.
 `
 
 type deleteRecordsFile struct {
@@ -30,7 +34,12 @@ func runDeleteRecords(args []string, e *env) int {
 	f := newFlags("delete-records", deleteRecordsUsage)
 	bootstrap := f.bootstrap()
 	file := f.String("offset-json-file", "", "")
+	cmdConfig := f.commandConfig()
 	if ok, code := f.parse(args, e); !ok {
+		return code
+	}
+	aopts, code := cmdConfig.adminOptions(e, f)
+	if code != exitOK {
 		return code
 	}
 	if *file == "" {
@@ -60,7 +69,7 @@ func runDeleteRecords(args []string, e *env) int {
 
 	ctx, cancel := e.context()
 	defer cancel()
-	cl, err := connect(ctx, e, *bootstrap)
+	cl, err := connect(ctx, e, *bootstrap, aopts...)
 	if err != nil {
 		return fail(e, "delete-records", err)
 	}

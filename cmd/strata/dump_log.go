@@ -163,7 +163,8 @@ func (d *dumper) printErrors() {
 	}
 	for _, fe := range d.nonConsecutive {
 		fmt.Fprintf(w, "Non-consecutive offsets in %s\n", fe.file)
-		for _, p := range fe.pairs {
+		for i := len(fe.pairs) - 1; i >= 0; i-- { // Kafka: the latest first
+			p := fe.pairs[i]
 			fmt.Fprintf(w, "  %d is followed by %d\n", p.a, p.b)
 		}
 	}
@@ -221,7 +222,7 @@ func (r *logReader) Close() error { return r.f.Close() }
 // valid until the next call.
 func (r *logReader) next() ([]byte, error) {
 	left := r.size - r.pos
-	if left == 0 {
+	if left <= 0 {
 		return nil, nil
 	}
 	var hdr [recordbatch.OffMagic + 1]byte
@@ -353,7 +354,8 @@ func (d *dumper) dumpLog(file string) error {
 			it.Reset(b, d.maxBatch)
 			for it.Next() {
 				rec := it.Record()
-				if rec.Offset != lastOffset+1 {
+				// Kafka compares from the second record of the file on.
+				if lastOffset != -1 && rec.Offset != lastOffset+1 {
 					addErr(&d.nonConsecutive, abs, pair{lastOffset, rec.Offset})
 				}
 				lastOffset = rec.Offset
@@ -499,6 +501,12 @@ func indexEntries(file string, entrySize int) ([]byte, int, error) {
 	return b, n, nil
 }
 
+// sliceError is Kafka's FileRecords.slice error for a position past the
+// end of the log.
+func sliceError(r *logReader, pos int64) string {
+	return fmt.Sprintf("Slice from position %d exceeds end position of %s (size %d)", pos, r.f.Name(), r.size)
+}
+
 func siblingLog(file string, base int64) string {
 	return segment.LogPath(filepath.Dir(file), base)
 }
@@ -542,15 +550,20 @@ func (d *dumper) dumpIndex(file string) error {
 		if off == base && i > 0 {
 			break // the zeros of a sparse file
 		}
+		// Kafka's DumpLogSegments stops at an entry with no batch at its
+		// position: FileRecords.slice throws past the end, and the batch
+		// iterator's next() throws at the end or before a torn batch.
+		if pos > r.size {
+			return fmt.Errorf("index entry offset %d position %d: %s", off, pos, sliceError(r, pos))
+		}
 		batch, err := r.batchAt(pos)
 		if err != nil {
 			return err
 		}
-		logOff := int64(-1)
-		if batch != nil {
-			logOff = recordbatch.Header(batch).LastOffset()
+		if batch == nil {
+			return fmt.Errorf("index entry offset %d position %d: no batch at position %d of %s (size %d)", off, pos, pos, r.f.Name(), r.size)
 		}
-		if logOff != off {
+		if logOff := recordbatch.Header(batch).LastOffset(); logOff != off {
 			addErr(&d.indexMismatches, abs, pair{off, logOff})
 		}
 		if !d.verifyOnly {
@@ -612,7 +625,11 @@ func (d *dumper) dumpTimeIndex(file string) error {
 		if off == base && i > 0 {
 			break
 		}
-		batch, err := r.batchAt(lookup(off))
+		pos := lookup(off)
+		if pos > r.size {
+			return fmt.Errorf("time index entry offset %d: %s", off, sliceError(r, pos))
+		}
+		batch, err := r.batchAt(pos)
 		for err == nil && batch != nil && recordbatch.Header(batch).LastOffset() < off {
 			batch, err = r.next()
 		}

@@ -90,19 +90,17 @@ func runE2ELatency(args []string, e *env) int {
 	}
 	pp := map[string]string{}
 	if *propsFile != "" {
-		lines, err := readPropsFile(*propsFile)
-		if err != nil {
+		var err error
+		if pp, err = loadPropsFile(*propsFile); err != nil {
 			return f.usageError(e, "properties file: %v", err)
-		}
-		if pp, err = parseProps(lines); err != nil {
-			return f.usageError(e, "%v", err)
 		}
 	}
 	pp["acks"], pp["linger.ms"] = *acks, "0"
-	opts, _, err := producerOpts(pp)
+	pc, err := producerOpts(pp)
 	if err != nil {
 		return f.usageError(e, "%v", err)
 	}
+	opts := pc.opts
 
 	ctx, cancel := e.context()
 	defer cancel()

@@ -11,9 +11,13 @@ import (
 )
 
 const logDirsUsage = `Usage: strata log-dirs --describe [--topic-list T1,T2] [--broker-list 1,2] [--bootstrap-server host:port]
+       [--command-config FILE]
 
 Prints the brokers' log directories and the size of every partition in them,
 as kafka-log-dirs.sh does (JSON).
+
+--command-config FILE holds admin client properties: client.id, request.timeout.ms,
+default.api.timeout.ms; others are reported as not used.
 `
 
 func runLogDirs(args []string, e *env) int {
@@ -22,7 +26,12 @@ func runLogDirs(args []string, e *env) int {
 	describe := f.Bool("describe", false, "")
 	topicList := f.String("topic-list", "", "")
 	brokerList := f.String("broker-list", "", "")
+	cmdConfig := f.commandConfig()
 	if ok, code := f.parse(args, e); !ok {
+		return code
+	}
+	aopts, code := cmdConfig.adminOptions(e, f)
+	if code != exitOK {
 		return code
 	}
 	if !*describe {
@@ -38,7 +47,7 @@ func runLogDirs(args []string, e *env) int {
 
 	ctx, cancel := e.context()
 	defer cancel()
-	cl, err := connect(ctx, e, *bootstrap)
+	cl, err := connect(ctx, e, *bootstrap, aopts...)
 	if err != nil {
 		return fail(e, "log-dirs", err)
 	}

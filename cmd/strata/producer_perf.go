@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -26,32 +25,17 @@ Flags:
   --payload-file FILE           payloads to send, chosen at random for each record
   --payload-delimiter D         what separates payloads in the file (default \n)
   --throughput R                at most R records/s; -1: as fast as possible (required)
-  --producer-props K=V ...      producer properties: bootstrap.servers acks linger.ms
-                                batch.size compression.type enable.idempotence client.id
-  --producer.config FILE        producer properties from a file
+  --producer-props K=V ...      producer properties (or --command-property): bootstrap.servers
+                                acks linger.ms max.request.size compression.type
+                                enable.idempotence client.id delivery.timeout.ms
+                                request.timeout.ms; others (batch.size among them) are
+                                reported as not used
+  --producer.config FILE        producer properties from a file (or --command-config)
   --bootstrap-server S          the broker(s) (default localhost:9092; bootstrap.servers wins)
   --json                        print the final result as one JSON object on stdout
                                 (the periodic lines go to stderr)
   --reporting-interval MS       ms between periodic lines (default 5000)
 `
-
-// readPropsFile reads a Java properties file of k=v lines.
-func readPropsFile(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	sc := bufio.NewScanner(strings.NewReader(string(b)))
-	for sc.Scan() {
-		l := strings.TrimSpace(sc.Text())
-		if l == "" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "!") {
-			continue
-		}
-		out = append(out, l)
-	}
-	return out, nil
-}
 
 func runProducerPerf(args []string, e *env) int {
 	f := newFlags("producer-perf-test", producerPerfUsage)
@@ -62,8 +46,7 @@ func runProducerPerf(args []string, e *env) int {
 	payloadFile := f.String("payload-file", "", "")
 	payloadDelimiter := f.String("payload-delimiter", "\n", "")
 	throughput := f.Float64("throughput", 0, "")
-	props := f.multiValue("producer-props", "")
-	propsFile := f.String("producer.config", "", "")
+	client := f.clientConfig([]string{"producer.config", "command-config"}, []string{"producer-props", "command-property"})
 	asJSON := f.Bool("json", false, "")
 	interval := f.Int64("reporting-interval", 5000, "")
 	if ok, code := f.parse(args, e); !ok {
@@ -91,16 +74,7 @@ func runProducerPerf(args []string, e *env) int {
 		}
 		fmt.Fprintf(e.stderr, "Reading payloads from: %s\nNumber of messages read: %d\n", *payloadFile, len(payloads))
 	}
-	all := []string{}
-	if *propsFile != "" {
-		fp, err := readPropsFile(*propsFile)
-		if err != nil {
-			return f.usageError(e, "--producer.config: %v", err)
-		}
-		all = append(all, fp...)
-	}
-	all = append(all, *props...)
-	pp, err := parseProps(all)
+	pp, err := client.load(f)
 	if err != nil {
 		return f.usageError(e, "%v", err)
 	}
@@ -110,13 +84,12 @@ func runProducerPerf(args []string, e *env) int {
 	if _, ok := pp["client.id"]; !ok {
 		pp["client.id"] = "perf-producer-client"
 	}
-	opts, ignored, err := producerOpts(pp)
+	pc, err := producerOpts(pp)
 	if err != nil {
 		return f.usageError(e, "%v", err)
 	}
-	for _, k := range ignored {
-		fmt.Fprintf(e.stderr, "strata producer-perf-test: producer property %s is not used\n", k)
-	}
+	warnUnused(e, "producer-perf-test", "producer", pc.ignored)
+	opts := pc.opts
 
 	ctx, cancel := e.context()
 	defer cancel()
@@ -133,7 +106,7 @@ func runProducerPerf(args []string, e *env) int {
 	if *asJSON {
 		periodic = e.stderr
 	}
-	res, err := producePerf(ctx, e, cl, *numRecords, *recordSize, payloads, *throughput, time.Duration(*interval)*time.Millisecond, periodic)
+	res, err := producePerf(ctx, e, cl, pc, *numRecords, *recordSize, payloads, *throughput, time.Duration(*interval)*time.Millisecond, periodic)
 	if *asJSON {
 		writeJSON(e.stdout, res)
 	} else {
@@ -171,7 +144,7 @@ func readPayloads(path, delim string) ([][]byte, error) {
 
 // producePerf sends n records at up to rate records/s: random payloads of
 // size bytes, or payloads chosen at random from the file's when given.
-func producePerf(ctx context.Context, e *env, cl *kgo.Client, n int64, size int, payloads [][]byte, rate float64, interval time.Duration, periodic io.Writer) (perfResult, error) {
+func producePerf(ctx context.Context, e *env, cl *kgo.Client, pc producerConf, n int64, size int, payloads [][]byte, rate float64, interval time.Duration, periodic io.Writer) (perfResult, error) {
 	stats := newPerfStats(n, interval, e.now, periodic)
 	random := newSplittableRandom(0)
 	var (
@@ -191,7 +164,7 @@ func producePerf(ctx context.Context, e *env, cl *kgo.Client, n int64, size int,
 			}
 		}
 		sent := e.now()
-		cl.Produce(ctx, &kgo.Record{Value: payload}, func(r *kgo.Record, err error) {
+		promise := func(r *kgo.Record, err error) {
 			if err != nil {
 				mu.Lock()
 				failed++
@@ -202,7 +175,13 @@ func producePerf(ctx context.Context, e *env, cl *kgo.Client, n int64, size int,
 				return
 			}
 			stats.record(int(e.now().Sub(sent).Milliseconds()), len(r.Value))
-		})
+		}
+		rec := &kgo.Record{Value: payload}
+		if err := pc.checkSize(rec); err != nil { // refused by the client, as the Java producer does
+			promise(rec, err)
+			continue
+		}
+		cl.Produce(ctx, rec, promise)
 		if rate > 0 {
 			// ThroughputThrottler: sleep once ahead of the target rate.
 			ahead := time.Duration(float64(i+1)/rate*float64(time.Second)) - e.now().Sub(start)

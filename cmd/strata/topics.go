@@ -26,6 +26,8 @@ Actions (exactly one):
   --delete                 delete the topics matching --topic
 Flags:
   --bootstrap-server S     the broker(s) to connect to (default localhost:9092)
+  --command-config FILE    admin client properties from a file: client.id, request.timeout.ms,
+                           default.api.timeout.ms; others are reported as not used
   --topic T                a topic name; for --list/--describe/--alter/--delete a regular
                            expression that must match whole names (commas mean "or")
   --partitions N           partition count (create: default the broker's num.partitions)
@@ -51,7 +53,12 @@ func runTopics(args []string, e *env) int {
 	ifExists := f.Bool("if-exists", false, "")
 	ifNotExists := f.Bool("if-not-exists", false, "")
 	excludeInternal := f.Bool("exclude-internal", false, "")
+	cmdConfig := f.commandConfig()
 	if ok, code := f.parse(args, e); !ok {
+		return code
+	}
+	aopts, code := cmdConfig.adminOptions(e, f)
+	if code != exitOK {
 		return code
 	}
 	actions := 0
@@ -91,7 +98,7 @@ func runTopics(args []string, e *env) int {
 
 	ctx, cancel := e.context()
 	defer cancel()
-	cl, err := connect(ctx, e, *bootstrap)
+	cl, err := connect(ctx, e, *bootstrap, aopts...)
 	if err != nil {
 		return fail(e, "topics", err)
 	}
