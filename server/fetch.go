@@ -14,7 +14,10 @@ package server
 // error, the fetch waits on every partition's append signal until enough
 // bytes arrive or MaxWaitMillis passes (or the server shuts down).
 //
-// Fetch sessions (KIP-227) are supported (fetch_session.go).
+// Fetch sessions (KIP-227) are supported (fetch_session.go). An incremental
+// fetch reads the session's partitions in the session's order and moves
+// those that returned records to its end, as Kafka does, so that the
+// fetch's MaxBytes goes round the partitions from one fetch to the next.
 //
 // v0-v3 are refused with UNSUPPORTED_VERSION in every partition: they
 // need down-conversion to message format 0/1, which Kafka 4 dropped too.
@@ -298,6 +301,9 @@ func (s *Server) fetchAnswer(req *kmsg.FetchRequest, sess *fetchSession, full bo
 			n++
 		}
 		resp.topics[n-1].parts = append(resp.topics[n-1].parts, p)
+	}
+	if sess != nil && !full {
+		sess.rotate(want, parts)
 	}
 	// Partitions left out of an incremental answer hold no reads (they
 	// had none), so nothing leaks.

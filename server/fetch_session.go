@@ -136,3 +136,35 @@ func (s *fetchSession) forget(k sessionKey) {
 		}
 	}
 }
+
+// rotate moves the partitions that returned records (parts[i] read for
+// want[i]) to the end of the session's order, keeping their relative order,
+// as Kafka's IncrementalFetchContext does: the next fetch reads the others
+// first, so partitions with backlogs over the fetch's MaxBytes take turns
+// instead of starving the ones after them.
+func (s *fetchSession) rotate(want []wantPart, parts []fetchPart) {
+	var moved map[*sessionPart]bool
+	for i, w := range want {
+		if parts[i].read != nil && w.sess != nil {
+			if moved == nil {
+				moved = make(map[*sessionPart]bool)
+			}
+			moved[w.sess] = true
+		}
+	}
+	if len(moved) == 0 {
+		return
+	}
+	order := make([]*sessionPart, 0, len(s.parts))
+	for _, p := range s.parts {
+		if !moved[p] {
+			order = append(order, p)
+		}
+	}
+	for _, p := range s.parts {
+		if moved[p] {
+			order = append(order, p)
+		}
+	}
+	s.parts = order
+}
