@@ -63,6 +63,7 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 	var (
 		sess *fetchSession
 		want []wantPart
+		open bool // a full fetch that opens a session once it is answered
 	)
 	if req.Version >= 7 {
 		switch req.SessionEpoch {
@@ -74,19 +75,17 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 			if req.SessionID != 0 {
 				s.sessions.remove(req.SessionID)
 			}
-			sess = s.sessions.create(now)
+			open = true
 		default:
 			var err error
-			if sess, err = s.sessions.acquire(req.SessionID, req.SessionEpoch, now); err != nil {
+			if sess, err = s.sessions.acquire(req.SessionID, req.SessionEpoch); err != nil {
 				return &fetchReply{resp: &fetchResponse{version: req.Version, errCode: errCode(err)}}, nil
 			}
+			defer s.sessions.release(sess)
 		}
 	}
-	if sess != nil {
-		defer s.sessions.release(sess)
-	}
 
-	full := sess == nil || req.SessionEpoch == 0
+	full := sess == nil
 	for _, rt := range req.Topics {
 		for _, rp := range rt.Partitions {
 			k := sessionKey{topic: rt.Topic, partition: rp.Partition}
@@ -112,6 +111,24 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 				sess.forget(k)
 			}
 		}
+	}
+	if sess != nil && len(sess.parts) == 0 {
+		// Every partition forgotten: Kafka closes the session and answers
+		// sessionless, with what the request named.
+		s.sessions.remove(sess.id)
+		sess, full = nil, true
+		for _, rt := range req.Topics {
+			for _, rp := range rt.Partitions {
+				k := sessionKey{topic: rt.Topic, partition: rp.Partition}
+				if req.Version >= 13 {
+					k = sessionKey{id: rt.TopicID, partition: rp.Partition}
+				}
+				want = append(want, wantPart{key: k, fetchOffset: rp.FetchOffset, maxBytes: rp.PartitionMaxBytes, leaderEpoch: rp.CurrentLeaderEpoch})
+			}
+		}
+	}
+	if sess != nil && !full {
+		s.sessions.touch(sess, now)
 		// Partitions the request named carry their leader epoch; the others -1.
 		epochs := make(map[sessionKey]int32)
 		for _, rt := range req.Topics {
@@ -142,7 +159,7 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 			if timer != nil {
 				timer.Stop()
 			}
-			return s.fetchAnswer(req, sess, full, want, parts), nil
+			return s.fetchAnswer(req, s.maybeOpen(req, open, want, sess), full, want, parts), nil
 		}
 		releaseParts(parts)
 		if timer == nil {
@@ -156,9 +173,33 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 		if !waitAny(waits, timer.C, s.done) {
 			// Timer fired or shutting down: one last read answers.
 			parts, _, _ := s.readParts(want, req)
-			return s.fetchAnswer(req, sess, full, want, parts), nil
+			return s.fetchAnswer(req, s.maybeOpen(req, open, want, sess), full, want, parts), nil
 		}
 	}
+}
+
+// maybeOpen opens the session a full fetch asked for, once it is read, as
+// Kafka's FullFetchContext does: it remembers every partition of want
+// (want[i].sess is set; fetchAnswer records what the client is told). It
+// returns sess unchanged when open is false, and nil when the cache has no
+// room (fetch_session.go): the answer then carries session ID 0.
+func (s *Server) maybeOpen(req *kmsg.FetchRequest, open bool, want []wantPart, sess *fetchSession) *fetchSession {
+	if !open {
+		return sess
+	}
+	replica := req.ReplicaID
+	if req.Version >= 15 {
+		replica = req.ReplicaState.ID
+	}
+	sess = s.sessions.create(s.now(), replica >= 0, len(want))
+	if sess == nil {
+		return nil
+	}
+	for i := range want {
+		want[i].sess = sess.upsert(want[i].key, want[i].fetchOffset, want[i].maxBytes)
+	}
+	s.sessions.release(sess) // fetchAnswer runs before any request can name it
+	return sess
 }
 
 // waitAny waits until one of waits is closed (true), or timeout or done

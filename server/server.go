@@ -153,7 +153,7 @@ func (s *Server) openStorage() error {
 		return err
 	}
 	s.pids = pids
-	s.sessions = newFetchSessions(1000)
+	s.sessions = newFetchSessions(s.cfg.MaxIncrementalFetchSessionCacheSlots)
 	s.flusher = partition.NewFlusher(s.fs)
 	maxOpen := openSegmentLimit()
 	s.log.Info("open segments", "limit", maxOpen)
