@@ -79,7 +79,7 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 		default:
 			var err error
 			if sess, err = s.sessions.acquire(req.SessionID, req.SessionEpoch); err != nil {
-				return &fetchReply{resp: &fetchResponse{version: req.Version, errCode: errCode(err)}}, nil
+				return &fetchReply{s: s, resp: &fetchResponse{version: req.Version, errCode: errCode(err)}}, nil
 			}
 			defer s.sessions.release(sess)
 		}
@@ -161,7 +161,7 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 			}
 			return s.fetchAnswer(req, s.maybeOpen(req, open, want, sess), full, want, parts), nil
 		}
-		releaseParts(parts)
+		s.releaseParts(parts)
 		if timer == nil {
 			timer = time.NewTimer(deadline.Sub(s.now()))
 		}
@@ -307,14 +307,16 @@ func (s *Server) readPart(w wantPart, version int16, limit int64, minOne bool, p
 		return nil
 	}
 	p.read = rr
+	s.heldReads.Add(1)
 	return nil
 }
 
-func releaseParts(parts []fetchPart) {
+func (s *Server) releaseParts(parts []fetchPart) {
 	for i := range parts {
 		if parts[i].read != nil {
 			parts[i].read.Release()
 			parts[i].read = nil
+			s.heldReads.Add(-1)
 		}
 	}
 }
@@ -348,7 +350,7 @@ func (s *Server) fetchAnswer(req *kmsg.FetchRequest, sess *fetchSession, full bo
 	}
 	// Partitions left out of an incremental answer hold no reads (they
 	// had none), so nothing leaks.
-	return &fetchReply{resp: resp}
+	return &fetchReply{s: s, resp: resp}
 }
 
 // refuseFetch answers Fetch v0-v3: UNSUPPORTED_VERSION in every partition.

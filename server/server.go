@@ -38,6 +38,7 @@ type Stats struct {
 	QueuedRequestsPeak int64 // the most QueuedRequests ever reached; at most queued.max.requests
 	FetchMemory        int64 // bytes of the fetch memory budget taken now (budget.go)
 	FetchMemoryPeak    int64 // the most FetchMemory ever reached; at most the budget
+	HeldReads          int64 // partition reads of Fetch replies holding segment references (not yet written or dropped)
 }
 
 // Server is a running broker: storage opened, listeners accepting.
@@ -69,6 +70,7 @@ type Server struct {
 
 	connections, requests      atomic.Int64
 	sendfileBytes, copiedBytes atomic.Int64
+	heldReads                  atomic.Int64 // reads holding segment references (Stats.HeldReads)
 
 	limits connLimits    // max.connections, max.connections.per.ip (limits.go)
 	slots  *requestSlots // queued.max.requests (queue.go)
@@ -215,6 +217,7 @@ func (s *Server) Stats() Stats {
 		QueuedRequestsPeak: s.slots.peak.Load(),
 		FetchMemory:        s.budget.inUse(),
 		FetchMemoryPeak:    s.budget.peak.Load(),
+		HeldReads:          s.heldReads.Load(),
 	}
 }
 
