@@ -162,7 +162,7 @@ func (c *conn) readLoop() error {
 			c.releaseFrame()
 			return net.ErrClosed
 		}
-		c.slot = slot{q: c.s.slots, held: true}
+		c.slot.q, c.slot.held = c.s.slots, true
 		corr, r, err := c.s.dispatch(c, *bufp)
 		putBuf(bufp)
 		c.releaseFrame()
@@ -257,6 +257,9 @@ func (c *conn) readFrame() (*[]byte, error) {
 	if n < minFrame {
 		return nil, fmt.Errorf("%w: %d bytes from %s", errFrameTooSmall, n, c.remote)
 	}
+	if !c.reserve(n) {
+		return nil, net.ErrClosed
+	}
 	whole := n <= frameStep
 	if !whole {
 		if got, ok := c.s.frames.tryAcquire(n); ok && got == n {
@@ -290,6 +293,25 @@ func (c *conn) readFrame() (*[]byte, error) {
 		putBuf(bufp)
 		bufp = next
 	}
+}
+
+// reserve takes n bytes of queued.max.request.bytes for the frame about to
+// be read (held in c.slot until the request is handled), waiting for them
+// without reading when the pool is short, as Kafka mutes a channel under
+// memory pressure. It reports false when the server shuts down first.
+func (c *conn) reserve(n int64) bool {
+	got, ok := c.s.reqBytes.tryAcquire(n)
+	if !ok {
+		if got, ok = c.s.reqBytes.acquire(n, c.s.done, nil); !ok {
+			return false
+		}
+		if c.idle > 0 { // the wait was not the client's idleness
+			c.readBy = time.Now().Add(c.idle)
+			c.nc.SetReadDeadline(c.readBy)
+		}
+	}
+	c.slot.pool, c.slot.bytes = c.s.reqBytes, got
+	return true
 }
 
 // releaseFrame gives back what the last frame held of Server.frames.

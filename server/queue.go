@@ -65,16 +65,28 @@ func (q *requestSlots) release() {
 	<-q.sem
 }
 
-// slot is one request's hold on a requestSlots slot; release is idempotent
-// so the read loop and a long-polling Fetch can both call it.
+// slot is one request's hold on the broker's request queue: its
+// queued.max.requests slot and its frame's queued.max.request.bytes.
+// release is idempotent so the read loop and a long-polling Fetch can both
+// call it.
 type slot struct {
 	q    *requestSlots
 	held bool
+
+	pool  *byteBudget
+	bytes int64
 }
 
 func (s *slot) release() {
-	if s != nil && s.held {
+	if s == nil {
+		return
+	}
+	if s.held {
 		s.held = false
 		s.q.release()
+	}
+	if s.bytes > 0 {
+		s.pool.release(s.bytes)
+		s.bytes = 0
 	}
 }
