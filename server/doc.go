@@ -5,10 +5,11 @@
 // goroutine and one write goroutine:
 //
 //	read:  frame size (checked against socket.request.max.bytes before any
-//	       allocation) → a queued.max.requests slot (queue.go) → pooled
-//	       buffer → request header → kmsg decode → handler (runs here, so
+//	       allocation) → its bytes reserved from queued.max.request.bytes
+//	       (queue.go) → pooled buffer, frame read → a queued.max.requests
+//	       slot → request header → kmsg decode → handler (runs here, so
 //	       requests on a connection are served one at a time, as Kafka
-//	       does) → slot given back → reply queued
+//	       does) → slot and bytes given back → reply queued
 //	write: replies written in request order; a Fetch reply writes its
 //	       framing by hand and sends record bytes from the segment file with
 //	       sendfile (fetch_write.go); inline and copied replies take their
