@@ -101,7 +101,7 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 			}
 		}
 	}
-	if sess != nil && !full {
+	if sess != nil {
 		for _, ft := range req.ForgottenTopics {
 			for _, p := range ft.Partitions {
 				k := sessionKey{topic: ft.Topic, partition: p}
@@ -127,7 +127,7 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 			}
 		}
 	}
-	if sess != nil && !full {
+	if sess != nil {
 		s.sessions.touch(sess, now)
 		// Partitions the request named carry their leader epoch; the others -1.
 		epochs := make(map[sessionKey]int32)
@@ -165,10 +165,10 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 		if timer == nil {
 			timer = time.NewTimer(deadline.Sub(s.now()))
 		}
-		// A waiting fetch gives back its queued.max.requests slot, as
-		// Kafka's fetch purgatory sits outside its request queue: slots
-		// held by long polls could otherwise keep out the produce they
-		// wait for (queue.go).
+		// A waiting fetch gives back its queued.max.requests slot and its
+		// frame's queued.max.request.bytes, as Kafka's fetch purgatory
+		// sits outside its request queue: slots held by long polls could
+		// otherwise keep out the produce they wait for (queue.go).
 		r.c.slot.release()
 		if !waitAny(waits, timer.C, s.done) {
 			// Timer fired or shutting down: one last read answers.
