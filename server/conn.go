@@ -240,7 +240,8 @@ func (c *conn) armWrite() {
 }
 
 // readFrame reads one size-prefixed request into a pooled buffer. The size
-// is checked before anything of that size is allocated. A frame above
+// is checked before anything of that size is allocated, and reserved from
+// queued.max.request.bytes before the frame is read (reserve). A frame above
 // frameStep is allocated whole if Server.frames has room for it (held in
 // c.frameGrant until releaseFrame), else it grows as its bytes arrive, so
 // that a lying size prefix costs at most twice what the client really
