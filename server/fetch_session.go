@@ -14,6 +14,11 @@ import (
 // or a changed high watermark, last stable offset or log start offset.
 // SessionEpoch -1 closes the session (the fetch itself is a sessionless
 // full fetch); so does an incremental fetch that forgets every partition.
+// A session is opened once its full fetch has been read, as Kafka's
+// FullFetchContext does, with the request's partitions in the request's
+// order; partitions an incremental fetch adds go to the end, and those an
+// incremental fetch returns records from move to the end (rotate), so
+// that a fetch's MaxBytes goes round the partitions.
 //
 // The cache holds at most max.incremental.fetch.session.cache.slots
 // sessions (1000). A full fetch that finds it full may evict one, with
