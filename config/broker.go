@@ -20,32 +20,34 @@ import (
 // A Broker is not safe for concurrent use: a server that changes it at run
 // time (dynamic broker configs) should Clone, Set, Validate and swap.
 type Broker struct {
-	NodeID                          int32    // node.id (also broker.id): 1 (Kafka: required)
-	Listeners                       string   // listeners: "PLAINTEXT://127.0.0.1:9092" (Kafka: "PLAINTEXT://:9092")
-	AdvertisedListeners             string   // advertised.listeners: "" means listeners
-	ListenerSecurityProtocolMap     string   // listener.security.protocol.map: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
-	ControllerListenerNames         string   // controller.listener.names: "" (listeners named here are not served)
-	LogDirs                         []string // log.dirs, else log.dir: ["./data"] (Kafka: /tmp/kafka-logs); Strata uses the first
-	ClusterID                       string   // cluster.id: "" means generated once and persisted in the data dir
-	NumPartitions                   int32    // num.partitions: 1
-	DefaultReplicationFactor        int16    // default.replication.factor: 1
-	AutoCreateTopicsEnable          bool     // auto.create.topics.enable: true
-	DeleteTopicEnable               bool     // delete.topic.enable: true
-	MessageMaxBytes                 int      // message.max.bytes: 1048588 (Set keeps Log.MaxMessageBytes equal)
-	SocketRequestMaxBytes           int      // socket.request.max.bytes: 104857600
-	MaxConnections                  int      // max.connections: math.MaxInt32
-	MaxConnectionsPerIP             int      // max.connections.per.ip: math.MaxInt32
-	QueuedMaxRequests               int      // queued.max.requests: 500
-	ConnectionsMaxIdleMs            int64    // connections.max.idle.ms: 600000
-	LogRetentionCheckIntervalMs     int64    // log.retention.check.interval.ms: 300000
-	OffsetsRetentionMinutes         int64    // offsets.retention.minutes: 10080
-	GroupInitialRebalanceDelayMs    int64    // group.initial.rebalance.delay.ms: 3000
-	GroupMinSessionTimeoutMs        int32    // group.min.session.timeout.ms: 6000
-	GroupMaxSessionTimeoutMs        int32    // group.max.session.timeout.ms: 1800000
-	GroupMaxSize                    int32    // group.max.size: math.MaxInt32
-	OffsetsTopicNumPartitions       int32    // offsets.topic.num.partitions: 50 (used when __consumer_offsets is created)
-	OffsetsRetentionCheckIntervalMs int64    // offsets.retention.check.interval.ms: 600000
-	FetchMemoryMaxBytes             int64    // strata.fetch.memory.max.bytes: 67108864 (Strata's own: Kafka has no such bound)
+	NodeID                               int32    // node.id (also broker.id): 1 (Kafka: required)
+	Listeners                            string   // listeners: "PLAINTEXT://127.0.0.1:9092" (Kafka: "PLAINTEXT://:9092")
+	AdvertisedListeners                  string   // advertised.listeners: "" means listeners
+	ListenerSecurityProtocolMap          string   // listener.security.protocol.map: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
+	ControllerListenerNames              string   // controller.listener.names: "" (listeners named here are not served)
+	LogDirs                              []string // log.dirs, else log.dir: ["./data"] (Kafka: /tmp/kafka-logs); Strata uses the first
+	ClusterID                            string   // cluster.id: "" means generated once and persisted in the data dir
+	NumPartitions                        int32    // num.partitions: 1
+	DefaultReplicationFactor             int16    // default.replication.factor: 1
+	AutoCreateTopicsEnable               bool     // auto.create.topics.enable: true
+	DeleteTopicEnable                    bool     // delete.topic.enable: true
+	MessageMaxBytes                      int      // message.max.bytes: 1048588 (Set keeps Log.MaxMessageBytes equal)
+	SocketRequestMaxBytes                int      // socket.request.max.bytes: 104857600
+	MaxConnections                       int      // max.connections: math.MaxInt32
+	MaxConnectionsPerIP                  int      // max.connections.per.ip: math.MaxInt32
+	QueuedMaxRequests                    int      // queued.max.requests: 500
+	QueuedMaxRequestBytes                int64    // queued.max.request.bytes: -1 (no bound; above 0, at least socket.request.max.bytes)
+	ConnectionsMaxIdleMs                 int64    // connections.max.idle.ms: 600000
+	LogRetentionCheckIntervalMs          int64    // log.retention.check.interval.ms: 300000
+	OffsetsRetentionMinutes              int64    // offsets.retention.minutes: 10080
+	GroupInitialRebalanceDelayMs         int64    // group.initial.rebalance.delay.ms: 3000
+	GroupMinSessionTimeoutMs             int32    // group.min.session.timeout.ms: 6000
+	GroupMaxSessionTimeoutMs             int32    // group.max.session.timeout.ms: 1800000
+	GroupMaxSize                         int32    // group.max.size: math.MaxInt32
+	OffsetsTopicNumPartitions            int32    // offsets.topic.num.partitions: 50 (used when __consumer_offsets is created)
+	OffsetsRetentionCheckIntervalMs      int64    // offsets.retention.check.interval.ms: 600000
+	FetchMemoryMaxBytes                  int64    // strata.fetch.memory.max.bytes: 67108864 (Strata's own: Kafka has no such bound)
+	MaxIncrementalFetchSessionCacheSlots int      // max.incremental.fetch.session.cache.slots: 1000
 
 	// Log holds the broker-level defaults of the topic configs Strata acts
 	// on, set by their broker synonyms: log.segment.bytes, log.roll.ms and
@@ -78,32 +80,34 @@ type Broker struct {
 // 127.0.0.1:9092, log.dirs ./data.
 func Defaults() *Broker {
 	return &Broker{
-		NodeID:                          1,
-		Listeners:                       "PLAINTEXT://127.0.0.1:9092",
-		ListenerSecurityProtocolMap:     defaultProtocolMap,
-		LogDirs:                         []string{"./data"},
-		NumPartitions:                   1,
-		DefaultReplicationFactor:        1,
-		AutoCreateTopicsEnable:          true,
-		DeleteTopicEnable:               true,
-		MessageMaxBytes:                 1048588,
-		SocketRequestMaxBytes:           104857600,
-		MaxConnections:                  math.MaxInt32,
-		MaxConnectionsPerIP:             math.MaxInt32,
-		QueuedMaxRequests:               500,
-		ConnectionsMaxIdleMs:            600000,
-		LogRetentionCheckIntervalMs:     300000,
-		OffsetsRetentionMinutes:         10080,
-		GroupInitialRebalanceDelayMs:    3000,
-		GroupMinSessionTimeoutMs:        6000,
-		GroupMaxSessionTimeoutMs:        1800000,
-		GroupMaxSize:                    math.MaxInt32,
-		OffsetsTopicNumPartitions:       50,
-		OffsetsRetentionCheckIntervalMs: 600000,
-		FetchMemoryMaxBytes:             64 << 20,
-		Log:                             partition.DefaultConfig(),
-		Unknown:                         map[string]string{},
-		static:                          map[string]string{},
+		NodeID:                               1,
+		Listeners:                            "PLAINTEXT://127.0.0.1:9092",
+		ListenerSecurityProtocolMap:          defaultProtocolMap,
+		LogDirs:                              []string{"./data"},
+		NumPartitions:                        1,
+		DefaultReplicationFactor:             1,
+		AutoCreateTopicsEnable:               true,
+		DeleteTopicEnable:                    true,
+		MessageMaxBytes:                      1048588,
+		SocketRequestMaxBytes:                104857600,
+		MaxConnections:                       math.MaxInt32,
+		MaxConnectionsPerIP:                  math.MaxInt32,
+		QueuedMaxRequests:                    500,
+		QueuedMaxRequestBytes:                -1,
+		ConnectionsMaxIdleMs:                 600000,
+		LogRetentionCheckIntervalMs:          300000,
+		OffsetsRetentionMinutes:              10080,
+		GroupInitialRebalanceDelayMs:         3000,
+		GroupMinSessionTimeoutMs:             6000,
+		GroupMaxSessionTimeoutMs:             1800000,
+		GroupMaxSize:                         math.MaxInt32,
+		OffsetsTopicNumPartitions:            50,
+		OffsetsRetentionCheckIntervalMs:      600000,
+		FetchMemoryMaxBytes:                  64 << 20,
+		MaxIncrementalFetchSessionCacheSlots: 1000,
+		Log:                                  partition.DefaultConfig(),
+		Unknown:                              map[string]string{},
+		static:                               map[string]string{},
 	}
 }
 
@@ -247,6 +251,12 @@ func buildBrokerProps() map[string]*brokerProp {
 		{name: "queued.max.requests", spec: intAtLeast(1), dflt: "500",
 			get: func(b *Broker) (string, bool) { return itoa(b.QueuedMaxRequests) },
 			set: func(b *Broker, v string) { b.QueuedMaxRequests = atoi(v) }},
+		{name: "queued.max.request.bytes", spec: long(), dflt: "-1",
+			get: func(b *Broker) (string, bool) { return itoa(b.QueuedMaxRequestBytes) },
+			set: func(b *Broker, v string) { b.QueuedMaxRequestBytes = i64(v) }},
+		{name: "max.incremental.fetch.session.cache.slots", spec: intAtLeast(0), dflt: "1000",
+			get: func(b *Broker) (string, bool) { return itoa(b.MaxIncrementalFetchSessionCacheSlots) },
+			set: func(b *Broker, v string) { b.MaxIncrementalFetchSessionCacheSlots = atoi(v) }},
 		// The bytes Fetch responses being written hold in buffers, across
 		// the broker (server/budget.go): Strata's own property.
 		{name: "strata.fetch.memory.max.bytes", spec: longAtLeast(1), dflt: "67108864",
@@ -437,6 +447,11 @@ func (b *Broker) Validate() error {
 	atLeast("max.connections", int64(b.MaxConnections), 0)
 	atLeast("max.connections.per.ip", int64(b.MaxConnectionsPerIP), 0)
 	atLeast("queued.max.requests", int64(b.QueuedMaxRequests), 1)
+	if b.QueuedMaxRequestBytes > 0 && b.QueuedMaxRequestBytes < int64(b.SocketRequestMaxBytes) {
+		// Kafka's KafkaConfig check, with its message.
+		add(invalid("queued.max.request.bytes", "queued.max.request.bytes must be larger or equal to socket.request.max.bytes"))
+	}
+	atLeast("max.incremental.fetch.session.cache.slots", int64(b.MaxIncrementalFetchSessionCacheSlots), 0)
 	atLeast("strata.fetch.memory.max.bytes", b.FetchMemoryMaxBytes, 1)
 	atLeast("log.retention.check.interval.ms", b.LogRetentionCheckIntervalMs, 1)
 	atLeast("offsets.retention.minutes", b.OffsetsRetentionMinutes, 1)

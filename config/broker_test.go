@@ -15,32 +15,34 @@ import (
 func TestDefaults(t *testing.T) {
 	b := Defaults()
 	want := &Broker{
-		NodeID:                          1,
-		Listeners:                       "PLAINTEXT://127.0.0.1:9092",
-		ListenerSecurityProtocolMap:     "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
-		LogDirs:                         []string{"./data"},
-		NumPartitions:                   1,
-		DefaultReplicationFactor:        1,
-		AutoCreateTopicsEnable:          true,
-		DeleteTopicEnable:               true,
-		MessageMaxBytes:                 1048588,
-		SocketRequestMaxBytes:           104857600,
-		MaxConnections:                  math.MaxInt32,
-		MaxConnectionsPerIP:             math.MaxInt32,
-		QueuedMaxRequests:               500,
-		ConnectionsMaxIdleMs:            600000,
-		LogRetentionCheckIntervalMs:     300000,
-		OffsetsRetentionMinutes:         10080,
-		GroupInitialRebalanceDelayMs:    3000,
-		GroupMinSessionTimeoutMs:        6000,
-		GroupMaxSessionTimeoutMs:        1800000,
-		GroupMaxSize:                    math.MaxInt32,
-		OffsetsTopicNumPartitions:       50,
-		OffsetsRetentionCheckIntervalMs: 600000,
-		FetchMemoryMaxBytes:             67108864,
-		Log:                             partition.DefaultConfig(),
-		Unknown:                         map[string]string{},
-		static:                          map[string]string{},
+		NodeID:                               1,
+		Listeners:                            "PLAINTEXT://127.0.0.1:9092",
+		ListenerSecurityProtocolMap:          "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+		LogDirs:                              []string{"./data"},
+		NumPartitions:                        1,
+		DefaultReplicationFactor:             1,
+		AutoCreateTopicsEnable:               true,
+		DeleteTopicEnable:                    true,
+		MessageMaxBytes:                      1048588,
+		SocketRequestMaxBytes:                104857600,
+		MaxConnections:                       math.MaxInt32,
+		MaxConnectionsPerIP:                  math.MaxInt32,
+		QueuedMaxRequests:                    500,
+		QueuedMaxRequestBytes:                -1,
+		ConnectionsMaxIdleMs:                 600000,
+		LogRetentionCheckIntervalMs:          300000,
+		OffsetsRetentionMinutes:              10080,
+		GroupInitialRebalanceDelayMs:         3000,
+		GroupMinSessionTimeoutMs:             6000,
+		GroupMaxSessionTimeoutMs:             1800000,
+		GroupMaxSize:                         math.MaxInt32,
+		OffsetsTopicNumPartitions:            50,
+		OffsetsRetentionCheckIntervalMs:      600000,
+		FetchMemoryMaxBytes:                  67108864,
+		MaxIncrementalFetchSessionCacheSlots: 1000,
+		Log:                                  partition.DefaultConfig(),
+		Unknown:                              map[string]string{},
+		static:                               map[string]string{},
 	}
 	if !reflect.DeepEqual(b, want) {
 		t.Fatalf("Defaults() = %+v\nwant %+v", b, want)
@@ -166,6 +168,7 @@ func TestSetInvalid(t *testing.T) {
 		{"log.dirs", " ", "Invalid value  for configuration log.dirs: Empty list"},
 		{"producer.id.expiration.ms", "0", "Invalid value 0 for configuration producer.id.expiration.ms: Value must be at least 1"},
 		{"strata.fetch.memory.max.bytes", "0", "Invalid value 0 for configuration strata.fetch.memory.max.bytes: Value must be at least 1"},
+		{"max.incremental.fetch.session.cache.slots", "-1", "Invalid value -1 for configuration max.incremental.fetch.session.cache.slots: Value must be at least 0"},
 		{"log.dirs", "/a,/a", "Invalid value /a,/a for configuration log.dirs: Configuration 'log.dirs' values must not be duplicated."},
 		{"listener.security.protocol.map", "PLAINTEXT:TLS", "Invalid value PLAINTEXT:TLS for configuration listener.security.protocol.map: No enum constant for security protocol TLS"},
 		{"", "x", "empty property name"},
@@ -368,5 +371,29 @@ func TestBadListenerReportedOnce(t *testing.T) {
 	const want = "Invalid value FOO://bad for configuration listeners: Unable to parse FOO://bad to a broker endpoint"
 	if err == nil || err.Error() != "config: "+want {
 		t.Fatalf("Validate: %v, want exactly %q", err, "config: "+want)
+	}
+}
+
+// TestQueuedMaxRequestBytes: queued.max.request.bytes is -1 (no bound) by
+// default, and Validate refuses a bound above 0 but under
+// socket.request.max.bytes, with Kafka's message; 0 is no bound too.
+func TestQueuedMaxRequestBytes(t *testing.T) {
+	for _, c := range []struct {
+		value string
+		ok    bool
+	}{{"-1", true}, {"0", true}, {"104857600", true}, {"209715200", true}, {"104857599", false}, {"1", false}} {
+		b := Defaults()
+		if err := b.Set("queued.max.request.bytes", c.value); err != nil {
+			t.Fatal(err)
+		}
+		err := b.Validate()
+		var ce *Error
+		switch {
+		case c.ok && err != nil:
+			t.Errorf("%s: Validate = %v", c.value, err)
+		case !c.ok && (!errors.As(err, &ce) || !errors.Is(err, ErrInvalidConfig) ||
+			ce.Msg != "queued.max.request.bytes must be larger or equal to socket.request.max.bytes"):
+			t.Errorf("%s: Validate = %v", c.value, err)
+		}
 	}
 }

@@ -21,6 +21,7 @@ var (
 	errFrameTooSmall = errors.New("server: request frame shorter than a request header")
 	errBadHeader     = errors.New("server: malformed request header")
 	errBadRequest    = errors.New("server: malformed request body")
+	errIdle          = errors.New("server: no room for a reply for connections.max.idle.ms")
 )
 
 const (
@@ -73,6 +74,16 @@ type conn struct {
 	// frameGrant is what the frame being read or handled holds of
 	// Server.frames; only the read goroutine touches it.
 	frameGrant int64
+
+	// idle is connections.max.idle.ms; 0: none. It bounds how long the
+	// read side waits for a request and each reply's write (armWrite).
+	idle time.Duration
+	// readBy is when the read side's idle time runs out; only the read
+	// goroutine touches it.
+	readBy time.Time
+	// writeBy is the write deadline set last. Whichever goroutine writes
+	// replies owns it: the write loop, or the read loop while queued is 0.
+	writeBy time.Time
 }
 
 // pending is a reply with the correlation ID it answers.
@@ -99,6 +110,9 @@ func newConn(s *Server, nc net.Conn, listener string) *conn {
 		replies:  make(chan pending, replyQueue),
 		wdone:    make(chan struct{}),
 		rdone:    make(chan struct{}),
+	}
+	if ms := s.cfg.ConnectionsMaxIdleMs; ms > 0 {
+		c.idle = time.Duration(ms) * time.Millisecond
 	}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
@@ -132,10 +146,10 @@ func (c *conn) serve() {
 }
 
 func (c *conn) readLoop() error {
-	idle := time.Duration(c.s.cfg.ConnectionsMaxIdleMs) * time.Millisecond
 	for {
-		if idle > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(idle))
+		if c.idle > 0 {
+			c.readBy = time.Now().Add(c.idle)
+			c.nc.SetReadDeadline(c.readBy)
 		}
 		bufp, err := c.readFrame()
 		if err != nil {
@@ -148,7 +162,7 @@ func (c *conn) readLoop() error {
 			c.releaseFrame()
 			return net.ErrClosed
 		}
-		c.slot = slot{q: c.s.slots, held: true}
+		c.slot.q, c.slot.held = c.s.slots, true
 		corr, r, err := c.s.dispatch(c, *bufp)
 		putBuf(bufp)
 		c.releaseFrame()
@@ -160,26 +174,74 @@ func (c *conn) readLoop() error {
 			continue // acks=0 produce: no response
 		}
 		if f, ok := r.(*fetchReply); c.queued.Load() == 0 && (!ok || !f.large()) {
+			c.armWrite()
 			err := r.write(c, corr)
 			r.release()
-			if err != nil { // as in the write loop: the client went away
+			if err != nil { // as in the write loop: the client went away or stopped reading
 				c.s.log.Debug("write response", "remote", c.remote, "err", err)
 				return net.ErrClosed
 			}
 			continue
 		}
 		c.queued.Add(1)
-		select {
-		case c.replies <- pending{corr: corr, r: r}:
-		case <-c.wdone:
-			r.release()
-			return net.ErrClosed
+		if err := c.queue(pending{corr: corr, r: r}); err != nil {
+			return err
 		}
 	}
 }
 
+// queue hands p to the write loop. While the queue is full the idle timer
+// stays armed: a connection whose replies do not drain for
+// connections.max.idle.ms since its last request began is closed, and
+// every reply it queued is released (the write loop drops what it has not
+// written once the connection fails). The write deadline (armWrite)
+// usually ends it first.
+func (c *conn) queue(p pending) error {
+	select {
+	case c.replies <- p:
+		return nil
+	default:
+	}
+	var idle <-chan time.Time
+	if c.idle > 0 {
+		t := time.NewTimer(time.Until(c.readBy))
+		defer t.Stop()
+		idle = t.C
+	}
+	select {
+	case c.replies <- p:
+		return nil
+	case <-c.wdone:
+	case <-idle:
+		c.nc.Close() // ends a write stuck on the socket now
+		p.r.release()
+		return errIdle
+	}
+	p.r.release()
+	return net.ErrClosed
+}
+
+// armWrite bounds the reply about to be written: it must be written within
+// connections.max.idle.ms, else the write fails and the connection closes
+// (a client that stops reading would otherwise park a sendfile, and the
+// segment references of every queued reply, forever). The deadline is
+// moved only when it is more than idle/64 short of a full idle period,
+// which spares a timer update per small reply: each reply gets between
+// 63/64 of the period and all of it.
+func (c *conn) armWrite() {
+	if c.idle <= 0 {
+		return
+	}
+	by := time.Now().Add(c.idle)
+	if by.Sub(c.writeBy) > c.idle/64 {
+		c.writeBy = by
+		c.nc.SetWriteDeadline(by)
+	}
+}
+
 // readFrame reads one size-prefixed request into a pooled buffer. The size
-// is checked before anything of that size is allocated. A frame above
+// is checked before anything of that size is allocated, and reserved from
+// queued.max.request.bytes before the frame is read (reserve). A frame above
 // frameStep is allocated whole if Server.frames has room for it (held in
 // c.frameGrant until releaseFrame), else it grows as its bytes arrive, so
 // that a lying size prefix costs at most twice what the client really
@@ -195,6 +257,9 @@ func (c *conn) readFrame() (*[]byte, error) {
 	}
 	if n < minFrame {
 		return nil, fmt.Errorf("%w: %d bytes from %s", errFrameTooSmall, n, c.remote)
+	}
+	if !c.reserve(n) {
+		return nil, net.ErrClosed
 	}
 	whole := n <= frameStep
 	if !whole {
@@ -231,6 +296,25 @@ func (c *conn) readFrame() (*[]byte, error) {
 	}
 }
 
+// reserve takes n bytes of queued.max.request.bytes for the frame about to
+// be read (held in c.slot until the request is handled), waiting for them
+// without reading when the pool is short, as Kafka mutes a channel under
+// memory pressure. It reports false when the server shuts down first.
+func (c *conn) reserve(n int64) bool {
+	got, ok := c.s.reqBytes.tryAcquire(n)
+	if !ok {
+		if got, ok = c.s.reqBytes.acquire(n, c.s.done, nil); !ok {
+			return false
+		}
+		if c.idle > 0 { // the wait was not the client's idleness
+			c.readBy = time.Now().Add(c.idle)
+			c.nc.SetReadDeadline(c.readBy)
+		}
+	}
+	c.slot.pool, c.slot.bytes = c.s.reqBytes, got
+	return true
+}
+
 // releaseFrame gives back what the last frame held of Server.frames.
 func (c *conn) releaseFrame() {
 	c.s.frames.release(c.frameGrant)
@@ -250,6 +334,7 @@ func (c *conn) writeLoop() {
 	var failed bool
 	for p := range c.replies {
 		if !failed {
+			c.armWrite()
 			if err := p.r.write(c, p.corr); err != nil {
 				failed = true
 				c.s.log.Debug("write response", "remote", c.remote, "err", err)

@@ -5,14 +5,30 @@
 // goroutine and one write goroutine:
 //
 //	read:  frame size (checked against socket.request.max.bytes before any
-//	       allocation) → a queued.max.requests slot (queue.go) → pooled
-//	       buffer → request header → kmsg decode → handler (runs here, so
+//	       allocation) → its bytes reserved from queued.max.request.bytes
+//	       (queue.go) → pooled buffer, frame read → a queued.max.requests
+//	       slot → request header → kmsg decode → handler (runs here, so
 //	       requests on a connection are served one at a time, as Kafka
-//	       does) → slot given back → reply queued
+//	       does) → slot and bytes given back → reply queued
 //	write: replies written in request order; a Fetch reply writes its
 //	       framing by hand and sends record bytes from the segment file with
 //	       sendfile (fetch_write.go); inline and copied replies take their
 //	       buffers from the fetch memory budget (budget.go)
+//
+// Each reply's write must finish within connections.max.idle.ms (600 s)
+// of its start (conn.armWrite); else the write fails, the connection is
+// closed and every reply still queued on it is released with its segment
+// references. While the reply queue is full the read side's idle timer
+// stays armed too (conn.queue). The bound is connections.max.idle.ms and
+// not request.timeout.ms because it is what Kafka applies to the same
+// client: its selector counts a connection whose pending send makes no
+// progress as idle and closes it after connections.max.idle.ms, while
+// request.timeout.ms is a client setting (the broker's own is for its
+// requests to other brokers); a consumer's request.timeout.ms (30 s)
+// would also cut off slow but live readers of large fetches. Without the
+// bound a client that stops reading parks a sendfile forever, and the
+// queued replies pin segments retention has deleted (disk space and
+// descriptors).
 //
 // Every API is one entry of the handler table (handlers.go): its version
 // range and its function. The same table answers ApiVersions, so what is

@@ -14,7 +14,10 @@ package server
 // error, the fetch waits on every partition's append signal until enough
 // bytes arrive or MaxWaitMillis passes (or the server shuts down).
 //
-// Fetch sessions (KIP-227) are supported (fetch_session.go).
+// Fetch sessions (KIP-227) are supported (fetch_session.go). An incremental
+// fetch reads the session's partitions in the session's order and moves
+// those that returned records to its end, as Kafka does, so that the
+// fetch's MaxBytes goes round the partitions from one fetch to the next.
 //
 // v0-v3 are refused with UNSUPPORTED_VERSION in every partition: they
 // need down-conversion to message format 0/1, which Kafka 4 dropped too.
@@ -60,6 +63,7 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 	var (
 		sess *fetchSession
 		want []wantPart
+		open bool // a full fetch that opens a session once it is answered
 	)
 	if req.Version >= 7 {
 		switch req.SessionEpoch {
@@ -71,19 +75,17 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 			if req.SessionID != 0 {
 				s.sessions.remove(req.SessionID)
 			}
-			sess = s.sessions.create(now)
+			open = true
 		default:
 			var err error
-			if sess, err = s.sessions.acquire(req.SessionID, req.SessionEpoch, now); err != nil {
-				return &fetchReply{resp: &fetchResponse{version: req.Version, errCode: errCode(err)}}, nil
+			if sess, err = s.sessions.acquire(req.SessionID, req.SessionEpoch); err != nil {
+				return &fetchReply{s: s, resp: &fetchResponse{version: req.Version, errCode: errCode(err)}}, nil
 			}
+			defer s.sessions.release(sess)
 		}
 	}
-	if sess != nil {
-		defer s.sessions.release(sess)
-	}
 
-	full := sess == nil || req.SessionEpoch == 0
+	full := sess == nil
 	for _, rt := range req.Topics {
 		for _, rp := range rt.Partitions {
 			k := sessionKey{topic: rt.Topic, partition: rp.Partition}
@@ -99,7 +101,7 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 			}
 		}
 	}
-	if sess != nil && !full {
+	if sess != nil {
 		for _, ft := range req.ForgottenTopics {
 			for _, p := range ft.Partitions {
 				k := sessionKey{topic: ft.Topic, partition: p}
@@ -109,6 +111,24 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 				sess.forget(k)
 			}
 		}
+	}
+	if sess != nil && len(sess.parts) == 0 {
+		// Every partition forgotten: Kafka closes the session and answers
+		// sessionless, with what the request named.
+		s.sessions.remove(sess.id)
+		sess, full = nil, true
+		for _, rt := range req.Topics {
+			for _, rp := range rt.Partitions {
+				k := sessionKey{topic: rt.Topic, partition: rp.Partition}
+				if req.Version >= 13 {
+					k = sessionKey{id: rt.TopicID, partition: rp.Partition}
+				}
+				want = append(want, wantPart{key: k, fetchOffset: rp.FetchOffset, maxBytes: rp.PartitionMaxBytes, leaderEpoch: rp.CurrentLeaderEpoch})
+			}
+		}
+	}
+	if sess != nil {
+		s.sessions.touch(sess, now)
 		// Partitions the request named carry their leader epoch; the others -1.
 		epochs := make(map[sessionKey]int32)
 		for _, rt := range req.Topics {
@@ -139,23 +159,47 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 			if timer != nil {
 				timer.Stop()
 			}
-			return s.fetchAnswer(req, sess, full, want, parts), nil
+			return s.fetchAnswer(req, s.maybeOpen(req, open, want, sess), full, want, parts), nil
 		}
-		releaseParts(parts)
+		s.releaseParts(parts)
 		if timer == nil {
 			timer = time.NewTimer(deadline.Sub(s.now()))
 		}
-		// A waiting fetch gives back its queued.max.requests slot, as
-		// Kafka's fetch purgatory sits outside its request queue: slots
-		// held by long polls could otherwise keep out the produce they
-		// wait for (queue.go).
+		// A waiting fetch gives back its queued.max.requests slot and its
+		// frame's queued.max.request.bytes, as Kafka's fetch purgatory
+		// sits outside its request queue: slots held by long polls could
+		// otherwise keep out the produce they wait for (queue.go).
 		r.c.slot.release()
 		if !waitAny(waits, timer.C, s.done) {
 			// Timer fired or shutting down: one last read answers.
 			parts, _, _ := s.readParts(want, req)
-			return s.fetchAnswer(req, sess, full, want, parts), nil
+			return s.fetchAnswer(req, s.maybeOpen(req, open, want, sess), full, want, parts), nil
 		}
 	}
+}
+
+// maybeOpen opens the session a full fetch asked for, once it is read, as
+// Kafka's FullFetchContext does: it remembers every partition of want
+// (want[i].sess is set; fetchAnswer records what the client is told). It
+// returns sess unchanged when open is false, and nil when the cache has no
+// room (fetch_session.go): the answer then carries session ID 0.
+func (s *Server) maybeOpen(req *kmsg.FetchRequest, open bool, want []wantPart, sess *fetchSession) *fetchSession {
+	if !open {
+		return sess
+	}
+	replica := req.ReplicaID
+	if req.Version >= 15 {
+		replica = req.ReplicaState.ID
+	}
+	sess = s.sessions.create(s.now(), replica >= 0, len(want))
+	if sess == nil {
+		return nil
+	}
+	for i := range want {
+		want[i].sess = sess.upsert(want[i].key, want[i].fetchOffset, want[i].maxBytes)
+	}
+	s.sessions.release(sess) // fetchAnswer runs before any request can name it
+	return sess
 }
 
 // waitAny waits until one of waits is closed (true), or timeout or done
@@ -263,14 +307,16 @@ func (s *Server) readPart(w wantPart, version int16, limit int64, minOne bool, p
 		return nil
 	}
 	p.read = rr
+	s.heldReads.Add(1)
 	return nil
 }
 
-func releaseParts(parts []fetchPart) {
+func (s *Server) releaseParts(parts []fetchPart) {
 	for i := range parts {
 		if parts[i].read != nil {
 			parts[i].read.Release()
 			parts[i].read = nil
+			s.heldReads.Add(-1)
 		}
 	}
 }
@@ -299,9 +345,12 @@ func (s *Server) fetchAnswer(req *kmsg.FetchRequest, sess *fetchSession, full bo
 		}
 		resp.topics[n-1].parts = append(resp.topics[n-1].parts, p)
 	}
+	if sess != nil && !full {
+		sess.rotate(want, parts)
+	}
 	// Partitions left out of an incremental answer hold no reads (they
 	// had none), so nothing leaks.
-	return &fetchReply{resp: resp}
+	return &fetchReply{s: s, resp: resp}
 }
 
 // refuseFetch answers Fetch v0-v3: UNSUPPORTED_VERSION in every partition.

@@ -13,8 +13,32 @@ import (
 // the answer lists only partitions with something new: records, an error,
 // or a changed high watermark, last stable offset or log start offset.
 // SessionEpoch -1 closes the session (the fetch itself is a sessionless
-// full fetch). The cache holds at most maxSessions; opening one more evicts
-// the least recently used.
+// full fetch); so does an incremental fetch that forgets every partition.
+// A session is opened once its full fetch has been read, as Kafka's
+// FullFetchContext does, with the request's partitions in the request's
+// order; partitions an incremental fetch adds go to the end, and those an
+// incremental fetch returns records from move to the end (rotate), so
+// that a fetch's MaxBytes goes round the partitions.
+//
+// The cache holds at most max.incremental.fetch.session.cache.slots
+// sessions (1000). A full fetch that finds it full may evict one, with
+// Kafka's rules (FetchSessionCacheShard.tryEvict): the least recently used
+// session if it has been idle more than minEvictionIdle (Kafka's constant,
+// 120 s); else the least valuable of the evictable sessions, ordered by
+// (privileged, size, ID), if it is less valuable than the new one. A
+// session is evictable by any new session if it was more than
+// minEvictionIdle old when last used, and by a privileged one (a follower's,
+// ReplicaID >= 0) if it is unprivileged; its size is its partition count
+// when last used. So a consumer's session evicts only an old session with
+// fewer partitions. When nothing can go, the fetch is answered in full
+// without a session (SessionID 0), and the client fetches in full. Kafka 4
+// splits the slots into 8 shards that each evict on their own; Strata has
+// one cache, so eviction sees every session. A session in use by a fetch
+// can be evicted, as in Kafka: that fetch is still answered, and the next
+// one gets FETCH_SESSION_ID_NOT_FOUND.
+
+// minEvictionIdle is Kafka's MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS.
+const minEvictionIdle = 120 * time.Second
 
 // sessionKey names a partition in a session: by topic name (Fetch v7-v12)
 // or by topic ID (v13+; name empty).
@@ -34,12 +58,18 @@ type sessionPart struct {
 }
 
 type fetchSession struct {
-	id       int32
-	epoch    int32 // the epoch the next request must carry
-	parts    []*sessionPart
-	index    map[sessionKey]*sessionPart
-	lastUsed time.Time
-	busy     bool // a fetch is using it
+	id         int32
+	privileged bool
+	created    time.Time
+	epoch      int32 // the epoch the next request must carry
+	parts      []*sessionPart
+	index      map[sessionKey]*sessionPart
+	busy       bool // a fetch is using it
+
+	// Set by touch, under fetchSessions.mu.
+	lastUsed            time.Time
+	size                int  // len(parts) when last used
+	byAll, byPrivileged bool // evictable by any new session, by a privileged one
 }
 
 type fetchSessions struct {
@@ -52,33 +82,85 @@ func newFetchSessions(maxSessions int) *fetchSessions {
 	return &fetchSessions{max: maxSessions, m: make(map[int32]*fetchSession)}
 }
 
-// create opens a new session and returns it marked busy.
-func (fs *fetchSessions) create(now time.Time) *fetchSession {
+// create opens a new session of size partitions, marked busy, or returns
+// nil when the cache is full and nothing in it may be evicted.
+func (fs *fetchSessions) create(now time.Time, privileged bool, size int) *fetchSession {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if len(fs.m) >= fs.max {
-		var oldest *fetchSession
-		for _, s := range fs.m {
-			if !s.busy && (oldest == nil || s.lastUsed.Before(oldest.lastUsed)) {
-				oldest = s
-			}
-		}
-		if oldest != nil {
-			delete(fs.m, oldest.id)
-		}
+	if len(fs.m) >= fs.max && !fs.evict(now, privileged, size) {
+		return nil
 	}
 	var id int32
 	for id == 0 || fs.m[id] != nil {
 		id = rand.Int32()
 	}
-	s := &fetchSession{id: id, epoch: 0, index: make(map[sessionKey]*sessionPart), lastUsed: now, busy: true}
+	s := &fetchSession{id: id, privileged: privileged, created: now, epoch: 0,
+		index: make(map[sessionKey]*sessionPart), busy: true}
 	fs.m[id] = s
+	fs.touchLocked(s, now, size)
 	return s
+}
+
+// evict removes one session to make room for a new one, if Kafka's rules
+// let it (see the comment at the top); fs.mu is held.
+func (fs *fetchSessions) evict(now time.Time, privileged bool, size int) bool {
+	var lru, cheapest *fetchSession
+	for _, s := range fs.m {
+		if lru == nil || s.lastUsed.Before(lru.lastUsed) || (s.lastUsed.Equal(lru.lastUsed) && s.id < lru.id) {
+			lru = s
+		}
+		if (privileged && s.byPrivileged) || (!privileged && s.byAll) {
+			if cheapest == nil || lessValuable(s, cheapest) {
+				cheapest = s
+			}
+		}
+	}
+	switch {
+	case lru == nil:
+		return false
+	case now.Sub(lru.lastUsed) > minEvictionIdle:
+		delete(fs.m, lru.id)
+		return true
+	case cheapest == nil:
+		return false
+	}
+	// The new session's key is (privileged, size, 0): it is worth less
+	// than cheapest unless it sorts after it (IDs are positive).
+	if privileged == cheapest.privileged && size <= cheapest.size || !privileged && cheapest.privileged {
+		return false
+	}
+	delete(fs.m, cheapest.id)
+	return true
+}
+
+// lessValuable orders sessions by (privileged, size, id), unprivileged first.
+func lessValuable(a, b *fetchSession) bool {
+	if a.privileged != b.privileged {
+		return !a.privileged
+	}
+	if a.size != b.size {
+		return a.size < b.size
+	}
+	return a.id < b.id
+}
+
+// touch records a use of s at now, with its partitions as they are now.
+func (fs *fetchSessions) touch(s *fetchSession, now time.Time) {
+	fs.mu.Lock()
+	fs.touchLocked(s, now, len(s.parts))
+	fs.mu.Unlock()
+}
+
+func (fs *fetchSessions) touchLocked(s *fetchSession, now time.Time, size int) {
+	s.lastUsed, s.size = now, size
+	old := now.Sub(s.created) > minEvictionIdle
+	s.byAll = old
+	s.byPrivileged = !s.privileged || old
 }
 
 // acquire returns session id if epoch is the one it expects, marked busy.
 // Errors are Kafka's: FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH.
-func (fs *fetchSessions) acquire(id, epoch int32, now time.Time) (*fetchSession, error) {
+func (fs *fetchSessions) acquire(id, epoch int32) (*fetchSession, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	s := fs.m[id]
@@ -89,7 +171,6 @@ func (fs *fetchSessions) acquire(id, epoch int32, now time.Time) (*fetchSession,
 		return nil, errSessionEpoch
 	}
 	s.busy = true
-	s.lastUsed = now
 	return s, nil
 }
 
@@ -135,4 +216,36 @@ func (s *fetchSession) forget(k sessionKey) {
 			break
 		}
 	}
+}
+
+// rotate moves the partitions that returned records (parts[i] read for
+// want[i]) to the end of the session's order, keeping their relative order,
+// as Kafka's IncrementalFetchContext does: the next fetch reads the others
+// first, so partitions with backlogs over the fetch's MaxBytes take turns
+// instead of starving the ones after them.
+func (s *fetchSession) rotate(want []wantPart, parts []fetchPart) {
+	var moved map[*sessionPart]bool
+	for i, w := range want {
+		if parts[i].read != nil && w.sess != nil {
+			if moved == nil {
+				moved = make(map[*sessionPart]bool)
+			}
+			moved[w.sess] = true
+		}
+	}
+	if len(moved) == 0 {
+		return
+	}
+	order := make([]*sessionPart, 0, len(s.parts))
+	for _, p := range s.parts {
+		if !moved[p] {
+			order = append(order, p)
+		}
+	}
+	for _, p := range s.parts {
+		if moved[p] {
+			order = append(order, p)
+		}
+	}
+	s.parts = order
 }

@@ -157,7 +157,10 @@ func appendArrayLen(dst []byte, n int, flexible bool) []byte {
 }
 
 // fetchReply is a Fetch response ready to write.
-type fetchReply struct{ resp *fetchResponse }
+type fetchReply struct {
+	s    *Server
+	resp *fetchResponse
+}
 
 // smallFetch is the most record bytes a response carries inline: they are
 // read into the frame and the whole response goes out in one write. Below
@@ -268,13 +271,10 @@ func (r *fetchReply) large() bool {
 	return total > smallFetch
 }
 
+// release drops the reply's reads; the reply must not be written after.
 func (r *fetchReply) release() {
 	for i := range r.resp.topics {
-		for j := range r.resp.topics[i].parts {
-			if rr := r.resp.topics[i].parts[j].read; rr != nil {
-				rr.Release()
-			}
-		}
+		r.s.releaseParts(r.resp.topics[i].parts)
 	}
 }
 

@@ -32,6 +32,32 @@ import "sync/atomic"
 // broker's slots; what a partial frame pins is bounded per connection by
 // frameStep until its bytes arrive (conn.go), and each connection has at
 // most one whole frame waiting for a slot.
+//
+// queued.max.request.bytes (Kafka's name and default, -1: no bound; above
+// 0 it must be at least socket.request.max.bytes, Kafka's check) bounds
+// the bytes of those frames, Kafka's memory pool. A connection reserves a
+// frame's size from the pool once the size prefix is read and before any
+// of the frame is (conn.reserve), and while the pool is short it waits and
+// reads nothing, as Kafka mutes a channel under memory pressure; the bytes
+// go back with the slot (slot.release): when the handler is done, or
+// before a long poll or a group request waits, as Kafka releases a
+// request's buffer once its handler has returned and the request sits in
+// a purgatory (the waiting request's buffer stays allocated until it ends,
+// outside the bound: these are small requests). The pool grants in
+// arrival order and a frame waits until its whole size is free, so the
+// reserved bytes never exceed the bound; Kafka's pool grants any size
+// while a byte is free and may overshoot by up to socket.request.max.bytes.
+// It cannot deadlock: the bytes are held by frames being read (a client
+// that stalls inside its frame holds them until connections.max.idle.ms
+// closes it, as in Kafka), by frames waiting for a slot, or by handlers
+// that run to their end, and no holder of a slot waits for the pool.
+// Strata keeps Kafka's default: socket.request.max.bytes already refuses
+// oversized frames before any allocation, queued.max.requests bounds the
+// frames waiting and being handled, and the large-frame allowance
+// (conn.go) what silent clients pin; a pool only pays off when an operator
+// sets it to what the heap can spare, and one smaller than a few large
+// produce requests would serialise them. Stats.QueuedRequestBytes is the
+// gauge of reserved bytes, counted with or without a bound.
 
 // requestSlots is the broker-wide semaphore of queued.max.requests.
 type requestSlots struct {
@@ -65,16 +91,28 @@ func (q *requestSlots) release() {
 	<-q.sem
 }
 
-// slot is one request's hold on a requestSlots slot; release is idempotent
-// so the read loop and a long-polling Fetch can both call it.
+// slot is one request's hold on the broker's request queue: its
+// queued.max.requests slot and its frame's queued.max.request.bytes.
+// release is idempotent so the read loop and a long-polling Fetch can both
+// call it.
 type slot struct {
 	q    *requestSlots
 	held bool
+
+	pool  *byteBudget
+	bytes int64
 }
 
 func (s *slot) release() {
-	if s != nil && s.held {
+	if s == nil {
+		return
+	}
+	if s.held {
 		s.held = false
 		s.q.release()
+	}
+	if s.bytes > 0 {
+		s.pool.release(s.bytes)
+		s.bytes = 0
 	}
 }

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -175,5 +177,85 @@ func TestQueuedMaxRequestsGroupRebalance(t *testing.T) {
 	})
 	if st := s.Stats(); st.QueuedRequestsPeak != 1 {
 		t.Fatalf("peak of queued requests %d, want 1", st.QueuedRequestsPeak)
+	}
+}
+
+// TestQueuedMaxRequestBytes: with queued.max.request.bytes at twice
+// socket.request.max.bytes (1 MiB), 8 connections each announce a produce
+// frame of ~800 KB and send half of it. Each frame's bytes are reserved
+// before it is read: two are, the six others wait without reading, so
+// the frames held never exceed the bound. Once the rest arrives every
+// produce is served, with the 8 base offsets of the records appended.
+func TestQueuedMaxRequestBytes(t *testing.T) {
+	const conns, records = 8, 40000
+	const bound = 2 << 20
+	s := startServer(t, "socket.request.max.bytes", "1048576", "queued.max.request.bytes", "2097152")
+	if _, err := s.topics.Create("qb", 1, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	b := batch(t, records, "qb", nil)
+	type sender struct {
+		rc    *rawClient
+		req   kmsg.Request
+		frame []byte
+	}
+	var senders []sender
+	for range conns {
+		rc := dialRaw(t, s)
+		req := produceReq(9, 1, "qb", map[int32][]byte{0: bytes.Clone(b)})
+		rc.corr++
+		frame := kmsg.NewRequestFormatter(kmsg.FormatterClientID("qb")).AppendRequest(nil, req, rc.corr)
+		senders = append(senders, sender{rc, req, frame})
+	}
+	size := int64(len(senders[0].frame) - 4)
+	if 2*size > bound || 3*size <= bound {
+		t.Fatalf("frames of %d bytes: want two and not three in %d", size, bound)
+	}
+	for _, sd := range senders {
+		sd.rc.write(sd.frame[:len(sd.frame)/2])
+	}
+	waiting := func() int {
+		s.reqBytes.mu.Lock()
+		defer s.reqBytes.mu.Unlock()
+		return len(s.reqBytes.wait)
+	}
+	waitUntil(t, "every frame announced", func() bool {
+		return s.Stats().QueuedRequestBytes/size+int64(waiting()) == conns
+	})
+	if st := s.Stats(); st.QueuedRequestBytes != 2*size || waiting() != conns-2 {
+		t.Fatalf("%d frame bytes reserved, %d frames waiting; want %d and %d", st.QueuedRequestBytes, waiting(), 2*size, conns-2)
+	}
+	var wg sync.WaitGroup
+	bases := make([]int64, conns)
+	for i, sd := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := sd.rc.c.Write(sd.frame[len(sd.frame)/2:]); err != nil {
+				t.Error(err)
+				return
+			}
+			resp, err := sd.rc.readResponse(sd.req, sd.rc.corr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			p := resp.(*kmsg.ProduceResponse).Topics[0].Partitions[0]
+			if p.ErrorCode != 0 {
+				t.Errorf("produce: error %d", p.ErrorCode)
+			}
+			bases[i] = p.BaseOffset
+		}()
+	}
+	wg.Wait()
+	slices.Sort(bases)
+	for i, base := range bases {
+		if base != int64(i)*records {
+			t.Fatalf("base offsets %v, want multiples of %d", bases, records)
+		}
+	}
+	st := s.Stats()
+	if st.QueuedRequestBytesPeak != 2*size || st.QueuedRequestBytes != 0 {
+		t.Fatalf("frame bytes reserved: peak %d, now %d; want %d and 0", st.QueuedRequestBytesPeak, st.QueuedRequestBytes, 2*size)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -39,6 +40,10 @@ type Stats struct {
 	QueuedRequestsPeak int64 // the most QueuedRequests ever reached; at most queued.max.requests
 	FetchMemory        int64 // bytes of the fetch memory budget taken now (budget.go)
 	FetchMemoryPeak    int64 // the most FetchMemory ever reached; at most the budget
+	HeldReads          int64 // partition reads of Fetch replies holding segment references (not yet written or dropped)
+
+	QueuedRequestBytes     int64 // bytes of request frames reserved now: being read, waiting for a slot or being handled (queue.go)
+	QueuedRequestBytesPeak int64 // the most QueuedRequestBytes ever reached; at most queued.max.request.bytes when it is above 0
 }
 
 // Server is a running broker: storage opened, listeners accepting.
@@ -72,11 +77,13 @@ type Server struct {
 
 	connections, requests      atomic.Int64
 	sendfileBytes, copiedBytes atomic.Int64
+	heldReads                  atomic.Int64 // reads holding segment references (Stats.HeldReads)
 
-	limits connLimits    // max.connections, max.connections.per.ip (limits.go)
-	slots  *requestSlots // queued.max.requests (queue.go)
-	budget *byteBudget   // in-flight fetch response memory (budget.go)
-	frames *byteBudget   // frames above frameStep allocated whole before their bytes arrive (conn.readFrame)
+	limits   connLimits    // max.connections, max.connections.per.ip (limits.go)
+	slots    *requestSlots // queued.max.requests (queue.go)
+	reqBytes *byteBudget   // queued.max.request.bytes (queue.go); math.MaxInt64 when unbounded
+	budget   *byteBudget   // in-flight fetch response memory (budget.go)
+	frames   *byteBudget   // frames above frameStep allocated whole before their bytes arrive (conn.readFrame)
 }
 
 type listener struct {
@@ -105,16 +112,20 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	s := &Server{
-		cfg:     cfg,
-		fs:      opts.FS,
-		log:     opts.Logger,
-		now:     opts.Now,
-		dataDir: filepath.Clean(cfg.LogDirs[0]),
-		done:    make(chan struct{}),
-		conns:   make(map[*conn]struct{}),
-		slots:   newRequestSlots(cfg.QueuedMaxRequests),
-		budget:  newByteBudget(cfg.FetchMemoryMaxBytes),
-		frames:  newByteBudget(largeFrames),
+		cfg:      cfg,
+		fs:       opts.FS,
+		log:      opts.Logger,
+		now:      opts.Now,
+		dataDir:  filepath.Clean(cfg.LogDirs[0]),
+		done:     make(chan struct{}),
+		conns:    make(map[*conn]struct{}),
+		slots:    newRequestSlots(cfg.QueuedMaxRequests),
+		reqBytes: newByteBudget(math.MaxInt64),
+		budget:   newByteBudget(cfg.FetchMemoryMaxBytes),
+		frames:   newByteBudget(largeFrames),
+	}
+	if cfg.QueuedMaxRequestBytes > 0 {
+		s.reqBytes = newByteBudget(cfg.QueuedMaxRequestBytes)
 	}
 	if s.fs == nil {
 		s.fs = vfs.OS
@@ -182,7 +193,7 @@ func (s *Server) openStorage() (err error) {
 	if err := s.loadDynamic(); err != nil {
 		return err
 	}
-	s.sessions = newFetchSessions(1000)
+	s.sessions = newFetchSessions(s.cfg.MaxIncrementalFetchSessionCacheSlots)
 	s.flusher = partition.NewFlusher(s.fs)
 	maxOpen := openSegmentLimit()
 	s.log.Info("open segments", "limit", maxOpen)
@@ -247,6 +258,10 @@ func (s *Server) Stats() Stats {
 		QueuedRequestsPeak: s.slots.peak.Load(),
 		FetchMemory:        s.budget.inUse(),
 		FetchMemoryPeak:    s.budget.peak.Load(),
+		HeldReads:          s.heldReads.Load(),
+
+		QueuedRequestBytes:     s.reqBytes.inUse(),
+		QueuedRequestBytesPeak: s.reqBytes.peak.Load(),
 	}
 }
 
