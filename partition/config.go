@@ -23,6 +23,12 @@ type Config struct {
 	MaxMessageBytes    int   // max.message.bytes 1048588: largest batch accepted
 	LogAppendTime      bool  // message.timestamp.type=LogAppendTime
 
+	// CleanupDelete is whether cleanup.policy holds "delete" (Kafka's
+	// default is "delete"). Without it (cleanup.policy=compact) retention.ms
+	// and retention.bytes delete nothing, as in Kafka's deleteOldSegments:
+	// only the segments below the log start offset (DeleteRecords) go.
+	CleanupDelete bool
+
 	// ProducerIDExpirationMs is producer.id.expiration.ms (Kafka's default
 	// 86400000): ApplyRetention forgets an idempotent producer whose last
 	// batch timestamp is older than this. Zero or negative: never.
@@ -38,6 +44,7 @@ func DefaultConfig() Config {
 		IndexIntervalBytes:     4096,
 		RetentionMs:            7 * 24 * 60 * 60 * 1000,
 		RetentionBytes:         -1,
+		CleanupDelete:          true,
 		FlushMessages:          math.MaxInt64,
 		FlushMs:                math.MaxInt64,
 		MaxMessageBytes:        1048588,

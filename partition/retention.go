@@ -45,13 +45,16 @@ func (l *Log) DeleteRecords(before int64) (lowWatermark int64, err error) {
 }
 
 // ApplyRetention deletes old segments as Kafka's UnifiedLog.deleteOldSegments
-// does for cleanup.policy=delete, in its order:
+// does, in its order:
 //
 //  1. segments wholly below the log start offset (DeleteRecords);
 //  2. retention.bytes: the oldest segments while the log stays at least
 //     retention.bytes without them;
 //  3. retention.ms: the oldest segments whose largest timestamp is more
 //     than retention.ms old (stopping at the first that is not).
+//
+// Rules 2 and 3 apply only when cleanup.policy holds delete
+// (Config.CleanupDelete): a compact-only topic loses nothing to them.
 //
 // An empty active segment is never deleted. When every segment qualifies,
 // the active one is rolled first (Kafka does the same), so that the log
@@ -123,6 +126,9 @@ func (l *Log) deletableLocked(segs []*segment.Segment, nowMs int64) int {
 	// eligible: the last segment only if it has data (it is then rolled).
 	eligible := func(i int) bool { return i < len(segs)-1 || segs[i].Size() > 0 }
 
+	if !l.cfg.CleanupDelete {
+		return n // cleanup.policy=compact: no retention by size or time
+	}
 	// 2. retention.bytes.
 	if r := l.cfg.RetentionBytes; r >= 0 {
 		var total int64
