@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 // TestTopicConfigCleanupPolicy: cleanup.policy reaches the partition as
 // CleanupDelete (the policy holds "delete"), from an override or from the
@@ -70,5 +73,33 @@ func TestTopicConfigCleanupPolicy(t *testing.T) {
 	}
 	if b.Log.CleanupDelete {
 		t.Fatal("log.cleanup.policy=compact: Log.CleanupDelete true")
+	}
+}
+
+// TestTopicConfigTimestampLimits: message.timestamp.before.max.ms and
+// message.timestamp.after.max.ms reach the partition config from Kafka 4's
+// defaults, the broker's log.message.timestamp.*.max.ms, and overrides.
+func TestTopicConfigTimestampLimits(t *testing.T) {
+	b := Defaults()
+	cfg, err := b.TopicConfig(nil)
+	if err != nil || cfg.TimestampBeforeMaxMs != math.MaxInt64 || cfg.TimestampAfterMaxMs != 3600000 {
+		t.Fatalf("defaults: before %d after %d, %v", cfg.TimestampBeforeMaxMs, cfg.TimestampAfterMaxMs, err)
+	}
+	if err := b.Set("log.message.timestamp.before.max.ms", "86400000"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Set("log.message.timestamp.after.max.ms", "60000"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ = b.TopicConfig(nil)
+	if cfg.TimestampBeforeMaxMs != 86400000 || cfg.TimestampAfterMaxMs != 60000 {
+		t.Fatalf("broker: before %d after %d", cfg.TimestampBeforeMaxMs, cfg.TimestampAfterMaxMs)
+	}
+	cfg, err = b.TopicConfig(map[string]string{"message.timestamp.after.max.ms": "5", "message.timestamp.before.max.ms": "7"})
+	if err != nil || cfg.TimestampBeforeMaxMs != 7 || cfg.TimestampAfterMaxMs != 5 {
+		t.Fatalf("overrides: before %d after %d, %v", cfg.TimestampBeforeMaxMs, cfg.TimestampAfterMaxMs, err)
+	}
+	if v, src, _ := b.TopicConfigValue("message.timestamp.after.max.ms", nil); v != "60000" || src != StaticBrokerConfig {
+		t.Fatalf("described after.max.ms %q %v", v, src)
 	}
 }

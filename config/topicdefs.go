@@ -241,9 +241,11 @@ func buildTopicDefs() []*topicDef {
 		def("message.format.version", messageFormatVersion(), "3.0-IV1",
 			"The message format version (Kafka 3.x; ignored).").sameSyn("log.message.format.version").deprecated(),
 		def("message.timestamp.after.max.ms", longAtLeast(0), "3600000",
-			"How far a CreateTime timestamp may lie in the future.").sameSyn("log.message.timestamp.after.max.ms"),
+			"How far a CreateTime timestamp may lie in the future.").sameSyn("log.message.timestamp.after.max.ms").
+			applied(cfg(func(c *partition.Config) *int64 { return &c.TimestampAfterMaxMs })),
 		def("message.timestamp.before.max.ms", longAtLeast(0), maxLong,
-			"How far a CreateTime timestamp may lie in the past.").sameSyn("log.message.timestamp.before.max.ms"),
+			"How far a CreateTime timestamp may lie in the past.").sameSyn("log.message.timestamp.before.max.ms").
+			applied(cfg(func(c *partition.Config) *int64 { return &c.TimestampBeforeMaxMs })),
 		def("message.timestamp.difference.max.ms", longAtLeast(0), maxLong,
 			"How far a CreateTime timestamp may be from the broker's clock (Kafka 3.x).").
 			sameSyn("log.message.timestamp.difference.max.ms").deprecated(),

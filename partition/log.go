@@ -58,6 +58,10 @@ type Log struct {
 	view   atomic.Pointer[view]
 	closed atomic.Bool
 	notify appendSignal // Wait's channel, without mu
+	// config is a copy of cfg for callers that must not take mu (Append's
+	// checks before it locks, Config); nil until first needed, then
+	// replaced with cfg under mu.
+	config atomic.Pointer[Config]
 
 	// retainMu serialises the changes of the log start offset and the
 	// deletion of segments (ApplyRetention, DeleteRecords) with Close. It
@@ -139,7 +143,9 @@ type AppendResult struct {
 //
 // Errors: ErrOutOfOrderSequence, ErrInvalidProducerEpoch,
 // recordbatch.ErrInvalidRecord (a producer ID without a sequence),
-// ErrMessageTooLarge, ErrRecordListTooLarge, ErrClosed, and ErrStorage: a
+// ErrMessageTooLarge, ErrRecordListTooLarge, ErrInvalidTimestamp (see
+// checkTimestamps), recordbatch.ErrCorrupt (records that do not parse when
+// their timestamps are read), ErrClosed, and ErrStorage: a
 // failed write (ENOSPC, EIO) leaves the log as it was and later appends
 // work once the fault clears; a failed fsync (waitFlush) means the batch is
 // in the log but not known durable, and the log takes no more appends
@@ -152,6 +158,14 @@ func (l *Log) Append(batch []byte, waitFlush bool) (AppendResult, error) {
 	if l.maxOpen > 0 && segment.Live() >= l.maxOpen && !segment.WaitLive(l.maxOpen, l.openWait) {
 		return AppendResult{}, fmt.Errorf("%w: %d segments are open, the limit is %d (retention is behind, or the open-file limit is too low)",
 			ErrStorage, segment.Live(), l.maxOpen)
+	}
+	// Timestamps are checked before mu: a compressed batch is decompressed
+	// for it. A batch over the size limits is left to appendLocked, which
+	// refuses it first, as Kafka does.
+	if cfg := l.configCopy(); len(h) <= cfg.MaxMessageBytes && int64(len(h)) <= cfg.SegmentBytes {
+		if err := checkTimestamps(h, cfg, l.now().UnixMilli()); err != nil {
+			return AppendResult{}, err
+		}
 	}
 	l.mu.Lock()
 	res, wait, err := l.appendLocked(h)
@@ -381,11 +395,20 @@ func (l *Log) Size() int64 {
 // Dir is the partition directory.
 func (l *Log) Dir() string { return l.dir }
 
-// Config returns the log's configuration.
-func (l *Log) Config() Config {
+// Config returns the log's configuration. It takes no lock an append holds.
+func (l *Log) Config() Config { return *l.configCopy() }
+
+// configCopy is the current configuration, read without mu (after the
+// first call). It must not be modified.
+func (l *Log) configCopy() *Config {
+	if c := l.config.Load(); c != nil {
+		return c
+	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.cfg
+	c := l.cfg
+	l.mu.Unlock()
+	l.config.CompareAndSwap(nil, &c) // a SetConfig meanwhile has stored a newer one
+	return l.config.Load()
 }
 
 // SetConfig changes the configuration; it applies from the next append,
@@ -400,6 +423,7 @@ func (l *Log) SetConfig(cfg Config) {
 	defer l.mu.Unlock()
 	old := l.cfg
 	l.cfg = cfg
+	l.config.Store(&cfg)
 	if l.unflushed >= cfg.FlushMessages {
 		l.requestFlushLocked()
 	} else if l.unflushed > 0 && cfg.FlushMs < old.FlushMs {
