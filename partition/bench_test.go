@@ -302,3 +302,26 @@ func BenchmarkWait(b *testing.B) {
 		<-done
 	})
 }
+
+// BenchmarkCheckTimestamps is the per-record timestamp check an append of
+// a 16 KiB batch (150 records) pays on a CreateTime topic with Kafka 4's
+// limits, uncompressed and zstd-compressed (decompressed for the check).
+func BenchmarkCheckTimestamps(b *testing.B) {
+	cfg := DefaultConfig()
+	raw := makeBatch(batch16K())
+	for _, tc := range []struct {
+		name  string
+		batch []byte
+	}{{"none", raw}, {"zstd", compress(b, raw)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			now := int64(1_700_000_000_000)
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := checkTimestamps(tc.batch, &cfg, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -34,6 +34,12 @@
 // Retention (ApplyRetention) follows UnifiedLog.deleteOldSegments; see its
 // comment.
 //
+// Append checks, before it takes the append lock, every record timestamp
+// of a CreateTime topic against message.timestamp.before.max.ms and
+// after.max.ms (Kafka's LogValidator.validateTimestamp: the batch header
+// bounds no record, so the records are read, decompressed if need be,
+// unless both limits are unlimited); see checkTimestamps.
+//
 // # Durability
 //
 // The flush policy is Kafka's: by default data stays in the page cache and

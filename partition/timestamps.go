@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"sync"
@@ -13,12 +14,11 @@ import (
 // batch that decompresses to more is refused as corrupt.
 const maxCheckedRecordBytes = 100 << 20
 
-// pooledIteratorMax is the largest batch whose iterator goes back to the
-// pool: a compressed batch past it may have grown the iterator's buffer
-// far beyond what later batches need.
-const pooledIteratorMax = 64 << 10
+// pooledBufferMax is the largest decompression buffer kept for the next
+// check.
+const pooledBufferMax = 1 << 20
 
-var iterators = sync.Pool{New: func() any { return new(recordbatch.Iterator) }}
+var recordBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // checkTimestamps is Kafka's LogValidator.validateTimestamp over every
 // record of the batch h, for a topic with config cfg, at nowMs.
@@ -45,21 +45,46 @@ func checkTimestamps(h recordbatch.Header, cfg *Config, nowMs int64) error {
 	if cfg.LogAppendTime || (before == math.MaxInt64 && after == math.MaxInt64) {
 		return nil
 	}
-	it := iterators.Get().(*recordbatch.Iterator)
-	defer func() {
-		if h.Codec() == recordbatch.CodecNone || len(h) <= pooledIteratorMax {
-			iterators.Put(it)
+	recs := h.Records()
+	if c := h.Codec(); c != recordbatch.CodecNone {
+		buf := recordBuffers.Get().(*[]byte)
+		defer func() {
+			if cap(*buf) <= pooledBufferMax {
+				recordBuffers.Put(buf)
+			}
+		}()
+		var err error
+		if *buf, err = recordbatch.Decompress((*buf)[:0], c, recs, maxCheckedRecordBytes); err != nil {
+			return fmt.Errorf("%w: records of a %v batch: %w", recordbatch.ErrCorrupt, c, err)
 		}
-	}()
-	it.Reset(h, maxCheckedRecordBytes)
-	for i := 0; it.Next(); i++ {
-		if ts := it.Record().Timestamp; ts != -1 {
+		recs = *buf
+	}
+	return walkTimestamps(recs, h.RecordCount(), h.BaseTimestamp(), nowMs, before, after)
+}
+
+// walkTimestamps checks the timestamp of each of the n records in recs
+// (uncompressed), reading only each record's length, attributes and
+// timestamp delta: a record is "length varint, attributes int8,
+// timestampDelta varlong, ..." and its timestamp base + timestampDelta.
+func walkTimestamps(recs []byte, n int32, base, nowMs, before, after int64) error {
+	for i := range int(n) {
+		length, k := binary.Varint(recs)
+		if k <= 0 || length < 2 || length > int64(len(recs)-k) {
+			return fmt.Errorf("%w: record %d: bad length", recordbatch.ErrCorrupt, i)
+		}
+		body := recs[k : k+int(length)]
+		delta, m := binary.Varint(body[1:]) // after the attributes
+		if m <= 0 {
+			return fmt.Errorf("%w: record %d: bad timestamp delta", recordbatch.ErrCorrupt, i)
+		}
+		if ts := base + delta; ts != -1 {
 			if err := checkTimestamp(i, ts, nowMs, before, after); err != nil {
 				return err
 			}
 		}
+		recs = recs[k+int(length):]
 	}
-	return it.Err()
+	return nil
 }
 
 // checkTimestamp is Kafka's recordHasInvalidTimestamp, with the same

@@ -114,7 +114,7 @@ func TestTimestampDefaults(t *testing.T) {
 }
 
 // compress returns b with its records compressed with zstd.
-func compress(t *testing.T, b []byte) []byte {
+func compress(t testing.TB, b []byte) []byte {
 	t.Helper()
 	h := recordbatch.Header(b)
 	recs, err := recordbatch.Compress(nil, recordbatch.CodecZstd, h.Records())
