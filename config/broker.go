@@ -55,9 +55,10 @@ type Broker struct {
 	// log.retention.ms, .minutes and .hours, log.retention.bytes,
 	// log.flush.interval.messages, log.flush.interval.ms (and
 	// log.flush.scheduler.interval.ms), message.max.bytes,
-	// log.message.timestamp.type; and producer.id.expiration.ms (a broker
-	// property in Kafka too). Where Kafka has several synonyms the first set
-	// one wins (ms, then minutes, then hours), whatever the order of Set.
+	// log.message.timestamp.type, log.cleanup.policy; and
+	// producer.id.expiration.ms (a broker property in Kafka too). Where
+	// Kafka has several synonyms the first set one wins (ms, then minutes,
+	// then hours), whatever the order of Set.
 	Log partition.Config
 
 	// Unknown holds the properties Strata does not use (process.roles,
@@ -388,7 +389,7 @@ func (b *Broker) resolveTopic(d *topicDef) {
 // brokerTopicValue is the broker-level value of a topic config: what a topic
 // without an override gets.
 func (b *Broker) brokerTopicValue(d *topicDef) string {
-	if d.field != nil {
+	if d.field != nil && d.field.get != nil {
 		return d.field.get(&b.Log)
 	}
 	for _, s := range d.syn {

@@ -39,11 +39,11 @@ func TestTopicConfigDefs(t *testing.T) {
 		{Name: "segment.ms", BrokerSynonym: "log.roll.ms", Type: "long", Default: "604800000", Applied: true},
 		{Name: "segment.bytes", BrokerSynonym: "log.segment.bytes", Type: "int", Default: "1073741824", Applied: true},
 		{Name: "max.message.bytes", BrokerSynonym: "message.max.bytes", Type: "int", Default: "1048588", Applied: true},
-		{Name: "cleanup.policy", BrokerSynonym: "log.cleanup.policy", Type: "list", Default: "delete"},
+		{Name: "cleanup.policy", BrokerSynonym: "log.cleanup.policy", Type: "list", Default: "delete", Applied: true},
 		{Name: "min.cleanable.dirty.ratio", BrokerSynonym: "log.cleaner.min.cleanable.ratio", Type: "double", Default: "0.5"},
 		{Name: "file.delete.delay.ms", BrokerSynonym: "log.segment.delete.delay.ms", Type: "long", Default: "60000"},
 		{Name: "flush.ms", BrokerSynonym: "log.flush.interval.ms", Type: "long", Default: "9223372036854775807", Applied: true},
-		{Name: "message.timestamp.after.max.ms", BrokerSynonym: "log.message.timestamp.after.max.ms", Type: "long", Default: "3600000"},
+		{Name: "message.timestamp.after.max.ms", BrokerSynonym: "log.message.timestamp.after.max.ms", Type: "long", Default: "3600000", Applied: true},
 		{Name: "message.downconversion.enable", BrokerSynonym: "log.message.downconversion.enable", Type: "boolean", Default: "true", Deprecated: true},
 		{Name: "remote.storage.enable", Type: "boolean", Default: "false"},
 		{Name: "leader.replication.throttled.replicas", Type: "list", Default: ""},
@@ -93,7 +93,7 @@ func TestTopicConfig(t *testing.T) {
 	want := partition.Config{
 		SegmentBytes: 2097152, SegmentMs: 60000, SegmentIndexBytes: 4096, IndexIntervalBytes: 100,
 		RetentionMs: 1000, RetentionBytes: 5000000, FlushMessages: 1, FlushMs: 10, MaxMessageBytes: 500, LogAppendTime: true,
-		ProducerIDExpirationMs: 86400000,
+		ProducerIDExpirationMs: 86400000, TimestampBeforeMaxMs: math.MaxInt64, TimestampAfterMaxMs: 3600000,
 	}
 	if cfg != want {
 		t.Fatalf("cfg %+v\nwant %+v", cfg, want)

@@ -18,8 +18,10 @@
 // three that Kafka 4.0 removed (message.format.version,
 // message.downconversion.enable, message.timestamp.difference.max.ms).
 // TopicConfig validates a topic's overrides and resolves them over the
-// broker's defaults into a partition.Config; configs Strata does not act on
-// (cleanup.policy, compression.type, min.insync.replicas, ...) are
+// broker's defaults into a partition.Config (cleanup.policy becomes
+// CleanupDelete: compact alone turns retention by time and size off, while
+// retention.ms and retention.bytes are still described as set); configs
+// Strata does not act on (compression.type, min.insync.replicas, ...) are
 // validated, stored by the caller and described, as in Kafka.
 //
 // Dynamic broker configs (dynamic.go; Kafka's KIP-226): the properties

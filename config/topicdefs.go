@@ -48,6 +48,9 @@ type synonym struct {
 
 // field maps a topic config onto partition.Config.
 type field struct {
+	// get prints the broker-level value from partition.Config; nil when the
+	// value cannot be printed back from it (cleanup.policy keeps its order
+	// and its items only in the property as set).
 	get func(*partition.Config) string
 	set func(*partition.Config, string) // the value is canonical: parsing cannot fail
 }
@@ -81,6 +84,12 @@ var timestampTypeField = &field{
 		return "CreateTime"
 	},
 	set: func(c *partition.Config, v string) { c.LogAppendTime = v == "LogAppendTime" },
+}
+
+// cleanupPolicyField sets CleanupDelete: whether the policy holds delete.
+// compact alone turns retention by time and size off; Kafka's LogConfig.delete.
+var cleanupPolicyField = &field{
+	set: func(c *partition.Config, v string) { c.CleanupDelete = contains(splitList(v), "delete") },
 }
 
 const (
@@ -188,8 +197,8 @@ func buildTopicDefs() []*topicDef {
 	compressionTypes := []string{"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"}
 	defs := []*topicDef{
 		def("cleanup.policy", list("compact", "delete"), "delete",
-			`"delete" discards old segments by time or size; "compact" keeps the last record per key (Strata does not compact).`).
-			sameSyn("log.cleanup.policy"),
+			`"delete" discards old segments by time or size; "compact" alone turns that off (Strata does not compact: every record is kept).`).
+			sameSyn("log.cleanup.policy").applied(cleanupPolicyField),
 		def("compression.gzip.level", gzipLevel(), "-1",
 			"The gzip level used when compression.type is gzip.").sameSyn("compression.gzip.level"),
 		def("compression.lz4.level", intBetween(1, 17), "9",
@@ -232,9 +241,11 @@ func buildTopicDefs() []*topicDef {
 		def("message.format.version", messageFormatVersion(), "3.0-IV1",
 			"The message format version (Kafka 3.x; ignored).").sameSyn("log.message.format.version").deprecated(),
 		def("message.timestamp.after.max.ms", longAtLeast(0), "3600000",
-			"How far a CreateTime timestamp may lie in the future.").sameSyn("log.message.timestamp.after.max.ms"),
+			"How far a CreateTime timestamp may lie in the future.").sameSyn("log.message.timestamp.after.max.ms").
+			applied(cfg(func(c *partition.Config) *int64 { return &c.TimestampAfterMaxMs })),
 		def("message.timestamp.before.max.ms", longAtLeast(0), maxLong,
-			"How far a CreateTime timestamp may lie in the past.").sameSyn("log.message.timestamp.before.max.ms"),
+			"How far a CreateTime timestamp may lie in the past.").sameSyn("log.message.timestamp.before.max.ms").
+			applied(cfg(func(c *partition.Config) *int64 { return &c.TimestampBeforeMaxMs })),
 		def("message.timestamp.difference.max.ms", longAtLeast(0), maxLong,
 			"How far a CreateTime timestamp may be from the broker's clock (Kafka 3.x).").
 			sameSyn("log.message.timestamp.difference.max.ms").deprecated(),

@@ -222,3 +222,106 @@ func vmRSS(b *testing.B) int64 {
 	}
 	return 0
 }
+
+// BenchmarkAppendSignal appends small batches (one 100-byte record) with no
+// long-poll waiter, and with a Wait before every append (the channel swap
+// and close a waiting fetch costs the appender).
+func BenchmarkAppendSignal(b *testing.B) {
+	for _, waiter := range []bool{false, true} {
+		name := "no-waiter"
+		if waiter {
+			name = "waiter"
+		}
+		b.Run(name, func(b *testing.B) {
+			l, err := Open(filepath.Join(b.TempDir(), "t-0"), DefaultConfig(), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			batch := makeBatch(plain(1, 1_700_000_000_000, 100, 'x'))
+			b.ReportAllocs()
+			for b.Loop() {
+				if waiter {
+					l.Wait()
+				}
+				if _, err := l.Append(batch, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkWait is a long poll's registration: with no append in between,
+// from one goroutine and from GOMAXPROCS at once (one partition, many
+// fetches waiting on it), and while another goroutine appends without a
+// pause (a Wait that took the append lock queued behind each write).
+func BenchmarkWait(b *testing.B) {
+	l, err := Open(filepath.Join(b.TempDir(), "t-0"), DefaultConfig(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			l.Wait()
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				l.Wait()
+			}
+		})
+	})
+	b.Run("during-appends", func(b *testing.B) {
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		batch := makeBatch(plain(1, 1_700_000_000_000, 100, 'x'))
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := l.Append(batch, false); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+		b.ReportAllocs()
+		for b.Loop() {
+			l.Wait()
+		}
+		close(stop)
+		<-done
+	})
+}
+
+// BenchmarkCheckTimestamps is the per-record timestamp check an append of
+// a 16 KiB batch (150 records) pays on a CreateTime topic with Kafka 4's
+// limits, uncompressed and zstd-compressed (decompressed for the check).
+func BenchmarkCheckTimestamps(b *testing.B) {
+	cfg := DefaultConfig()
+	raw := makeBatch(batch16K())
+	for _, tc := range []struct {
+		name  string
+		batch []byte
+	}{{"none", raw}, {"zstd", compress(b, raw)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			now := int64(1_700_000_000_000)
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := checkTimestamps(tc.batch, &cfg, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -48,7 +48,7 @@ func (l *Log) closeLocked(clean bool) error {
 		return nil
 	}
 	l.closed.Store(true)
-	close(l.notifyCh) // Wait returns this closed channel from now on
+	l.notify.close() // Wait returns this closed channel from now on
 	pend := l.pendingSeal
 	snaps := l.pendingSnaps
 	l.pendingSeal, l.pendingSnaps = nil, nil

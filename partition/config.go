@@ -23,6 +23,20 @@ type Config struct {
 	MaxMessageBytes    int   // max.message.bytes 1048588: largest batch accepted
 	LogAppendTime      bool  // message.timestamp.type=LogAppendTime
 
+	// TimestampBeforeMaxMs and TimestampAfterMaxMs are
+	// message.timestamp.before.max.ms (Kafka's default math.MaxInt64) and
+	// message.timestamp.after.max.ms (3600000 since Kafka 4.0): on a
+	// CreateTime topic, Append refuses a batch with a record stamped more
+	// than this before or after the broker's clock (ErrInvalidTimestamp).
+	TimestampBeforeMaxMs int64
+	TimestampAfterMaxMs  int64
+
+	// CleanupDelete is whether cleanup.policy holds "delete" (Kafka's
+	// default is "delete"). Without it (cleanup.policy=compact) retention.ms
+	// and retention.bytes delete nothing, as in Kafka's deleteOldSegments:
+	// only the segments below the log start offset (DeleteRecords) go.
+	CleanupDelete bool
+
 	// ProducerIDExpirationMs is producer.id.expiration.ms (Kafka's default
 	// 86400000): ApplyRetention forgets an idempotent producer whose last
 	// batch timestamp is older than this. Zero or negative: never.
@@ -38,6 +52,9 @@ func DefaultConfig() Config {
 		IndexIntervalBytes:     4096,
 		RetentionMs:            7 * 24 * 60 * 60 * 1000,
 		RetentionBytes:         -1,
+		CleanupDelete:          true,
+		TimestampBeforeMaxMs:   math.MaxInt64,
+		TimestampAfterMaxMs:    60 * 60 * 1000,
 		FlushMessages:          math.MaxInt64,
 		FlushMs:                math.MaxInt64,
 		MaxMessageBytes:        1048588,
@@ -67,6 +84,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: flush.ms %d is negative", ErrInvalidConfig, c.FlushMs)
 	case c.MaxMessageBytes < 0:
 		return fmt.Errorf("%w: max.message.bytes %d is negative", ErrInvalidConfig, c.MaxMessageBytes)
+	case c.TimestampBeforeMaxMs < 0:
+		return fmt.Errorf("%w: message.timestamp.before.max.ms %d is negative", ErrInvalidConfig, c.TimestampBeforeMaxMs)
+	case c.TimestampAfterMaxMs < 0:
+		return fmt.Errorf("%w: message.timestamp.after.max.ms %d is negative", ErrInvalidConfig, c.TimestampAfterMaxMs)
 	}
 	return nil
 }

@@ -34,6 +34,12 @@
 // Retention (ApplyRetention) follows UnifiedLog.deleteOldSegments; see its
 // comment.
 //
+// Append checks, before it takes the append lock, every record timestamp
+// of a CreateTime topic against message.timestamp.before.max.ms and
+// after.max.ms (Kafka's LogValidator.validateTimestamp: the batch header
+// bounds no record, so the records are read, decompressed if need be,
+// unless both limits are unlimited); see checkTimestamps.
+//
 // # Durability
 //
 // The flush policy is Kafka's: by default data stays in the page cache and
@@ -94,4 +100,19 @@
 // behind until the open files ran out (the soak in docs/RELIABILITY.md).
 // The Flusher's own mutex is taken with or without mu held and never the
 // other way round.
+//
+// # Long polls
+//
+// Wait takes no lock. The append signal is a channel behind an atomic
+// value and a "waited" flag: Wait loads the channel, then sets the flag;
+// an append, after publishing its offsets, replaces and closes the channel
+// only if the flag is set, so an append with no waiter pays one atomic
+// load and a waiter registered before an append is always woken by it (or
+// sees its offsets when it checks for data). Close closes the channel for
+// good.
+//
+// Retention reads segment sizes and timestamps from the view without mu:
+// the first pass after a clean start loads lazily opened segments (and may
+// recover one) while appends go on; it takes mu only to publish the new
+// view (rolling the active segment first when every segment goes).
 package partition

@@ -31,6 +31,12 @@ var (
 	// can never be stored. RECORD_LIST_TOO_LARGE.
 	ErrRecordListTooLarge = errors.New("partition: batch larger than segment.bytes")
 
+	// ErrInvalidTimestamp: a record of a CreateTime topic is stamped further
+	// from the broker's clock than message.timestamp.before.max.ms or
+	// message.timestamp.after.max.ms allow, or the producer marked the
+	// batch LogAppendTime. INVALID_TIMESTAMP.
+	ErrInvalidTimestamp = errors.New("partition: invalid timestamp")
+
 	// ErrStorage wraps an I/O failure of the log's files (the underlying
 	// error is wrapped too). KAFKA_STORAGE_ERROR.
 	ErrStorage = errors.New("partition: storage error")

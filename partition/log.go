@@ -57,6 +57,11 @@ type Log struct {
 	// view is what readers see; replaced (never modified) under mu.
 	view   atomic.Pointer[view]
 	closed atomic.Bool
+	notify appendSignal // Wait's channel, without mu
+	// config is a copy of cfg for callers that must not take mu (Append's
+	// checks before it locks, Config); nil until first needed, then
+	// replaced with cfg under mu.
+	config atomic.Pointer[Config]
 
 	// retainMu serialises the changes of the log start offset and the
 	// deletion of segments (ApplyRetention, DeleteRecords) with Close. It
@@ -85,8 +90,6 @@ type Log struct {
 	leo           int64 // log end offset, also the high watermark
 	logStart      int64
 	producers     producers
-	notifyCh      chan struct{} // closed at the next append if waited is set
-	waited        bool
 
 	// Durability state, guarded by mu, written by flushNow.
 	unflushed     int64              // messages appended since the last flush began
@@ -140,7 +143,9 @@ type AppendResult struct {
 //
 // Errors: ErrOutOfOrderSequence, ErrInvalidProducerEpoch,
 // recordbatch.ErrInvalidRecord (a producer ID without a sequence),
-// ErrMessageTooLarge, ErrRecordListTooLarge, ErrClosed, and ErrStorage: a
+// ErrMessageTooLarge, ErrRecordListTooLarge, ErrInvalidTimestamp (see
+// checkTimestamps), recordbatch.ErrCorrupt (records that do not parse when
+// their timestamps are read), ErrClosed, and ErrStorage: a
 // failed write (ENOSPC, EIO) leaves the log as it was and later appends
 // work once the fault clears; a failed fsync (waitFlush) means the batch is
 // in the log but not known durable, and the log takes no more appends
@@ -153,6 +158,14 @@ func (l *Log) Append(batch []byte, waitFlush bool) (AppendResult, error) {
 	if l.maxOpen > 0 && segment.Live() >= l.maxOpen && !segment.WaitLive(l.maxOpen, l.openWait) {
 		return AppendResult{}, fmt.Errorf("%w: %d segments are open, the limit is %d (retention is behind, or the open-file limit is too low)",
 			ErrStorage, segment.Live(), l.maxOpen)
+	}
+	// Timestamps are checked before mu: a compressed batch is decompressed
+	// for it. A batch over the size limits is left to appendLocked, which
+	// refuses it first, as Kafka does.
+	if cfg := l.configCopy(); len(h) <= cfg.MaxMessageBytes && int64(len(h)) <= cfg.SegmentBytes {
+		if err := checkTimestamps(h, cfg, l.now().UnixMilli()); err != nil {
+			return AppendResult{}, err
+		}
 	}
 	l.mu.Lock()
 	res, wait, err := l.appendLocked(h)
@@ -221,7 +234,7 @@ func (l *Log) appendLocked(h recordbatch.Header) (res AppendResult, wait bool, e
 		l.producers.update(h)
 	}
 	l.publishLocked()
-	l.notifyLocked()
+	l.notify.wake()
 
 	wasClean := l.unflushed == 0
 	l.unflushed += int64(h.LastOffsetDelta()) + 1
@@ -302,24 +315,63 @@ func (l *Log) publishLocked() {
 	l.view.Store(&view{segs: v.segs, logStart: l.logStart, hw: l.leo, hwPos: l.active.Size()})
 }
 
-// notifyLocked wakes the callers of Wait. mu must be held.
-func (l *Log) notifyLocked() {
-	if l.waited {
-		close(l.notifyCh)
-		l.notifyCh = make(chan struct{})
-		l.waited = false
+// appendSignal is the append signal of long polls, read and replaced
+// without the append lock: Wait loads the current channel and then sets
+// waited; an append, after publishing its offsets, swaps in a new channel
+// and closes the old one only if waited is set, so an append with no
+// waiter costs one atomic load. A Wait whose waited store comes before an
+// append's check is woken by that append (its channel is the one swapped
+// out then, or an older one closed by an earlier swap); one whose store
+// comes after it sees that append's offsets when it then checks for data.
+// Swaps happen under mu (appends) and once at Close, which closes the last
+// channel for good.
+type appendSignal struct {
+	ch     atomic.Value // chan struct{}; nil until the first Wait or Close
+	waited atomic.Bool
+
+	between func() // tests: runs between wait's two steps
+}
+
+// current is the channel the next waking append closes.
+func (s *appendSignal) current() chan struct{} {
+	if ch, ok := s.ch.Load().(chan struct{}); ok {
+		return ch
+	}
+	s.ch.CompareAndSwap(nil, make(chan struct{}))
+	return s.ch.Load().(chan struct{})
+}
+
+// wait registers a waiter and returns the channel to wait on.
+func (s *appendSignal) wait() <-chan struct{} {
+	ch := s.current()
+	if s.between != nil {
+		s.between()
+	}
+	s.waited.Store(true)
+	return ch
+}
+
+// wake closes the channel of the waiters registered so far, if any. Called
+// by appends under mu, after they publish.
+func (s *appendSignal) wake() {
+	if !s.waited.Load() || !s.waited.Swap(false) {
+		return
+	}
+	old := s.ch.Swap(make(chan struct{}))
+	if ch, ok := old.(chan struct{}); ok {
+		close(ch)
 	}
 }
 
+// close wakes every waiter and makes every later wait return a closed
+// channel. Called once, by Close under mu, after which nothing wakes.
+func (s *appendSignal) close() { close(s.current()) }
+
 // Wait returns a channel that is closed at the next append (or Close). A
 // long-polling reader calls Wait before checking for data, then waits on
-// the channel if there was none.
-func (l *Log) Wait() <-chan struct{} {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.waited = true
-	return l.notifyCh
-}
+// the channel if there was none. Wait takes no lock: it never waits for an
+// append in progress.
+func (l *Log) Wait() <-chan struct{} { return l.notify.wait() }
 
 // LogStartOffset is the first offset a reader may fetch.
 func (l *Log) LogStartOffset() int64 { return l.view.Load().logStart }
@@ -343,11 +395,20 @@ func (l *Log) Size() int64 {
 // Dir is the partition directory.
 func (l *Log) Dir() string { return l.dir }
 
-// Config returns the log's configuration.
-func (l *Log) Config() Config {
+// Config returns the log's configuration. It takes no lock an append holds.
+func (l *Log) Config() Config { return *l.configCopy() }
+
+// configCopy is the current configuration, read without mu (after the
+// first call). It must not be modified.
+func (l *Log) configCopy() *Config {
+	if c := l.config.Load(); c != nil {
+		return c
+	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.cfg
+	c := l.cfg
+	l.mu.Unlock()
+	l.config.CompareAndSwap(nil, &c) // a SetConfig meanwhile has stored a newer one
+	return l.config.Load()
 }
 
 // SetConfig changes the configuration; it applies from the next append,
@@ -362,6 +423,7 @@ func (l *Log) SetConfig(cfg Config) {
 	defer l.mu.Unlock()
 	old := l.cfg
 	l.cfg = cfg
+	l.config.Store(&cfg)
 	if l.unflushed >= cfg.FlushMessages {
 		l.requestFlushLocked()
 	} else if l.unflushed > 0 && cfg.FlushMs < old.FlushMs {

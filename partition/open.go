@@ -101,7 +101,6 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		maxOpen:  opts.MaxOpenSegments,
 		openWait: cmp.Or(opts.OpenSegmentsWait, 5*time.Second),
 		cfg:      cfg,
-		notifyCh: make(chan struct{}),
 		syncCh:   make(chan struct{}),
 	}
 	if l.now == nil {

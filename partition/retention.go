@@ -45,13 +45,16 @@ func (l *Log) DeleteRecords(before int64) (lowWatermark int64, err error) {
 }
 
 // ApplyRetention deletes old segments as Kafka's UnifiedLog.deleteOldSegments
-// does for cleanup.policy=delete, in its order:
+// does, in its order:
 //
 //  1. segments wholly below the log start offset (DeleteRecords);
 //  2. retention.bytes: the oldest segments while the log stays at least
 //     retention.bytes without them;
 //  3. retention.ms: the oldest segments whose largest timestamp is more
 //     than retention.ms old (stopping at the first that is not).
+//
+// Rules 2 and 3 apply only when cleanup.policy holds delete
+// (Config.CleanupDelete): a compact-only topic loses nothing to them.
 //
 // An empty active segment is never deleted. When every segment qualifies,
 // the active one is rolled first (Kafka does the same), so that the log
@@ -61,19 +64,38 @@ func (l *Log) DeleteRecords(before int64) (lowWatermark int64, err error) {
 func (l *Log) ApplyRetention() (deletedSegments int, err error) {
 	l.retainMu.Lock()
 	defer l.retainMu.Unlock()
-	l.mu.Lock()
+	// Close, DeleteRecords and other passes wait for retainMu: the log stays
+	// open, and its log start offset and first segments stay as they are.
 	if l.closed.Load() {
-		l.mu.Unlock()
 		return 0, ErrClosed
 	}
 	nowMs := l.now().UnixMilli()
+	l.mu.Lock()
 	l.producers.expire(nowMs, l.cfg.ProducerIDExpirationMs)
-	segs := l.view.Load().segs
-	n := l.deletableLocked(segs, nowMs)
+	cfg, logStart := l.cfg, l.logStart
+	l.mu.Unlock()
+
+	// The candidates come from the view, without mu: a segment's largest
+	// timestamp may have to load a lazily opened segment (open and check its
+	// indexes, even recover it), which must not hold up appends.
+	v := l.view.Load()
+	n := l.deletable(v.segs, cfg, logStart, nowMs)
 	if n == 0 {
-		l.mu.Unlock()
 		return 0, nil
 	}
+
+	l.mu.Lock()
+	if n == len(v.segs) && l.leo != v.hw {
+		// The last candidate was the active segment and took appends
+		// meanwhile, which may have brought newer timestamps: it stays
+		// for the next pass. The others were sealed when v was taken.
+		n--
+		if n == 0 {
+			l.mu.Unlock()
+			return 0, nil
+		}
+	}
+	segs := l.view.Load().segs
 	if n == len(segs) {
 		if err := l.rollLocked(nowMs); err != nil {
 			l.mu.Unlock()
@@ -85,7 +107,7 @@ func (l *Log) ApplyRetention() (deletedSegments int, err error) {
 	l.pendingSeal = slices.DeleteFunc(l.pendingSeal, func(s *segment.Segment) bool { return slices.Contains(doomed, s) })
 	l.logStart = max(l.logStart, segs[n].Base())
 	l.view.Store(&view{segs: slices.Clone(segs[n:]), logStart: l.logStart, hw: l.leo, hwPos: l.active.Size()})
-	logStart := l.logStart
+	logStart = l.logStart
 	l.mu.Unlock()
 
 	l.logger.Info("deleting segments", "dir", l.dir, "count", n, "first", doomed[0].Base(), "logStart", logStart)
@@ -112,19 +134,22 @@ func (l *Log) ApplyRetention() (deletedSegments int, err error) {
 	return n, nil
 }
 
-// deletableLocked returns how many of the oldest segments the retention
-// rules delete. mu must be held.
-func (l *Log) deletableLocked(segs []*segment.Segment, nowMs int64) int {
+// deletable returns how many of the oldest segments the retention rules
+// delete under cfg and logStart. It may load segments: mu must not be held.
+func (l *Log) deletable(segs []*segment.Segment, cfg Config, logStart, nowMs int64) int {
 	n := 0
 	// 1. Below the log start offset.
-	for n+1 < len(segs) && segs[n+1].Base() <= l.logStart {
+	for n+1 < len(segs) && segs[n+1].Base() <= logStart {
 		n++
 	}
 	// eligible: the last segment only if it has data (it is then rolled).
 	eligible := func(i int) bool { return i < len(segs)-1 || segs[i].Size() > 0 }
 
+	if !cfg.CleanupDelete {
+		return n // cleanup.policy=compact: no retention by size or time
+	}
 	// 2. retention.bytes.
-	if r := l.cfg.RetentionBytes; r >= 0 {
+	if r := cfg.RetentionBytes; r >= 0 {
 		var total int64
 		for _, s := range segs[n:] {
 			total += s.Size()
@@ -134,7 +159,7 @@ func (l *Log) deletableLocked(segs []*segment.Segment, nowMs int64) int {
 		}
 	}
 	// 3. retention.ms.
-	if r := l.cfg.RetentionMs; r >= 0 {
+	if r := cfg.RetentionMs; r >= 0 {
 		for ; n < len(segs) && eligible(n); n++ {
 			ts := l.largestTimestamp(segs[n])
 			if ts > nowMs {

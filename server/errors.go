@@ -46,6 +46,8 @@ func errCode(err error) int16 {
 		return kerr.MessageTooLarge.Code
 	case errors.Is(err, partition.ErrRecordListTooLarge):
 		return kerr.RecordListTooLarge.Code
+	case errors.Is(err, partition.ErrInvalidTimestamp):
+		return kerr.InvalidTimestamp.Code
 	case errors.Is(err, partition.ErrStorage):
 		return kerr.KafkaStorageError.Code
 	case errors.Is(err, partition.ErrClosed), errors.Is(err, topic.ErrClosed):
