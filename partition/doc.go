@@ -37,8 +37,9 @@
 // Append checks, before it takes the append lock, every record timestamp
 // of a CreateTime topic against message.timestamp.before.max.ms and
 // after.max.ms (Kafka's LogValidator.validateTimestamp: the batch header
-// bounds no record, so the records are read, decompressed if need be,
-// unless both limits are unlimited); see checkTimestamps.
+// bounds no record, so the records of an uncompressed batch are read; a
+// compressed one is decompressed for it only when before.max.ms is set,
+// and otherwise judged by its MaxTimestamp); see checkTimestamps.
 //
 // # Durability
 //

@@ -26,9 +26,12 @@ var recordBuffers = sync.Pool{New: func() any { return new([]byte) }}
 // In a CreateTime batch a record's timestamp is BaseTimestamp plus its own
 // delta, which may be negative, and MaxTimestamp is only what the producer
 // computed (Kafka recomputes it from the records): the header bounds no
-// record, so every record is read, decompressing a compressed batch,
-// unless both limits are unlimited (math.MaxInt64: no timestamp can fail
-// them). A timestamp of -1 (none) passes. In a batch the producer marked
+// record, so every record of an uncompressed batch is read. A compressed
+// batch is decompressed for it only when message.timestamp.before.max.ms
+// is set: with only the upper bound (Kafka's defaults) its MaxTimestamp is
+// checked instead, so compressed produce stays free of decompression.
+// Nothing is checked when both limits are unlimited (math.MaxInt64: no
+// timestamp can fail them). A timestamp of -1 (none) passes. In a batch the producer marked
 // LogAppendTime every record's timestamp is MaxTimestamp: only it is
 // checked, and such a batch is refused outright on a LogAppendTime topic
 // or without a timestamp, as Kafka refuses it. A LogAppendTime topic
@@ -46,7 +49,14 @@ func checkTimestamps(h recordbatch.Header, cfg *Config, nowMs int64) error {
 		return nil
 	}
 	recs := h.Records()
-	if c := h.Codec(); c != recordbatch.CodecNone {
+	if c := h.Codec(); c != recordbatch.CodecNone && before == math.MaxInt64 {
+		// Only the upper bound is set (the default): the batch's
+		// MaxTimestamp, which is what time rolls, retention and the
+		// time index use, is checked without decompressing. A producer
+		// that understates it is not caught, where Kafka, which
+		// recomputes it, would; the log stays bounded all the same.
+		return checkTimestamp(0, h.MaxTimestamp(), nowMs, before, after)
+	} else if c != recordbatch.CodecNone {
 		buf := recordBuffers.Get().(*[]byte)
 		defer func() {
 			if cap(*buf) <= pooledBufferMax {

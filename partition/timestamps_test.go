@@ -78,6 +78,25 @@ func TestTimestampLimits(t *testing.T) {
 		}
 	}
 
+	// With only the upper bound set (Kafka's defaults), a compressed batch
+	// is judged by its MaxTimestamp, undecompressed: an understated one
+	// passes, an honest one past the bound does not.
+	cfg.TimestampBeforeMaxMs = math.MaxInt64
+	l.SetConfig(cfg)
+	understated := makeBatch(spec{pid: -1, epoch: -1, seq: -1, ts: []int64{now, now + 600}, value: 5})
+	recordbatch.Header(understated).SetMaxTimestamp(now)
+	recordbatch.Header(understated).UpdateCRC()
+	if _, err := l.Append(compress(t, understated), false); err != nil {
+		t.Fatalf("compressed, understated MaxTimestamp, upper bound only: %v", err)
+	}
+	if _, err := l.Append(compress(t, makeBatch(plain(2, now+501, 10, 1))), false); !errors.Is(err, ErrInvalidTimestamp) {
+		t.Fatalf("compressed, MaxTimestamp past after.max.ms: %v", err)
+	}
+	if _, err := l.Append(understated, false); !errors.Is(err, ErrInvalidTimestamp) {
+		t.Fatalf("uncompressed, understated MaxTimestamp, upper bound only: %v", err)
+	}
+	cfg.TimestampBeforeMaxMs = 1000
+
 	// LogAppendTime topics check no CreateTime timestamps...
 	cfg.LogAppendTime = true
 	l.SetConfig(cfg)
