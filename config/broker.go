@@ -46,6 +46,10 @@ type Broker struct {
 	OffsetsTopicNumPartitions       int32    // offsets.topic.num.partitions: 50 (used when __consumer_offsets is created)
 	OffsetsRetentionCheckIntervalMs int64    // offsets.retention.check.interval.ms: 600000
 	FetchMemoryMaxBytes             int64    // strata.fetch.memory.max.bytes: 67108864 (Strata's own: Kafka has no such bound)
+	// strata.produce.decompression.memory.max.bytes: 67108864 (Strata's
+	// own): the memory produce requests may hold decompressing and
+	// recompressing records, across the broker (server/produce_compress.go).
+	ProduceDecompressionMemoryMaxBytes int64
 
 	// Log holds the broker-level defaults of the topic configs Strata acts
 	// on, set by their broker synonyms: log.segment.bytes, log.roll.ms and
@@ -99,6 +103,8 @@ func Defaults() *Broker {
 		Log:                             partition.DefaultConfig(),
 		Unknown:                         map[string]string{},
 		static:                          map[string]string{},
+
+		ProduceDecompressionMemoryMaxBytes: 64 << 20,
 	}
 }
 
@@ -246,6 +252,11 @@ func buildBrokerProps() map[string]*brokerProp {
 		{name: "strata.fetch.memory.max.bytes", spec: longAtLeast(1), dflt: "67108864",
 			get: func(b *Broker) (string, bool) { return itoa(b.FetchMemoryMaxBytes) },
 			set: func(b *Broker, v string) { b.FetchMemoryMaxBytes = i64(v) }},
+		// The memory produce requests hold decompressing and recompressing
+		// records, across the broker (server/produce_compress.go).
+		{name: "strata.produce.decompression.memory.max.bytes", spec: longAtLeast(1), dflt: "67108864",
+			get: func(b *Broker) (string, bool) { return itoa(b.ProduceDecompressionMemoryMaxBytes) },
+			set: func(b *Broker, v string) { b.ProduceDecompressionMemoryMaxBytes = i64(v) }},
 		{name: "connections.max.idle.ms", spec: long(), dflt: "600000",
 			get: func(b *Broker) (string, bool) { return itoa(b.ConnectionsMaxIdleMs) },
 			set: func(b *Broker, v string) { b.ConnectionsMaxIdleMs = i64(v) }},
@@ -426,6 +437,7 @@ func (b *Broker) Validate() error {
 	atLeast("max.connections.per.ip", int64(b.MaxConnectionsPerIP), 0)
 	atLeast("queued.max.requests", int64(b.QueuedMaxRequests), 1)
 	atLeast("strata.fetch.memory.max.bytes", b.FetchMemoryMaxBytes, 1)
+	atLeast("strata.produce.decompression.memory.max.bytes", b.ProduceDecompressionMemoryMaxBytes, 1)
 	atLeast("log.retention.check.interval.ms", b.LogRetentionCheckIntervalMs, 1)
 	atLeast("offsets.retention.minutes", b.OffsetsRetentionMinutes, 1)
 	atLeast("group.initial.rebalance.delay.ms", b.GroupInitialRebalanceDelayMs, 0)

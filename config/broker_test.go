@@ -41,6 +41,8 @@ func TestDefaults(t *testing.T) {
 		Log:                             partition.DefaultConfig(),
 		Unknown:                         map[string]string{},
 		static:                          map[string]string{},
+
+		ProduceDecompressionMemoryMaxBytes: 67108864,
 	}
 	if !reflect.DeepEqual(b, want) {
 		t.Fatalf("Defaults() = %+v\nwant %+v", b, want)
@@ -352,6 +354,32 @@ func TestFetchMemoryMaxBytes(t *testing.T) {
 	err := b.Validate()
 	var ce *Error
 	if !errors.As(err, &ce) || !errors.Is(err, ErrInvalidConfig) || ce.Msg != "Invalid value 0 for configuration strata.fetch.memory.max.bytes: Value must be at least 1" {
+		t.Fatalf("Validate with a 0 budget = %v", err)
+	}
+}
+
+// TestProduceDecompressionMemoryMaxBytes: Strata's
+// strata.produce.decompression.memory.max.bytes (64 MiB by default) sets
+// ProduceDecompressionMemoryMaxBytes, and Validate refuses a budget under
+// one byte.
+func TestProduceDecompressionMemoryMaxBytes(t *testing.T) {
+	b := Defaults()
+	if b.ProduceDecompressionMemoryMaxBytes != 64<<20 {
+		t.Fatalf("default %d, want %d", b.ProduceDecompressionMemoryMaxBytes, 64<<20)
+	}
+	if err := b.Set("strata.produce.decompression.memory.max.bytes", "1048576"); err != nil {
+		t.Fatal(err)
+	}
+	if b.ProduceDecompressionMemoryMaxBytes != 1<<20 {
+		t.Fatalf("ProduceDecompressionMemoryMaxBytes = %d, want %d", b.ProduceDecompressionMemoryMaxBytes, 1<<20)
+	}
+	if err := b.Set("strata.produce.decompression.memory.max.bytes", "0"); err == nil {
+		t.Fatal("Set accepted 0")
+	}
+	b.ProduceDecompressionMemoryMaxBytes = 0
+	err := b.Validate()
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Msg != "Invalid value 0 for configuration strata.produce.decompression.memory.max.bytes: Value must be at least 1" {
 		t.Fatalf("Validate with a 0 budget = %v", err)
 	}
 }

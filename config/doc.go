@@ -17,9 +17,11 @@
 // three that Kafka 4.0 removed (message.format.version,
 // message.downconversion.enable, message.timestamp.difference.max.ms).
 // TopicConfig validates a topic's overrides and resolves them over the
-// broker's defaults into a partition.Config; configs Strata does not act on
-// (cleanup.policy, compression.type, min.insync.replicas, ...) are
-// validated, stored by the caller and described, as in Kafka.
+// broker's defaults into a partition.Config; configs the log does not act on
+// (cleanup.policy, min.insync.replicas, ...) are validated, stored by the
+// caller and described, as in Kafka, and the server reads some of them
+// (compression.type and the compression.*.level settings) with
+// TopicConfigValue.
 // TopicConfigValue, TopicConfigSynonyms, TopicConfigEntries and
 // BrokerConfigEntries build DescribeConfigs answers with Kafka's values,
 // sources and synonyms.
