@@ -74,6 +74,8 @@ type Server struct {
 	slots  *requestSlots // queued.max.requests (queue.go)
 	budget *byteBudget   // in-flight fetch response memory (budget.go)
 	frames *byteBudget   // frames above frameStep allocated whole before their bytes arrive (conn.readFrame)
+
+	decompress *byteBudget // produce decompression and recompression memory (produce_compress.go)
 }
 
 type listener struct {
@@ -110,6 +112,8 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 		slots:   newRequestSlots(cfg.QueuedMaxRequests),
 		budget:  newByteBudget(cfg.FetchMemoryMaxBytes),
 		frames:  newByteBudget(largeFrames),
+
+		decompress: newByteBudget(cfg.ProduceDecompressionMemoryMaxBytes),
 	}
 	if s.fs == nil {
 		s.fs = vfs.OS
