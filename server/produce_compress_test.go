@@ -376,3 +376,86 @@ func TestProduceLegacyToTopicCodec(t *testing.T) {
 		}
 	}
 }
+
+// TestProduceRecompressBomb: a v2 gzip batch of one 64 MiB record (64 KiB
+// on the wire) is stored as it is on a producer topic (Kafka does not
+// decompress it), and refused with MESSAGE_TOO_LARGE on topics that would
+// rebuild it (zstd: past 16 x max.message.bytes; uncompressed: past
+// max.message.bytes), having decompressed no more than the bound; the
+// other partition of the request is appended.
+func TestProduceRecompressBomb(t *testing.T) {
+	s := startServer(t)
+	b := recordbatch.NewBuilder()
+	b.Codec = recordbatch.CodecGzip
+	b.Add(&recordbatch.Record{Timestamp: 1700000000000, Value: make([]byte, 64<<20)})
+	bomb, err := b.AppendTo(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = nil
+	rc := dialRaw(t, s)
+	for _, tc := range []struct {
+		topic   string
+		configs map[string]string
+		want    partResult
+	}{
+		{"bomb-producer", map[string]string{"max.message.bytes": "100000"}, partResult{0, 0}},
+		{"bomb-zstd", map[string]string{"max.message.bytes": "100000", "compression.type": "zstd"}, partResult{kerr.MessageTooLarge.Code, -1}},
+		{"bomb-none", map[string]string{"max.message.bytes": "100000", "compression.type": "uncompressed"}, partResult{kerr.MessageTooLarge.Code, -1}},
+	} {
+		if _, err := s.topics.Create(tc.topic, 2, tc.configs, false); err != nil {
+			t.Fatal(err)
+		}
+		req := produceReq(9, 1, tc.topic, map[int32][]byte{0: bomb, 1: batch(t, 4, "ok", nil)})
+		before := heapAllocs()
+		res := produceResults(t, rc.roundTrip(req))
+		allocated := heapAllocs() - before
+		if res[0] != tc.want || res[1] != (partResult{0, 0}) {
+			t.Errorf("%s: %+v, want %+v and an appended partition 1", tc.topic, res, tc.want)
+		}
+		// zstd: a first guess of 16 x 64 KiB, then the bound of 1.6 MB, each
+		// in buffers that grow by doubling.
+		const bound = 12 << 20
+		if allocated > bound {
+			t.Errorf("%s: the request allocated %d bytes, want at most %d", tc.topic, allocated, bound)
+		}
+		t.Logf("%s: allocated %d bytes", tc.topic, allocated)
+	}
+	if n := s.decompress.inUse(); n != 0 {
+		t.Fatalf("%d bytes of the budget still taken", n)
+	}
+}
+
+// TestProduceRecompressedReadByKgo: kgo consumes what zstd and lz4 (at a
+// high-compression level) topics stored, records intact.
+func TestProduceRecompressedReadByKgo(t *testing.T) {
+	s := startServer(t)
+	for name, configs := range map[string]map[string]string{
+		"read-zstd": {"compression.type": "zstd"},
+		"read-lz4":  {"compression.type": "lz4", "compression.lz4.level": "12"},
+		"read-gzip": {"compression.type": "gzip", "compression.gzip.level": "9"},
+	} {
+		if _, err := s.topics.Create(name, 1, configs, false); err != nil {
+			t.Fatal(err)
+		}
+		recs := sampleSent(name, 30)
+		produceKgo(t, s, name, kgo.NoCompression(), recs)
+		cl := newClient(t, s, kgo.ConsumeTopics(name), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		ctx := testCtx(t)
+		var got []*kgo.Record
+		for len(got) < len(recs) {
+			fs := cl.PollFetches(ctx)
+			if err := fs.Err(); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			got = append(got, fs.Records()...)
+		}
+		for i, r := range got {
+			w := recs[i]
+			if r.Offset != int64(i) || !bytes.Equal(r.Key, w.key) || !bytes.Equal(r.Value, w.value) ||
+				r.Timestamp.UnixMilli() != w.ts || len(r.Headers) != len(w.headers) {
+				t.Fatalf("%s: record %d: offset %d key %q ts %d", name, i, r.Offset, r.Key, r.Timestamp.UnixMilli())
+			}
+		}
+	}
+}
