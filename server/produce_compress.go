@@ -13,7 +13,7 @@ package server
 //
 //   - per batch: the records may decompress to at most
 //     maxDecompressFactor x max.message.bytes bytes (max.message.bytes
-//     itself when the result is stored uncompressed, since Kafka would
+//     itself when a v2 batch is stored uncompressed, since Kafka would
 //     refuse a larger result anyway), and never more than a third of the
 //     broker-wide budget below. Past it the partition gets
 //     MESSAGE_TOO_LARGE: Kafka's answer for a rebuilt batch over
@@ -165,11 +165,15 @@ func (r *reservation) release() {
 }
 
 // decompressLimit is the most one batch's records may decompress to on a
-// topic with max.message.bytes maxBytes when stored with codec to.
-func (s *Server) decompressLimit(maxBytes int, to recordbatch.Codec) int {
+// topic with max.message.bytes maxBytes. stored says that the decompressed
+// bytes are what will be stored (a v2 batch to an uncompressed topic): then
+// max.message.bytes is the limit, as Kafka would refuse more. (A legacy
+// set's messages take up to five times the bytes of the v2 records they
+// become, so that shortcut does not hold for them.)
+func (s *Server) decompressLimit(maxBytes int, stored bool) int {
 	limit := s.decompress.max / 3
 	if maxBytes > 0 {
-		if to == recordbatch.CodecNone {
+		if stored {
 			limit = min(limit, int64(maxBytes))
 		} else {
 			limit = min(limit, int64(maxBytes)*maxDecompressFactor)
@@ -218,7 +222,7 @@ func (r *reservation) upconvert(set []byte, to recordbatch.Target, maxBytes int)
 		}
 		return recordbatch.UpconvertTo(set, to, len(set))
 	}
-	return r.inflate(len(set), r.s.decompressLimit(maxBytes, codec), func(max int) ([]byte, error) {
+	return r.inflate(len(set), r.s.decompressLimit(maxBytes, false), func(max int) ([]byte, error) {
 		return recordbatch.UpconvertTo(set, to, max)
 	})
 }
@@ -244,7 +248,7 @@ func (r *reservation) recompress(batch []byte, to recordbatch.Target, maxBytes i
 		r.shrink(int64(cap(out)))
 	} else {
 		var err error
-		out, err = r.inflate(len(batch), r.s.decompressLimit(maxBytes, codec), func(max int) ([]byte, error) {
+		out, err = r.inflate(len(batch), r.s.decompressLimit(maxBytes, codec == recordbatch.CodecNone), func(max int) ([]byte, error) {
 			return recordbatch.Recompress(nil, batch, codec, level, max)
 		})
 		if err != nil {

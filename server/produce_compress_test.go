@@ -459,3 +459,30 @@ func TestProduceRecompressedReadByKgo(t *testing.T) {
 		}
 	}
 }
+
+// TestProduceLegacyOverheadNotCounted: a gzip wrapper whose legacy
+// messages take more than max.message.bytes uncompressed, but whose v2
+// records fit, is stored on an uncompressed topic, as Kafka stores it
+// (its check is on the rebuilt batch).
+func TestProduceLegacyOverheadNotCounted(t *testing.T) {
+	s := startServer(t)
+	if _, err := s.topics.Create("overhead", 1, map[string]string{"compression.type": "uncompressed", "max.message.bytes": "10000"}, false); err != nil {
+		t.Fatal(err)
+	}
+	var inner []byte
+	for i := range 400 {
+		inner = append(inner, legacyMessage(1, 0, int64(i), 1700000000000, []byte{'x'})...)
+	}
+	if len(inner) <= 10000 {
+		t.Fatalf("inner set of %d bytes; want it over max.message.bytes", len(inner))
+	}
+	rc := dialRaw(t, s)
+	res := produceResults(t, rc.roundTrip(produceReq(2, 1, "overhead", map[int32][]byte{0: legacyWrapper(t, recordbatch.CodecGzip, inner)})))
+	if res[0] != (partResult{0, 0}) {
+		t.Fatalf("%+v, want stored at 0", res[0])
+	}
+	b := storedBatches(t, s, "overhead")
+	if len(b) != 1 || recordbatch.Header(b[0]).Codec() != recordbatch.CodecNone || recordbatch.Header(b[0]).RecordCount() != 400 || len(b[0]) > 10000 {
+		t.Fatalf("stored %d batches, first of %d bytes", len(b), len(b[0]))
+	}
+}
