@@ -54,6 +54,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"github.com/stratabroker/strata/config"
 	"github.com/stratabroker/strata/recordbatch"
 	"github.com/stratabroker/strata/topic"
 )
@@ -75,7 +76,24 @@ const (
 
 // topicTarget is the topic's compression.type, with the level of its codec.
 func (s *Server) topicTarget(t *topic.Topic) recordbatch.Target {
-	v, _, _ := s.cfg.TopicConfigValue("compression.type", t.Configs)
+	for _, name := range compressionConfigs {
+		if _, ok := t.Configs[name]; ok {
+			return compressionTarget(s.cfg, t.Configs)
+		}
+	}
+	return s.target // resolved once: the broker's configuration never changes
+}
+
+// codecTarget is recordbatch.Target, named here for server.go.
+type codecTarget = recordbatch.Target
+
+// compressionConfigs are the topic configs compressionTarget reads.
+var compressionConfigs = [...]string{"compression.type", "compression.gzip.level", "compression.lz4.level", "compression.zstd.level"}
+
+// compressionTarget resolves compression.type and its codec's level for a
+// topic with these overrides.
+func compressionTarget(cfg *config.Broker, overrides map[string]string) recordbatch.Target {
+	v, _, _ := cfg.TopicConfigValue("compression.type", overrides)
 	var c recordbatch.Codec
 	switch v {
 	case "uncompressed":
@@ -93,7 +111,7 @@ func (s *Server) topicTarget(t *topic.Topic) recordbatch.Target {
 	}
 	level := recordbatch.DefaultLevel(c)
 	if c == recordbatch.CodecGzip || c == recordbatch.CodecLZ4 || c == recordbatch.CodecZstd {
-		if lv, _, ok := s.cfg.TopicConfigValue("compression."+c.String()+".level", t.Configs); ok {
+		if lv, _, ok := cfg.TopicConfigValue("compression."+c.String()+".level", overrides); ok {
 			if n, err := strconv.Atoi(lv); err == nil {
 				level = n
 			}

@@ -486,3 +486,25 @@ func TestProduceLegacyOverheadNotCounted(t *testing.T) {
 		t.Fatalf("stored %d batches, first of %d bytes", len(b), len(b[0]))
 	}
 }
+
+// TestProduceBrokerCompressionType: the broker's compression.type (and
+// level) applies to topics without an override; a topic's override wins.
+func TestProduceBrokerCompressionType(t *testing.T) {
+	s := startServer(t, "compression.type", "lz4", "compression.lz4.level", "3")
+	if s.target != (recordbatch.Target{Codec: recordbatch.CodecLZ4, Level: 3}) {
+		t.Fatalf("broker target %+v", s.target)
+	}
+	for name, configs := range map[string]map[string]string{
+		"broker-default": nil,
+		"topic-producer": {"compression.type": "producer"},
+	} {
+		if _, err := s.topics.Create(name, 1, configs, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs := sampleSent("b", 5)
+	produceKgo(t, s, "broker-default", kgo.NoCompression(), recs)
+	checkStored(t, s, "broker-default", recordbatch.CodecLZ4, recs)
+	produceKgo(t, s, "topic-producer", kgo.NoCompression(), recs)
+	checkStored(t, s, "topic-producer", recordbatch.CodecNone, recs)
+}

@@ -76,6 +76,7 @@ type Server struct {
 	frames *byteBudget   // frames above frameStep allocated whole before their bytes arrive (conn.readFrame)
 
 	decompress *byteBudget // produce decompression and recompression memory (produce_compress.go)
+	target     codecTarget // the broker's compression.type, for topics without an override (produce_compress.go)
 }
 
 type listener struct {
@@ -114,6 +115,7 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 		frames:  newByteBudget(largeFrames),
 
 		decompress: newByteBudget(cfg.ProduceDecompressionMemoryMaxBytes),
+		target:     compressionTarget(cfg, nil),
 	}
 	if s.fs == nil {
 		s.fs = vfs.OS
