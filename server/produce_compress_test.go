@@ -508,3 +508,49 @@ func TestProduceBrokerCompressionType(t *testing.T) {
 	produceKgo(t, s, "topic-producer", kgo.NoCompression(), recs)
 	checkStored(t, s, "topic-producer", recordbatch.CodecNone, recs)
 }
+
+// TestProduceConcurrentBombs: eight connections each sending two legacy
+// gzip bombs at once share the 8 MiB budget (its peak stays within it),
+// every bomb is refused with MESSAGE_TOO_LARGE and every good partition
+// appended, and nothing stays reserved.
+func TestProduceConcurrentBombs(t *testing.T) {
+	s := startServer(t, "strata.produce.decompression.memory.max.bytes", "8388608")
+	if _, err := s.topics.Create("many", 3, map[string]string{"max.message.bytes": "100000"}, false); err != nil {
+		t.Fatal(err)
+	}
+	bomb := legacyWrapper(t, recordbatch.CodecGzip, legacyMessage(1, 0, 0, 1700000000000, make([]byte, 32<<20)))
+	good := legacyWrapper(t, recordbatch.CodecGzip, legacySet(t, 1, "gz"))
+	const conns = 8
+	// All requests are sent before any answer is read: the connections'
+	// read loops serve them at once.
+	type sent struct {
+		rc   *rawClient
+		req  *kmsg.ProduceRequest
+		corr int32
+	}
+	var all []sent
+	for range conns {
+		rc := dialRaw(t, s)
+		req := produceReq(2, 1, "many", map[int32][]byte{0: bomb, 1: good, 2: bomb})
+		all = append(all, sent{rc, req, rc.send(req)})
+	}
+	for _, x := range all {
+		resp, err := x.rc.readResponse(x.req, x.corr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := produceResults(t, resp)
+		if res[0].code != kerr.MessageTooLarge.Code || res[1].code != 0 || res[2].code != kerr.MessageTooLarge.Code {
+			t.Errorf("%+v", res)
+		}
+	}
+	if got := hw(t, s, "many", 1); got != 3*conns {
+		t.Errorf("good partition: high watermark %d, want %d", got, 3*conns)
+	}
+	if peak := s.decompress.peak.Load(); peak == 0 || peak > 8<<20 {
+		t.Errorf("budget peak %d, want within (0, %d]", peak, 8<<20)
+	}
+	if n := s.decompress.inUse(); n != 0 {
+		t.Errorf("%d bytes of the budget still taken", n)
+	}
+}
