@@ -48,6 +48,10 @@ type Broker struct {
 	OffsetsRetentionCheckIntervalMs      int64    // offsets.retention.check.interval.ms: 600000
 	FetchMemoryMaxBytes                  int64    // strata.fetch.memory.max.bytes: 67108864 (Strata's own: Kafka has no such bound)
 	MaxIncrementalFetchSessionCacheSlots int      // max.incremental.fetch.session.cache.slots: 1000
+	// strata.produce.decompression.memory.max.bytes: 67108864 (Strata's
+	// own): the memory produce requests may hold decompressing and
+	// recompressing records, across the broker (server/produce_compress.go).
+	ProduceDecompressionMemoryMaxBytes int64
 
 	// Log holds the broker-level defaults of the topic configs Strata acts
 	// on, set by their broker synonyms: log.segment.bytes, log.roll.ms and
@@ -109,6 +113,8 @@ func Defaults() *Broker {
 		Log:                                  partition.DefaultConfig(),
 		Unknown:                              map[string]string{},
 		static:                               map[string]string{},
+
+		ProduceDecompressionMemoryMaxBytes: 64 << 20,
 	}
 }
 
@@ -263,6 +269,11 @@ func buildBrokerProps() map[string]*brokerProp {
 		{name: "strata.fetch.memory.max.bytes", spec: longAtLeast(1), dflt: "67108864",
 			get: func(b *Broker) (string, bool) { return itoa(b.FetchMemoryMaxBytes) },
 			set: func(b *Broker, v string) { b.FetchMemoryMaxBytes = i64(v) }},
+		// The memory produce requests hold decompressing and recompressing
+		// records, across the broker (server/produce_compress.go).
+		{name: "strata.produce.decompression.memory.max.bytes", spec: longAtLeast(1), dflt: "67108864",
+			get: func(b *Broker) (string, bool) { return itoa(b.ProduceDecompressionMemoryMaxBytes) },
+			set: func(b *Broker, v string) { b.ProduceDecompressionMemoryMaxBytes = i64(v) }},
 		{name: "connections.max.idle.ms", spec: long(), dflt: "600000",
 			get: func(b *Broker) (string, bool) { return itoa(b.ConnectionsMaxIdleMs) },
 			set: func(b *Broker, v string) { b.ConnectionsMaxIdleMs = i64(v) }},
@@ -454,6 +465,7 @@ func (b *Broker) Validate() error {
 	}
 	atLeast("max.incremental.fetch.session.cache.slots", int64(b.MaxIncrementalFetchSessionCacheSlots), 0)
 	atLeast("strata.fetch.memory.max.bytes", b.FetchMemoryMaxBytes, 1)
+	atLeast("strata.produce.decompression.memory.max.bytes", b.ProduceDecompressionMemoryMaxBytes, 1)
 	atLeast("log.retention.check.interval.ms", b.LogRetentionCheckIntervalMs, 1)
 	atLeast("offsets.retention.minutes", b.OffsetsRetentionMinutes, 1)
 	atLeast("group.initial.rebalance.delay.ms", b.GroupInitialRebalanceDelayMs, 0)

@@ -43,6 +43,8 @@ func TestDefaults(t *testing.T) {
 		Log:                                  partition.DefaultConfig(),
 		Unknown:                              map[string]string{},
 		static:                               map[string]string{},
+
+		ProduceDecompressionMemoryMaxBytes: 67108864,
 	}
 	if !reflect.DeepEqual(b, want) {
 		t.Fatalf("Defaults() = %+v\nwant %+v", b, want)
@@ -404,5 +406,31 @@ func TestQueuedMaxRequestBytes(t *testing.T) {
 			ce.Msg != "queued.max.request.bytes must be larger or equal to socket.request.max.bytes"):
 			t.Errorf("%s: Validate = %v", c.value, err)
 		}
+	}
+}
+
+// TestProduceDecompressionMemoryMaxBytes: Strata's
+// strata.produce.decompression.memory.max.bytes (64 MiB by default) sets
+// ProduceDecompressionMemoryMaxBytes, and Validate refuses a budget under
+// one byte.
+func TestProduceDecompressionMemoryMaxBytes(t *testing.T) {
+	b := Defaults()
+	if b.ProduceDecompressionMemoryMaxBytes != 64<<20 {
+		t.Fatalf("default %d, want %d", b.ProduceDecompressionMemoryMaxBytes, 64<<20)
+	}
+	if err := b.Set("strata.produce.decompression.memory.max.bytes", "1048576"); err != nil {
+		t.Fatal(err)
+	}
+	if b.ProduceDecompressionMemoryMaxBytes != 1<<20 {
+		t.Fatalf("ProduceDecompressionMemoryMaxBytes = %d, want %d", b.ProduceDecompressionMemoryMaxBytes, 1<<20)
+	}
+	if err := b.Set("strata.produce.decompression.memory.max.bytes", "0"); err == nil {
+		t.Fatal("Set accepted 0")
+	}
+	b.ProduceDecompressionMemoryMaxBytes = 0
+	err := b.Validate()
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Msg != "Invalid value 0 for configuration strata.produce.decompression.memory.max.bytes: Value must be at least 1" {
+		t.Fatalf("Validate with a 0 budget = %v", err)
 	}
 }

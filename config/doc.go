@@ -21,8 +21,10 @@
 // broker's defaults into a partition.Config (cleanup.policy becomes
 // CleanupDelete: compact alone turns retention by time and size off, while
 // retention.ms and retention.bytes are still described as set); configs
-// Strata does not act on (compression.type, min.insync.replicas, ...) are
-// validated, stored by the caller and described, as in Kafka.
+// the log does not act on (min.insync.replicas, ...) are validated, stored
+// by the caller and described, as in Kafka, and the server reads some of
+// them (compression.type and the compression.*.level settings) with
+// TopicConfigValue.
 //
 // Dynamic broker configs (dynamic.go; Kafka's KIP-226): the properties
 // IsDynamic names (the first broker synonym of every topic config but

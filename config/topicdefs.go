@@ -204,7 +204,7 @@ func buildTopicDefs() []*topicDef {
 		def("compression.lz4.level", intBetween(1, 17), "9",
 			"The lz4 level used when compression.type is lz4.").sameSyn("compression.lz4.level"),
 		def("compression.type", str(compressionTypes...), "producer",
-			"The topic's final compression codec; producer keeps the producer's codec (Strata stores batches as produced).").
+			"The topic's final compression codec: batches with another codec are recompressed; producer keeps the producer's codec.").
 			sameSyn("compression.type"),
 		def("compression.zstd.level", intBetween(-131072, 22), "3",
 			"The zstd level used when compression.type is zstd.").sameSyn("compression.zstd.level"),

@@ -29,6 +29,7 @@ type Builder struct {
 	Control              bool // the records are control records (transaction markers)
 	LogAppendTime        bool // sets the timestamp-type bit; MaxTimestamp stays the largest record timestamp
 
+	level    int    // CompressLevel's level for Codec; 0 (set by NewBuilder to none) is the default
 	recs     []byte // encoded records, uncompressed
 	n        int64
 	firstTS  int64
@@ -171,7 +172,11 @@ func (b *Builder) AppendTo(dst []byte) ([]byte, error) {
 	be.PutUint32(h[OffBaseSequence:], uint32(b.BaseSequence))
 	be.PutUint32(h[OffRecordCount:], uint32(b.n))
 	out := append(dst, h[:]...)
-	out, err := Compress(out, b.Codec, b.recs)
+	level := b.level
+	if level == 0 {
+		level = DefaultLevel(b.Codec)
+	}
+	out, err := CompressLevel(out, b.Codec, b.recs, level)
 	if err != nil {
 		return dst[:start], err
 	}

@@ -20,21 +20,62 @@ import (
 // Kafka clients write: a gzip stream, a raw snappy block (kgo's choice; Java
 // consumers read it as well as xerial framing), an LZ4 frame with 64 KiB
 // independent blocks (the Java client's block size), and a zstd frame.
+// Each codec runs at Kafka's default level (DefaultLevel).
 //
 // Encoders come from pools, so steady-state calls allocate only when dst
 // must grow. Compress is safe for concurrent use.
 func Compress(dst []byte, c Codec, src []byte) ([]byte, error) {
+	return CompressLevel(dst, c, src, DefaultLevel(c))
+}
+
+// Kafka's compression levels (KIP-390: compression.gzip.level,
+// compression.lz4.level, compression.zstd.level), with its ranges and
+// defaults. Snappy has none.
+const (
+	GzipMinLevel, GzipMaxLevel, GzipDefaultLevel = 1, 9, -1 // -1: the codec's own default
+	LZ4MinLevel, LZ4MaxLevel, LZ4DefaultLevel    = 1, 17, 9
+	ZstdMinLevel, ZstdMaxLevel, ZstdDefaultLevel = -131072, 22, 3
+)
+
+// DefaultLevel is Kafka's default level for codec c (0 for a codec without
+// levels).
+func DefaultLevel(c Codec) int {
+	switch c {
+	case CodecGzip:
+		return GzipDefaultLevel
+	case CodecLZ4:
+		return LZ4DefaultLevel
+	case CodecZstd:
+		return ZstdDefaultLevel
+	}
+	return 0
+}
+
+// CompressLevel is Compress at a level in Kafka's numbering for the codec:
+//
+//   - gzip: 1-9, or -1 for the library default (as Java's Deflater);
+//   - lz4: 9 (Kafka's default) is the fast compressor, as Kafka's
+//     Lz4BlockOutputStream uses it; any other level is the high-compression
+//     mode, 1-8 at that depth and 10-17 at the deepest (pierrec/lz4 has nine
+//     depths, lz4-java's HC seventeen);
+//   - zstd: mapped as klauspost's EncoderLevelFromZstd does (below 3
+//     fastest, 3-5 default, 6-9 better, 10 and above best), 0 being zstd's
+//     default (3);
+//   - snappy and none ignore it.
+//
+// A level outside Kafka's range is clamped into it.
+func CompressLevel(dst []byte, c Codec, src []byte, level int) ([]byte, error) {
 	switch c {
 	case CodecNone:
 		return append(dst, src...), nil
 	case CodecGzip:
-		return compressGzip(dst, src)
+		return compressGzip(dst, src, level)
 	case CodecSnappy:
 		return compressSnappy(dst, src)
 	case CodecLZ4:
-		return compressLZ4(dst, src)
+		return compressLZ4(dst, src, level)
 	case CodecZstd:
-		return compressZstd(dst, src), nil
+		return compressZstd(dst, src, level), nil
 	}
 	return dst, fmt.Errorf("%w: %w: codec %d", ErrCorrupt, ErrUnknownCodec, int8(c))
 }
@@ -153,14 +194,34 @@ type gzipEncoder struct {
 	out appendWriter
 }
 
-var gzipEncoders = sync.Pool{New: func() any {
-	e := new(gzipEncoder)
-	e.w, _ = gzip.NewWriterLevel(&e.out, gzip.DefaultCompression) // a valid level: no error
-	return e
-}}
+// gzipEncoders holds a pool per level: index 0 is the default (-1), 1-9
+// the levels.
+var gzipEncoders = func() []sync.Pool {
+	p := make([]sync.Pool, GzipMaxLevel+1)
+	for i := range p {
+		level := i
+		if i == 0 {
+			level = gzip.DefaultCompression
+		}
+		p[i].New = func() any {
+			e := new(gzipEncoder)
+			e.w, _ = gzip.NewWriterLevel(&e.out, level) // a valid level: no error
+			return e
+		}
+	}
+	return p
+}()
 
-func compressGzip(dst, src []byte) ([]byte, error) {
-	e := gzipEncoders.Get().(*gzipEncoder)
+func gzipPool(level int) *sync.Pool {
+	if level < GzipMinLevel {
+		return &gzipEncoders[0]
+	}
+	return &gzipEncoders[min(level, GzipMaxLevel)]
+}
+
+func compressGzip(dst, src []byte, level int) ([]byte, error) {
+	pool := gzipPool(level)
+	e := pool.Get().(*gzipEncoder)
 	e.out.b = dst
 	e.w.Reset(&e.out)
 	_, err := e.w.Write(src)
@@ -169,7 +230,7 @@ func compressGzip(dst, src []byte) ([]byte, error) {
 	}
 	dst = e.out.b
 	e.out.b = nil
-	gzipEncoders.Put(e)
+	pool.Put(e)
 	if err != nil {
 		return dst, fmt.Errorf("recordbatch: gzip: %w", err)
 	}
@@ -204,16 +265,38 @@ type lz4Encoder struct {
 	out appendWriter
 }
 
-var lz4Encoders = sync.Pool{New: func() any {
-	e := new(lz4Encoder)
-	e.w = lz4.NewWriter(&e.out)
-	// Valid options on a fresh writer: Apply cannot fail.
-	_ = e.w.Apply(lz4.BlockSizeOption(lz4.Block64Kb), lz4.CompressionLevelOption(lz4.Fast))
-	return e
-}}
+// lz4Levels are pierrec/lz4's levels: index 0 the fast compressor, 1-9
+// the high-compression depths.
+var lz4Levels = [...]lz4.CompressionLevel{lz4.Fast, lz4.Level1, lz4.Level2, lz4.Level3,
+	lz4.Level4, lz4.Level5, lz4.Level6, lz4.Level7, lz4.Level8, lz4.Level9}
 
-func compressLZ4(dst, src []byte) ([]byte, error) {
-	e := lz4Encoders.Get().(*lz4Encoder)
+// lz4Encoders holds a pool per entry of lz4Levels.
+var lz4Encoders = func() []sync.Pool {
+	p := make([]sync.Pool, len(lz4Levels))
+	for i := range p {
+		level := lz4Levels[i]
+		p[i].New = func() any {
+			e := new(lz4Encoder)
+			e.w = lz4.NewWriter(&e.out)
+			// Valid options on a fresh writer: Apply cannot fail.
+			_ = e.w.Apply(lz4.BlockSizeOption(lz4.Block64Kb), lz4.CompressionLevelOption(level))
+			return e
+		}
+	}
+	return p
+}()
+
+// lz4Pool maps a Kafka lz4 level to its pool (see CompressLevel).
+func lz4Pool(level int) *sync.Pool {
+	if level == LZ4DefaultLevel {
+		return &lz4Encoders[0]
+	}
+	return &lz4Encoders[min(max(level, 1), len(lz4Levels)-1)]
+}
+
+func compressLZ4(dst, src []byte, level int) ([]byte, error) {
+	pool := lz4Pool(level)
+	e := pool.Get().(*lz4Encoder)
 	e.out.b = dst
 	e.w.Reset(&e.out)
 	_, err := e.w.Write(src)
@@ -223,7 +306,7 @@ func compressLZ4(dst, src []byte) ([]byte, error) {
 	dst = e.out.b
 	e.out.b = nil
 	e.w.Reset(nil)
-	lz4Encoders.Put(e)
+	pool.Put(e)
 	if err != nil {
 		return dst, fmt.Errorf("recordbatch: lz4: %w", err)
 	}
@@ -253,23 +336,42 @@ func decompressLZ4(dst, src []byte, max int) ([]byte, error) {
 
 type zstdEncoder struct{ e *zstd.Encoder }
 
-var zstdEncoders = sync.Pool{New: func() any {
-	// kgo's settings: a 64 KiB window bounds a reader's memory, and an
-	// empty input still makes a frame.
-	e, _ := zstd.NewWriter(nil,
-		zstd.WithEncoderConcurrency(1),
-		zstd.WithWindowSize(64<<10),
-		zstd.WithZeroFrames(true),
-	) // fixed valid options: no error
-	w := &zstdEncoder{e}
-	runtime.AddCleanup(w, func(e *zstd.Encoder) { _ = e.Close() }, e)
-	return w
-}}
+// zstdEncoders holds a pool per klauspost level (SpeedFastest to
+// SpeedBestCompression).
+var zstdEncoders = func() []sync.Pool {
+	p := make([]sync.Pool, zstd.SpeedBestCompression+1)
+	for i := range p {
+		level := zstd.EncoderLevel(i)
+		p[i].New = func() any {
+			// kgo's settings: a 64 KiB window bounds a reader's memory, and an
+			// empty input still makes a frame.
+			e, _ := zstd.NewWriter(nil,
+				zstd.WithEncoderConcurrency(1),
+				zstd.WithWindowSize(64<<10),
+				zstd.WithZeroFrames(true),
+				zstd.WithEncoderLevel(max(level, zstd.SpeedFastest)),
+			) // fixed valid options: no error
+			w := &zstdEncoder{e}
+			runtime.AddCleanup(w, func(e *zstd.Encoder) { _ = e.Close() }, e)
+			return w
+		}
+	}
+	return p
+}()
 
-func compressZstd(dst, src []byte) []byte {
-	w := zstdEncoders.Get().(*zstdEncoder)
+// zstdPool maps a Kafka zstd level to its pool (see CompressLevel).
+func zstdPool(level int) *sync.Pool {
+	if level == 0 {
+		level = ZstdDefaultLevel
+	}
+	return &zstdEncoders[zstd.EncoderLevelFromZstd(level)]
+}
+
+func compressZstd(dst, src []byte, level int) []byte {
+	pool := zstdPool(level)
+	w := pool.Get().(*zstdEncoder)
 	dst = w.e.EncodeAll(src, dst)
-	zstdEncoders.Put(w)
+	pool.Put(w)
 	return dst
 }
 

@@ -32,10 +32,12 @@
 // BaseTimestamp + timestampDelta, except in a LogAppendTime batch, where
 // every record's timestamp is MaxTimestamp.
 //
-// The broker stores batches exactly as produced. It rewrites BaseOffset and
+// The broker stores batches as produced when their codec is the topic's
+// compression.type (or that is "producer"). It rewrites BaseOffset and
 // PartitionLeaderEpoch in place (both lie before the CRC'd range, so the CRC
 // stays valid); only LogAppendTime rewrites MaxTimestamp and the timestamp-type
-// bit, and that requires recomputing the CRC (Header.UpdateCRC).
+// bit, and that requires recomputing the CRC (Header.UpdateCRC). A batch with
+// another codec is rebuilt with the topic's (Recompress), with a new CRC.
 //
 // What the package offers:
 //
@@ -50,10 +52,17 @@
 //     byte what kgo writes, uncompressed).
 //   - Compress and Decompress for gzip, snappy (raw blocks, and the xerial
 //     framing Java producers send), LZ4 (the frame format) and zstd, with
-//     pooled coders and decompression bounded by the caller's limit.
+//     pooled coders and decompression bounded by the caller's limit;
+//     CompressLevel at Kafka's compression.<codec>.level (KIP-390).
+//   - Recompress, which rebuilds a producer's batch with another codec as
+//     Kafka's LogValidator does for a topic whose compression.type differs
+//     (producer ID, epoch, base sequence and records kept; codec, count,
+//     timestamps and CRC recomputed; records compressed without a copy
+//     when they are already as Kafka's builder writes them).
 //   - Upconvert, which turns a legacy message set (magic 0 or 1, see
 //     legacy.go for its layout) into one v2 batch, as Kafka's LogValidator
-//     does for old producers.
+//     does for old producers; UpconvertTo gives it the topic's codec
+//     (Target, Kafka's compression.type).
 //
 // Every length and count read from bytes is checked against the bytes that
 // remain before it is used, so malformed input gives an error wrapping

@@ -89,6 +89,29 @@ func (it *Iterator) reset(batch []byte, maxDecompressed int) error {
 	if m := h.Magic(); m != MagicV2 {
 		return fmt.Errorf("%w: magic %d, want %d", ErrCorrupt, m, MagicV2)
 	}
+	if n := h.RecordCount(); n < 0 {
+		return fmt.Errorf("%w: record count %d is negative", ErrCorrupt, n)
+	}
+	it.batch = h
+	var data []byte
+	switch c := h.Codec(); c {
+	case CodecNone:
+		data = h.Records()
+	case CodecGzip, CodecSnappy, CodecLZ4, CodecZstd:
+		var err error
+		if it.buf, err = Decompress(it.buf[:0], c, h.Records(), maxDecompressed); err != nil {
+			return fmt.Errorf("records of batch at base offset %d: %w", h.BaseOffset(), err)
+		}
+		data = it.buf
+	default:
+		return fmt.Errorf("%w: %w: codec bits %d", ErrCorrupt, ErrUnknownCodec, c)
+	}
+	return it.setRecords(h, data)
+}
+
+// setRecords points the iterator at data, the decompressed record section
+// of h, whose framing and magic were checked.
+func (it *Iterator) setRecords(h Header, data []byte) error {
 	n := h.RecordCount()
 	if n < 0 {
 		return fmt.Errorf("%w: record count %d is negative", ErrCorrupt, n)
@@ -98,18 +121,7 @@ func (it *Iterator) reset(batch []byte, maxDecompressed int) error {
 	it.baseTime = h.BaseTimestamp()
 	it.appendTime = h.LogAppendTime()
 	it.maxTime = h.MaxTimestamp()
-	switch c := h.Codec(); c {
-	case CodecNone:
-		it.data = h.Records()
-	case CodecGzip, CodecSnappy, CodecLZ4, CodecZstd:
-		var err error
-		if it.buf, err = Decompress(it.buf[:0], c, h.Records(), maxDecompressed); err != nil {
-			return fmt.Errorf("records of batch at base offset %d: %w", it.baseOffset, err)
-		}
-		it.data = it.buf
-	default:
-		return fmt.Errorf("%w: %w: codec bits %d", ErrCorrupt, ErrUnknownCodec, c)
-	}
+	it.data = data
 	if int64(n)*minRecordSize > int64(len(it.data)) {
 		return fmt.Errorf("%w: record count %d cannot fit in %d record bytes", ErrCorrupt, n, len(it.data))
 	}

@@ -56,6 +56,7 @@ type legacyMessage struct {
 //     LogAppendTime bit every record takes the wrapper's timestamp.
 //   - A compressed wrapper's batch is compressed again with the same codec
 //     (compression.type=producer); an uncompressed set stays uncompressed.
+//     UpconvertTo chooses another codec.
 //   - The batch has no producer ID, epoch or sequence (all -1), leader
 //     epoch -1 and CreateTime; the caller sets the leader epoch, and
 //     LogAppendTime if the topic wants it.
@@ -70,6 +71,14 @@ type legacyMessage struct {
 // wrapper, an empty set) also wrap ErrInvalidRecord. A trailing partial
 // message is an error, where Kafka would drop it silently.
 func Upconvert(msgSet []byte, maxDecompressed int) ([]byte, error) {
+	return UpconvertTo(msgSet, Target{Producer: true}, maxDecompressed)
+}
+
+// UpconvertTo is Upconvert with the codec of the result chosen by to, as
+// Kafka's LogValidator picks the topic's compression.type for an
+// up-converted set: to.For(the wrapper's codec, or CodecNone for an
+// uncompressed set).
+func UpconvertTo(msgSet []byte, to Target, maxDecompressed int) ([]byte, error) {
 	if len(msgSet) == 0 {
 		return nil, fmt.Errorf("%w: %w: empty message set", ErrInvalidRecord, ErrCorrupt)
 	}
@@ -88,6 +97,7 @@ func Upconvert(msgSet []byte, maxDecompressed int) ([]byte, error) {
 			return nil, err
 		}
 	}
+	b.Codec, b.level = to.For(codec)
 	return b.AppendTo(nil)
 }
 
@@ -135,7 +145,6 @@ func upconvertWrapper(b *Builder, w legacyMessage, rest []byte, codec Codec, max
 		return fmt.Errorf("%w: %w: compressed wrapper holds no messages", ErrInvalidRecord, ErrCorrupt)
 	}
 	appendTime := w.magic == 1 && w.attrs&AttrLogAppendTime != 0
-	b.Codec = codec
 	for i := 0; len(inner) > 0; i++ {
 		var m legacyMessage
 		if m, inner, err = readLegacyMessage(inner, i); err != nil {

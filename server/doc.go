@@ -30,6 +30,12 @@
 // queued replies pin segments retention has deleted (disk space and
 // descriptors).
 //
+// Produce decompresses records only to rebuild a batch: a legacy message
+// set up-converted, or a batch whose codec is not the topic's
+// compression.type. That work is bounded per batch (16 x max.message.bytes
+// of records) and across the broker by the produce decompression budget
+// (produce_compress.go, strata.produce.decompression.memory.max.bytes).
+//
 // Every API is one entry of the handler table (handlers.go): its version
 // range and its function. The same table answers ApiVersions, so what is
 // advertised and what is served cannot drift apart. A key or version outside

@@ -5,12 +5,17 @@ package server
 // Every version is advertised: librdkafka compresses only when the broker
 // advertises Produce v0, and pinned-old clients still send v0-v2.
 // v0-v2 carry legacy message sets (magic 0/1), which are up-converted into
-// one v2 batch (recordbatch.Upconvert, as Redpanda does); v3+ must carry
-// exactly one v2 batch per partition (Kafka's ProduceRequest.validateRecords:
-// otherwise INVALID_RECORD). Each batch is validated (sizes, magic, CRC-32C,
-// counts; max.message.bytes) and appended as produced: compressed batches
-// are stored compressed. A bad batch fails its partition alone and appends
-// nothing.
+// one v2 batch (recordbatch.UpconvertTo, as Kafka's LogValidator does); v3+
+// must carry exactly one v2 batch per partition (Kafka's
+// ProduceRequest.validateRecords: otherwise INVALID_RECORD). Each batch is
+// validated (sizes, magic, CRC-32C, counts; max.message.bytes) and appended
+// as produced when its codec is the topic's compression.type (or that is
+// producer, the default): compressed batches are stored compressed, without
+// being decompressed. Otherwise it is recompressed to the topic's codec
+// first (recordbatch.Recompress), and an up-converted set gets that codec
+// too; the rebuilt batch is checked against max.message.bytes again.
+// produce_compress.go bounds that work per batch and across the broker. A
+// bad batch fails its partition alone and appends nothing.
 //
 // acks: 0 sends no response (and closes the connection if a partition
 // failed, as Kafka does, so the producer notices); 1 answers after the
@@ -52,6 +57,8 @@ func (s *Server) handleProduce(r *request) (reply, error) {
 		acksErr = kerrf(kerr.InvalidRequiredAcks, "Invalid required acks %d", req.Acks)
 	}
 	failed := false
+	wait := newBudgetWait(req.TimeoutMillis)
+	defer wait.stop()
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
 		st.Topic, st.TopicID = rt.Topic, rt.TopicID
@@ -75,12 +82,16 @@ func (s *Server) handleProduce(r *request) (reply, error) {
 				topErr = kerrf(kerr.UnknownTopicOrPartition, "This server does not host this topic-partition.")
 			}
 		}
+		var to recordbatch.Target
+		if topErr == nil {
+			to = s.topicTarget(t)
+		}
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewProduceResponseTopicPartition()
 			sp.Partition = rp.Partition
 			err := topErr
 			if err == nil {
-				err = s.producePartition(req, t, &rp, &sp)
+				err = s.producePartition(req, t, to, wait, &rp, &sp)
 			}
 			if err != nil {
 				failed = true
@@ -106,7 +117,7 @@ func (s *Server) handleProduce(r *request) (reply, error) {
 
 // producePartition validates and appends one partition's records, filling
 // sp's offsets.
-func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition) error {
+func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, to recordbatch.Target, wait *budgetWait, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition) error {
 	if rp.Partition < 0 || rp.Partition >= int32(len(t.Partitions)) {
 		return kerrf(kerr.UnknownTopicOrPartition, "This server does not host this topic-partition.")
 	}
@@ -116,18 +127,31 @@ func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, rp *
 	}
 	l := t.Partitions[rp.Partition]
 	cfg := l.Config()
-	batch, err := s.produceBatch(req.Version, rp.Records, cfg)
-	if err != nil {
-		return err
-	}
-	h := recordbatch.Header(batch)
-	switch {
-	case h.Control():
-		return kerrf(kerr.InvalidRecord, "Clients may not send control batches.")
-	case h.Transactional() || req.TransactionID != nil:
-		return kerrf(kerr.TransactionalIDAuthorizationFailed, "Strata does not support transactions yet.")
-	case h.Codec() == recordbatch.CodecZstd && req.Version < 7:
-		return kerrf(kerr.UnsupportedCompressionType, "Produce requests with version %d cannot carry zstd batches (v7 and above can).", req.Version)
+	r := &reservation{s: s, wait: wait}
+	defer r.release()
+	var batch []byte
+	if req.Version < 3 {
+		var err error
+		if batch, err = upconvertBatch(r, req.Version, rp.Records, cfg, to); err != nil {
+			return err
+		}
+	} else {
+		if err := validateBatch(req.Version, rp.Records, cfg); err != nil {
+			return err
+		}
+		h := recordbatch.Header(rp.Records)
+		switch {
+		case h.Control():
+			return kerrf(kerr.InvalidRecord, "Clients may not send control batches.")
+		case h.Transactional() || req.TransactionID != nil:
+			return kerrf(kerr.TransactionalIDAuthorizationFailed, "Strata does not support transactions yet.")
+		case h.Codec() == recordbatch.CodecZstd && req.Version < 7:
+			return kerrf(kerr.UnsupportedCompressionType, "Produce requests with version %d cannot carry zstd batches (v7 and above can).", req.Version)
+		}
+		var err error
+		if batch, err = r.recompress(rp.Records, to, cfg.MaxMessageBytes); err != nil {
+			return err
+		}
 	}
 	res, err := l.Append(batch, req.Acks == -1)
 	if err != nil {
@@ -139,41 +163,42 @@ func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, rp *
 	return nil
 }
 
-// produceBatch returns the one validated v2 batch of a partition's
-// records: the records themselves for v3+, an up-converted copy of a
-// legacy message set for v0-v2.
-func (s *Server) produceBatch(version int16, records []byte, cfg partition.Config) ([]byte, error) {
+// upconvertBatch returns the v2 batch, with the topic's codec, of a
+// legacy message set (Produce v0-v2), validated as Kafka validates the
+// batch it rebuilds (max.message.bytes included).
+func upconvertBatch(r *reservation, version int16, records []byte, cfg partition.Config, to recordbatch.Target) ([]byte, error) {
 	maxBytes := cfg.MaxMessageBytes
-	if version < 3 {
-		if len(records) > recordbatch.OffMagic && records[recordbatch.OffMagic] >= recordbatch.MagicV2 {
-			return nil, kerrf(kerr.InvalidRecord, "Produce requests with version %d are only allowed to contain record batches with magic version 1 or less.", version)
-		}
-		if maxBytes > 0 && len(records) > maxBytes {
-			return nil, fmt.Errorf("%w: message set of %d bytes, max.message.bytes %d", recordbatch.ErrTooLarge, len(records), maxBytes)
-		}
-		batch, err := recordbatch.Upconvert(records, s.cfg.SocketRequestMaxBytes)
-		if err != nil {
-			return nil, err
-		}
-		// Compressed sets were compressed again; the limit applies to
-		// what is stored.
-		return batch, recordbatch.Validate(batch, 0)
+	if len(records) > recordbatch.OffMagic && records[recordbatch.OffMagic] >= recordbatch.MagicV2 {
+		return nil, kerrf(kerr.InvalidRecord, "Produce requests with version %d are only allowed to contain record batches with magic version 1 or less.", version)
 	}
-	if len(records) == 0 {
-		return nil, kerrf(kerr.InvalidRecord, "Produce requests with version %d must have at least one record batch per partition.", version)
+	if maxBytes > 0 && len(records) > maxBytes {
+		return nil, fmt.Errorf("%w: message set of %d bytes, max.message.bytes %d", recordbatch.ErrTooLarge, len(records), maxBytes)
 	}
-	if len(records) > recordbatch.OffMagic && records[recordbatch.OffMagic] != recordbatch.MagicV2 {
-		return nil, kerrf(kerr.InvalidRecord, "Produce requests with version %d are only allowed to contain record batches with magic version 2.", version)
-	}
-	size, err := recordbatch.BatchSize(records)
+	batch, err := r.upconvert(records, to, maxBytes)
 	if err != nil {
 		return nil, err
 	}
+	return batch, recordbatch.Validate(batch, maxBytes)
+}
+
+// validateBatch checks that a v3+ partition's records are one valid v2
+// batch.
+func validateBatch(version int16, records []byte, cfg partition.Config) error {
+	if len(records) == 0 {
+		return kerrf(kerr.InvalidRecord, "Produce requests with version %d must have at least one record batch per partition.", version)
+	}
+	if len(records) > recordbatch.OffMagic && records[recordbatch.OffMagic] != recordbatch.MagicV2 {
+		return kerrf(kerr.InvalidRecord, "Produce requests with version %d are only allowed to contain record batches with magic version 2.", version)
+	}
+	size, err := recordbatch.BatchSize(records)
+	if err != nil {
+		return err
+	}
 	if size < len(records) {
 		if err := recordbatch.Validate(records[:size], 0); err != nil {
-			return nil, err
+			return err
 		}
-		return nil, kerrf(kerr.InvalidRecord, "Produce requests with version %d must have exactly one record batch per partition.", version)
+		return kerrf(kerr.InvalidRecord, "Produce requests with version %d must have exactly one record batch per partition.", version)
 	}
-	return records, recordbatch.Validate(records, maxBytes)
+	return recordbatch.Validate(records, cfg.MaxMessageBytes)
 }

@@ -84,6 +84,9 @@ type Server struct {
 	reqBytes *byteBudget   // queued.max.request.bytes (queue.go); math.MaxInt64 when unbounded
 	budget   *byteBudget   // in-flight fetch response memory (budget.go)
 	frames   *byteBudget   // frames above frameStep allocated whole before their bytes arrive (conn.readFrame)
+
+	decompress *byteBudget                  // produce decompression and recompression memory (produce_compress.go)
+	target     atomic.Pointer[brokerTarget] // the broker's compression.type, for topics without an override (produce_compress.go)
 }
 
 type listener struct {
@@ -123,6 +126,8 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 		reqBytes: newByteBudget(math.MaxInt64),
 		budget:   newByteBudget(cfg.FetchMemoryMaxBytes),
 		frames:   newByteBudget(largeFrames),
+
+		decompress: newByteBudget(cfg.ProduceDecompressionMemoryMaxBytes),
 	}
 	if cfg.QueuedMaxRequestBytes > 0 {
 		s.reqBytes = newByteBudget(cfg.QueuedMaxRequestBytes)
