@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratabroker/strata/internal/dirlock"
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/recordbatch"
 	"github.com/stratabroker/strata/segment"
@@ -36,7 +37,7 @@ Flags:
   --repair                 for each segment named (any of its files): copy what Recover
                            would cut (a torn or garbled tail) to <log>.broken, then cut it
                            and rebuild both indexes with the segment package's Recover.
-                           Stop the broker first.
+                           Refused while a broker holds the segment's log dir.
   --index-interval-bytes N the broker's index.interval.bytes, for --repair (default 4096)
 
 Exit status: 0 if every file was read cleanly, 1 if a file is corrupt (invalid
@@ -666,6 +667,12 @@ func (d *dumper) dumpTimeIndex(file string) error {
 func (d *dumper) repairAll(files []string, interval int) int {
 	done := map[string]bool{}
 	failed := false
+	locks := map[string]*dirlock.Lock{}
+	defer func() {
+		for _, l := range locks {
+			l.Unlock()
+		}
+	}()
 	for _, file := range files {
 		base, err := baseOffsetOf(file)
 		if err != nil {
@@ -678,6 +685,15 @@ func (d *dumper) repairAll(files []string, interval int) int {
 			continue
 		}
 		done[logPath] = true
+		lock, err := lockLogDirOf(logPath, locks)
+		if err != nil {
+			fmt.Fprintf(d.e.stderr, "strata dump-log: not repairing %s: %v\n", logPath, err)
+			failed = true
+			continue
+		}
+		if lock != nil {
+			locks[lock.Dir()] = lock
+		}
 		if err := d.repair(logPath, base, interval); err != nil {
 			d.out.Flush()
 			fmt.Fprintf(d.e.stderr, "strata dump-log: repairing %s: %v\n", logPath, err)
@@ -689,6 +705,22 @@ func (d *dumper) repairAll(files []string, interval int) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// lockLogDirOf takes the lock of the log dir that holds the segment at
+// logPath (<log dir>/<topic>-<partition>/<base>.log), as a broker would:
+// --repair writes, so it refuses to run beside a broker that owns the dir.
+// A file outside a log dir (no meta.properties two levels up) needs no
+// lock: nil. held are the locks already taken by this run.
+func lockLogDirOf(logPath string, held map[string]*dirlock.Lock) (*dirlock.Lock, error) {
+	dir := filepath.Dir(filepath.Dir(logPath))
+	if _, ok := held[dir]; ok {
+		return nil, nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "meta.properties")); err != nil {
+		return nil, nil
+	}
+	return dirlock.Acquire(dir)
 }
 
 // validPrefix finds where segment.Recover will cut the log: at the first

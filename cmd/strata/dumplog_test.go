@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/recordbatch"
@@ -244,5 +247,33 @@ func TestDumpLogProgress(t *testing.T) {
 	piped := toolEnv(t, &env{progressMin: 1}, "dump-log", "--files", logPath, "--deep-iteration")
 	if piped.stderr != "" || piped.stdout != tty.stdout {
 		t.Errorf("piped: stderr %q; stdout differs: %v", piped.stderr, piped.stdout != tty.stdout)
+	}
+}
+
+// TestDumpLogRepairRefusedBesideBroker: --repair of a segment in a log dir
+// that a running broker holds is refused (exit 1, the dir and the lock
+// named) and changes nothing; a read-only dump of the same file works.
+func TestDumpLogRepairRefusedBesideBroker(t *testing.T) {
+	tg := startStrata(t)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(tg.addr), kgo.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: "held", Value: []byte("v")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(tg.dir, "held-0", "00000000000000000000.log")
+	before := readFile(t, logPath)
+	r := tool(t, "", "dump-log", "--repair", "--files", logPath)
+	if r.code != exitError || !strings.Contains(r.stderr, "not repairing "+logPath) ||
+		!strings.Contains(r.stderr, "Failed to acquire lock on file .lock in "+tg.dir) {
+		t.Fatalf("repair beside a broker: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if after := readFile(t, logPath); !bytes.Equal(after, before) {
+		t.Fatalf("the log changed: %d bytes, was %d", len(after), len(before))
+	}
+	if r := tool(t, "", "dump-log", "--files", logPath); r.code != exitOK || !strings.Contains(r.stdout, "baseOffset: 0 lastOffset: 0 count: 1") {
+		t.Fatalf("read-only dump beside a broker: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
