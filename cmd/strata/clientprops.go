@@ -13,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/config"
 )
 
 // securityProtocol refuses a security.protocol the tools cannot speak:
@@ -369,91 +371,20 @@ func topicPartitions(ctx context.Context, cl *kgo.Client, topic string, autoCrea
 }
 
 // loadPropsFile reads a Java .properties file as java.util.Properties.load
-// does: '#' and '!' comment lines, key and value split at the first
-// unescaped '=', ':' or blank, a trailing backslash continues a line,
-// and \t \n \r \f \uXXXX escapes. Later keys win.
+// does (config.ParseProperties: comments, continuation lines, escapes).
+// Later keys win.
 func loadPropsFile(path string) (map[string]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	m := map[string]string{}
-	lines := strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		l := strings.TrimLeft(lines[i], " \t\f")
-		if l == "" || l[0] == '#' || l[0] == '!' {
-			continue
-		}
-		for endsContinued(l) && i+1 < len(lines) {
-			i++
-			l = l[:len(l)-1] + strings.TrimLeft(lines[i], " \t\f")
-		}
-		if endsContinued(l) {
-			l = l[:len(l)-1]
-		}
-		// The key ends at the first unescaped separator.
-		end := len(l)
-		for j := 0; j < len(l); j++ {
-			if l[j] == '\\' {
-				j++
-				continue
-			}
-			if strings.IndexByte("=: \t\f", l[j]) >= 0 {
-				end = j
-				break
-			}
-		}
-		key, rest := l[:end], strings.TrimLeft(l[end:], " \t\f")
-		if rest != "" && (rest[0] == '=' || rest[0] == ':') {
-			rest = strings.TrimLeft(rest[1:], " \t\f")
-		}
-		m[unescapeProp(key)] = unescapeProp(rest)
+	props, err := config.ParseProperties(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m := make(map[string]string, len(props))
+	for _, p := range props {
+		m[p.Key] = p.Value
 	}
 	return m, nil
-}
-
-// endsContinued reports whether l ends in an odd number of backslashes.
-func endsContinued(l string) bool {
-	n := 0
-	for n < len(l) && l[len(l)-1-n] == '\\' {
-		n++
-	}
-	return n%2 == 1
-}
-
-func unescapeProp(s string) string {
-	if !strings.Contains(s, "\\") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 == len(s) {
-			b.WriteByte(c)
-			continue
-		}
-		i++
-		switch s[i] {
-		case 't':
-			b.WriteByte('\t')
-		case 'n':
-			b.WriteByte('\n')
-		case 'r':
-			b.WriteByte('\r')
-		case 'f':
-			b.WriteByte('\f')
-		case 'u':
-			if i+4 < len(s) {
-				if r, err := strconv.ParseUint(s[i+1:i+5], 16, 32); err == nil {
-					b.WriteRune(rune(r))
-					i += 4
-					continue
-				}
-			}
-			b.WriteByte('u')
-		default:
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String()
 }
