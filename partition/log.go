@@ -38,6 +38,35 @@ type Options struct {
 	// (0: 5 s), then fails with ErrStorage.
 	MaxOpenSegments  int64
 	OpenSegmentsWait time.Duration
+
+	// Managed says that the log's owner (the registry) keeps its recovery
+	// point, log start offset and clean-shutdown marker in files of its own,
+	// one set per log directory (see doc.go, Durability): the log writes
+	// neither partition.checkpoint nor a marker, and its owner reads
+	// RecoveryPoint and LogStartOffset to persist them. See State and
+	// PersistLogStart.
+	Managed bool
+	// State is what the owner persisted for this log (Managed only). Nil:
+	// unknown, and Open reads the log's own partition.checkpoint and marker
+	// if it finds them (a directory written before Managed existed), else
+	// recovers every segment.
+	State *State
+	// PersistLogStart (Managed only) is called by DeleteRecords once the log
+	// start offset has moved past the first segment's base: it must make
+	// every log's LogStartOffset durable (the owner's log-start checkpoint)
+	// before it returns. Nil: the log start offset is kept only in memory
+	// until the owner's next checkpoint.
+	PersistLogStart func() error
+}
+
+// State is what the owner of a Managed log persisted for it.
+type State struct {
+	RecoveryPoint int64 // everything below is durable
+	LogStart      int64
+	// Clean: the owner closed the log cleanly (its clean-shutdown marker
+	// was found), so RecoveryPoint is the log end offset and nothing is
+	// scanned.
+	Clean bool
 }
 
 // Log is the log of one partition: an ordered list of segments, the last of
@@ -53,6 +82,9 @@ type Log struct {
 	prealloc   int64 // Options.Preallocate
 	maxOpen    int64 // Options.MaxOpenSegments
 	openWait   time.Duration
+	managed    bool         // Options.Managed
+	state      *State       // Options.State, for Open
+	persistLS  func() error // Options.PersistLogStart
 
 	// view is what readers see; replaced (never modified) under mu.
 	view   atomic.Pointer[view]
@@ -97,6 +129,9 @@ type Log struct {
 	dirDirty      bool               // files created since the last SyncDir
 	syncCh        chan struct{}      // closed after every flush attempt
 	ckptDirty     bool               // the last checkpoint write failed: retry at the next flush
+	persistedLS   int64              // Managed: the log start offset PersistLogStart last made durable
+	activeWritten bool               // the active segment took appends (or was recovered) since it was last sealed
+	snapCovered   int64              // producer state up to here needs no replay (a snapshot, or the first base)
 	failed        error              // an fsync failed: the log takes no more appends
 }
 
@@ -217,6 +252,7 @@ func (l *Log) appendLocked(h recordbatch.Header) (res AppendResult, wait bool, e
 		return AppendResult{}, false, fmt.Errorf("%w: append at offset %d to %s: %w", ErrStorage, base, l.dir, err)
 	}
 	l.leo = last + 1
+	l.activeWritten = true
 	if h.ProducerID() >= 0 {
 		l.producers.update(h)
 	}
@@ -267,8 +303,9 @@ func (l *Log) rollLocked(nowMs int64) error {
 	}
 	l.logger.Debug("rolled segment", "dir", l.dir, "base", l.leo, "previous", l.active.Base(), "size", l.active.Size())
 	l.pendingSeal = append(l.pendingSeal, l.active)
-	l.pendingSnaps = append(l.pendingSnaps, snapshotJob{offset: l.leo, data: l.producers.encodeSnapshot(l.leo)})
+	l.pendingSnaps = append(l.pendingSnaps, l.snapshotLocked())
 	l.active = s
+	l.activeWritten = false
 	l.activeCreated = nowMs
 	l.dirDirty = true
 	v := l.view.Load()
@@ -462,7 +499,7 @@ func (l *Log) flushNow() {
 	active := l.active
 	pend, snaps := l.pendingSeal, l.pendingSnaps
 	l.pendingSeal, l.pendingSnaps = nil, nil
-	dirDirty, writeCk := l.dirDirty, l.ckptDirty || len(pend) > 0
+	dirDirty, writeCk := l.dirDirty, l.ckptDirty || len(pend) > 0 || l.managed // a Managed log's recovery point costs no write
 	l.dirDirty = false
 	upToDate := l.synced >= target && len(pend) == 0 && !dirDirty
 	l.unflushed = 0

@@ -35,10 +35,11 @@ func parseSnapshotName(name string) (int64, bool) {
 
 // dirListing is what Open finds in a partition directory.
 type dirListing struct {
-	bases     []int64 // segments, ascending
-	snapshots []int64 // producer snapshots, ascending
-	marker    bool
-	stray     []string // temporary files and indexes without a log
+	bases      []int64  // segments, ascending
+	snapshots  []int64  // producer snapshots, ascending
+	marker     bool     // a clean-shutdown marker of the log's own
+	checkpoint bool     // partition.checkpoint
+	stray      []string // temporary files and indexes without a log
 }
 
 func listDir(fsys vfs.FS, dir string) (dirListing, error) {
@@ -60,6 +61,8 @@ func listDir(fsys vfs.FS, dir string) (dirListing, error) {
 			d.stray = append(d.stray, name)
 		case name == markerName:
 			d.marker = true
+		case name == checkpointName:
+			d.checkpoint = true
 		case strings.HasSuffix(name, ".index"), strings.HasSuffix(name, ".timeindex"):
 			digits, _, _ := strings.Cut(name, ".")
 			if base, err := strconv.ParseInt(digits, 10, 64); err == nil && !logs[base] {
@@ -92,17 +95,20 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		return nil, err
 	}
 	l := &Log{
-		dir:      filepath.Clean(dir),
-		fs:       cmp.Or(opts.FS, vfs.OS),
-		now:      opts.Now,
-		logger:   opts.Logger,
-		flusher:  opts.Flusher,
-		prealloc: opts.Preallocate,
-		maxOpen:  opts.MaxOpenSegments,
-		openWait: cmp.Or(opts.OpenSegmentsWait, 5*time.Second),
-		cfg:      cfg,
-		notifyCh: make(chan struct{}),
-		syncCh:   make(chan struct{}),
+		dir:       filepath.Clean(dir),
+		fs:        cmp.Or(opts.FS, vfs.OS),
+		now:       opts.Now,
+		logger:    opts.Logger,
+		flusher:   opts.Flusher,
+		prealloc:  opts.Preallocate,
+		managed:   opts.Managed,
+		state:     opts.State,
+		persistLS: opts.PersistLogStart,
+		maxOpen:   opts.MaxOpenSegments,
+		openWait:  cmp.Or(opts.OpenSegmentsWait, 5*time.Second),
+		cfg:       cfg,
+		notifyCh:  make(chan struct{}),
+		syncCh:    make(chan struct{}),
 	}
 	if l.now == nil {
 		l.now = time.Now
@@ -147,37 +153,11 @@ func (l *Log) load() error {
 		}
 	}
 
-	ck := checkpoint{}
-	switch b, err := readSmallFile(fsys, filepath.Join(l.dir, checkpointName), checkpointSize); {
-	case err == nil:
-		if ck, err = decodeCheckpoint(b); err != nil {
-			l.logger.Warn("ignoring checkpoint", "dir", l.dir, "err", err)
-			ck = checkpoint{}
-		}
-	case !errors.Is(err, fs.ErrNotExist):
+	ck, clean, logEnd, err := l.readState(d)
+	if err != nil {
 		return err
 	}
-
-	clean, logEnd := false, int64(0)
-	if d.marker {
-		path := filepath.Join(l.dir, markerName)
-		b, err := readSmallFile(fsys, path, markerSize)
-		if err != nil {
-			return err
-		}
-		if m, err := decodeMarker(b); err == nil {
-			clean, logEnd = true, m.logEnd
-		} else {
-			l.logger.Warn("ignoring clean-shutdown marker", "dir", l.dir, "err", err)
-		}
-		// From here on a crash must recover.
-		if err := fsys.Remove(path); err != nil {
-			return err
-		}
-		if err := fsys.SyncDir(l.dir); err != nil {
-			return err
-		}
-	}
+	l.persistedLS = ck.logStart
 
 	opts := l.segmentOptions()
 	segs := make([]*segment.Segment, 0, len(d.bases)+1)
@@ -250,6 +230,7 @@ func (l *Log) load() error {
 	l.logStart = max(ck.logStart, segs[0].Base())
 	l.synced = l.recoveryPoint
 	l.pendingSeal = toSeal
+	l.activeWritten = !clean // recovery may have cut the active segment: the next Close seals it
 	if err := l.loadProducers(d.snapshots, clean); err != nil {
 		return err
 	}
@@ -323,23 +304,31 @@ func (l *Log) loadProducers(snapshots []int64, clean bool) error {
 			continue
 		}
 		b, err := readSmallFile(l.fs, path, maxSnapshotBytes)
+		if errors.Is(err, errBadFile) { // larger than any snapshot a log writes
+			l.logger.Warn("ignoring producer snapshot; rebuilding producer state from the log", "path", path, "err", err)
+			continue
+		}
 		if err != nil {
 			return err
 		}
 		got, p, err := decodeSnapshot(b)
 		if err != nil || got != off {
-			l.logger.Warn("ignoring producer snapshot", "path", path, "err", err)
+			l.logger.Warn("ignoring producer snapshot; rebuilding producer state from the log", "path", path, "err", err)
 			continue
 		}
 		l.producers, from = p, off
 		break
 	}
+	l.snapCovered = from
 	if !clean || from < l.leo {
 		if err := l.replayProducers(from); err != nil {
 			return err
 		}
 	}
 	l.producers.expire(l.now().UnixMilli(), l.cfg.ProducerIDExpirationMs)
+	if n := l.producers.trim(maxProducers()); n > 0 {
+		l.logger.Warn("too many idempotent producers: forgot those idle longest", "dir", l.dir, "forgotten", n)
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"log/slog"
 	"maps"
 	"path/filepath"
@@ -38,7 +39,27 @@ type Options struct {
 	// Logger (nil: discard) reports recoveries, orphan removal and
 	// retention.
 	Logger *slog.Logger
+	// RecoveryThreads is num.recovery.threads.per.data.dir: how many logs
+	// are opened (recovered) at once by Open and closed (flushed) at once
+	// by Close. Zero: Kafka's default, 2.
+	RecoveryThreads int
+	// RecoveryPointCheckpointInterval is
+	// log.flush.offset.checkpoint.interval.ms: how often the recovery
+	// points are written to recovery-point-offset-checkpoint.
+	// LogStartCheckpointInterval is
+	// log.flush.start.offset.checkpoint.interval.ms, for
+	// log-start-offset-checkpoint. Zero: Kafka's default, one minute;
+	// negative: only at Open, Delete and Close (and, for log starts, at
+	// every DeleteRecords).
+	RecoveryPointCheckpointInterval time.Duration
+	LogStartCheckpointInterval      time.Duration
 }
+
+// Kafka's defaults for the Options above.
+const (
+	defaultRecoveryThreads    = 2
+	defaultCheckpointInterval = time.Minute
+)
 
 // Topic is one topic. A *Topic from the registry is an immutable snapshot:
 // never modify it or its slices and maps; a change to the topic publishes
@@ -92,9 +113,16 @@ type Registry struct {
 	logger     *slog.Logger
 	ownFlusher *partition.Flusher
 
-	mu     sync.Mutex // serialises changes; held across their file I/O
-	closed bool       // mu
-	snap   atomic.Pointer[snapshot]
+	mu      sync.Mutex // serialises changes; held across their file I/O
+	closed  bool       // mu
+	ckStale bool       // mu: a Delete could not rewrite the checkpoint files
+	snap    atomic.Pointer[snapshot]
+	// open is snap, except that Close does not empty it: the topics whose
+	// logs the checkpoint files describe.
+	open atomic.Pointer[snapshot]
+
+	workers                int // Options.RecoveryThreads
+	recoveryCk, logStartCk checkpointer
 
 	stop chan struct{} // closed by Close: ends the retention goroutine
 	done chan struct{} // closed when the retention goroutine has ended
@@ -127,11 +155,16 @@ func Open(dir string, opts Options) (*Registry, error) {
 		logger:  cmp.Or(opts.Logger, slog.New(slog.DiscardHandler)),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
+		workers: cmp.Or(max(opts.RecoveryThreads, 0), defaultRecoveryThreads),
 	}
+	r.recoveryCk = checkpointer{name: recoveryPointName, get: (*partition.Log).RecoveryPoint}
+	r.logStartCk = checkpointer{name: logStartName, get: (*partition.Log).LogStartOffset}
 	if r.resolve == nil {
 		r.resolve = defaultResolve
 	}
 	r.popts.FS = r.fs
+	r.popts.Managed = true
+	r.popts.PersistLogStart = r.persistLogStart
 	if r.popts.Logger == nil {
 		r.popts.Logger = r.logger
 	}
@@ -140,21 +173,52 @@ func Open(dir string, opts Options) (*Registry, error) {
 		r.popts.Flusher = r.ownFlusher
 	}
 	topics, err := r.load()
+	if err == nil {
+		r.open.Store(newSnapshot(topics))
+		err = r.started()
+		if err != nil {
+			closeLogs(topics)
+		}
+	}
 	if err != nil {
 		if r.ownFlusher != nil {
 			r.ownFlusher.Close()
 		}
 		return nil, err
 	}
-	r.snap.Store(newSnapshot(topics))
-	if opts.RetentionCheckInterval > 0 {
-		go pprof.Do(context.Background(), pprof.Labels("strata", "topic-retention"), func(context.Context) {
-			r.retentionLoop(opts.RetentionCheckInterval)
-		})
-	} else {
-		close(r.done)
-	}
+	r.snap.Store(r.open.Load())
+	intervals := [3]time.Duration{opts.RetentionCheckInterval,
+		checkpointInterval(opts.RecoveryPointCheckpointInterval), checkpointInterval(opts.LogStartCheckpointInterval)}
+	go pprof.Do(context.Background(), pprof.Labels("strata", "topic-background"), func(context.Context) {
+		r.background(intervals)
+	})
 	return r, nil
+}
+
+func checkpointInterval(d time.Duration) time.Duration {
+	if d == 0 {
+		return defaultCheckpointInterval
+	}
+	return d
+}
+
+// started ends Open once every log is open: the checkpoint files are
+// written from the logs (dropping entries of partitions that no longer
+// exist, and taking over the state of directories written before these
+// files), then the clean-shutdown marker is removed: from here on a crash
+// must recover.
+func (r *Registry) started() error {
+	if err := r.writeCheckpoints(); err != nil {
+		return err
+	}
+	err := r.fs.Remove(filepath.Join(r.dir, cleanShutdownName))
+	if err == nil {
+		err = r.fs.SyncDir(r.dir)
+	}
+	if err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		return fmt.Errorf("%w: remove %s: %w", partition.ErrStorage, cleanShutdownName, err)
+	}
+	return nil
 }
 
 // load reads topics.json (or rebuilds it) and opens every log.
@@ -172,7 +236,7 @@ func (r *Registry) load() ([]*Topic, error) {
 	}
 	onDisk := map[string]map[int32]bool{} // partition directories found
 	for _, n := range names {
-		if n == metaTmpName {
+		if strings.HasSuffix(n, vfs.TempSuffix) { // topics.json's or a checkpoint file's
 			_ = r.fs.Remove(filepath.Join(r.dir, n))
 			continue
 		}
@@ -228,14 +292,17 @@ func (r *Registry) load() ([]*Topic, error) {
 		}
 	}
 
+	ds, err := r.readDirState()
+	if err != nil {
+		return nil, err
+	}
 	slices.SortFunc(metas, func(a, b metaTopic) int { return strings.Compare(a.Name, b.Name) })
 	topics := make([]*Topic, 0, len(metas))
 	fail := func(err error) ([]*Topic, error) {
-		for _, t := range topics {
-			closeLogs(t.Partitions)
-		}
+		closeLogs(topics)
 		return nil, err
 	}
+	cfgs := make(map[*Topic]partition.Config, len(metas))
 	for _, m := range metas {
 		id, _ := ParseID(m.ID) // checked by decodeMeta; rebuildMeta leaves it empty
 		if m.ID == "" {
@@ -248,19 +315,28 @@ func (r *Registry) load() ([]*Topic, error) {
 		if err != nil {
 			return fail(err)
 		}
-		t := &Topic{Name: m.Name, ID: id, Internal: IsInternal(m.Name), Configs: configs}
-		for p := range m.Partitions {
-			if !onDisk[m.Name][p] {
-				r.logger.Warn("partition directory missing: starting the partition empty", "topic", m.Name, "partition", p)
-			}
-			l, err := partition.Open(filepath.Join(r.dir, DirName(m.Name, p)), cfg, r.popts)
-			if err != nil {
-				closeLogs(t.Partitions)
-				return fail(fmt.Errorf("topic: open %s: %w", DirName(m.Name, p), err))
-			}
-			t.Partitions = append(t.Partitions, l)
-		}
+		t := &Topic{Name: m.Name, ID: id, Internal: IsInternal(m.Name), Configs: configs, Partitions: make([]*partition.Log, m.Partitions)}
+		cfgs[t] = cfg
 		topics = append(topics, t)
+	}
+	// Open the logs, workers at a time; each is told its recovery point,
+	// log start and whether the directory was closed cleanly, so that it
+	// reads nothing but its directory's listing (after a clean shutdown).
+	err = forEachLog(topics, r.workers, func(t *Topic, p int) error {
+		if !onDisk[t.Name][int32(p)] {
+			r.logger.Warn("partition directory missing: starting the partition empty", "topic", t.Name, "partition", p)
+		}
+		opts := r.popts
+		opts.State = ds.state(t.Name, int32(p))
+		l, err := partition.Open(filepath.Join(r.dir, DirName(t.Name, int32(p))), cfgs[t], opts)
+		if err != nil {
+			return fmt.Errorf("topic: open %s: %w", DirName(t.Name, int32(p)), err)
+		}
+		t.Partitions[p] = l
+		return nil
+	})
+	if err != nil {
+		return fail(err)
 	}
 	if rebuilt {
 		if err := writeMeta(r.fs, r.dir, encodeMeta(topics)); err != nil {
@@ -302,9 +378,14 @@ func (r *Registry) resolveConfigs(name string, configs map[string]string) (parti
 	return cfg, nil
 }
 
-func closeLogs(logs []*partition.Log) {
-	for _, l := range logs {
-		_ = l.Close()
+// closeLogs closes the logs opened so far (a failed Open).
+func closeLogs(topics []*Topic) {
+	for _, t := range topics {
+		for _, l := range t.Partitions {
+			if l != nil {
+				_ = l.Close()
+			}
+		}
 	}
 }
 
@@ -324,24 +405,38 @@ func (r *Registry) commit(topics []*Topic) error {
 	if err := writeMeta(r.fs, r.dir, encodeMeta(topics)); err != nil {
 		return fmt.Errorf("%w: %w", partition.ErrStorage, err)
 	}
-	r.snap.Store(newSnapshot(topics))
+	s := newSnapshot(topics)
+	r.open.Store(s)
+	r.snap.Store(s)
 	return nil
 }
 
 // openNew opens fresh logs for partitions [from, to) of a topic: any
-// directory left at their paths is removed first. On error the logs opened
-// so far are deleted.
+// directory left at their paths is removed first. On error nothing is
+// left: the logs opened so far are deleted and the directory of the one
+// that failed is removed. mu must be held.
 func (r *Registry) openNew(name string, from, to int32, cfg partition.Config) ([]*partition.Log, error) {
+	if r.ckStale { // a checkpoint file may still name a deleted partition of this name
+		if err := r.writeCheckpoints(); err != nil {
+			return nil, err
+		}
+		r.ckStale = false
+	}
+	opts := r.popts
+	opts.State = &partition.State{} // new: nothing to read, nothing to recover
 	logs := make([]*partition.Log, 0, to-from)
 	for p := from; p < to; p++ {
 		dir := filepath.Join(r.dir, DirName(name, p))
 		err := r.fs.RemoveAll(dir)
 		var l *partition.Log
 		if err == nil {
-			l, err = partition.Open(dir, cfg, r.popts)
+			l, err = partition.Open(dir, cfg, opts)
 		}
 		if err != nil {
 			r.deleteLogs(logs)
+			if rerr := r.fs.RemoveAll(dir); rerr != nil {
+				r.logger.Error("cannot remove a partition directory of a failed create; the next start removes it", "dir", dir, "err", rerr)
+			}
 			return nil, fmt.Errorf("topic: create %s: %w", DirName(name, p), err)
 		}
 		logs = append(logs, l)
@@ -464,6 +559,12 @@ func (r *Registry) Delete(name string) error {
 		return err
 	}
 	r.deleteLogs(t.Partitions)
+	// Without its entries, so that a topic created with the same name
+	// later is not opened, after a crash, with this one's recovery point.
+	if err := r.writeCheckpoints(); err != nil {
+		r.ckStale = true
+		r.logger.Error("cannot rewrite the checkpoint files after a delete; retried before the next create", "err", err)
+	}
 	r.logger.Info("deleted topic", "topic", name, "id", FormatID(t.ID))
 	return nil
 }
@@ -586,25 +687,45 @@ func (r *Registry) ApplyRetention() int {
 	return deleted
 }
 
-func (r *Registry) retentionLoop(interval time.Duration) {
+// background runs retention and writes the checkpoint files at their
+// intervals (0 or less: never) until Close.
+func (r *Registry) background(every [3]time.Duration) {
 	defer close(r.done)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+	var ticks [3]<-chan time.Time
+	for i, d := range every {
+		if d > 0 {
+			t := time.NewTicker(d)
+			defer t.Stop()
+			ticks[i] = t.C
+		}
+	}
 	for {
 		select {
 		case <-r.stop:
 			return
-		case <-tick.C:
+		case <-ticks[0]:
 			if n := r.ApplyRetention(); n > 0 {
 				r.logger.Info("retention deleted segments", "segments", n)
+			}
+		case <-ticks[1]:
+			if err := r.recoveryCk.write(r, r.logs); err != nil {
+				r.logger.Error("recovery points not checkpointed", "err", err)
+			}
+		case <-ticks[2]:
+			if err := r.logStartCk.write(r, r.logs); err != nil {
+				r.logger.Error("log start offsets not checkpointed", "err", err)
 			}
 		}
 	}
 }
 
-// Close stops background retention and closes every log cleanly (then the
-// registry's own flusher). The registry is empty afterwards and refuses
-// changes (ErrClosed). A second Close does nothing.
+// Close stops the background work and closes every log cleanly, at most
+// Options.RecoveryThreads at once (only the logs with data appended since
+// their last flush fsync anything), then the registry's own flusher. Then
+// it writes the checkpoint files (every recovery point is now its log's
+// end) and, if every log closed cleanly, the clean-shutdown marker last,
+// so that the next Open scans nothing. The registry is empty afterwards
+// and refuses changes (ErrClosed). A second Close does nothing.
 func (r *Registry) Close() error {
 	r.mu.Lock()
 	if r.closed {
@@ -617,18 +738,16 @@ func (r *Registry) Close() error {
 	r.mu.Unlock()
 	close(r.stop)
 	<-r.done
-	var errs []error
-	for _, t := range s.sorted {
-		for _, l := range t.Partitions {
-			if err := l.Close(); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
+	errs := []error{forEachLog(s.sorted, r.workers, func(t *Topic, p int) error { return t.Partitions[p].Close() })}
 	if r.ownFlusher != nil {
-		if err := r.ownFlusher.Close(); err != nil {
-			errs = append(errs, err)
-		}
+		errs = append(errs, r.ownFlusher.Close())
 	}
-	return errors.Join(errs...)
+	errs = append(errs, r.writeCheckpoints())
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := vfs.WriteFileAtomic(r.fs, r.dir, cleanShutdownName, []byte("0\n")); err != nil {
+		return fmt.Errorf("%w: write %s: %w", partition.ErrStorage, cleanShutdownName, err)
+	}
+	return nil
 }
