@@ -82,9 +82,10 @@ func listDir(fsys vfs.FS, dir string) (dirListing, error) {
 // Open opens the log in dir, creating the directory and a first segment if
 // needed.
 //
-// After a clean shutdown (the marker Close writes is present) nothing is
-// scanned: segments are opened lazily, the log end offset comes from the
-// marker and producer state from the snapshot Close wrote. Otherwise every
+// After a clean shutdown (the marker Close writes is present, or, for a
+// Managed log, State.Clean) nothing is scanned: segments are opened
+// lazily, the log end offset comes from the marker (State.RecoveryPoint)
+// and producer state from the newest snapshot. Otherwise every
 // segment from the recovery point on is recovered (segment.Recover: batch
 // by batch, truncating at the first bad one and rebuilding its indexes);
 // segments after one whose offsets no longer reach its successor's base
@@ -177,11 +178,12 @@ func (l *Log) load() error {
 
 	var leo int64
 	var toSeal []*segment.Segment
+	activeCut := false
 	if clean {
 		leo = logEnd
 		l.recoveryPoint = logEnd
 	} else if len(segs) > 0 {
-		segs, toSeal, err = l.recoverSegments(segs, ck.recoveryPoint)
+		segs, toSeal, activeCut, err = l.recoverSegments(segs, ck.recoveryPoint)
 		l.view.Store(&view{segs: segs})
 		if err != nil {
 			return err
@@ -230,7 +232,7 @@ func (l *Log) load() error {
 	l.logStart = max(ck.logStart, segs[0].Base())
 	l.synced = l.recoveryPoint
 	l.pendingSeal = toSeal
-	l.activeWritten = !clean // recovery may have cut the active segment: the next Close seals it
+	l.activeWritten = activeCut // the cut must be durable before a clean-shutdown marker
 	if err := l.loadProducers(d.snapshots, clean); err != nil {
 		return err
 	}
@@ -241,8 +243,9 @@ func (l *Log) load() error {
 // recoverSegments recovers every segment from the one holding the recovery
 // point on, and deletes the segments after the first one that ends short of
 // its successor's base (recovery cut batches from it). It returns the remaining
-// segments and those (not active) whose data is not known to be durable.
-func (l *Log) recoverSegments(segs []*segment.Segment, recoveryPoint int64) (kept, unsynced []*segment.Segment, err error) {
+// segments, those (not active) whose data is not known to be durable, and
+// whether recovery cut bytes from the last one.
+func (l *Log) recoverSegments(segs []*segment.Segment, recoveryPoint int64) (kept, unsynced []*segment.Segment, lastCut bool, err error) {
 	first, _ := slices.BinarySearchFunc(segs, recoveryPoint, func(s *segment.Segment, off int64) int {
 		return cmp.Compare(s.Base(), off)
 	})
@@ -253,14 +256,15 @@ func (l *Log) recoverSegments(segs []*segment.Segment, recoveryPoint int64) (kep
 		s := segs[i]
 		truncated, err := s.Recover()
 		if err != nil {
-			return segs, nil, fmt.Errorf("recover segment %d: %w", s.Base(), err)
+			return segs, nil, false, fmt.Errorf("recover segment %d: %w", s.Base(), err)
 		}
 		if i == len(segs)-1 {
+			lastCut = truncated > 0
 			break
 		}
 		next, err := s.NextOffset()
 		if err != nil {
-			return segs, nil, err
+			return segs, nil, false, err
 		}
 		// Bytes cut at the end (a preallocated tail, or garbage after the
 		// last whole batch) are harmless while the offsets still run on
@@ -272,19 +276,19 @@ func (l *Log) recoverSegments(segs []*segment.Segment, recoveryPoint int64) (kep
 			"dir", l.dir, "segment", s.Base(), "truncatedBytes", truncated, "nextOffset", next, "deleted", len(segs)-i-1)
 		for _, t := range segs[i+1:] {
 			if err := t.Delete(); err != nil {
-				return segs, nil, err
+				return segs, nil, false, err
 			}
 		}
-		segs = segs[:i+1]
+		segs, lastCut = segs[:i+1], true
 		if err := l.fs.SyncDir(l.dir); err != nil {
-			return segs, nil, err
+			return segs, nil, false, err
 		}
 		break
 	}
 	if first < len(segs)-1 {
 		unsynced = slices.Clone(segs[first : len(segs)-1])
 	}
-	return segs, unsynced, nil
+	return segs, unsynced, lastCut, nil
 }
 
 // loadProducers restores the idempotence state: the newest readable

@@ -165,6 +165,20 @@ func TestIdleCloseAndCleanOpenCost(t *testing.T) {
 			t.Fatal(err)
 		}
 		s2, d2 := faulty.Calls(vfs.OpSync), faulty.Calls(vfs.OpSyncDir)
+		// After a crash (no marker) with nothing past the recovery points,
+		// recovery cuts nothing, so the next Close has nothing to fsync
+		// either.
+		if err := faulty.Remove("/data/.strata_cleanshutdown"); err != nil {
+			t.Fatal(err)
+		}
+		r = open(t, faulty, "/data")
+		s3, d3 := faulty.Calls(vfs.OpSync), faulty.Calls(vfs.OpSyncDir)
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if s, d := faulty.Calls(vfs.OpSync)-s3, faulty.Calls(vfs.OpSyncDir)-d3; s != 3 || d != 3 {
+			t.Fatalf("%d partitions: close after a recovering open: %d fsyncs, %d directory fsyncs; want 3, 3", partitions, s, d)
+		}
 		return cost{s2 - s1, d2 - d1, s1 - s0, d1 - d0}
 	}
 	small, large := measure(2), measure(20)
