@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stratabroker/strata/internal/vfs"
@@ -230,11 +232,14 @@ func (h hookFS) RemoveAll(n string) error          { h.before(); return h.MemFS.
 // record (flush.messages=1), and one after it recovers nothing.
 func TestCrashDuringClose(t *testing.T) {
 	mem := vfs.NewMem()
+	var mu sync.Mutex // Close works on several logs at once
 	var clones []*vfs.MemFS
-	capture := false
+	var capture atomic.Bool
 	fs := hookFS{mem, func() {
-		if capture {
+		if capture.Load() {
+			mu.Lock()
 			clones = append(clones, mem.CrashClone(vfs.CrashOptions{TearUnsynced: true, Garble: true}))
+			mu.Unlock()
 		}
 	}}
 	r, err := Open("/data", Options{FS: fs, Resolve: flushEvery})
@@ -257,11 +262,11 @@ func TestCrashDuringClose(t *testing.T) {
 	appendN(t, l, 4, true)
 	want[0] += 4
 	appendN(t, l, 1, false) // not acknowledged as durable: may be lost
-	capture = true
+	capture.Store(true)
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	capture = false
+	capture.Store(false)
 	clones = append(clones, mem.CrashClone(vfs.CrashOptions{}))
 	if len(clones) < 5 {
 		t.Fatalf("%d crash points", len(clones))
