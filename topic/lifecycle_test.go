@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/partition"
@@ -482,4 +484,50 @@ func TestFailedCreateLeavesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// The checkpoint files follow the logs at their intervals (Kafka's
+// log.flush.offset.checkpoint.interval.ms and
+// log.flush.start.offset.checkpoint.interval.ms, one minute by default).
+func TestPeriodicCheckpoints(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mem := vfs.NewMem()
+		r, err := Open("/data", Options{FS: mem, Resolve: smallSegments, LogStartCheckpointInterval: 2 * time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := create(t, r, "t", 1, nil).Partitions[0]
+		for range 3 { // 200-byte segments: each batch rolls, the flusher seals
+			if _, err := l.Append(batch(t, time.Now().UnixMilli(), make([]byte, 80)), false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := l.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(59 * time.Second)
+		synctest.Wait()
+		if got := readFile(t, mem, "/data/recovery-point-offset-checkpoint"); got != "0\n0\n" {
+			t.Fatalf("recovery points before the first interval %q", got)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := readFile(t, mem, "/data/recovery-point-offset-checkpoint"); got != "0\n1\nt 0 3\n" {
+			t.Fatalf("recovery points after one minute %q", got)
+		}
+		if n, err := l.ApplyRetention(); err != nil || n != 3 { // all expired: the active one rolls first
+			t.Fatalf("retention: %d, %v", n, err)
+		}
+		if got := readFile(t, mem, "/data/log-start-offset-checkpoint"); got != "0\n0\n" {
+			t.Fatalf("log starts before their interval %q", got)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if got := readFile(t, mem, "/data/log-start-offset-checkpoint"); got != "0\n1\nt 0 3\n" {
+			t.Fatalf("log starts after two minutes %q", got)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
