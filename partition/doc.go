@@ -82,12 +82,12 @@
 // standalone log then writes its checkpoint and the marker last; Open
 // removes the marker. After a clean shutdown Open reads nothing but the
 // listing and the newest snapshot: segments and indexes open lazily, so
-// 1,000 segments open in well under 50 ms. Otherwise Open recovers every segment from the one
-// holding the recovery point (segment.Recover checks every batch's frame
-// and CRC, truncates at the first bad one and rebuilds the indexes),
-// deletes the segments after the first one that was truncated or ends
-// short of its successor's base, and rebuilds producer state from the
-// newest snapshot and the batch headers after it.
+// 1,000 segments open in well under 50 ms. Otherwise Open recovers every
+// segment from the one holding the recovery point (segment.Recover checks
+// every batch's frame and CRC, truncates at the first bad one and rebuilds
+// the indexes), deletes the segments after the first one that was truncated
+// or ends short of its successor's base, and rebuilds producer state from
+// the newest snapshot and the batch headers after it.
 //
 // A write that fails (ENOSPC, EIO) returns an error wrapping ErrStorage and
 // the segment is truncated back to the last whole batch, so the log stays

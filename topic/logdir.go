@@ -113,8 +113,8 @@ func decodeOffsets(data []byte) (map[tp]int64, error) {
 // not exist. One that does not parse is logged and taken as absent: the
 // logs then recover from offset 0 (a longer scan) and start at their first
 // segment's base.
-func (r *Registry) readOffsets(name string) (map[tp]int64, error) {
-	data, err := vfs.ReadFile(r.fs, filepath.Join(r.dir, name), maxCheckpointSize)
+func (r *Registry) readOffsets(dir, name string) (map[tp]int64, error) {
+	data, err := vfs.ReadFile(r.fs, filepath.Join(dir, name), maxCheckpointSize)
 	switch {
 	case errors.Is(err, iofs.ErrNotExist):
 		return nil, nil
@@ -128,7 +128,7 @@ func (r *Registry) readOffsets(name string) (map[tp]int64, error) {
 		}
 		err = derr
 	}
-	r.logger.Error("ignoring a malformed checkpoint file: partitions recover from their start", "file", name, "err", err)
+	r.logger.Error("ignoring a malformed checkpoint file: partitions recover from their start", "dir", dir, "file", name, "err", err)
 	return nil, nil
 }
 
@@ -138,16 +138,16 @@ type dirState struct {
 	clean              bool         // the clean-shutdown marker is present
 }
 
-func (r *Registry) readDirState() (dirState, error) {
+func (r *Registry) readDirState(dir string) (dirState, error) {
 	var d dirState
 	var err error
-	if d.recovery, err = r.readOffsets(recoveryPointName); err != nil {
+	if d.recovery, err = r.readOffsets(dir, recoveryPointName); err != nil {
 		return d, err
 	}
-	if d.logStart, err = r.readOffsets(logStartName); err != nil {
+	if d.logStart, err = r.readOffsets(dir, logStartName); err != nil {
 		return d, err
 	}
-	switch _, err := r.fs.Stat(filepath.Join(r.dir, cleanShutdownName)); {
+	switch _, err := r.fs.Stat(filepath.Join(dir, cleanShutdownName)); {
 	case err == nil:
 		d.clean = true
 	case !errors.Is(err, iofs.ErrNotExist):
@@ -171,9 +171,32 @@ func (d dirState) state(topic string, p int32) *partition.State {
 	return &partition.State{RecoveryPoint: rp, LogStart: ls, Clean: ok && d.clean}
 }
 
-// checkpointer writes one of the checkpoint files, one write at a time,
-// from the logs of the registry's current topics.
+// logDir is one entry of log.dirs: its partitions, checkpoint files and
+// marker.
+type logDir struct {
+	path                   string
+	state                  dirState // as Open found it
+	recoveryCk, logStartCk checkpointer
+	r                      *Registry
+}
+
+func newLogDir(r *Registry, path string) *logDir {
+	d := &logDir{path: filepath.Clean(path), r: r}
+	d.recoveryCk = checkpointer{dir: d.path, name: recoveryPointName, get: (*partition.Log).RecoveryPoint}
+	d.logStartCk = checkpointer{dir: d.path, name: logStartName, get: (*partition.Log).LogStartOffset}
+	return d
+}
+
+// persistLogStart is the Options.PersistLogStart of the directory's logs.
+func (d *logDir) persistLogStart() error { return d.logStartCk.write(d.r, d.r.logs) }
+
+// holds reports whether l's directory is in d.
+func (d *logDir) holds(l *partition.Log) bool { return filepath.Dir(l.Dir()) == d.path }
+
+// checkpointer writes one of a log directory's checkpoint files, one write
+// at a time, from the logs there of the registry's current topics.
 type checkpointer struct {
+	dir  string
 	name string
 	get  func(*partition.Log) int64
 
@@ -196,11 +219,13 @@ func (c *checkpointer) write(r *Registry, topics func() []*Topic) error {
 	m := map[tp]int64{}
 	for _, t := range topics() {
 		for p, l := range t.Partitions {
-			m[tp{t.Name, int32(p)}] = c.get(l)
+			if filepath.Dir(l.Dir()) == c.dir {
+				m[tp{t.Name, int32(p)}] = c.get(l)
+			}
 		}
 	}
-	if err := vfs.WriteFileAtomic(r.fs, r.dir, c.name, encodeOffsets(m)); err != nil {
-		return fmt.Errorf("%w: write %s: %w", partition.ErrStorage, c.name, err)
+	if err := vfs.WriteFileAtomic(r.fs, c.dir, c.name, encodeOffsets(m)); err != nil {
+		return fmt.Errorf("%w: write %s: %w", partition.ErrStorage, filepath.Join(c.dir, c.name), err)
 	}
 	c.done = upto
 	return nil
@@ -210,13 +235,60 @@ func (c *checkpointer) write(r *Registry, topics func() []*Topic) error {
 // there while Close closes them.
 func (r *Registry) logs() []*Topic { return r.open.Load().sorted }
 
-// writeCheckpoints writes both checkpoint files from the open logs.
+// writeCheckpoints writes both checkpoint files of every log directory
+// from the open logs.
 func (r *Registry) writeCheckpoints() error {
-	return errors.Join(r.recoveryCk.write(r, r.logs), r.logStartCk.write(r, r.logs))
+	var errs []error
+	for _, d := range r.dirs {
+		errs = append(errs, d.recoveryCk.write(r, r.logs), d.logStartCk.write(r, r.logs))
+	}
+	return errors.Join(errs...)
 }
 
-// persistLogStart is every log's Options.PersistLogStart.
-func (r *Registry) persistLogStart() error { return r.logStartCk.write(r, r.logs) }
+// writeEach writes one kind of checkpoint file in every log directory,
+// logging failures (the background writes).
+func (r *Registry) writeEach(recovery bool) {
+	for _, d := range r.dirs {
+		c := &d.logStartCk
+		if recovery {
+			c = &d.recoveryCk
+		}
+		if err := c.write(r, r.logs); err != nil {
+			r.logger.Error("checkpoint not written", "err", err)
+		}
+	}
+}
+
+// closeAll closes every log of topics, RecoveryThreads at a time, then
+// writes each log directory's checkpoint files and, in each whose logs
+// all closed cleanly, its clean-shutdown marker, last.
+func (r *Registry) closeAll(topics []*Topic) error {
+	var mu sync.Mutex
+	failed := map[string]bool{}
+	errs := []error{forEachLog(topics, r.workers, func(t *Topic, p int) error {
+		l := t.Partitions[p]
+		err := l.Close()
+		if err != nil {
+			mu.Lock()
+			failed[filepath.Dir(l.Dir())] = true
+			mu.Unlock()
+		}
+		return err
+	})}
+	if r.ownFlusher != nil {
+		errs = append(errs, r.ownFlusher.Close())
+	}
+	for _, d := range r.dirs {
+		err := errors.Join(d.recoveryCk.write(r, r.logs), d.logStartCk.write(r, r.logs))
+		if err == nil && !failed[d.path] {
+			if err = vfs.WriteFileAtomic(r.fs, d.path, cleanShutdownName, []byte("0\n")); err != nil {
+				err = fmt.Errorf("%w: write %s: %w", partition.ErrStorage, filepath.Join(d.path, cleanShutdownName), err)
+			}
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
 
 // forEachLog runs fn on every log of topics, with at most workers at once
 // (Kafka's num.recovery.threads.per.data.dir), and returns the errors.

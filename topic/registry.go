@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	iofs "io/fs"
 	"log/slog"
 	"maps"
 	"path/filepath"
@@ -39,6 +38,11 @@ type Options struct {
 	// Logger (nil: discard) reports recoveries, orphan removal and
 	// retention.
 	Logger *slog.Logger
+	// ExtraDirs are the entries of log.dirs after the first (Open's dir,
+	// which also holds topics.json: Kafka's metadata.log.dir default). Each
+	// has its own partitions, checkpoint files and marker; a new partition
+	// goes to the directory with the fewest.
+	ExtraDirs []string
 	// RecoveryThreads is num.recovery.threads.per.data.dir: how many logs
 	// are opened (recovered) at once by Open and closed (flushed) at once
 	// by Close. Zero: Kafka's default, 2.
@@ -121,8 +125,8 @@ type Registry struct {
 	// logs the checkpoint files describe.
 	open atomic.Pointer[snapshot]
 
-	workers                int // Options.RecoveryThreads
-	recoveryCk, logStartCk checkpointer
+	workers int       // Options.RecoveryThreads
+	dirs    []*logDir // log.dirs; dirs[0].path is dir
 
 	stop chan struct{} // closed by Close: ends the retention goroutine
 	done chan struct{} // closed when the retention goroutine has ended
@@ -157,14 +161,20 @@ func Open(dir string, opts Options) (*Registry, error) {
 		done:    make(chan struct{}),
 		workers: cmp.Or(max(opts.RecoveryThreads, 0), defaultRecoveryThreads),
 	}
-	r.recoveryCk = checkpointer{name: recoveryPointName, get: (*partition.Log).RecoveryPoint}
-	r.logStartCk = checkpointer{name: logStartName, get: (*partition.Log).LogStartOffset}
+	seen := map[string]bool{}
+	for _, d := range append([]string{dir}, opts.ExtraDirs...) {
+		ld := newLogDir(r, d)
+		if seen[ld.path] {
+			return nil, fmt.Errorf("topic: log directory %s given twice", ld.path)
+		}
+		seen[ld.path] = true
+		r.dirs = append(r.dirs, ld)
+	}
 	if r.resolve == nil {
 		r.resolve = defaultResolve
 	}
 	r.popts.FS = r.fs
 	r.popts.Managed = true
-	r.popts.PersistLogStart = r.persistLogStart
 	if r.popts.Logger == nil {
 		r.popts.Logger = r.logger
 	}
@@ -200,167 +210,6 @@ func checkpointInterval(d time.Duration) time.Duration {
 		return defaultCheckpointInterval
 	}
 	return d
-}
-
-// started ends Open once every log is open: the checkpoint files are
-// written from the logs (dropping entries of partitions that no longer
-// exist, and taking over the state of directories written before these
-// files), then the clean-shutdown marker is removed: from here on a crash
-// must recover.
-func (r *Registry) started() error {
-	if err := r.writeCheckpoints(); err != nil {
-		return err
-	}
-	err := r.fs.Remove(filepath.Join(r.dir, cleanShutdownName))
-	if err == nil {
-		err = r.fs.SyncDir(r.dir)
-	}
-	if err != nil && !errors.Is(err, iofs.ErrNotExist) {
-		return fmt.Errorf("%w: remove %s: %w", partition.ErrStorage, cleanShutdownName, err)
-	}
-	return nil
-}
-
-// load reads topics.json (or rebuilds it) and opens every log.
-func (r *Registry) load() ([]*Topic, error) {
-	if err := r.fs.MkdirAll(r.dir, 0o755); err != nil {
-		return nil, fmt.Errorf("%w: %w", partition.ErrStorage, err)
-	}
-	// the data directory itself must survive a crash
-	if err := r.fs.SyncDir(filepath.Dir(r.dir)); err != nil {
-		return nil, fmt.Errorf("%w: %w", partition.ErrStorage, err)
-	}
-	names, err := r.fs.ReadDir(r.dir)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", partition.ErrStorage, err)
-	}
-	onDisk := map[string]map[int32]bool{} // partition directories found
-	for _, n := range names {
-		if strings.HasSuffix(n, vfs.TempSuffix) { // topics.json's or a checkpoint file's
-			_ = r.fs.Remove(filepath.Join(r.dir, n))
-			continue
-		}
-		name, p, ok := parseDirName(n)
-		if !ok {
-			continue
-		}
-		if st, err := r.fs.Stat(filepath.Join(r.dir, n)); err != nil || !st.IsDir() {
-			continue
-		}
-		if onDisk[name] == nil {
-			onDisk[name] = map[int32]bool{}
-		}
-		onDisk[name][p] = true
-	}
-
-	var metas []metaTopic
-	rebuilt := false
-	data, exists, err := readMeta(r.fs, r.dir)
-	if err == nil && exists {
-		metas, err = decodeMeta(data)
-	}
-	switch {
-	case errors.Is(err, errCorruptMeta):
-		r.logger.Error("topics.json is corrupt: rebuilding the registry from the partition directories; topic IDs are regenerated and config overrides are lost",
-			"dir", r.dir, "err", err, "kept as", corruptName)
-		if rerr := r.fs.Rename(filepath.Join(r.dir, metaName), filepath.Join(r.dir, corruptName)); rerr != nil {
-			r.logger.Error("cannot keep the corrupt topics.json", "err", rerr)
-		}
-		metas, rebuilt = rebuildMeta(onDisk), true
-	case err != nil:
-		return nil, fmt.Errorf("%w: read %s: %w", partition.ErrStorage, metaName, err)
-	case !exists && len(onDisk) > 0:
-		r.logger.Warn("topics.json is missing: rebuilding the registry from the partition directories; topic IDs are regenerated and config overrides are lost",
-			"dir", r.dir, "topics", len(onDisk))
-		metas, rebuilt = rebuildMeta(onDisk), true
-	}
-
-	count := make(map[string]int32, len(metas))
-	for _, m := range metas {
-		count[m.Name] = m.Partitions
-	}
-	for name, ps := range onDisk {
-		for p := range ps {
-			if p < count[name] {
-				continue
-			}
-			dir := filepath.Join(r.dir, DirName(name, p))
-			r.logger.Warn("removing a partition directory that belongs to no topic (an interrupted delete or create)", "dir", dir)
-			if err := r.fs.RemoveAll(dir); err != nil {
-				return nil, fmt.Errorf("%w: remove orphan %s: %w", partition.ErrStorage, dir, err)
-			}
-		}
-	}
-
-	ds, err := r.readDirState()
-	if err != nil {
-		return nil, err
-	}
-	slices.SortFunc(metas, func(a, b metaTopic) int { return strings.Compare(a.Name, b.Name) })
-	topics := make([]*Topic, 0, len(metas))
-	fail := func(err error) ([]*Topic, error) {
-		closeLogs(topics)
-		return nil, err
-	}
-	cfgs := make(map[*Topic]partition.Config, len(metas))
-	for _, m := range metas {
-		id, _ := ParseID(m.ID) // checked by decodeMeta; rebuildMeta leaves it empty
-		if m.ID == "" {
-			id = newID(func(id [16]byte) bool {
-				return slices.ContainsFunc(topics, func(t *Topic) bool { return t.ID == id })
-			})
-		}
-		configs := cloneConfigs(m.Configs)
-		cfg, err := r.resolveConfigs(m.Name, configs)
-		if err != nil {
-			return fail(err)
-		}
-		t := &Topic{Name: m.Name, ID: id, Internal: IsInternal(m.Name), Configs: configs, Partitions: make([]*partition.Log, m.Partitions)}
-		cfgs[t] = cfg
-		topics = append(topics, t)
-	}
-	// Open the logs, workers at a time; each is told its recovery point,
-	// log start and whether the directory was closed cleanly, so that it
-	// reads nothing but its directory's listing (after a clean shutdown).
-	err = forEachLog(topics, r.workers, func(t *Topic, p int) error {
-		if !onDisk[t.Name][int32(p)] {
-			r.logger.Warn("partition directory missing: starting the partition empty", "topic", t.Name, "partition", p)
-		}
-		opts := r.popts
-		opts.State = ds.state(t.Name, int32(p))
-		l, err := partition.Open(filepath.Join(r.dir, DirName(t.Name, int32(p))), cfgs[t], opts)
-		if err != nil {
-			return fmt.Errorf("topic: open %s: %w", DirName(t.Name, int32(p)), err)
-		}
-		t.Partitions[p] = l
-		return nil
-	})
-	if err != nil {
-		return fail(err)
-	}
-	if rebuilt {
-		if err := writeMeta(r.fs, r.dir, encodeMeta(topics)); err != nil {
-			return fail(fmt.Errorf("%w: %w", partition.ErrStorage, err))
-		}
-	}
-	return topics, nil
-}
-
-// rebuildMeta makes one topic per name found on disk, with as many
-// partitions as its highest partition number + 1, no ID and no overrides.
-func rebuildMeta(onDisk map[string]map[int32]bool) []metaTopic {
-	metas := make([]metaTopic, 0, len(onDisk))
-	for name, ps := range onDisk {
-		n := int32(0)
-		for p := range ps {
-			n = max(n, p+1)
-		}
-		if n > MaxPartitions {
-			n = MaxPartitions
-		}
-		metas = append(metas, metaTopic{Name: name, Partitions: n})
-	}
-	return metas
 }
 
 func cloneConfigs(c map[string]string) map[string]string {
@@ -422,11 +271,24 @@ func (r *Registry) openNew(name string, from, to int32, cfg partition.Config) ([
 		}
 		r.ckStale = false
 	}
+	placed := make([]int, len(r.dirs)) // partitions per log directory
+	for _, t := range r.logs() {
+		for _, l := range t.Partitions {
+			for i, d := range r.dirs {
+				if d.holds(l) {
+					placed[i]++
+				}
+			}
+		}
+	}
 	opts := r.popts
 	opts.State = &partition.State{} // new: nothing to read, nothing to recover
 	logs := make([]*partition.Log, 0, to-from)
 	for p := from; p < to; p++ {
-		dir := filepath.Join(r.dir, DirName(name, p))
+		i := leastUsed(placed)
+		placed[i]++
+		opts.PersistLogStart = r.dirs[i].persistLogStart
+		dir := filepath.Join(r.dirs[i].path, DirName(name, p))
 		err := r.fs.RemoveAll(dir)
 		var l *partition.Log
 		if err == nil {
@@ -708,13 +570,9 @@ func (r *Registry) background(every [3]time.Duration) {
 				r.logger.Info("retention deleted segments", "segments", n)
 			}
 		case <-ticks[1]:
-			if err := r.recoveryCk.write(r, r.logs); err != nil {
-				r.logger.Error("recovery points not checkpointed", "err", err)
-			}
+			r.writeEach(true)
 		case <-ticks[2]:
-			if err := r.logStartCk.write(r, r.logs); err != nil {
-				r.logger.Error("log start offsets not checkpointed", "err", err)
-			}
+			r.writeEach(false)
 		}
 	}
 }
@@ -738,16 +596,5 @@ func (r *Registry) Close() error {
 	r.mu.Unlock()
 	close(r.stop)
 	<-r.done
-	errs := []error{forEachLog(s.sorted, r.workers, func(t *Topic, p int) error { return t.Partitions[p].Close() })}
-	if r.ownFlusher != nil {
-		errs = append(errs, r.ownFlusher.Close())
-	}
-	errs = append(errs, r.writeCheckpoints())
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	if err := vfs.WriteFileAtomic(r.fs, r.dir, cleanShutdownName, []byte("0\n")); err != nil {
-		return fmt.Errorf("%w: write %s: %w", partition.ErrStorage, cleanShutdownName, err)
-	}
-	return nil
+	return r.closeAll(s.sorted)
 }
