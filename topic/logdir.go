@@ -233,7 +233,12 @@ func (c *checkpointer) write(r *Registry, topics func() []*Topic) error {
 
 // logs returns the topics whose logs are open: the published ones, still
 // there while Close closes them.
-func (r *Registry) logs() []*Topic { return r.open.Load().sorted }
+func (r *Registry) logs() []*Topic {
+	if s := r.open.Load(); s != nil {
+		return s.sorted
+	}
+	return nil
+}
 
 // writeCheckpoints writes both checkpoint files of every log directory
 // from the open logs.
