@@ -128,6 +128,16 @@ func readSmallFile(fs vfs.FS, path string, limit int64) ([]byte, error) {
 	return b, err
 }
 
+// State is what the owner of a Managed log persisted for it.
+type State struct {
+	RecoveryPoint int64 // everything below is durable
+	LogStart      int64
+	// Clean: the owner closed the log cleanly (its clean-shutdown marker
+	// was found), so RecoveryPoint is the log end offset and nothing is
+	// scanned.
+	Clean bool
+}
+
 // readState returns the log's checkpoint and whether it was closed
 // cleanly, with its log end offset: from Options.State when the owner
 // gave one, else from the log's own files (a standalone log, or a

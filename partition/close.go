@@ -69,7 +69,9 @@ func (l *Log) closeLocked(clean bool) error {
 			seal = append(seal, active)
 		}
 		if l.snapshotWantedLocked() {
-			snaps = append(snaps, l.snapshotLocked())
+			if j, ok := l.snapshotLocked(); ok {
+				snaps = append(snaps, j)
+			}
 		}
 	}
 	l.mu.Unlock()

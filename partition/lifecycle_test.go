@@ -3,6 +3,7 @@ package partition
 import (
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/stratabroker/strata/internal/vfs"
@@ -73,5 +74,45 @@ func TestProducersCapped(t *testing.T) {
 	}
 	if !reflect.DeepEqual(pids, []int64{20, 30, 50}) {
 		t.Fatalf("producers kept %v, want [20 30 50]", pids)
+	}
+}
+
+// After a clean shutdown the producer state is read at its first use: a
+// retried batch is still a duplicate, and a Close after appends of other
+// producers keeps the state in its snapshot.
+func TestDeferredProducerState(t *testing.T) {
+	fs := vfs.NewMem()
+	clk := newClock(1000)
+	l := mustOpen(t, fs, smallConfig(), clk.opts(fs))
+	mustAppend(t, l, makeBatch(idem(5, 0, 0, 2, 1000)))
+	mustAppend(t, l, makeBatch(idem(5, 0, 2, 1, 1001)))
+	want := l.ProducerStates()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		l = mustOpen(t, fs, smallConfig(), clk.opts(fs))
+		if !l.prodPending {
+			t.Fatalf("round %d: producer state read at a clean open", round)
+		}
+		mustAppend(t, l, makeBatch(plain(1, 1002, 10, 1))) // no producer: state still unread
+		if !l.prodPending {
+			t.Fatalf("round %d: producer state read by a plain append", round)
+		}
+		if err := l.Close(); err != nil { // the log end moved: reads it to snapshot it
+			t.Fatal(err)
+		}
+	}
+	l = mustOpen(t, fs, smallConfig(), clk.opts(fs))
+	defer l.Close()
+	res := mustAppend(t, l, makeBatch(idem(5, 0, 2, 1, 1001)))
+	if !res.Duplicate || res.BaseOffset != 2 || res.LastOffset != 2 {
+		t.Fatalf("retry after clean opens: %+v", res)
+	}
+	if got := l.ProducerStates(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("producers %+v, want %+v", got, want)
+	}
+	if d, err := listDir(fs, "/data/t-0"); err != nil || !slices.Equal(d.snapshots, []int64{4, 5}) {
+		t.Fatalf("snapshots %v (%v), want [4 5]", d.snapshots, err)
 	}
 }

@@ -59,16 +59,6 @@ type Options struct {
 	PersistLogStart func() error
 }
 
-// State is what the owner of a Managed log persisted for it.
-type State struct {
-	RecoveryPoint int64 // everything below is durable
-	LogStart      int64
-	// Clean: the owner closed the log cleanly (its clean-shutdown marker
-	// was found), so RecoveryPoint is the log end offset and nothing is
-	// scanned.
-	Clean bool
-}
-
 // Log is the log of one partition: an ordered list of segments, the last of
 // which (the active segment) takes appends. See the package documentation
 // for the files, the durability rules and the lock order.
@@ -132,6 +122,8 @@ type Log struct {
 	persistedLS   int64              // Managed: the log start offset PersistLogStart last made durable
 	activeWritten bool               // the active segment took appends (or was recovered) since it was last sealed
 	snapCovered   int64              // producer state up to here needs no replay (a snapshot, or the first base)
+	prodPending   bool               // producer state not read yet (a clean Open defers it)
+	prodSnaps     []int64            // the snapshots Open found, for that read
 	failed        error              // an fsync failed: the log takes no more appends
 }
 
@@ -215,6 +207,9 @@ func (l *Log) appendLocked(h recordbatch.Header) (res AppendResult, wait bool, e
 		return AppendResult{}, false, fmt.Errorf("%w: batch of %d bytes, segment.bytes %d", ErrRecordListTooLarge, len(h), cfg.SegmentBytes)
 	}
 	if h.ProducerID() >= 0 {
+		if err := l.producersLocked(); err != nil {
+			return AppendResult{}, false, err
+		}
 		dup, isDup, err := l.producers.check(h)
 		if err != nil {
 			return AppendResult{}, false, err
@@ -303,7 +298,9 @@ func (l *Log) rollLocked(nowMs int64) error {
 	}
 	l.logger.Debug("rolled segment", "dir", l.dir, "base", l.leo, "previous", l.active.Base(), "size", l.active.Size())
 	l.pendingSeal = append(l.pendingSeal, l.active)
-	l.pendingSnaps = append(l.pendingSnaps, l.snapshotLocked())
+	if j, ok := l.snapshotLocked(); ok {
+		l.pendingSnaps = append(l.pendingSnaps, j)
+	}
 	l.active = s
 	l.activeWritten = false
 	l.activeCreated = nowMs
@@ -404,13 +401,6 @@ func (l *Log) SetConfig(cfg Config) {
 	} else if l.unflushed > 0 && cfg.FlushMs < old.FlushMs {
 		l.flusher.schedule(l, time.Duration(cfg.FlushMs)*time.Millisecond)
 	}
-}
-
-// ProducerStates lists the idempotent producers the log knows, by ID.
-func (l *Log) ProducerStates() []ProducerState {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.producers.states()
 }
 
 // Flush fsyncs everything appended so far.

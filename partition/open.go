@@ -233,7 +233,12 @@ func (l *Log) load() error {
 	l.synced = l.recoveryPoint
 	l.pendingSeal = toSeal
 	l.activeWritten = activeCut // the cut must be durable before a clean-shutdown marker
-	if err := l.loadProducers(d.snapshots, clean); err != nil {
+	if clean {
+		// Read at first use (producersLocked): a clean open reads only
+		// the listing, and a log no idempotent producer writes to never
+		// reads its snapshot.
+		l.deferProducers(d.snapshots)
+	} else if err := l.loadProducers(d.snapshots, false); err != nil {
 		return err
 	}
 	l.view.Store(&view{segs: segs, logStart: l.logStart, hw: leo, hwPos: l.active.Size()})

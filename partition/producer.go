@@ -262,17 +262,66 @@ func (p *producers) trim(limit int) int {
 	return n
 }
 
+// deferProducers leaves the producer state unread until its first use
+// (producersLocked), recording what a load would start from: the newest
+// snapshot at or below the log end offset. Open calls it after a clean
+// shutdown.
+func (l *Log) deferProducers(snapshots []int64) {
+	l.prodPending, l.prodSnaps = true, snapshots
+	l.producers = newProducers()
+	l.snapCovered = l.view.Load().segs[0].Base()
+	for i := len(snapshots) - 1; i >= 0; i-- {
+		if snapshots[i] <= l.leo {
+			l.snapCovered = snapshots[i]
+			break
+		}
+	}
+}
+
+// producersLocked reads the producer state if Open deferred it: the
+// snapshot, and the batches after it if the log end moved since. mu must
+// be held.
+func (l *Log) producersLocked() error {
+	if !l.prodPending {
+		return nil
+	}
+	if err := l.loadProducers(l.prodSnaps, true); err != nil {
+		return fmt.Errorf("%w: load the producer state of %s: %w", ErrStorage, l.dir, err)
+	}
+	l.prodPending, l.prodSnaps = false, nil
+	return nil
+}
+
+// ProducerStates lists the idempotent producers the log knows, by ID. If
+// the state cannot be read (an I/O error reading its snapshot), it logs
+// and returns none.
+func (l *Log) ProducerStates() []ProducerState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.producersLocked(); err != nil {
+		l.logger.Warn("producer state not read", "dir", l.dir, "err", err)
+		return nil
+	}
+	return l.producers.states()
+}
+
 // snapshotLocked encodes the producer state at the log end offset for a
 // snapshot file, first forgetting the producers beyond maxProducers, and
-// records that the state up to there needs no replay. mu must be held.
-func (l *Log) snapshotLocked() snapshotJob {
+// records that the state up to there needs no replay. If the state cannot
+// be read, it logs and returns false: the next Open then starts from an
+// older snapshot and replays the batches after it. mu must be held.
+func (l *Log) snapshotLocked() (snapshotJob, bool) {
+	if err := l.producersLocked(); err != nil {
+		l.logger.Warn("producer snapshot not taken", "dir", l.dir, "offset", l.leo, "err", err)
+		return snapshotJob{}, false
+	}
 	if n := l.producers.trim(maxProducers()); n > 0 {
 		l.logger.Warn("too many idempotent producers: forgot those idle longest", "dir", l.dir, "forgotten", n, "kept", len(l.producers.m))
 	}
 	j := snapshotJob{offset: l.leo, data: l.producers.encodeSnapshot(l.leo)}
 	l.producers.dirty = false
 	l.snapCovered = l.leo
-	return j
+	return j, true
 }
 
 // snapshotWantedLocked reports whether Close must write a producer

@@ -143,9 +143,7 @@ func TestDecodeOffsets(t *testing.T) {
 }
 
 // An idle clean Close and a clean Open cost the same few fsyncs whatever
-// the number of partitions, and the Open reads no partition's checkpoint
-// (each log reads its listing and its newest producer snapshot, as Kafka's
-// logs load producer state).
+// the number of partitions, and neither reads a partition's state file.
 func TestIdleCloseAndCleanOpenCost(t *testing.T) {
 	type cost struct{ closeSync, closeDirSync, openSync, openDirSync int }
 	measure := func(partitions int32) cost {
@@ -159,9 +157,11 @@ func TestIdleCloseAndCleanOpenCost(t *testing.T) {
 		if err := r.Close(); err != nil {
 			t.Fatal(err)
 		}
-		// A clean open reads no partition's checkpoint (nor does it look
-		// for one: the directory listing says there is none).
+		// A clean open and an idle close read no partition's state file:
+		// no checkpoint (the listing says there is none) and no producer
+		// snapshot (read at first use).
 		faulty.Inject(vfs.Fault{Op: vfs.OpAny, Path: "partition.checkpoint"})
+		faulty.Inject(vfs.Fault{Op: vfs.OpAny, Path: ".snapshot"})
 		s0, d0 := faulty.Calls(vfs.OpSync), faulty.Calls(vfs.OpSyncDir)
 		r = open(t, faulty, "/data")
 		s1, d1 := faulty.Calls(vfs.OpSync), faulty.Calls(vfs.OpSyncDir)
@@ -169,6 +169,7 @@ func TestIdleCloseAndCleanOpenCost(t *testing.T) {
 			t.Fatal(err)
 		}
 		s2, d2 := faulty.Calls(vfs.OpSync), faulty.Calls(vfs.OpSyncDir)
+		faulty.Clear()
 		// After a crash (no marker) with nothing past the recovery points,
 		// recovery cuts nothing, so the next Close has nothing to fsync
 		// either.

@@ -151,8 +151,7 @@ func (r *Registry) load() ([]*Topic, error) {
 	}
 	// Open the logs, RecoveryThreads at a time; each is told its recovery
 	// point, log start and whether its log directory was closed cleanly,
-	// so that after a clean shutdown it reads only its directory listing
-	// and its newest producer snapshot.
+	// so that after a clean shutdown it reads only its directory listing.
 	err = forEachLog(topics, r.workers, func(t *Topic, p int) error {
 		d := r.dirs[dirOf[t][p]]
 		opts := r.popts
