@@ -22,6 +22,12 @@ import (
 //	               from its recovery point)
 //
 // Run it once: go test -run XXX -bench CloseOpen -benchtime 1x ./topic/
+//
+// Development machine (2 vCPU shared, ext4), 5,000 partitions, the code
+// before and after the log-directory checkpoints, run back to back:
+// close-ms 25132 -> 15, open-ms 1664 -> 145, crash-open-ms 503 -> 444.
+// 50,000 partitions did not fit the machine's open-file limit (20,000; an
+// open segment holds its .log open).
 func BenchmarkCloseOpen(b *testing.B) {
 	n := 5000
 	if s := os.Getenv("STRATA_BENCH_PARTITIONS"); s != "" {
