@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/recordbatch"
@@ -126,14 +128,111 @@ func readSmallFile(fs vfs.FS, path string, limit int64) ([]byte, error) {
 	return b, err
 }
 
-// writeCheckpoint writes the checkpoint with the log start offset as it
-// is now and the recovery point raised to at least recoveryPoint (which
-// must be durable), then records that recovery point. ckMu makes the
-// reads and the write one step, so a writer that read older values never
-// overwrites a newer file.
+// State is what the owner of a Managed log persisted for it.
+type State struct {
+	RecoveryPoint int64 // everything below is durable
+	LogStart      int64
+	// Clean: the owner closed the log cleanly (its clean-shutdown marker
+	// was found), so RecoveryPoint is the log end offset and nothing is
+	// scanned.
+	Clean bool
+}
+
+// readState returns the log's checkpoint and whether it was closed
+// cleanly, with its log end offset: from Options.State when the owner
+// gave one, else from the log's own files (a standalone log, or a
+// directory written before Managed existed). The log's own marker is
+// removed (from here on a crash must recover); with the owner's state its
+// own checkpoint goes too, as that state supersedes it.
+func (l *Log) readState(d dirListing) (ck checkpoint, clean bool, logEnd int64, err error) {
+	fsys := l.fs
+	if l.managed && l.state != nil {
+		st := *l.state
+		ck = checkpoint{logStart: max(st.LogStart, 0), recoveryPoint: max(st.RecoveryPoint, 0)}
+		clean, logEnd = st.Clean, ck.recoveryPoint
+		if !d.marker && !d.checkpoint {
+			return ck, clean, logEnd, nil
+		}
+		for _, name := range []string{markerName, checkpointName} {
+			if err := fsys.Remove(filepath.Join(l.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return ck, false, 0, err
+			}
+		}
+		return ck, clean, logEnd, fsys.SyncDir(l.dir)
+	}
+	if d.checkpoint {
+		switch b, err := readSmallFile(fsys, filepath.Join(l.dir, checkpointName), checkpointSize); {
+		case err == nil:
+			if ck, err = decodeCheckpoint(b); err != nil {
+				l.logger.Warn("ignoring checkpoint", "dir", l.dir, "err", err)
+				ck = checkpoint{}
+			}
+		case !errors.Is(err, fs.ErrNotExist):
+			return ck, false, 0, err
+		}
+	}
+	if d.marker {
+		path := filepath.Join(l.dir, markerName)
+		b, err := readSmallFile(fsys, path, markerSize)
+		if err != nil {
+			return ck, false, 0, err
+		}
+		if m, err := decodeMarker(b); err == nil {
+			clean, logEnd = true, m.logEnd
+		} else {
+			l.logger.Warn("ignoring clean-shutdown marker", "dir", l.dir, "err", err)
+		}
+		// From here on a crash must recover.
+		if err := fsys.Remove(path); err != nil {
+			return ck, false, 0, err
+		}
+		if err := fsys.SyncDir(l.dir); err != nil {
+			return ck, false, 0, err
+		}
+	}
+	return ck, clean, logEnd, nil
+}
+
+// RecoveryPoint is the offset below which the log is known durable (on a
+// cleanly closed log, its end offset): what a Managed log's owner
+// persists as its recovery point.
+func (l *Log) RecoveryPoint() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.recoveryPoint
+}
+
+// writeCheckpoint raises the recovery point to at least recoveryPoint
+// (which must be durable) and persists it with the log start offset as it
+// is now, in partition.checkpoint. ckMu makes the reads and the write one
+// step, so a writer that read older values never overwrites a newer file.
+//
+// A Managed log writes no file: its owner persists RecoveryPoint and
+// LogStartOffset. After a crash an older recovery point only costs a
+// longer scan, and a log start offset at or below the first segment's
+// base (retention's) is restored from the segments themselves; only a log
+// start offset that DeleteRecords moved into the log must be durable
+// before the call returns, so that one goes through PersistLogStart.
 func (l *Log) writeCheckpoint(recoveryPoint int64) error {
 	l.ckMu.Lock()
 	defer l.ckMu.Unlock()
+	if l.managed {
+		l.mu.Lock()
+		l.recoveryPoint = max(l.recoveryPoint, recoveryPoint)
+		logStart := l.logStart
+		persist := l.persistLS != nil && logStart > l.persistedLS && logStart > l.view.Load().segs[0].Base()
+		l.mu.Unlock()
+		if !persist {
+			return nil
+		}
+		if err := l.persistLS(); err != nil {
+			return err
+		}
+		l.mu.Lock()
+		l.persistedLS = max(l.persistedLS, logStart)
+		l.mu.Unlock()
+		return nil
+	}
 	l.mu.Lock()
 	ck := checkpoint{logStart: l.logStart, recoveryPoint: max(l.recoveryPoint, recoveryPoint)}
 	l.mu.Unlock()

@@ -6,11 +6,16 @@ import (
 	"github.com/stratabroker/strata/segment"
 )
 
-// Close closes the log cleanly: it seals the unsealed segments (indexes
-// trimmed, fsynced), writes the producer snapshot and the checkpoint (log
-// start offset, recovery point = log end offset), closes the segments and
-// writes the clean-shutdown marker last, so that the next Open scans
-// nothing. Waiters (Wait) are woken. Readers must have released their
+// Close closes the log cleanly: it seals the segments that took appends
+// since they were last sealed (indexes trimmed, fsynced), writes a
+// producer snapshot at the log end offset if the state or the log end
+// moved since the last one, closes the segments and, unless the log is
+// Managed, writes the checkpoint (log start offset, recovery point = log
+// end offset) and then the clean-shutdown marker last, so that the next
+// Open scans nothing. An idle log (nothing appended since it was opened
+// or last flushed and sealed) thus costs no fsync. A Managed log's
+// RecoveryPoint is its log end offset afterwards, for its owner's files.
+// Waiters (Wait) are woken. Readers must have released their
 // ReadResults. A second Close does nothing.
 //
 // If any step fails, or an fsync failed earlier, the marker is not
@@ -56,15 +61,24 @@ func (l *Log) closeLocked(clean bool) error {
 	active, leo := l.active, l.leo
 	err := l.failed // after a failed fsync, the next open must recover
 	clean = clean && err == nil
-	var snap []byte
+	var seal []*segment.Segment
+	dirDirty := l.dirDirty
 	if clean {
-		snap = l.producers.encodeSnapshot(leo)
+		seal = pend
+		if l.activeWritten || l.synced < leo || len(pend) > 0 {
+			seal = append(seal, active)
+		}
+		if l.snapshotWantedLocked() {
+			if j, ok := l.snapshotLocked(); ok {
+				snaps = append(snaps, j)
+			}
+		}
 	}
 	l.mu.Unlock()
 	l.flusher.forget(l)
 
 	if clean {
-		err = l.closeCleanly(pend, snaps, active, leo, snap)
+		err = l.closeCleanly(seal, snaps, dirDirty, leo)
 	}
 	var cerrs []error
 	for _, s := range segs {
@@ -74,14 +88,15 @@ func (l *Log) closeLocked(clean bool) error {
 	}
 	if cerr := errors.Join(cerrs...); cerr != nil {
 		err = errors.Join(err, cerr)
-	} else if err == nil && clean {
+	} else if err == nil && clean && !l.managed {
 		// Written last: everything it vouches for is durable.
 		err = writeFileAtomic(l.fs, l.dir, markerName, marker{logEnd: leo}.encode())
 	}
 
 	l.mu.Lock()
 	if err == nil && clean {
-		l.synced = leo
+		l.synced, l.recoveryPoint = leo, leo
+		l.activeWritten, l.dirDirty = false, false
 	}
 	close(l.syncCh)
 	l.syncCh = nil
@@ -92,19 +107,31 @@ func (l *Log) closeLocked(clean bool) error {
 	return nil
 }
 
-// closeCleanly makes everything durable before the marker can be written.
-// flushMu must be held.
-func (l *Log) closeCleanly(pend []*segment.Segment, snaps []snapshotJob, active *segment.Segment, leo int64, snap []byte) error {
-	for _, s := range append(pend, active) {
+// closeCleanly makes everything durable before the marker can be written:
+// the segments to seal, the directory's new entries, the producer
+// snapshots; then, unless the log is Managed, the checkpoint. flushMu must
+// be held.
+func (l *Log) closeCleanly(seal []*segment.Segment, snaps []snapshotJob, dirDirty bool, leo int64) error {
+	for _, s := range seal {
 		if err := s.Seal(); err != nil {
 			return fmt.Errorf("seal segment %d: %w", s.Base(), err)
 		}
 	}
-	for _, j := range append(snaps, snapshotJob{offset: leo, data: snap}) {
+	if dirDirty && len(snaps) == 0 { // a snapshot's write syncs the directory
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			return err
+		}
+	}
+	for _, j := range snaps {
 		if err := writeFileAtomic(l.fs, l.dir, snapshotName(j.offset), j.data); err != nil {
 			return err
 		}
 	}
-	l.pruneSnapshots()
+	if len(snaps) > 0 {
+		l.pruneSnapshots()
+	}
+	if l.managed {
+		return nil
+	}
 	return l.writeCheckpoint(leo)
 }

@@ -7,16 +7,32 @@
 //
 //	<base>.log, <base>.index, <base>.timeindex   one segment per base offset (package segment)
 //	<offset>.snapshot                            producer state after every batch below offset
-//	partition.checkpoint                         log start offset and recovery point
+//	partition.checkpoint                         log start offset and recovery point (not Managed)
 //	.strata_cleanshutdown                        the clean-shutdown marker, with the log end offset
+//	                                             (not Managed)
 //	*.tmp, *.deleted                             a state file being replaced, a deleted segment's
 //	                                             files awaiting removal; Open removes both
+//
+// A Managed log (Options.Managed: every log the topic registry opens) has
+// no partition.checkpoint or marker of its own: its owner keeps every
+// log's recovery point and log start offset in two files per log
+// directory and one clean-shutdown marker there (package topic), reads
+// them once at start and hands each log its State, so that after a clean
+// shutdown Open reads only the directory listing. A Managed log given no State reads its own two files if the
+// listing shows them (a directory written before Managed existed) and
+// removes them once it is given a State.
 //
 // State files are written atomically (temporary file, fsync, rename, fsync
 // of the directory) and carry a magic, a version and a CRC-32C; one that
 // does not check is ignored. Their layouts are in checkpoint.go and
 // producer.go. A snapshot is written at every roll (at the new segment's
-// base) and at Close (at the log end offset); the newest two are kept.
+// base) and at Close (at the log end offset) if the producer state or the
+// log end moved since the last one; the newest two are kept. A snapshot
+// larger than maxSnapshotBytes (256 MiB) is ignored like a malformed one
+// (producer state is rebuilt from the log), and a log keeps at most the
+// producers such a snapshot holds (about 1.5 million): past that, those
+// whose last batch is oldest are forgotten at the next snapshot, as
+// producer.id.expiration.ms would.
 //
 // # Segments and readers
 //
@@ -55,17 +71,32 @@
 // with any policy none is lost by a process crash.
 //
 // The recovery point is the offset below which everything is known
-// durable; it is persisted with the log start offset in
+// durable. A standalone log persists it with the log start offset in
 // partition.checkpoint after a sealed segment's fsync, after retention or
-// DeleteRecords move the log start offset, and at Close. Close writes the
-// marker last; Open removes it. With the marker Open reads nothing but the
-// state files: segments and indexes open lazily, so 1,000 segments open in
-// well under 50 ms. Without it Open recovers every segment from the one
-// holding the recovery point (segment.Recover checks every batch's frame
-// and CRC, truncates at the first bad one and rebuilds the indexes),
-// deletes the segments after the first one that was truncated or ends
-// short of its successor's base, and rebuilds producer state from the
-// newest snapshot and the batch headers after it.
+// DeleteRecords move the log start offset, and at Close. A Managed log
+// only raises it in memory after each flush (RecoveryPoint); its owner
+// writes it periodically and at Close. After a crash a recovery point older
+// than the truth costs only a longer scan, and a log start offset older
+// than the truth is at least the first segment's base (what retention
+// left), so neither needs a write of its own; a log start offset that
+// DeleteRecords moved into the log must survive, so DeleteRecords calls
+// Options.PersistLogStart before it returns.
+//
+// Close fsyncs only what needs it: the rolled segments not yet sealed and
+// the active one if it took appends since it was last sealed (or was
+// recovered at Open); an idle log's Close writes and fsyncs nothing. A
+// standalone log then writes its checkpoint and the marker last; Open
+// removes the marker. After a clean shutdown Open reads nothing but the
+// listing (and a standalone log's own checkpoint and marker): segments and
+// indexes open lazily, so 1,000 segments open in well under 50 ms, and the
+// producer state is read at its first use (an idempotent producer's
+// append, ProducerStates, a roll, or a Close after the log end moved), so
+// a log no idempotent producer writes to never reads its snapshot. Otherwise Open recovers every
+// segment from the one holding the recovery point (segment.Recover checks
+// every batch's frame and CRC, truncates at the first bad one and rebuilds
+// the indexes), deletes the segments after the first one that was truncated
+// or ends short of its successor's base, and rebuilds producer state from
+// the newest snapshot and the batch headers after it.
 //
 // A write that fails (ENOSPC, EIO) returns an error wrapping ErrStorage and
 // the segment is truncated back to the last whole batch, so the log stays
@@ -101,6 +132,9 @@
 // behind until the open files ran out (the soak in docs/RELIABILITY.md).
 // The Flusher's own mutex is taken with or without mu held and never the
 // other way round.
+//
+// Options.PersistLogStart is called with ckMu held (and retainMu by
+// DeleteRecords, or flushMu by a flush retrying it), never with mu.
 //
 // # Long polls
 //

@@ -38,6 +38,25 @@ type Options struct {
 	// (0: 5 s), then fails with ErrStorage.
 	MaxOpenSegments  int64
 	OpenSegmentsWait time.Duration
+
+	// Managed says that the log's owner (the registry) keeps its recovery
+	// point, log start offset and clean-shutdown marker in files of its own,
+	// one set per log directory (see doc.go, Durability): the log writes
+	// neither partition.checkpoint nor a marker, and its owner reads
+	// RecoveryPoint and LogStartOffset to persist them. See State and
+	// PersistLogStart.
+	Managed bool
+	// State is what the owner persisted for this log (Managed only). Nil:
+	// unknown, and Open reads the log's own partition.checkpoint and marker
+	// if it finds them (a directory written before Managed existed), else
+	// recovers every segment.
+	State *State
+	// PersistLogStart (Managed only) is called by DeleteRecords once the log
+	// start offset has moved past the first segment's base: it must make
+	// every log's LogStartOffset durable (the owner's log-start checkpoint)
+	// before it returns. Nil: the log start offset is kept only in memory
+	// until the owner's next checkpoint.
+	PersistLogStart func() error
 }
 
 // Log is the log of one partition: an ordered list of segments, the last of
@@ -53,6 +72,9 @@ type Log struct {
 	prealloc   int64 // Options.Preallocate
 	maxOpen    int64 // Options.MaxOpenSegments
 	openWait   time.Duration
+	managed    bool         // Options.Managed
+	state      *State       // Options.State, for Open
+	persistLS  func() error // Options.PersistLogStart
 
 	// view is what readers see; replaced (never modified) under mu.
 	view   atomic.Pointer[view]
@@ -100,6 +122,11 @@ type Log struct {
 	dirDirty      bool               // files created since the last SyncDir
 	syncCh        chan struct{}      // closed after every flush attempt
 	ckptDirty     bool               // the last checkpoint write failed: retry at the next flush
+	persistedLS   int64              // Managed: the log start offset PersistLogStart last made durable
+	activeWritten bool               // the active segment took appends (or was recovered) since it was last sealed
+	snapCovered   int64              // producer state up to here needs no replay (a snapshot, or the first base)
+	prodPending   bool               // producer state not read yet (a clean Open defers it)
+	prodSnaps     []int64            // the snapshots Open found, for that read
 	failed        error              // an fsync failed: the log takes no more appends
 }
 
@@ -193,6 +220,9 @@ func (l *Log) appendLocked(h recordbatch.Header) (res AppendResult, wait bool, e
 		return AppendResult{}, false, fmt.Errorf("%w: batch of %d bytes, segment.bytes %d", ErrRecordListTooLarge, len(h), cfg.SegmentBytes)
 	}
 	if h.ProducerID() >= 0 {
+		if err := l.producersLocked(); err != nil {
+			return AppendResult{}, false, err
+		}
 		dup, isDup, err := l.producers.check(h)
 		if err != nil {
 			return AppendResult{}, false, err
@@ -230,6 +260,7 @@ func (l *Log) appendLocked(h recordbatch.Header) (res AppendResult, wait bool, e
 		return AppendResult{}, false, fmt.Errorf("%w: append at offset %d to %s: %w", ErrStorage, base, l.dir, err)
 	}
 	l.leo = last + 1
+	l.activeWritten = true
 	if h.ProducerID() >= 0 {
 		l.producers.update(h)
 	}
@@ -280,8 +311,11 @@ func (l *Log) rollLocked(nowMs int64) error {
 	}
 	l.logger.Debug("rolled segment", "dir", l.dir, "base", l.leo, "previous", l.active.Base(), "size", l.active.Size())
 	l.pendingSeal = append(l.pendingSeal, l.active)
-	l.pendingSnaps = append(l.pendingSnaps, snapshotJob{offset: l.leo, data: l.producers.encodeSnapshot(l.leo)})
+	if j, ok := l.snapshotLocked(); ok {
+		l.pendingSnaps = append(l.pendingSnaps, j)
+	}
 	l.active = s
+	l.activeWritten = false
 	l.activeCreated = nowMs
 	l.dirDirty = true
 	v := l.view.Load()
@@ -431,13 +465,6 @@ func (l *Log) SetConfig(cfg Config) {
 	}
 }
 
-// ProducerStates lists the idempotent producers the log knows, by ID.
-func (l *Log) ProducerStates() []ProducerState {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.producers.states()
-}
-
 // Flush fsyncs everything appended so far.
 func (l *Log) Flush() error {
 	l.mu.Lock()
@@ -524,7 +551,7 @@ func (l *Log) flushNow() {
 	active := l.active
 	pend, snaps := l.pendingSeal, l.pendingSnaps
 	l.pendingSeal, l.pendingSnaps = nil, nil
-	dirDirty, writeCk := l.dirDirty, l.ckptDirty || len(pend) > 0
+	dirDirty, writeCk := l.dirDirty, l.ckptDirty || len(pend) > 0 || l.managed // a Managed log's recovery point costs no write
 	l.dirDirty = false
 	upToDate := l.synced >= target && len(pend) == 0 && !dirDirty
 	l.unflushed = 0

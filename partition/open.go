@@ -35,10 +35,11 @@ func parseSnapshotName(name string) (int64, bool) {
 
 // dirListing is what Open finds in a partition directory.
 type dirListing struct {
-	bases     []int64 // segments, ascending
-	snapshots []int64 // producer snapshots, ascending
-	marker    bool
-	stray     []string // temporary files and indexes without a log
+	bases      []int64  // segments, ascending
+	snapshots  []int64  // producer snapshots, ascending
+	marker     bool     // a clean-shutdown marker of the log's own
+	checkpoint bool     // partition.checkpoint
+	stray      []string // temporary files and indexes without a log
 }
 
 func listDir(fsys vfs.FS, dir string) (dirListing, error) {
@@ -60,6 +61,8 @@ func listDir(fsys vfs.FS, dir string) (dirListing, error) {
 			d.stray = append(d.stray, name)
 		case name == markerName:
 			d.marker = true
+		case name == checkpointName:
+			d.checkpoint = true
 		case strings.HasSuffix(name, ".index"), strings.HasSuffix(name, ".timeindex"):
 			digits, _, _ := strings.Cut(name, ".")
 			if base, err := strconv.ParseInt(digits, 10, 64); err == nil && !logs[base] {
@@ -79,9 +82,10 @@ func listDir(fsys vfs.FS, dir string) (dirListing, error) {
 // Open opens the log in dir, creating the directory and a first segment if
 // needed.
 //
-// After a clean shutdown (the marker Close writes is present) nothing is
-// scanned: segments are opened lazily, the log end offset comes from the
-// marker and producer state from the snapshot Close wrote. Otherwise every
+// After a clean shutdown (the marker Close writes is present, or, for a
+// Managed log, State.Clean) nothing is scanned: segments are opened
+// lazily, the log end offset comes from the marker (State.RecoveryPoint)
+// and producer state from the newest snapshot. Otherwise every
 // segment from the recovery point on is recovered (segment.Recover: batch
 // by batch, truncating at the first bad one and rebuilding its indexes);
 // segments after one whose offsets no longer reach its successor's base
@@ -92,16 +96,19 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		return nil, err
 	}
 	l := &Log{
-		dir:      filepath.Clean(dir),
-		fs:       cmp.Or(opts.FS, vfs.OS),
-		now:      opts.Now,
-		logger:   opts.Logger,
-		flusher:  opts.Flusher,
-		prealloc: opts.Preallocate,
-		maxOpen:  opts.MaxOpenSegments,
-		openWait: cmp.Or(opts.OpenSegmentsWait, 5*time.Second),
-		cfg:      cfg,
-		syncCh:   make(chan struct{}),
+		dir:       filepath.Clean(dir),
+		fs:        cmp.Or(opts.FS, vfs.OS),
+		now:       opts.Now,
+		logger:    opts.Logger,
+		flusher:   opts.Flusher,
+		prealloc:  opts.Preallocate,
+		managed:   opts.Managed,
+		state:     opts.State,
+		persistLS: opts.PersistLogStart,
+		maxOpen:   opts.MaxOpenSegments,
+		openWait:  cmp.Or(opts.OpenSegmentsWait, 5*time.Second),
+		cfg:       cfg,
+		syncCh:    make(chan struct{}),
 	}
 	if l.now == nil {
 		l.now = time.Now
@@ -146,37 +153,11 @@ func (l *Log) load() error {
 		}
 	}
 
-	ck := checkpoint{}
-	switch b, err := readSmallFile(fsys, filepath.Join(l.dir, checkpointName), checkpointSize); {
-	case err == nil:
-		if ck, err = decodeCheckpoint(b); err != nil {
-			l.logger.Warn("ignoring checkpoint", "dir", l.dir, "err", err)
-			ck = checkpoint{}
-		}
-	case !errors.Is(err, fs.ErrNotExist):
+	ck, clean, logEnd, err := l.readState(d)
+	if err != nil {
 		return err
 	}
-
-	clean, logEnd := false, int64(0)
-	if d.marker {
-		path := filepath.Join(l.dir, markerName)
-		b, err := readSmallFile(fsys, path, markerSize)
-		if err != nil {
-			return err
-		}
-		if m, err := decodeMarker(b); err == nil {
-			clean, logEnd = true, m.logEnd
-		} else {
-			l.logger.Warn("ignoring clean-shutdown marker", "dir", l.dir, "err", err)
-		}
-		// From here on a crash must recover.
-		if err := fsys.Remove(path); err != nil {
-			return err
-		}
-		if err := fsys.SyncDir(l.dir); err != nil {
-			return err
-		}
-	}
+	l.persistedLS = ck.logStart
 
 	opts := l.segmentOptions()
 	segs := make([]*segment.Segment, 0, len(d.bases)+1)
@@ -196,11 +177,12 @@ func (l *Log) load() error {
 
 	var leo int64
 	var toSeal []*segment.Segment
+	activeCut := false
 	if clean {
 		leo = logEnd
 		l.recoveryPoint = logEnd
 	} else if len(segs) > 0 {
-		segs, toSeal, err = l.recoverSegments(segs, ck.recoveryPoint)
+		segs, toSeal, activeCut, err = l.recoverSegments(segs, ck.recoveryPoint)
 		l.view.Store(&view{segs: segs})
 		if err != nil {
 			return err
@@ -249,7 +231,13 @@ func (l *Log) load() error {
 	l.logStart = max(ck.logStart, segs[0].Base())
 	l.synced = l.recoveryPoint
 	l.pendingSeal = toSeal
-	if err := l.loadProducers(d.snapshots, clean); err != nil {
+	l.activeWritten = activeCut // the cut must be durable before a clean-shutdown marker
+	if clean {
+		// Read at first use (producersLocked): a clean open reads only
+		// the listing, and a log no idempotent producer writes to never
+		// reads its snapshot.
+		l.deferProducers(d.snapshots)
+	} else if err := l.loadProducers(d.snapshots, false); err != nil {
 		return err
 	}
 	l.view.Store(&view{segs: segs, logStart: l.logStart, hw: leo, hwPos: l.active.Size()})
@@ -259,8 +247,9 @@ func (l *Log) load() error {
 // recoverSegments recovers every segment from the one holding the recovery
 // point on, and deletes the segments after the first one that ends short of
 // its successor's base (recovery cut batches from it). It returns the remaining
-// segments and those (not active) whose data is not known to be durable.
-func (l *Log) recoverSegments(segs []*segment.Segment, recoveryPoint int64) (kept, unsynced []*segment.Segment, err error) {
+// segments, those (not active) whose data is not known to be durable, and
+// whether recovery cut bytes from the last one.
+func (l *Log) recoverSegments(segs []*segment.Segment, recoveryPoint int64) (kept, unsynced []*segment.Segment, lastCut bool, err error) {
 	first, _ := slices.BinarySearchFunc(segs, recoveryPoint, func(s *segment.Segment, off int64) int {
 		return cmp.Compare(s.Base(), off)
 	})
@@ -271,14 +260,15 @@ func (l *Log) recoverSegments(segs []*segment.Segment, recoveryPoint int64) (kep
 		s := segs[i]
 		truncated, err := s.Recover()
 		if err != nil {
-			return segs, nil, fmt.Errorf("recover segment %d: %w", s.Base(), err)
+			return segs, nil, false, fmt.Errorf("recover segment %d: %w", s.Base(), err)
 		}
 		if i == len(segs)-1 {
+			lastCut = truncated > 0
 			break
 		}
 		next, err := s.NextOffset()
 		if err != nil {
-			return segs, nil, err
+			return segs, nil, false, err
 		}
 		// Bytes cut at the end (a preallocated tail, or garbage after the
 		// last whole batch) are harmless while the offsets still run on
@@ -290,19 +280,19 @@ func (l *Log) recoverSegments(segs []*segment.Segment, recoveryPoint int64) (kep
 			"dir", l.dir, "segment", s.Base(), "truncatedBytes", truncated, "nextOffset", next, "deleted", len(segs)-i-1)
 		for _, t := range segs[i+1:] {
 			if err := t.Delete(); err != nil {
-				return segs, nil, err
+				return segs, nil, false, err
 			}
 		}
-		segs = segs[:i+1]
+		segs, lastCut = segs[:i+1], true
 		if err := l.fs.SyncDir(l.dir); err != nil {
-			return segs, nil, err
+			return segs, nil, false, err
 		}
 		break
 	}
 	if first < len(segs)-1 {
 		unsynced = slices.Clone(segs[first : len(segs)-1])
 	}
-	return segs, unsynced, nil
+	return segs, unsynced, lastCut, nil
 }
 
 // loadProducers restores the idempotence state: the newest readable
@@ -322,23 +312,31 @@ func (l *Log) loadProducers(snapshots []int64, clean bool) error {
 			continue
 		}
 		b, err := readSmallFile(l.fs, path, maxSnapshotBytes)
+		if errors.Is(err, errBadFile) { // larger than any snapshot a log writes
+			l.logger.Warn("ignoring producer snapshot; rebuilding producer state from the log", "path", path, "err", err)
+			continue
+		}
 		if err != nil {
 			return err
 		}
 		got, p, err := decodeSnapshot(b)
 		if err != nil || got != off {
-			l.logger.Warn("ignoring producer snapshot", "path", path, "err", err)
+			l.logger.Warn("ignoring producer snapshot; rebuilding producer state from the log", "path", path, "err", err)
 			continue
 		}
 		l.producers, from = p, off
 		break
 	}
+	l.snapCovered = from
 	if !clean || from < l.leo {
 		if err := l.replayProducers(from); err != nil {
 			return err
 		}
 	}
 	l.producers.expire(l.now().UnixMilli(), l.cfg.ProducerIDExpirationMs)
+	if n := l.producers.trim(maxProducers()); n > 0 {
+		l.logger.Warn("too many idempotent producers: forgot those idle longest", "dir", l.dir, "forgotten", n)
+	}
 	return nil
 }
 

@@ -100,7 +100,8 @@ const noEpoch = -1
 // producers is the idempotence state of one log. It is guarded by the
 // log's mu.
 type producers struct {
-	m map[int64]*producerEntry
+	m     map[int64]*producerEntry
+	dirty bool // changed since the last snapshot was encoded
 }
 
 func newProducers() producers { return producers{m: make(map[int64]*producerEntry)} }
@@ -166,6 +167,7 @@ func (p *producers) update(h recordbatch.Header) {
 		e = &producerEntry{epoch: noEpoch}
 		p.m[pid] = e
 	}
+	p.dirty = true
 	e.add(h.ProducerEpoch(), batchMeta{
 		firstSeq:    h.BaseSequence(),
 		lastSeq:     lastSequence(h.BaseSequence(), h.LastOffsetDelta()),
@@ -188,6 +190,7 @@ func (p *producers) expire(nowMs, expMs int64) int {
 			n++
 		}
 	}
+	p.dirty = p.dirty || n > 0
 	return n
 }
 
@@ -219,10 +222,115 @@ const (
 	snapshotHeader    = 4 + 2 + 8 + 4
 	snapshotEntryMin  = 8 + 2 + 8 + 1
 	snapshotBatchSize = 4 + 4 + 4 + 8 + 8
-	// maxSnapshotBytes bounds what Open reads: about 1.7 million producers
-	// with 5 batches each.
-	maxSnapshotBytes = 256 << 20
+	snapshotEntryMax  = snapshotEntryMin + batchesToRetain*snapshotBatchSize
 )
+
+// maxSnapshotBytes bounds a snapshot file: Open ignores a larger one (and
+// rebuilds producer state from the log), and a log never keeps more
+// producers than a snapshot of this size holds (maxProducers): about 1.5
+// million with 5 batches each. A variable so that tests can lower it.
+var maxSnapshotBytes int64 = 256 << 20
+
+// maxProducers is how many producers a log keeps: as many as the largest
+// snapshot Open reads holds when each has 5 batches. Past it, the
+// producers whose last batch is the oldest are forgotten, as if
+// producer.id.expiration.ms had passed for them: a later batch of theirs
+// is taken at any sequence (KIP-360), only its duplicate detection is
+// lost. Any client can create producer IDs without InitProducerId, so
+// without a bound they would grow the state until Open refused it.
+func maxProducers() int {
+	return int(max((maxSnapshotBytes-snapshotHeader-4)/snapshotEntryMax, 1))
+}
+
+// trim forgets the producers with the oldest last batches (then the
+// lowest IDs) beyond limit, and returns how many.
+func (p *producers) trim(limit int) int {
+	n := len(p.m) - limit
+	if n <= 0 {
+		return 0
+	}
+	type age struct{ pid, ts int64 }
+	all := make([]age, 0, len(p.m))
+	for pid, e := range p.m {
+		all = append(all, age{pid, e.lastTimestamp})
+	}
+	slices.SortFunc(all, func(a, b age) int { return cmp.Or(cmp.Compare(a.ts, b.ts), cmp.Compare(a.pid, b.pid)) })
+	for _, a := range all[:n] {
+		delete(p.m, a.pid)
+	}
+	p.dirty = true
+	return n
+}
+
+// deferProducers leaves the producer state unread until its first use
+// (producersLocked), recording what a load would start from: the newest
+// snapshot at or below the log end offset. Open calls it after a clean
+// shutdown.
+func (l *Log) deferProducers(snapshots []int64) {
+	l.prodPending, l.prodSnaps = true, snapshots
+	l.producers = newProducers()
+	l.snapCovered = l.view.Load().segs[0].Base()
+	for i := len(snapshots) - 1; i >= 0; i-- {
+		if snapshots[i] <= l.leo {
+			l.snapCovered = snapshots[i]
+			break
+		}
+	}
+}
+
+// producersLocked reads the producer state if Open deferred it: the
+// snapshot, and the batches after it if the log end moved since. mu must
+// be held.
+func (l *Log) producersLocked() error {
+	if !l.prodPending {
+		return nil
+	}
+	if err := l.loadProducers(l.prodSnaps, true); err != nil {
+		return fmt.Errorf("%w: load the producer state of %s: %w", ErrStorage, l.dir, err)
+	}
+	l.prodPending, l.prodSnaps = false, nil
+	return nil
+}
+
+// ProducerStates lists the idempotent producers the log knows, by ID. If
+// the state cannot be read (an I/O error reading its snapshot), it logs
+// and returns none.
+func (l *Log) ProducerStates() []ProducerState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.producersLocked(); err != nil {
+		l.logger.Warn("producer state not read", "dir", l.dir, "err", err)
+		return nil
+	}
+	return l.producers.states()
+}
+
+// snapshotLocked encodes the producer state at the log end offset for a
+// snapshot file, first forgetting the producers beyond maxProducers, and
+// records that the state up to there needs no replay. If the state cannot
+// be read, it logs and returns false: the next Open then starts from an
+// older snapshot and replays the batches after it. mu must be held.
+func (l *Log) snapshotLocked() (snapshotJob, bool) {
+	if err := l.producersLocked(); err != nil {
+		l.logger.Warn("producer snapshot not taken", "dir", l.dir, "offset", l.leo, "err", err)
+		return snapshotJob{}, false
+	}
+	if n := l.producers.trim(maxProducers()); n > 0 {
+		l.logger.Warn("too many idempotent producers: forgot those idle longest", "dir", l.dir, "forgotten", n, "kept", len(l.producers.m))
+	}
+	j := snapshotJob{offset: l.leo, data: l.producers.encodeSnapshot(l.leo)}
+	l.producers.dirty = false
+	l.snapCovered = l.leo
+	return j, true
+}
+
+// snapshotWantedLocked reports whether Close must write a producer
+// snapshot: the state changed since the last one, or the log end moved
+// past it (else the next Open would replay the batches between). An idle
+// log writes none. mu must be held.
+func (l *Log) snapshotWantedLocked() bool {
+	return l.producers.dirty || l.snapCovered != l.leo
+}
 
 func (p *producers) encodeSnapshot(offset int64) []byte {
 	pids := make([]int64, 0, len(p.m))

@@ -3,9 +3,14 @@
 //
 // # Files
 //
-// In the data directory, each partition's log lives in a directory named as
-// Kafka names it, "<topic>-<partition>" (DirName), and the registry itself
-// is topics.json:
+// Every entry of log.dirs is a log directory (Open's dir, then
+// Options.ExtraDirs). Each partition's log lives in one of them, in a
+// directory named as Kafka names it, "<topic>-<partition>" (DirName): a
+// new partition goes to the log directory holding the fewest partitions
+// (the first of those tied), as Kafka's LogManager places them, and Open
+// finds an existing one in whichever holds it (two holding the same
+// partition is an error: ErrStorage). The registry itself is topics.json,
+// in the first log directory only (Kafka's metadata.log.dir default):
 //
 //	{"version": 1, "topics": [{"name": "orders", "id": "<22-char base64 UUID>",
 //	  "partitions": 3, "configs": {"retention.ms": "86400000"}}]}
@@ -13,12 +18,47 @@
 // topics.json is replaced atomically: written to topics.json.tmp, fsynced,
 // renamed over topics.json, and the directory fsynced.
 //
+// In every log directory, as in Kafka's, the registry keeps the state of
+// the logs there in three files (written the same way), so that neither a
+// clean shutdown nor a start writes or reads a file per partition:
+//
+//	recovery-point-offset-checkpoint   each log's recovery point
+//	log-start-offset-checkpoint        each log's log start offset
+//	.strata_cleanshutdown              every log was closed cleanly
+//
+// The two checkpoints have Kafka's text format (CheckpointFile): a version
+// line "0", a count line, then "<topic> <partition> <offset>" lines. They
+// are written at Open (once every log is open), every
+// RecoveryPointCheckpointInterval and LogStartCheckpointInterval (Kafka's
+// log.flush.offset.checkpoint.interval.ms and
+// log.flush.start.offset.checkpoint.interval.ms, one minute), after a
+// Delete (so that a topic created again with the name never inherits them),
+// at every DeleteRecords (log-start only; concurrent ones share a write),
+// and at Close. The marker is named for Strata rather than Kafka's
+// .kafka_cleanshutdown: Strata's producer snapshots are not Kafka's, so a
+// Kafka broker pointed at the directory must not take it as its own clean
+// shutdown (it then recovers every log itself). Close writes it last in
+// each log directory whose logs all closed cleanly, after its two
+// checkpoints; Open removes it once every log is open. Each log is opened
+// with its recovery point, log start offset and whether the marker was
+// there (partition.State): after a clean shutdown it scans nothing;
+// otherwise it recovers from its recovery point. A partition neither file
+// names (a directory written before these files, whose logs then read their
+// own partition.checkpoint and marker once; or a partition created since
+// the last checkpoint) recovers from its start. Open opens, and Close
+// closes, Options.RecoveryThreads logs at a time
+// (num.recovery.threads.per.data.dir, 2); an idle log's Close fsyncs
+// nothing.
+//
 // # Crash safety
 //
 // topics.json is the commit point of every change. Create and AddPartitions
 // make the new partition directories first (removing anything left at their
-// paths), then write topics.json; Delete writes topics.json first, then
-// closes the logs and removes their directories. So a crash leaves, at
+// paths), then write topics.json; if either step fails, the directories
+// made so far are removed, so a refused request leaves the log
+// directories as they were (the error wraps partition.ErrStorage:
+// KAFKA_STORAGE_ERROR). Delete writes topics.json first, then closes the
+// logs and removes their directories. So a crash leaves, at
 // worst, partition directories that belong to no topic in topics.json, and
 // Open removes those (directory names that are not "<valid topic>-<n>"
 // are left alone). Strata does not rename deleted directories to
@@ -38,9 +78,10 @@
 // publishes a new snapshot after topics.json is written. A *Topic is never
 // modified once published.
 //
-// With Options.RetentionCheckInterval set, one goroutine applies retention
-// to every log at that interval (Kafka's log.retention.check.interval.ms)
-// until Close.
+// One background goroutine applies retention to every log every
+// Options.RetentionCheckInterval (Kafka's log.retention.check.interval.ms;
+// zero: never) and writes the checkpoint files at their intervals, until
+// Close.
 //
 // # Names
 //

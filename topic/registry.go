@@ -38,7 +38,32 @@ type Options struct {
 	// Logger (nil: discard) reports recoveries, orphan removal and
 	// retention.
 	Logger *slog.Logger
+	// ExtraDirs are the entries of log.dirs after the first (Open's dir,
+	// which also holds topics.json: Kafka's metadata.log.dir default). Each
+	// has its own partitions, checkpoint files and marker; a new partition
+	// goes to the directory with the fewest.
+	ExtraDirs []string
+	// RecoveryThreads is num.recovery.threads.per.data.dir: how many logs
+	// are opened (recovered) at once by Open and closed (flushed) at once
+	// by Close. Zero: Kafka's default, 2.
+	RecoveryThreads int
+	// RecoveryPointCheckpointInterval is
+	// log.flush.offset.checkpoint.interval.ms: how often the recovery
+	// points are written to recovery-point-offset-checkpoint.
+	// LogStartCheckpointInterval is
+	// log.flush.start.offset.checkpoint.interval.ms, for
+	// log-start-offset-checkpoint. Zero: Kafka's default, one minute;
+	// negative: only at Open, Delete and Close (and, for log starts, at
+	// every DeleteRecords).
+	RecoveryPointCheckpointInterval time.Duration
+	LogStartCheckpointInterval      time.Duration
 }
+
+// Kafka's defaults for the Options above.
+const (
+	defaultRecoveryThreads    = 2
+	defaultCheckpointInterval = time.Minute
+)
 
 // Topic is one topic. A *Topic from the registry is an immutable snapshot:
 // never modify it or its slices and maps; a change to the topic publishes
@@ -92,9 +117,16 @@ type Registry struct {
 	logger     *slog.Logger
 	ownFlusher *partition.Flusher
 
-	mu     sync.Mutex // serialises changes; held across their file I/O
-	closed bool       // mu
-	snap   atomic.Pointer[snapshot]
+	mu      sync.Mutex // serialises changes; held across their file I/O
+	closed  bool       // mu
+	ckStale bool       // mu: a Delete could not rewrite the checkpoint files
+	snap    atomic.Pointer[snapshot]
+	// open is snap, except that Close does not empty it: the topics whose
+	// logs the checkpoint files describe.
+	open atomic.Pointer[snapshot]
+
+	workers int       // Options.RecoveryThreads
+	dirs    []*logDir // log.dirs; dirs[0].path is dir
 
 	stop chan struct{} // closed by Close: ends the retention goroutine
 	done chan struct{} // closed when the retention goroutine has ended
@@ -127,11 +159,22 @@ func Open(dir string, opts Options) (*Registry, error) {
 		logger:  cmp.Or(opts.Logger, slog.New(slog.DiscardHandler)),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
+		workers: cmp.Or(max(opts.RecoveryThreads, 0), defaultRecoveryThreads),
+	}
+	seen := map[string]bool{}
+	for _, d := range append([]string{dir}, opts.ExtraDirs...) {
+		ld := newLogDir(r, d)
+		if seen[ld.path] {
+			return nil, fmt.Errorf("topic: log directory %s given twice", ld.path)
+		}
+		seen[ld.path] = true
+		r.dirs = append(r.dirs, ld)
 	}
 	if r.resolve == nil {
 		r.resolve = defaultResolve
 	}
 	r.popts.FS = r.fs
+	r.popts.Managed = true
 	if r.popts.Logger == nil {
 		r.popts.Logger = r.logger
 	}
@@ -140,151 +183,33 @@ func Open(dir string, opts Options) (*Registry, error) {
 		r.popts.Flusher = r.ownFlusher
 	}
 	topics, err := r.load()
+	if err == nil {
+		r.open.Store(newSnapshot(topics))
+		err = r.started()
+		if err != nil {
+			closeLogs(topics)
+		}
+	}
 	if err != nil {
 		if r.ownFlusher != nil {
 			r.ownFlusher.Close()
 		}
 		return nil, err
 	}
-	r.snap.Store(newSnapshot(topics))
-	if opts.RetentionCheckInterval > 0 {
-		go pprof.Do(context.Background(), pprof.Labels("strata", "topic-retention"), func(context.Context) {
-			r.retentionLoop(opts.RetentionCheckInterval)
-		})
-	} else {
-		close(r.done)
-	}
+	r.snap.Store(r.open.Load())
+	intervals := [3]time.Duration{opts.RetentionCheckInterval,
+		checkpointInterval(opts.RecoveryPointCheckpointInterval), checkpointInterval(opts.LogStartCheckpointInterval)}
+	go pprof.Do(context.Background(), pprof.Labels("strata", "topic-background"), func(context.Context) {
+		r.background(intervals)
+	})
 	return r, nil
 }
 
-// load reads topics.json (or rebuilds it) and opens every log.
-func (r *Registry) load() ([]*Topic, error) {
-	if err := r.fs.MkdirAll(r.dir, 0o755); err != nil {
-		return nil, fmt.Errorf("%w: %w", partition.ErrStorage, err)
+func checkpointInterval(d time.Duration) time.Duration {
+	if d == 0 {
+		return defaultCheckpointInterval
 	}
-	// the data directory itself must survive a crash
-	if err := r.fs.SyncDir(filepath.Dir(r.dir)); err != nil {
-		return nil, fmt.Errorf("%w: %w", partition.ErrStorage, err)
-	}
-	names, err := r.fs.ReadDir(r.dir)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", partition.ErrStorage, err)
-	}
-	onDisk := map[string]map[int32]bool{} // partition directories found
-	for _, n := range names {
-		if n == metaTmpName {
-			_ = r.fs.Remove(filepath.Join(r.dir, n))
-			continue
-		}
-		name, p, ok := parseDirName(n)
-		if !ok {
-			continue
-		}
-		if st, err := r.fs.Stat(filepath.Join(r.dir, n)); err != nil || !st.IsDir() {
-			continue
-		}
-		if onDisk[name] == nil {
-			onDisk[name] = map[int32]bool{}
-		}
-		onDisk[name][p] = true
-	}
-
-	var metas []metaTopic
-	rebuilt := false
-	data, exists, err := readMeta(r.fs, r.dir)
-	if err == nil && exists {
-		metas, err = decodeMeta(data)
-	}
-	switch {
-	case errors.Is(err, errCorruptMeta):
-		r.logger.Error("topics.json is corrupt: rebuilding the registry from the partition directories; topic IDs are regenerated and config overrides are lost",
-			"dir", r.dir, "err", err, "kept as", corruptName)
-		if rerr := r.fs.Rename(filepath.Join(r.dir, metaName), filepath.Join(r.dir, corruptName)); rerr != nil {
-			r.logger.Error("cannot keep the corrupt topics.json", "err", rerr)
-		}
-		metas, rebuilt = rebuildMeta(onDisk), true
-	case err != nil:
-		return nil, fmt.Errorf("%w: read %s: %w", partition.ErrStorage, metaName, err)
-	case !exists && len(onDisk) > 0:
-		r.logger.Warn("topics.json is missing: rebuilding the registry from the partition directories; topic IDs are regenerated and config overrides are lost",
-			"dir", r.dir, "topics", len(onDisk))
-		metas, rebuilt = rebuildMeta(onDisk), true
-	}
-
-	count := make(map[string]int32, len(metas))
-	for _, m := range metas {
-		count[m.Name] = m.Partitions
-	}
-	for name, ps := range onDisk {
-		for p := range ps {
-			if p < count[name] {
-				continue
-			}
-			dir := filepath.Join(r.dir, DirName(name, p))
-			r.logger.Warn("removing a partition directory that belongs to no topic (an interrupted delete or create)", "dir", dir)
-			if err := r.fs.RemoveAll(dir); err != nil {
-				return nil, fmt.Errorf("%w: remove orphan %s: %w", partition.ErrStorage, dir, err)
-			}
-		}
-	}
-
-	slices.SortFunc(metas, func(a, b metaTopic) int { return strings.Compare(a.Name, b.Name) })
-	topics := make([]*Topic, 0, len(metas))
-	fail := func(err error) ([]*Topic, error) {
-		for _, t := range topics {
-			closeLogs(t.Partitions)
-		}
-		return nil, err
-	}
-	for _, m := range metas {
-		id, _ := ParseID(m.ID) // checked by decodeMeta; rebuildMeta leaves it empty
-		if m.ID == "" {
-			id = newID(func(id [16]byte) bool {
-				return slices.ContainsFunc(topics, func(t *Topic) bool { return t.ID == id })
-			})
-		}
-		configs := cloneConfigs(m.Configs)
-		cfg, err := r.resolveConfigs(m.Name, configs)
-		if err != nil {
-			return fail(err)
-		}
-		t := &Topic{Name: m.Name, ID: id, Internal: IsInternal(m.Name), Configs: configs}
-		for p := range m.Partitions {
-			if !onDisk[m.Name][p] {
-				r.logger.Warn("partition directory missing: starting the partition empty", "topic", m.Name, "partition", p)
-			}
-			l, err := partition.Open(filepath.Join(r.dir, DirName(m.Name, p)), cfg, r.popts)
-			if err != nil {
-				closeLogs(t.Partitions)
-				return fail(fmt.Errorf("topic: open %s: %w", DirName(m.Name, p), err))
-			}
-			t.Partitions = append(t.Partitions, l)
-		}
-		topics = append(topics, t)
-	}
-	if rebuilt {
-		if err := writeMeta(r.fs, r.dir, encodeMeta(topics)); err != nil {
-			return fail(fmt.Errorf("%w: %w", partition.ErrStorage, err))
-		}
-	}
-	return topics, nil
-}
-
-// rebuildMeta makes one topic per name found on disk, with as many
-// partitions as its highest partition number + 1, no ID and no overrides.
-func rebuildMeta(onDisk map[string]map[int32]bool) []metaTopic {
-	metas := make([]metaTopic, 0, len(onDisk))
-	for name, ps := range onDisk {
-		n := int32(0)
-		for p := range ps {
-			n = max(n, p+1)
-		}
-		if n > MaxPartitions {
-			n = MaxPartitions
-		}
-		metas = append(metas, metaTopic{Name: name, Partitions: n})
-	}
-	return metas
+	return d
 }
 
 func cloneConfigs(c map[string]string) map[string]string {
@@ -302,9 +227,14 @@ func (r *Registry) resolveConfigs(name string, configs map[string]string) (parti
 	return cfg, nil
 }
 
-func closeLogs(logs []*partition.Log) {
-	for _, l := range logs {
-		_ = l.Close()
+// closeLogs closes the logs opened so far (a failed Open).
+func closeLogs(topics []*Topic) {
+	for _, t := range topics {
+		for _, l := range t.Partitions {
+			if l != nil {
+				_ = l.Close()
+			}
+		}
 	}
 }
 
@@ -324,24 +254,51 @@ func (r *Registry) commit(topics []*Topic) error {
 	if err := writeMeta(r.fs, r.dir, encodeMeta(topics)); err != nil {
 		return fmt.Errorf("%w: %w", partition.ErrStorage, err)
 	}
-	r.snap.Store(newSnapshot(topics))
+	s := newSnapshot(topics)
+	r.open.Store(s)
+	r.snap.Store(s)
 	return nil
 }
 
 // openNew opens fresh logs for partitions [from, to) of a topic: any
-// directory left at their paths is removed first. On error the logs opened
-// so far are deleted.
+// directory left at their paths is removed first. On error nothing is
+// left: the logs opened so far are deleted and the directory of the one
+// that failed is removed. mu must be held.
 func (r *Registry) openNew(name string, from, to int32, cfg partition.Config) ([]*partition.Log, error) {
+	if r.ckStale { // a checkpoint file may still name a deleted partition of this name
+		if err := r.writeCheckpoints(); err != nil {
+			return nil, err
+		}
+		r.ckStale = false
+	}
+	placed := make([]int, len(r.dirs)) // partitions per log directory
+	for _, t := range r.logs() {
+		for _, l := range t.Partitions {
+			for i, d := range r.dirs {
+				if d.holds(l) {
+					placed[i]++
+				}
+			}
+		}
+	}
+	opts := r.popts
+	opts.State = &partition.State{} // new: nothing to read, nothing to recover
 	logs := make([]*partition.Log, 0, to-from)
 	for p := from; p < to; p++ {
-		dir := filepath.Join(r.dir, DirName(name, p))
+		i := leastUsed(placed)
+		placed[i]++
+		opts.PersistLogStart = r.dirs[i].persistLogStart
+		dir := filepath.Join(r.dirs[i].path, DirName(name, p))
 		err := r.fs.RemoveAll(dir)
 		var l *partition.Log
 		if err == nil {
-			l, err = partition.Open(dir, cfg, r.popts)
+			l, err = partition.Open(dir, cfg, opts)
 		}
 		if err != nil {
 			r.deleteLogs(logs)
+			if rerr := r.fs.RemoveAll(dir); rerr != nil {
+				r.logger.Error("cannot remove a partition directory of a failed create; the next start removes it", "dir", dir, "err", rerr)
+			}
 			return nil, fmt.Errorf("topic: create %s: %w", DirName(name, p), err)
 		}
 		logs = append(logs, l)
@@ -464,6 +421,12 @@ func (r *Registry) Delete(name string) error {
 		return err
 	}
 	r.deleteLogs(t.Partitions)
+	// Without its entries, so that a topic created with the same name
+	// later is not opened, after a crash, with this one's recovery point.
+	if err := r.writeCheckpoints(); err != nil {
+		r.ckStale = true
+		r.logger.Error("cannot rewrite the checkpoint files after a delete; retried before the next create", "err", err)
+	}
 	r.logger.Info("deleted topic", "topic", name, "id", FormatID(t.ID))
 	return nil
 }
@@ -586,25 +549,41 @@ func (r *Registry) ApplyRetention() int {
 	return deleted
 }
 
-func (r *Registry) retentionLoop(interval time.Duration) {
+// background runs retention and writes the checkpoint files at their
+// intervals (0 or less: never) until Close.
+func (r *Registry) background(every [3]time.Duration) {
 	defer close(r.done)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+	var ticks [3]<-chan time.Time
+	for i, d := range every {
+		if d > 0 {
+			t := time.NewTicker(d)
+			defer t.Stop()
+			ticks[i] = t.C
+		}
+	}
 	for {
 		select {
 		case <-r.stop:
 			return
-		case <-tick.C:
+		case <-ticks[0]:
 			if n := r.ApplyRetention(); n > 0 {
 				r.logger.Info("retention deleted segments", "segments", n)
 			}
+		case <-ticks[1]:
+			r.writeEach(true)
+		case <-ticks[2]:
+			r.writeEach(false)
 		}
 	}
 }
 
-// Close stops background retention and closes every log cleanly (then the
-// registry's own flusher). The registry is empty afterwards and refuses
-// changes (ErrClosed). A second Close does nothing.
+// Close stops the background work and closes every log cleanly, at most
+// Options.RecoveryThreads at once (only the logs with data appended since
+// their last flush fsync anything), then the registry's own flusher. Then
+// it writes the checkpoint files (every recovery point is now its log's
+// end) and, if every log closed cleanly, the clean-shutdown marker last,
+// so that the next Open scans nothing. The registry is empty afterwards
+// and refuses changes (ErrClosed). A second Close does nothing.
 func (r *Registry) Close() error {
 	r.mu.Lock()
 	if r.closed {
@@ -617,18 +596,5 @@ func (r *Registry) Close() error {
 	r.mu.Unlock()
 	close(r.stop)
 	<-r.done
-	var errs []error
-	for _, t := range s.sorted {
-		for _, l := range t.Partitions {
-			if err := l.Close(); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	if r.ownFlusher != nil {
-		if err := r.ownFlusher.Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return r.closeAll(s.sorted)
 }

@@ -75,6 +75,11 @@ func names(topics []*Topic) []string {
 	return out
 }
 
+// withCk is names and the registry's checkpoint files, sorted.
+func withCk(names ...string) []string {
+	return slices.Sorted(slices.Values(append(names, logStartName, recoveryPointName)))
+}
+
 func listDir(t *testing.T, fs vfs.FS, dir string) []string {
 	t.Helper()
 	ents, err := fs.ReadDir(dir)
@@ -153,7 +158,7 @@ func TestCreateGetListDeleteReopen(t *testing.T) {
 			Message(err) != "This server does not host this topic-partition: topic 'nope' does not exist." {
 			t.Fatalf("unknown topic: %v", err)
 		}
-		want := []string{"__consumer_offsets-0", "__consumer_offsets-1", "audit-0", "orders-0", "orders-1", "orders-2", "topics.json"}
+		want := withCk("__consumer_offsets-0", "__consumer_offsets-1", "audit-0", "orders-0", "orders-1", "orders-2", "topics.json")
 		if got := listDir(t, fs, dir); !reflect.DeepEqual(got, want) {
 			t.Fatalf("dir %q", got)
 		}
@@ -179,7 +184,7 @@ func TestCreateGetListDeleteReopen(t *testing.T) {
 		if _, ok := r.Get("orders"); ok {
 			t.Fatal("deleted topic still there")
 		}
-		if got := listDir(t, fs, dir); !reflect.DeepEqual(got, []string{"__consumer_offsets-0", "__consumer_offsets-1", "audit-0", "topics.json"}) {
+		if got := listDir(t, fs, dir); !reflect.DeepEqual(got, withCk("__consumer_offsets-0", "__consumer_offsets-1", "audit-0", "topics.json")) {
 			t.Fatalf("dir after delete %q", got)
 		}
 		if err := r.Close(); err != nil {
@@ -292,7 +297,7 @@ func TestCreateErrors(t *testing.T) {
 				t.Errorf("%q validateOnly: message %q", tt.name, Message(err))
 			}
 		}
-		if got := listDir(t, fs, dir); !reflect.DeepEqual(got, []string{"orders_v1-0", "topics.json"}) {
+		if got := listDir(t, fs, dir); !reflect.DeepEqual(got, withCk("orders_v1-0", "topics.json")) {
 			t.Fatalf("failed creates left %q", got)
 		}
 		if got := names(r.List()); !reflect.DeepEqual(got, []string{"orders_v1"}) {
@@ -313,7 +318,7 @@ func TestValidateOnly(t *testing.T) {
 			!reflect.DeepEqual(tp.Configs, map[string]string{"retention.ms": "5"}) {
 			t.Fatalf("validateOnly topic %+v", tp)
 		}
-		if got := listDir(t, fs, dir); len(got) != 0 {
+		if got := listDir(t, fs, dir); !reflect.DeepEqual(got, withCk()) {
 			t.Fatalf("validateOnly created %q", got)
 		}
 		if _, ok := r.Get("orders"); ok {
@@ -330,7 +335,7 @@ func TestValidateOnly(t *testing.T) {
 			real.Partitions[0].Config() != partition.DefaultConfig() {
 			t.Fatalf("validateOnly changed the topic: %+v", g)
 		}
-		if got := listDir(t, fs, dir); !reflect.DeepEqual(got, []string{"orders-0", "orders-1", "topics.json"}) {
+		if got := listDir(t, fs, dir); !reflect.DeepEqual(got, withCk("orders-0", "orders-1", "topics.json")) {
 			t.Fatalf("dir %q", got)
 		}
 	})
@@ -532,7 +537,7 @@ func TestOrphanRemoval(t *testing.T) {
 		f.Close()
 		r = open(t, fs, dir)
 		defer r.Close()
-		want := []string{"a-0", "a-1", "c-0", "lost+found", "topics.json", "x-0.abc-delete"}
+		want := withCk("a-0", "a-1", "c-0", "lost+found", "topics.json", "x-0.abc-delete")
 		if got := listDir(t, fs, dir); !reflect.DeepEqual(got, want) {
 			t.Fatalf("dir %q", got)
 		}
@@ -587,7 +592,7 @@ func TestDeleteInterruptedBeforeRemoval(t *testing.T) {
 		r.Close()
 		r = open(t, fs, dir)
 		defer r.Close()
-		if got := listDir(t, fs, dir); !reflect.DeepEqual(got, []string{"keep-0", "topics.json"}) {
+		if got := listDir(t, fs, dir); !reflect.DeepEqual(got, withCk("keep-0", "topics.json")) {
 			t.Fatalf("dir %q", got)
 		}
 	})
@@ -614,7 +619,7 @@ func TestFailedCommit(t *testing.T) {
 		t.Fatalf("Delete: %v", err)
 	}
 	faulty.Clear()
-	if got := listDir(t, faulty, "/data"); !reflect.DeepEqual(got, []string{"keep-0", "topics.json"}) {
+	if got := listDir(t, faulty, "/data"); !reflect.DeepEqual(got, withCk("keep-0", "topics.json")) {
 		t.Fatalf("dir %q", got)
 	}
 	keep, ok := r.Get("keep")

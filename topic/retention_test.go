@@ -12,7 +12,7 @@ import (
 )
 
 // batch builds a valid v2 batch of one record with timestamp ts.
-func batch(t *testing.T, ts int64, value []byte) []byte {
+func batch(t testing.TB, ts int64, value []byte) []byte {
 	t.Helper()
 	var rec []byte
 	rec = append(rec, 0)               // attributes
