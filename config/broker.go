@@ -39,6 +39,9 @@ type Broker struct {
 	QueuedMaxRequestBytes                int64    // queued.max.request.bytes: -1 (no bound; above 0, at least socket.request.max.bytes)
 	ConnectionsMaxIdleMs                 int64    // connections.max.idle.ms: 600000
 	LogRetentionCheckIntervalMs          int64    // log.retention.check.interval.ms: 300000
+	NumRecoveryThreadsPerDataDir         int      // num.recovery.threads.per.data.dir: 2 (Kafka 4's)
+	LogFlushOffsetCheckpointIntervalMs   int64    // log.flush.offset.checkpoint.interval.ms: 60000
+	LogFlushStartOffsetCheckpointMs      int64    // log.flush.start.offset.checkpoint.interval.ms: 60000
 	OffsetsRetentionMinutes              int64    // offsets.retention.minutes: 10080
 	GroupInitialRebalanceDelayMs         int64    // group.initial.rebalance.delay.ms: 3000
 	GroupMinSessionTimeoutMs             int32    // group.min.session.timeout.ms: 6000
@@ -101,6 +104,9 @@ func Defaults() *Broker {
 		QueuedMaxRequestBytes:                -1,
 		ConnectionsMaxIdleMs:                 600000,
 		LogRetentionCheckIntervalMs:          300000,
+		NumRecoveryThreadsPerDataDir:         2,
+		LogFlushOffsetCheckpointIntervalMs:   60000,
+		LogFlushStartOffsetCheckpointMs:      60000,
 		OffsetsRetentionMinutes:              10080,
 		GroupInitialRebalanceDelayMs:         3000,
 		GroupMinSessionTimeoutMs:             6000,
@@ -280,6 +286,15 @@ func buildBrokerProps() map[string]*brokerProp {
 		{name: "log.retention.check.interval.ms", spec: longAtLeast(1), dflt: "300000",
 			get: func(b *Broker) (string, bool) { return itoa(b.LogRetentionCheckIntervalMs) },
 			set: func(b *Broker, v string) { b.LogRetentionCheckIntervalMs = i64(v) }},
+		{name: "num.recovery.threads.per.data.dir", spec: intAtLeast(1), dflt: "2",
+			get: func(b *Broker) (string, bool) { return itoa(b.NumRecoveryThreadsPerDataDir) },
+			set: func(b *Broker, v string) { b.NumRecoveryThreadsPerDataDir = atoi(v) }},
+		{name: "log.flush.offset.checkpoint.interval.ms", spec: intAtLeast(0), dflt: "60000",
+			get: func(b *Broker) (string, bool) { return itoa(b.LogFlushOffsetCheckpointIntervalMs) },
+			set: func(b *Broker, v string) { b.LogFlushOffsetCheckpointIntervalMs = i64(v) }},
+		{name: "log.flush.start.offset.checkpoint.interval.ms", spec: intAtLeast(0), dflt: "60000",
+			get: func(b *Broker) (string, bool) { return itoa(b.LogFlushStartOffsetCheckpointMs) },
+			set: func(b *Broker, v string) { b.LogFlushStartOffsetCheckpointMs = i64(v) }},
 		{name: "offsets.retention.minutes", spec: intAtLeast(1), dflt: "10080",
 			get: func(b *Broker) (string, bool) { return itoa(b.OffsetsRetentionMinutes) },
 			set: func(b *Broker, v string) { b.OffsetsRetentionMinutes = i64(v) }},

@@ -25,25 +25,45 @@ import (
 func (s *Server) handleDescribeLogDirs(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.DescribeLogDirsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeLogDirsResponse)
-	dir := kmsg.NewDescribeLogDirsResponseDir()
-	dir.Dir = s.dataDir
-	if abs, err := filepath.Abs(s.dataDir); err == nil {
-		dir.Dir = abs
+	// One entry per log dir, in log.dirs order, each with the partitions
+	// it holds (a partition's directory is <log dir>/<topic>-<partition>).
+	dirs := make(map[string]int, len(s.cfg.LogDirs))
+	for _, d := range s.cfg.LogDirs {
+		d = filepath.Clean(d)
+		dir := kmsg.NewDescribeLogDirsResponseDir()
+		dir.Dir = d
+		if abs, err := filepath.Abs(d); err == nil {
+			dir.Dir = abs
+		}
+		dir.TotalBytes, dir.UsableBytes = diskSpace(d)
+		dirs[d] = len(resp.Dirs)
+		resp.Dirs = append(resp.Dirs, dir)
 	}
-	dir.TotalBytes, dir.UsableBytes = diskSpace(s.dataDir)
 	describe := func(t *topic.Topic, partitions []int32) {
-		dt := kmsg.NewDescribeLogDirsResponseDirTopic()
-		dt.Topic = t.Name
+		byDir := make(map[int]*kmsg.DescribeLogDirsResponseDirTopic)
 		for _, p := range partitions {
 			if p < 0 || int(p) >= len(t.Partitions) {
 				continue
+			}
+			i, ok := dirs[filepath.Dir(t.Partitions[p].Dir())]
+			if !ok {
+				continue
+			}
+			dt := byDir[i]
+			if dt == nil {
+				dt = &kmsg.DescribeLogDirsResponseDirTopic{Topic: t.Name}
+				byDir[i] = dt
 			}
 			dp := kmsg.NewDescribeLogDirsResponseDirTopicPartition()
 			dp.Partition = p
 			dp.Size = t.Partitions[p].Size()
 			dt.Partitions = append(dt.Partitions, dp)
 		}
-		dir.Topics = append(dir.Topics, dt)
+		for i := range resp.Dirs {
+			if dt := byDir[i]; dt != nil {
+				resp.Dirs[i].Topics = append(resp.Dirs[i].Topics, *dt)
+			}
+		}
 	}
 	if req.Topics == nil {
 		for _, t := range s.topics.List() {
@@ -60,6 +80,5 @@ func (s *Server) handleDescribeLogDirs(r *request) (reply, error) {
 			}
 		}
 	}
-	resp.Dirs = []kmsg.DescribeLogDirsResponseDir{dir}
 	return msgReply{resp}, nil
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/stratabroker/strata/internal/dirlock"
@@ -105,5 +107,80 @@ func TestFailedBindTouchesNoDir(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("log dir after a failed bind: %v, want it not created", err)
+	}
+}
+
+// TestSeveralLogDirs: with log.dirs=a,b new partitions are spread over
+// both (the one with fewer first), DescribeLogDirs names each partition's
+// own dir, and after a restart every record is back; listing the dirs in
+// the other order finds the same topics (topics.json is looked for in
+// every dir, so the topics keep their IDs and configs); topics.json in
+// two dirs is refused.
+func TestSeveralLogDirs(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	s, err := Start(testConfig(t, a, "log.dirs", a+","+b), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := s.topics.Create("spread", 4, map[string]string{"retention.ms": "-1"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Addr().String()), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := produceN(t, cl, "spread", 400)
+	cl.Close()
+	dirs, err := newAdmin(t, s).DescribeAllLogDirs(testCtx(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	where := map[int32]string{}
+	for _, d := range dirs.Sorted() {
+		if d.Err != nil {
+			t.Fatal(d.Err)
+		}
+		d.Topics.Each(func(p kadm.DescribedLogDirPartition) {
+			if p.Topic == "spread" {
+				where[p.Partition] = d.Dir
+			}
+		})
+	}
+	perDir := map[string]int{}
+	for p := int32(0); p < 4; p++ {
+		if _, err := os.Stat(filepath.Join(where[p], fmt.Sprintf("spread-%d", p))); err != nil {
+			t.Fatalf("partition %d described in %q: %v", p, where[p], err)
+		}
+		perDir[where[p]]++
+	}
+	if perDir[a] != 2 || perDir[b] != 2 {
+		t.Fatalf("partitions per dir %v, want 2 in each of %s and %s", perDir, a, b)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, order := range []string{a + "," + b, b + "," + a} {
+		s2, err := Start(testConfig(t, a, "log.dirs", order), Options{})
+		if err != nil {
+			t.Fatalf("restart with log.dirs=%s: %v", order, err)
+		}
+		got := consumeAll(t, s2, "spread", 400)
+		if tp := mustTopic(t, s2, "spread"); tp.ID != created.ID || tp.Configs["retention.ms"] != "-1" {
+			t.Errorf("log.dirs=%s: topic %x %v, want %x with retention.ms=-1", order, tp.ID, tp.Configs, created.ID)
+		}
+		if _, err := os.Stat(filepath.Join(b, "topics.json")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("log.dirs=%s: topics.json written into %s too: %v", order, b, err)
+		}
+		if err := s2.Close(); err != nil {
+			t.Fatal(err)
+		}
+		equalParts(t, got, sent)
+	}
+	if err := os.WriteFile(filepath.Join(b, "topics.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Start(testConfig(t, a, "log.dirs", a+","+b), Options{}); err == nil || !strings.Contains(err.Error(), "topics.json is in two log directories") {
+		t.Fatalf("Start with topics.json in both dirs: %v", err)
 	}
 }

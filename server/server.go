@@ -207,9 +207,13 @@ func (s *Server) openStorage() (err error) {
 		Partition: partition.Options{
 			FS: s.fs, Flusher: s.flusher, Now: s.now, Logger: s.log, MaxOpenSegments: maxOpen,
 		},
-		Resolve:                s.resolveTopicConfig,
-		RetentionCheckInterval: time.Duration(s.cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
-		Logger:                 s.log,
+		Resolve:                         s.resolveTopicConfig,
+		RetentionCheckInterval:          time.Duration(s.cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
+		Logger:                          s.log,
+		ExtraDirs:                       dirs[1:],
+		RecoveryThreads:                 s.cfg.NumRecoveryThreadsPerDataDir,
+		RecoveryPointCheckpointInterval: checkpointInterval(s.cfg.LogFlushOffsetCheckpointIntervalMs),
+		LogStartCheckpointInterval:      checkpointInterval(s.cfg.LogFlushStartOffsetCheckpointMs),
 	})
 	if err != nil {
 		return errors.Join(fmt.Errorf("server: open topics: %w", err), s.flusher.Close())
@@ -222,6 +226,15 @@ func (s *Server) openStorage() (err error) {
 		}
 	}
 	return nil
+}
+
+// checkpointInterval is a log.flush.*.checkpoint.interval.ms for the
+// registry: 0 means no periodic writes (only at start, delete and close).
+func checkpointInterval(ms int64) time.Duration {
+	if ms <= 0 {
+		return -1
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 func (s *Server) closeStorage() error {

@@ -150,6 +150,10 @@ func defaultResolve(overrides map[string]string) (partition.Config, error) {
 // topic IDs are regenerated and config overrides are lost (both logged),
 // and a corrupt file is kept as topics.json.corrupt. A partition directory
 // that topics.json expects but that is missing is recreated empty (logged).
+//
+// topics.json lives in whichever of the dirs already holds it (the first
+// when none does), so reordering log.dirs keeps the topics; two dirs
+// holding one is an error wrapping partition.ErrStorage.
 func Open(dir string, opts Options) (*Registry, error) {
 	r := &Registry{
 		dir:     filepath.Clean(dir),
@@ -161,8 +165,13 @@ func Open(dir string, opts Options) (*Registry, error) {
 		done:    make(chan struct{}),
 		workers: cmp.Or(max(opts.RecoveryThreads, 0), defaultRecoveryThreads),
 	}
+	all, err := metadataFirst(r.fs, append([]string{dir}, opts.ExtraDirs...))
+	if err != nil {
+		return nil, err
+	}
+	r.dir = filepath.Clean(all[0])
 	seen := map[string]bool{}
-	for _, d := range append([]string{dir}, opts.ExtraDirs...) {
+	for _, d := range all {
 		ld := newLogDir(r, d)
 		if seen[ld.path] {
 			return nil, fmt.Errorf("topic: log directory %s given twice", ld.path)
@@ -203,6 +212,29 @@ func Open(dir string, opts Options) (*Registry, error) {
 		r.background(intervals)
 	})
 	return r, nil
+}
+
+// metadataFirst returns dirs with the one that holds topics.json first:
+// the registry's metadata stays where it was written whatever the order of
+// log.dirs (with none, the first dir gets it). topics.json in two dirs is
+// refused: each would remove the other's partitions as orphans.
+func metadataFirst(fsys vfs.FS, dirs []string) ([]string, error) {
+	at := -1
+	for i, d := range dirs {
+		if _, err := fsys.Stat(filepath.Join(d, metaName)); err != nil {
+			continue
+		}
+		if at >= 0 {
+			return nil, fmt.Errorf("%w: %s is in two log directories, %s and %s; keep the newer one",
+				partition.ErrStorage, metaName, dirs[at], d)
+		}
+		at = i
+	}
+	if at <= 0 {
+		return dirs, nil
+	}
+	out := append([]string{dirs[at]}, dirs[:at]...)
+	return append(out, dirs[at+1:]...), nil
 }
 
 func checkpointInterval(d time.Duration) time.Duration {
