@@ -98,8 +98,6 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		logger:   opts.Logger,
 		flusher:  opts.Flusher,
 		prealloc: opts.Preallocate,
-		maxOpen:  opts.MaxOpenSegments,
-		openWait: cmp.Or(opts.OpenSegmentsWait, 5*time.Second),
 		cfg:      cfg,
 		notifyCh: make(chan struct{}),
 		syncCh:   make(chan struct{}),

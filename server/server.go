@@ -16,6 +16,7 @@ import (
 	"github.com/stratabroker/strata/group"
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/partition"
+	"github.com/stratabroker/strata/segment"
 	"github.com/stratabroker/strata/topic"
 )
 
@@ -155,12 +156,14 @@ func (s *Server) openStorage() error {
 	s.pids = pids
 	s.sessions = newFetchSessions(1000)
 	s.flusher = partition.NewFlusher(s.fs)
-	maxOpen := openSegmentLimit()
-	s.log.Info("open segments", "limit", maxOpen)
+	if n := segmentFileBudget(); n > 0 {
+		segment.SetFileBudget(n)
+	}
+	s.log.Info("segment file budget", "descriptors", segment.FileBudget())
 	s.topics, err = topic.Open(s.dataDir, topic.Options{
 		FS: s.fs,
 		Partition: partition.Options{
-			FS: s.fs, Flusher: s.flusher, Now: s.now, Logger: s.log, MaxOpenSegments: maxOpen,
+			FS: s.fs, Flusher: s.flusher, Now: s.now, Logger: s.log,
 		},
 		Resolve:                s.cfg.TopicConfig,
 		RetentionCheckInterval: time.Duration(s.cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
