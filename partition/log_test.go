@@ -966,4 +966,3 @@ func TestRetentionDoesNotWaitForFlush(t *testing.T) {
 		t.Fatalf("checkpoint %+v, want log start 5, recovery point 10", ck)
 	}
 }
-
