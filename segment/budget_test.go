@@ -467,3 +467,93 @@ func TestBudgetConcurrent(t *testing.T) {
 		t.Logf("%d batches appended, %d evictions so far", total, Evictions())
 	})
 }
+
+// TestBudgetHoldDuringEviction drives the race of hold and an eviction
+// step by step: a reader takes its reference after the eviction checked
+// the count and while it closes the files. The reader must wait, then
+// find the segment unloaded and load it again, never touching a closed
+// descriptor; and an eviction that finds a reference gives up.
+func TestBudgetHoldDuringEviction(t *testing.T) {
+	forEachFS(t, func(t *testing.T, c fsCase) {
+		s := mustCreate(t, c, 0, Options{})
+		defer mustClose(t, s)
+		b := mkBatch(t, 0, 500, 1, 2)
+		mustAppend(t, s, b)
+
+		// The eviction's first half: locks, evicting, the count checked.
+		s.appendMu.Lock()
+		s.trunc.Lock()
+		s.evicting.Store(true)
+		if s.refs.Load() != 1 {
+			t.Fatalf("refs %d", s.refs.Load())
+		}
+		type result struct {
+			b   []byte
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			if !s.Acquire() {
+				done <- result{nil, ErrClosed}
+				return
+			}
+			defer s.Release()
+			sl, err := s.Read(0, math.MaxInt32, math.MaxInt64)
+			if err != nil {
+				done <- result{nil, err}
+				return
+			}
+			got := make([]byte, sl.Len)
+			_, err = sl.File.ReadAt(got, sl.Pos)
+			done <- result{got, err}
+		}()
+		for s.refs.Load() < 2 { // the reader's reference is in
+			runtime.Gosched()
+		}
+		select {
+		case <-done:
+			t.Fatal("the reader went on during the eviction")
+		case <-time.After(20 * time.Millisecond):
+		}
+		// The second half: the files close under the waiting reader.
+		if err := s.closeFilesLocked(false); err != nil {
+			t.Fatal(err)
+		}
+		forget(s)
+		s.evicting.Store(false)
+		s.trunc.Unlock()
+		s.appendMu.Unlock()
+		select {
+		case r := <-done:
+			if r.err != nil || !bytes.Equal(r.b, b) {
+				t.Fatalf("the reader read %d bytes, %v; want the batch's %d", len(r.b), r.err, len(b))
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the reader is stuck")
+		}
+		if !s.loaded.Load() {
+			t.Fatal("the reader did not load the segment again")
+		}
+
+		// A reference held: the sweep leaves the segment alone.
+		if !s.hold() {
+			t.Fatal("hold failed")
+		}
+		budget.mu.Lock()
+		evicted := s.evict()
+		budget.mu.Unlock()
+		s.Release()
+		if evicted || !s.loaded.Load() {
+			t.Fatal("a segment with a call running was evicted")
+		}
+		budget.mu.Lock()
+		evicted = s.evict()
+		if evicted {
+			forgetLocked(s)
+		}
+		budget.mu.Unlock()
+		if !evicted || s.loaded.Load() {
+			t.Fatal("an unused segment was not evicted")
+		}
+	})
+}

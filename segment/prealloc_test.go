@@ -45,6 +45,18 @@ func TestAdaptivePreallocation(t *testing.T) {
 			s.Size(), got, lead, DefaultPreallocateBytes/2, DefaultPreallocateBytes+mapGrain)
 	}
 
+	s.appendMu.Lock()
+	lead := s.lead
+	s.appendMu.Unlock()
+	if lead != DefaultPreallocateBytes {
+		t.Fatalf("lead %d after %d bytes of appends, want %d", lead, s.Size(), DefaultPreallocateBytes)
+	}
+	// Eviction trims the reserve.
+	evictAll()
+	if got := allocated(t, LogPath(c.dir, 0)); got > roundUp(s.Size(), 4096)+mapGrain {
+		t.Fatalf("evicted log of %d bytes holds %d bytes of blocks", s.Size(), got)
+	}
+
 	// A cap of 100 KiB (segment.bytes) is never passed.
 	c2 := fsCase{"os", vfs.OS, t.TempDir()}
 	s2 := mustCreate(t, c2, 0, Options{MaxBytes: 100 << 10})
