@@ -38,11 +38,15 @@ var budget struct {
 func init() { budget.limit.Store(DefaultFileBudget) }
 
 // SetFileBudget sets how many descriptors the process's segments may keep
-// open; n <= 0 removes the bound. A smaller budget is reached as segments
-// are next loaded or released.
+// open; n <= 0 removes the bound. Segments nobody uses are evicted at
+// once down to a smaller budget; those in use as they are released.
 func SetFileBudget(n int64) {
 	budget.limit.Store(n)
-	shrink()
+	if n > 0 {
+		budget.mu.Lock()
+		sweepLocked(n, 2*len(budget.ring))
+		budget.mu.Unlock()
+	}
 }
 
 // FileBudget is the budget SetFileBudget set (DefaultFileBudget before).
@@ -67,7 +71,7 @@ func admit(s *Segment) {
 	budget.mu.Lock()
 	defer budget.mu.Unlock()
 	if l := budget.limit.Load(); l > 0 {
-		sweepLocked(l - filesPerSegment)
+		sweepLocked(l-filesPerSegment, 2*len(budget.ring))
 	}
 	s.ringIdx = len(budget.ring)
 	budget.ring = append(budget.ring, s)
@@ -98,23 +102,30 @@ func forgetLocked(s *Segment) {
 	budget.loaded.Add(-1)
 }
 
-// shrink evicts unused segments until the process is within its budget
-// again, after it went over while every loaded segment was in use. It
-// does not wait for the budget's lock: whoever holds it is sweeping.
+// shrinkSteps is how far one shrink moves the clock hand: a Release
+// while the process is over its budget pays for a few steps, not for a
+// turn over every loaded segment (most of them pinned, since the budget
+// was passed), and the hand goes on from there at the next one.
+const shrinkSteps = 16
+
+// shrink evicts unused segments toward the budget, after the process went
+// over it while every loaded segment was in use. It does not wait for the
+// budget's lock: whoever holds it is sweeping.
 func shrink() {
 	l := budget.limit.Load()
 	if l <= 0 || budget.files.Load() <= l || !budget.mu.TryLock() {
 		return
 	}
 	defer budget.mu.Unlock()
-	sweepLocked(l)
+	sweepLocked(l, shrinkSteps)
 }
 
 // sweepLocked evicts segments nobody uses, clock order, until the loaded
-// ones hold at most target descriptors or two turns of the hand (one to
-// clear used bits, one to evict) found nothing more to evict. mu is held.
-func sweepLocked(target int64) {
-	for look := 2 * len(budget.ring); budget.files.Load() > target && look > 0 && len(budget.ring) > 0; look-- {
+// ones hold at most target descriptors or the hand has looked at look
+// segments (two turns, one to clear used bits and one to evict, find all
+// there is to evict). mu is held.
+func sweepLocked(target int64, look int) {
+	for ; budget.files.Load() > target && look > 0 && len(budget.ring) > 0; look-- {
 		if budget.hand >= len(budget.ring) {
 			budget.hand = 0
 		}

@@ -31,7 +31,7 @@ func withBudget(t *testing.T, n int64) {
 func evictAll() {
 	budget.mu.Lock()
 	defer budget.mu.Unlock()
-	sweepLocked(0)
+	sweepLocked(0, 2*len(budget.ring))
 }
 
 // openFDs is how many descriptors the process has open.

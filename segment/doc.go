@@ -85,9 +85,9 @@
 // with TryLock. The budget is soft: when every loaded segment is in use,
 // loading goes over it rather than wait (a Fetch pins every segment it
 // sends from until its response is written), and each Release that leaves
-// only the owner's reference, while the process is over its budget,
-// sweeps again (without waiting for the sweep's lock), so the count comes
-// back within the budget as the pins go. LoadedSegments, OpenSegmentFiles
+// only the owner's reference, while the process is over its budget, moves
+// the sweep on by up to 16 segments (without waiting for the sweep's
+// lock), so the count comes back within the budget as the pins go. LoadedSegments, OpenSegmentFiles
 // and Evictions are the counters.
 //
 // Eviction trims the .log's preallocated tail and each index's (index
