@@ -22,23 +22,15 @@ type Options struct {
 	Now     func() time.Time
 	Logger  *slog.Logger
 
-	// Preallocate is how far ahead of its data the active segment's file is
-	// extended, with its blocks reserved (segment.Options.PreallocateBytes):
-	// 0 leaves it to the segment package (segment.DefaultPreallocateBytes
-	// over vfs.OS, none over other filesystems); negative turns it off
-	// (Kafka's preallocate=false).
+	// Preallocate is the most the active segment's file is extended ahead
+	// of its data, with its blocks reserved (segment.Options.PreallocateBytes,
+	// a lead that starts at 64 KiB and doubles while the segment keeps
+	// being appended to): 0 leaves it to the segment package
+	// (segment.DefaultPreallocateBytes over vfs.OS, none over other
+	// filesystems); negative turns it off (Kafka's preallocate=false).
+	// The descriptors segments hold are bounded process-wide by the
+	// segment package's file budget (segment.SetFileBudget), not here.
 	Preallocate int64
-
-	// MaxOpenSegments, when positive, is how many segments the whole
-	// process may have open (segment.Live) before an append waits for
-	// retention to delete some: each holds up to three descriptors, and a
-	// load that rolls segments faster than retention deletes them would
-	// otherwise run the process out of them (EMFILE: rolls, checkpoints
-	// and new connections fail). An append waits at most OpenSegmentsWait
-	// (0: 5 s), then fails with ErrStorage.
-	MaxOpenSegments  int64
-	OpenSegmentsWait time.Duration
-
 	// Managed says that the log's owner (the registry) keeps its recovery
 	// point, log start offset and clean-shutdown marker in files of its own,
 	// one set per log directory (see doc.go, Durability): the log writes
@@ -69,9 +61,7 @@ type Log struct {
 	logger     *slog.Logger
 	flusher    *Flusher
 	ownFlusher bool
-	prealloc   int64 // Options.Preallocate
-	maxOpen    int64 // Options.MaxOpenSegments
-	openWait   time.Duration
+	prealloc   int64        // Options.Preallocate
 	managed    bool         // Options.Managed
 	state      *State       // Options.State, for Open
 	persistLS  func() error // Options.PersistLogStart
@@ -182,10 +172,6 @@ func (l *Log) Append(batch []byte, waitFlush bool) (AppendResult, error) {
 		return AppendResult{}, fmt.Errorf("%w: %d bytes are not one whole batch", recordbatch.ErrCorrupt, len(batch))
 	}
 	h := recordbatch.Header(batch)
-	if l.maxOpen > 0 && segment.Live() >= l.maxOpen && !segment.WaitLive(l.maxOpen, l.openWait) {
-		return AppendResult{}, fmt.Errorf("%w: %d segments are open, the limit is %d (retention is behind, or the open-file limit is too low)",
-			ErrStorage, segment.Live(), l.maxOpen)
-	}
 	// Timestamps are checked before mu: a compressed batch is decompressed
 	// for it. A batch over the size limits is left to appendLocked, which
 	// refuses it first, as Kafka does.

@@ -105,8 +105,6 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		managed:   opts.Managed,
 		state:     opts.State,
 		persistLS: opts.PersistLogStart,
-		maxOpen:   opts.MaxOpenSegments,
-		openWait:  cmp.Or(opts.OpenSegmentsWait, 5*time.Second),
 		cfg:       cfg,
 		syncCh:    make(chan struct{}),
 	}

@@ -1,109 +1,100 @@
 package reliability
 
 import (
-	"os"
-	"path/filepath"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/recordbatch"
 )
 
-// TestOpenSegmentBound runs the broker with an open-file limit of 200, so
-// it allows itself 50 open segments (a quarter), on a topic of 16 KiB
-// segments and no retention. Produce fills 50 segments; the next produce
-// waits its 5 s for retention and is refused with KAFKA_STORAGE_ERROR,
-// appending nothing, while the process stays well under its descriptor
-// limit: new connections, Metadata and Fetch keep working. Once retention
-// is set, segments go and produce is accepted again, without a restart.
-func TestOpenSegmentBound(t *testing.T) {
-	b := newBroker(t, t.TempDir(), "log.retention.check.interval.ms", "100")
-	b.nofile = 200
+// TestFileBudget runs the broker with an open-file limit of 256, so its
+// segments may keep 128 descriptors open (42 loaded segments), on a topic
+// of 500 partitions, whose segments would need 1,500 if each kept its
+// files. Every partition takes a produce and serves a fetch of exactly its
+// records, twice round (the second produce and fetch reopen evicted
+// segments), while the process stays under its limit and logs no EMFILE.
+// Fetches ask for 20 partitions each: a Fetch pins the segments it sends
+// from until its response is written (segment/doc.go).
+func TestFileBudget(t *testing.T) {
+	b := newBroker(t, t.TempDir())
+	b.nofile = 256
 	b.start()
-	if !strings.Contains(b.logText(), "msg=\"open segments\" limit=50") {
-		t.Fatalf("the broker did not log its open segment limit of 50:\n%s", b.tail(2000))
+	if !strings.Contains(b.logText(), `msg="segment file budget" descriptors=128`) {
+		t.Fatalf("the broker did not log its segment file budget of 128:\n%s", b.tail(2000))
 	}
-	const topic = "fdbound"
-	b.createTopic(topic, 1, "internal.segment.bytes", "16384")
+	const topic, parts = "fdbudget", 500
+	b.createTopic(topic, parts)
+	cl := b.client(kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.DisableIdempotentWrite())
 	rc := dialRaw(t, b.addr)
-	dir := filepath.Join(b.dir, topic+"-0")
-	logFiles := func() int {
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
+	peak := 0
+	sample := func() {
+		if n := b.openFiles(); n > peak {
+			peak = n
 		}
-		n := 0
-		for _, e := range ents {
-			if strings.HasSuffix(e.Name(), ".log") {
-				n++
+	}
+	for round := range 2 {
+		var recs []*kgo.Record
+		for p := range int32(parts) {
+			recs = append(recs, &kgo.Record{Topic: topic, Partition: p, Value: fmt.Appendf(nil, "p%03d-r%d", p, round)})
+		}
+		res := cl.ProduceSync(ctxFor(t, 60*time.Second), recs...)
+		for _, r := range res {
+			if r.Err != nil {
+				t.Fatalf("round %d: produce to partition %d: %v", round, r.Record.Partition, r.Err)
+			}
+			if r.Record.Offset != int64(round) {
+				t.Fatalf("round %d: partition %d took the record at offset %d, want %d", round, r.Record.Partition, r.Record.Offset, round)
 			}
 		}
-		return n
-	}
-
-	// Batches of one 4,000-byte record: four to a 16 KiB segment.
-	var acked int64
-	var refused int16
-	for seq := 0; seq < 1000; seq++ {
-		code, base := produceRaw(t, rc, topic, seq, 1, 4000)
-		if code != 0 {
-			refused = code
-			break
+		sample()
+		for first := int32(0); first < parts; first += 20 {
+			f := kmsg.NewPtrFetchRequest()
+			f.Version, f.MaxBytes, f.SessionEpoch, f.ReplicaID = 11, 1<<20, -1, -1
+			ft := kmsg.NewFetchRequestTopic()
+			ft.Topic = topic
+			for p := first; p < first+20; p++ {
+				fp := kmsg.NewFetchRequestTopicPartition()
+				fp.Partition, fp.FetchOffset, fp.PartitionMaxBytes = p, int64(round), 1<<20
+				ft.Partitions = append(ft.Partitions, fp)
+			}
+			f.Topics = append(f.Topics, ft)
+			resp, err := rc.roundTrip(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := resp.(*kmsg.FetchResponse)
+			if len(got.Topics) != 1 || len(got.Topics[0].Partitions) != 20 {
+				t.Fatalf("round %d: fetch of partitions %d..%d: %d topics in the answer", round, first, first+19, len(got.Topics))
+			}
+			for _, fp := range got.Topics[0].Partitions {
+				want := fmt.Sprintf("p%03d-r%d", fp.Partition, round)
+				it := recordbatch.NewIterator(fp.RecordBatches, 1<<20)
+				var vals []string
+				var offs []int64
+				for it.Next() {
+					vals = append(vals, string(it.Record().Value))
+					offs = append(offs, it.Record().Offset)
+				}
+				if fp.ErrorCode != 0 || fp.HighWatermark != int64(round)+1 || it.Err() != nil ||
+					len(vals) != 1 || vals[0] != want || offs[0] != int64(round) {
+					t.Fatalf("round %d: fetch of partition %d: error %d, high watermark %d, records %q at %v (%v); want %q at %d",
+						round, fp.Partition, fp.ErrorCode, fp.HighWatermark, vals, offs, it.Err(), want, round)
+				}
+			}
+			sample()
 		}
-		if base != acked {
-			t.Fatalf("batch %d at offset %d, want %d", seq, base, acked)
-		}
-		acked++
 	}
-	if refused != kerr.KafkaStorageError.Code {
-		t.Fatalf("produce at the bound: error %d, want KAFKA_STORAGE_ERROR (%d); %d acked", refused, kerr.KafkaStorageError.Code, acked)
+	if peak >= 256 {
+		t.Fatalf("the broker had %d descriptors open, its limit is 256", peak)
 	}
-	if got := logFiles(); got != 50 || acked != 49*4+1 {
-		t.Fatalf("%d segments and %d batches when produce was refused, want 50 and %d", got, acked, 49*4+1)
+	if lt := b.logText(); strings.Contains(lt, "too many open files") {
+		t.Fatalf("the broker ran out of descriptors:\n%s", b.tail(3000))
 	}
-	atBound := b.openFiles()
-	if atBound >= 190 {
-		t.Fatalf("%d descriptors open at the bound, limit 200", atBound)
-	}
-	// The broker still serves: a new connection, Metadata, a Fetch.
-	rc2 := dialRaw(t, b.addr)
-	f := kmsg.NewPtrFetchRequest()
-	f.Version, f.MaxBytes, f.SessionEpoch = 11, 1<<20, -1
-	ft := kmsg.NewFetchRequestTopic()
-	ft.Topic = topic
-	fp := kmsg.NewFetchRequestTopicPartition()
-	fp.FetchOffset, fp.PartitionMaxBytes = 10, 1<<20
-	ft.Partitions = append(ft.Partitions, fp)
-	f.Topics = append(f.Topics, ft)
-	resp, err := rc2.roundTrip(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := resp.(*kmsg.FetchResponse).Topics[0].Partitions[0]; p.ErrorCode != 0 || p.HighWatermark != acked || len(p.RecordBatches) == 0 {
-		t.Fatalf("fetch at the bound: error %d, high watermark %d (want %d), %d bytes", p.ErrorCode, p.HighWatermark, acked, len(p.RecordBatches))
-	}
-
-	// Retention makes room; produce goes on.
-	adm := kadm.NewClient(b.client())
-	r, err := adm.AlterTopicConfigs(ctxFor(t, 30*time.Second), []kadm.AlterConfig{{Name: "retention.bytes", Value: kadm.StringPtr("163840")}}, topic)
-	if err == nil {
-		_, err = r.On(topic, nil)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, base := produceRaw(t, rc, topic, int(acked), 1, 4000)
-	if code != 0 || base != acked {
-		t.Fatalf("produce after retention: error %d at offset %d, want 0 at %d", code, base, acked)
-	}
-	// The produce went through as soon as the first segment was gone;
-	// the pass deletes down to retention.bytes (ten or eleven segments).
-	if !waitFor(10*time.Second, func() bool { return logFiles() <= 11 }) {
-		t.Fatalf("%d segments 10 s after retention.bytes was set, want at most 11", logFiles())
-	}
-	t.Logf("RESULT open segments: %d batches in 50 segments, the next refused with KAFKA_STORAGE_ERROR after its wait, %d of 200 descriptors open then; accepted again once retention ran (%d open)",
-		acked, atBound, b.openFiles())
+	t.Logf("RESULT file budget: %d partitions produced to and fetched twice under an open-file limit of 256; at most %d descriptors open (sampled)", parts, peak)
 }

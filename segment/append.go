@@ -29,7 +29,7 @@ func (s *Segment) Append(batch []byte) error {
 	defer s.Release()
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
-	if err := s.readyLocked(); err != nil {
+	if err := s.useLocked(); err != nil {
 		return err
 	}
 	h, err := s.checkAppend(batch)
@@ -41,6 +41,9 @@ func (s *Segment) Append(batch []byte) error {
 	if end > MaxLogBytes {
 		return fmt.Errorf("%w: segment %d holds %d bytes; a %d-byte batch would pass %d",
 			ErrSegmentFull, s.base, pos, len(batch), int64(MaxLogBytes))
+	}
+	if !s.dirty.Load() {
+		s.dirty.Store(true)
 	}
 	if err := s.write(batch, pos, end); err != nil {
 		s.cutBack(pos)
@@ -144,21 +147,41 @@ func (s *Segment) write(batch []byte, pos, end int64) error {
 	return err
 }
 
-// extend keeps the file at least PreallocateBytes/2 past end, extending it
-// to PreallocateBytes past end with its blocks reserved (fallocate) when it
-// is not, so that appends neither grow the file nor allocate blocks one by
-// one; never past MaxBytes (rounded up), or end if that is larger.
-// appendMu must be held.
+// minLead is the first preallocation of a segment's log (or
+// PreallocateBytes if smaller).
+const minLead = 64 << 10
+
+// extend keeps the file at least lead/2 past end, extending it to about
+// lead past end (rounded down to mapGrain, and never short of end) with
+// its blocks reserved (fallocate) when it is not, so that appends neither
+// grow the file nor allocate blocks one by one; never past MaxBytes
+// (rounded up), or end if that is larger. The lead starts at minLead and
+// doubles at each extension after the first, up to PreallocateBytes: a
+// segment that took a few small batches reserves 64 KiB, one that keeps
+// being appended to soon runs PreallocateBytes ahead. appendMu must be
+// held.
 func (s *Segment) extend(end int64) error {
 	p := s.opts.PreallocateBytes
+	if p <= 0 {
+		return nil
+	}
 	limit := int64(MaxLogBytes)
 	if m := s.opts.MaxBytes; m > 0 {
 		limit = min(limit, roundUp(max(m, end), mapGrain))
 	}
-	if p <= 0 || s.fileSize >= min(end+p/2, limit) {
+	if s.lead == 0 {
+		s.lead = min(minLead, p)
+	}
+	if s.fileSize >= min(end+s.lead/2, limit) {
 		return nil
 	}
-	target := min(roundUp(end+p, mapGrain), limit)
+	if s.fileSize > 0 && s.lead < p {
+		s.lead = min(2*s.lead, p) // the lead was used up: the segment is busy
+	}
+	target := min(max(roundUp(end, mapGrain), (end+s.lead)/mapGrain*mapGrain), limit)
+	if target <= s.fileSize {
+		return nil
+	}
 	if err := s.f.Allocate(s.fileSize, target-s.fileSize); err != nil {
 		return err
 	}

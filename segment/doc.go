@@ -51,9 +51,9 @@
 // returns the number of bytes cut. Batches larger than its 1 MiB read
 // window are checked in pieces, so memory stays bounded.
 //
-// Open reads neither the log nor the indexes: a clean startup costs a stat
-// and an open per segment. The first method that needs the indexes opens
-// them and runs SanityCheck's cheap checks (each index's own ordering
+// Open opens and reads nothing: a clean startup costs a stat per segment.
+// The first method that needs the files opens them (see File budget) and,
+// the first time, runs SanityCheck's cheap checks (each index's own ordering
 // checks; the last offset-index entry starts a batch ending at its offset;
 // the batches after it are well formed and none lacks the entry the
 // interval rule calls for, which catches a truncated or stale index; the
@@ -61,6 +61,67 @@
 // Recover first and says so through Options.Logger (nil discards). A caller
 // that wants the verdict calls SanityCheck, which repairs nothing, and then
 // Recover.
+//
+// # File budget
+//
+// A segment holds descriptors and mappings only while it is loaded: its
+// .log, its two indexes (three descriptors) and, over vfs.OS, the log's
+// read mapping and the two index mappings. It is loaded by the first call
+// that needs its files (Append, Read, FindTimestamp, MaxTimestamp,
+// RollTimestamp, IndexFull, TruncateTo, Recover, SanityCheck, Seal, and
+// Flush when something is unsynced) and stays loaded until it is evicted
+// or torn down. Create loads the segment it creates; Open loads nothing.
+// NextOffset, LargestTimestamp, Size, Base and Fits answer from memory.
+//
+// A process-wide budget (SetFileBudget, in descriptors; DefaultFileBudget
+// until set: the broker sets half its RLIMIT_NOFILE) bounds what loaded
+// segments hold. Loading one more when that would pass the budget first
+// evicts segments that nobody uses, chosen by a clock sweep with a second
+// chance: every call on a loaded segment sets its used bit (one atomic
+// load, a store only when it was clear); the sweep clears set bits and
+// evicts segments whose bit is clear, that have no reference but their
+// owner's (no call running, no reader's Acquire, no Slice being sent),
+// that were not closed or deleted, and whose appendMu and trunc it gets
+// with TryLock. The budget is soft: when every loaded segment is in use,
+// loading goes over it rather than wait (a Fetch pins every segment it
+// sends from until its response is written), and each Release that leaves
+// only the owner's reference, while the process is over its budget, moves
+// the sweep on by up to 16 segments (without waiting for the sweep's
+// lock), so the count comes back within the budget as the pins go. LoadedSegments, OpenSegmentFiles
+// and Evictions are the counters.
+//
+// Eviction trims the .log's preallocated tail and each index's (index
+// Close), unmaps, and closes the three files; it writes no final
+// time-index entry and does not fsync (Flush later reopens a segment
+// evicted with unsynced writes and fsyncs it; Linux reports a writeback
+// error nobody saw to the next fsync of the file on any descriptor). What
+// the segment knows stays in memory: size, next offset, largest timestamp
+// and its offset, roll timestamp, bytes since the last index entry, the
+// preallocation lead (halved), and whether its indexes were checked, so a
+// reload opens the files, maps the log to its size and reads each index's
+// last entry, and neither checks nor recovers a segment that was fine when
+// evicted. A reload that finds the .log shorter than the size it knew
+// (cut behind its back) recovers it.
+//
+// The race between a call and an eviction is closed by the reference
+// count. A call takes a reference (hold) before it looks at the files and
+// drops it when it is done; a reader that keeps a Slice keeps its
+// reference (Acquire). The sweep, holding the segment's appendMu and trunc
+// exclusively, sets evicting, then reads the count: only the owner's
+// reference lets it close the files. hold adds its reference, then reads
+// evicting. Go's atomics being sequentially consistent, either the sweep
+// sees the new reference and gives up, or hold sees evicting and waits for
+// the sweep to release trunc, after which the segment is unloaded and the
+// call loads it again under appendMu. While a reference is held no
+// eviction can start, so a call that saw the segment loaded uses its
+// descriptors and mappings until it releases; none is ever closed or
+// unmapped under it.
+//
+// The budget's lock (budget.mu) is taken to load (after the segment's
+// appendMu), to sweep and at teardown, never on a call to a loaded
+// segment; under it the sweep only TryLocks segments' appendMu and trunc,
+// so it never waits for a segment, and no segment lock holder waits for a
+// sweep except a loader (appendMu, then budget.mu).
 //
 // # Concurrency and lifetime
 //
@@ -72,15 +133,19 @@
 // size they loaded (after their index lookup, so an entry they see is
 // published or past that size). Recover, TruncateTo and remapping the log
 // hold trunc exclusively, which readers hold shared while they read log
-// bytes. Lock order: appendMu, trunc, then lifeMu and maxMu (leaves); the
-// indexes' own locks are taken inside any of them.
+// bytes. Lock order: appendMu, budget.mu (loading only), trunc, then
+// lifeMu and maxMu (leaves); the indexes' own locks are taken inside any
+// of them. The sweep holds budget.mu and takes segments' appendMu and
+// trunc only with TryLock; the teardown takes appendMu, trunc and lifeMu,
+// then, with appendMu still held, budget.mu.
 //
 // Create and Open hold a reference; Close or Delete drops it. A reader that
 // uses a Slice after the call that returned it holds its own (Acquire,
-// Release). The last Release closes the files, unmaps the log and, after
-// Delete, removes the files, which Delete renamed with DeletedSuffix at once
-// so that a restart cannot mistake them for a live segment. Nothing is
-// unmapped or closed under a reader.
+// Release); every method holds one while it runs. The last Release closes
+// the files if they are loaded, unmaps the log and, after Delete, removes
+// the files, which Delete renamed with DeletedSuffix at once (when a
+// reader holds the segment) so that a restart cannot mistake them for a
+// live segment. Nothing is unmapped or closed under a reader.
 //
 // # Where mmap is used, measured
 //
@@ -98,7 +163,7 @@
 //	  BenchmarkLookupWarm/1KiB/mmap    256 ns/op    /pread  1719 ns/op
 //	append, 16 KiB batches (16,384+ bytes: not page-aligned, as batches are)
 //	  BenchmarkRawWrite16K                    1423 MB/s  11.5 µs cpu  write(2) loop, same file cycle
-//	  BenchmarkAppend16K                      1343 MB/s  11.8 µs cpu  Segment.Append: pwrite, 4 MiB preallocation
+//	  BenchmarkAppend16K                      1343 MB/s  11.8 µs cpu  Segment.Append: pwrite, preallocation lead up to 4 MiB
 //	  BenchmarkAppend16KNoPrealloc            1225 MB/s  13.3 µs cpu  pwrite extending the file
 //	  BenchmarkAppendMmap16K                  2722 MB/s   5.9 µs cpu  memcpy into a region fallocated whole first
 //	  BenchmarkAppendMmapGrow16K/lead=4MiB    1212 MB/s  13.4 µs cpu  memcpy, file grown under the mapping
@@ -122,7 +187,10 @@
 // OS thread of a Go P where a syscall would hand the P off; so appends use
 // pwrite, which runs at the speed of a plain write(2) loop (0.94 of it
 // above, 0.90 in a second set of runs), with a small preallocation that
-// saves growing the file on every write.
+// saves growing the file on every write: a lead that starts at 64 KiB and
+// doubles each time appends use half of it, up to PreallocateBytes (4 MiB),
+// so an idle partition reserves little disk and a busy one writes into
+// reserved blocks.
 //
 // Mapped bytes are touched only below the published size (which never
 // exceeds the file's length) and with debug.SetPanicOnFault, so the SIGBUS

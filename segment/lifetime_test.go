@@ -10,7 +10,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/recordbatch"
@@ -534,10 +533,17 @@ func TestPreallocateCappedByMaxBytes(t *testing.T) {
 		}
 		b := mkBatch(t, 0, 1000, 1)
 		mustAppend(t, s, b)
-		if got := size(); got != 128<<10 { // 100 KiB rounded up, not 1 MiB
-			t.Fatalf("log file of %d bytes after one append, want %d", got, 128<<10)
+		if got := size(); got != 64<<10 { // the first lead
+			t.Fatalf("log file of %d bytes after one append, want %d", got, 64<<10)
 		}
 		var off int64 = 1
+		for s.Size() < 40<<10 { // past half the lead: 100 KiB rounded up, not 128 KiB + the data
+			mustAppend(t, s, mkBatch(t, off, 1000, 1))
+			off++
+		}
+		if got := size(); got != 128<<10 {
+			t.Fatalf("log file of %d bytes with %d bytes of data, want %d", got, s.Size(), 128<<10)
+		}
 		for s.Size() < 200<<10 { // past MaxBytes: the file follows the data
 			mustAppend(t, s, mkBatch(t, off, 1000, 1))
 			off++
@@ -548,47 +554,44 @@ func TestPreallocateCappedByMaxBytes(t *testing.T) {
 	})
 }
 
-// TestLive: Create and Open count a segment as open until its teardown
-// (the last Release after Close or Delete), and WaitLive returns once the
-// count is below its limit, or at its timeout.
-func TestLive(t *testing.T) {
+// TestLoadedCount: Create loads a segment (three descriptors counted)
+// until its teardown (the last Release after Close or Delete); Open loads
+// nothing until a call needs the files.
+func TestLoadedCount(t *testing.T) {
 	forEachFS(t, func(t *testing.T, c fsCase) {
-		before := Live()
+		before, files := LoadedSegments(), OpenSegmentFiles()
+		check := func(what string, n int64) {
+			t.Helper()
+			if got, gotFiles := LoadedSegments(), OpenSegmentFiles(); got != before+n || gotFiles != files+3*n {
+				t.Fatalf("%s: %d segments loaded holding %d descriptors, want %d and %d", what, got, gotFiles, before+n, files+3*n)
+			}
+		}
 		a := mustCreate(t, c, 0, Options{})
 		b := mustCreate(t, c, 10, Options{})
-		if got := Live(); got != before+2 {
-			t.Fatalf("Live = %d after two creates, want %d", got, before+2)
-		}
-		if WaitLive(before+2, time.Millisecond) {
-			t.Fatal("WaitLive reported room at the limit")
-		}
+		check("two creates", 2)
 		if !b.Acquire() {
 			t.Fatal("Acquire failed")
 		}
 		if err := b.Delete(); err != nil {
 			t.Fatal(err)
 		}
-		if got := Live(); got != before+2 {
-			t.Fatalf("Live = %d while a reader holds a deleted segment, want %d", got, before+2)
-		}
-		done := make(chan bool)
-		go func() { done <- WaitLive(before+2, time.Minute) }()
+		check("a reader holds a deleted segment", 2)
 		b.Release()
-		if !<-done {
-			t.Fatal("WaitLive did not see the teardown")
-		}
+		check("the reader released it", 1)
+		mustAppend(t, a, mkBatch(t, 0, 100, 1))
 		mustClose(t, a)
+		check("close", 0)
 		s, err := Open(c.fs, c.dir, 0, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := Live(); got != before+1 {
-			t.Fatalf("Live = %d after Open, want %d", got, before+1)
+		check("open", 0)
+		if _, err := s.Read(0, 1, math.MaxInt64); err != nil {
+			t.Fatal(err)
 		}
+		check("a read", 1)
 		mustClose(t, s)
-		if got := Live(); got != before {
-			t.Fatalf("Live = %d after closing everything, want %d", got, before)
-		}
+		check("closing everything", 0)
 	})
 }
 

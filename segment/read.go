@@ -156,7 +156,7 @@ func (s *Segment) Read(offset int64, maxBytes int, maxPos int64) (sl Slice, err 
 		return Slice{}, ErrClosed
 	}
 	defer s.Release()
-	if err := s.ready(); err != nil {
+	if err := s.use(); err != nil {
 		return Slice{}, err
 	}
 	s.trunc.RLock()

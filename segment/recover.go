@@ -153,10 +153,8 @@ func (s *Segment) SanityCheck() error {
 	defer s.Release()
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
-	if s.state.Load() == stateUnloaded {
-		if err := s.load(); err != nil {
-			return err
-		}
+	if err := s.filesLocked(); err != nil {
+		return err
 	}
 	t, err := s.check()
 	if err != nil {
@@ -198,11 +196,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // recoverLocked is Recover with appendMu held.
 func (s *Segment) recoverLocked() (int64, error) {
-	if s.state.Load() == stateUnloaded {
-		if err := s.load(); err != nil {
-			return 0, err
-		}
+	if err := s.filesLocked(); err != nil {
+		return 0, err
 	}
+	s.dirty.Store(true)
 	s.trunc.Lock()
 	defer s.trunc.Unlock()
 	fileSize, err := s.f.Size()
@@ -397,9 +394,10 @@ func (s *Segment) TruncateTo(offset int64) (err error) {
 	defer s.Release()
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
-	if err := s.readyLocked(); err != nil {
+	if err := s.useLocked(); err != nil {
 		return err
 	}
+	s.dirty.Store(true)
 	s.trunc.Lock()
 	defer s.trunc.Unlock()
 	defer catchFault(s.base, &err)
@@ -466,7 +464,7 @@ func (s *Segment) Seal() error {
 	if deleted {
 		return ErrClosed
 	}
-	if err := s.readyLocked(); err != nil {
+	if err := s.useLocked(); err != nil {
 		return err
 	}
 	err := errors.Join(s.finishLocked(), s.off.Trim(), s.tim.Trim(), s.flush())
@@ -479,17 +477,15 @@ func (s *Segment) Seal() error {
 // finishLocked writes the final time index entry and trims the log's
 // preallocated tail. appendMu must be held.
 func (s *Segment) finishLocked() error {
-	var errs []error
-	if s.state.Load() != stateUnloaded {
-		s.maxMu.Lock()
-		ts, off := s.maxTs, s.maxOff
-		s.maxMu.Unlock()
-		if err := s.tim.MaybeAppendFinal(ts, off); timeIndexError(err) != nil {
-			errs = append(errs, fmt.Errorf("segment %d: %w", s.base, err))
-		}
+	if !s.loaded.Load() { // evicted (trimmed then) or never used
+		return nil
 	}
-	if s.state.Load() == stateUnloaded {
-		return errors.Join(errs...)
+	var errs []error
+	s.maxMu.Lock()
+	ts, off := s.maxTs, s.maxOff
+	s.maxMu.Unlock()
+	if err := s.tim.MaybeAppendFinal(ts, off); timeIndexError(err) != nil {
+		errs = append(errs, fmt.Errorf("segment %d: %w", s.base, err))
 	}
 	size := s.size.Load()
 	if n, err := s.f.Size(); err == nil && n > size {
@@ -504,21 +500,35 @@ func (s *Segment) finishLocked() error {
 
 // Flush fsyncs the log and makes both indexes durable. It may run
 // concurrently with Append (a flusher goroutine); it makes durable at
-// least what was appended before it was called.
+// least what was appended before it was called. A segment evicted with
+// nothing written since its last Flush is not reopened.
 func (s *Segment) Flush() error {
 	if !s.hold() {
 		return ErrClosed
 	}
 	defer s.Release()
+	if !s.loaded.Load() {
+		if !s.dirty.Load() {
+			return nil
+		}
+		if err := s.files(); err != nil {
+			return err
+		}
+	}
 	return s.flush()
 }
 
+// flush fsyncs a loaded segment. The caller holds a reference or appendMu.
 func (s *Segment) flush() error {
-	if err := s.f.Sync(); err != nil {
-		return fmt.Errorf("segment %d: fsync: %w", s.base, err)
+	s.dirty.Store(false)
+	err := s.f.Sync()
+	if err != nil {
+		err = fmt.Errorf("segment %d: fsync: %w", s.base, err)
+	} else {
+		err = errors.Join(s.off.Flush(), s.tim.Flush())
 	}
-	if s.state.Load() == stateUnloaded {
-		return nil
+	if err != nil {
+		s.dirty.Store(true)
 	}
-	return errors.Join(s.off.Flush(), s.tim.Flush())
+	return err
 }

@@ -36,15 +36,17 @@ type Options struct {
 	// MaxIndexBytes is segment.index.bytes, the size each index file is
 	// preallocated to; 0 means 10 MiB.
 	MaxIndexBytes int
-	// PreallocateBytes is how far ahead of the append position the .log is
-	// extended, with its blocks reserved (fallocate): whenever less than
-	// half of it is left, the file is extended to this far past the end of
-	// the append, so that appends write into an already sized file. The log
-	// is trimmed to its data on Seal and Close, and Recover cuts the zeros
-	// a crash leaves. It costs up to this much reserved disk per segment
-	// being appended to. 0 means 4 MiB for files of vfs.OS and none over
-	// other filesystems (an in-memory file would hold the zeros in
-	// memory); negative turns it off.
+	// PreallocateBytes is the most the .log is extended ahead of the
+	// append position, with its blocks reserved (fallocate), so that
+	// appends write into an already sized file. The lead adapts: a
+	// segment's first extension reserves 64 KiB (or PreallocateBytes if
+	// smaller), and each time appends use up half of the lead it doubles,
+	// up to PreallocateBytes; an eviction halves it. So a partition that
+	// took a few records reserves 64 KiB of disk and a busy one soon
+	// writes 4 MiB ahead. The log is trimmed to its data on Seal, Close and
+	// eviction, and Recover cuts the zeros a crash leaves. 0 means 4 MiB
+	// for files of vfs.OS and none over other filesystems (an in-memory
+	// file would hold the zeros in memory); negative turns it off.
 	PreallocateBytes int64
 	// MaxBytes is the size the log rolls at (segment.bytes), if known:
 	// preallocation never reserves past it (rounded up to 64 KiB), so a
@@ -79,11 +81,13 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// Load states. The indexes are opened by the first method that needs them.
+// Check states of the indexes, which the first method that needs them
+// checks against the log. A state outlives an eviction: a segment that
+// was checked is not checked again when its files are reopened.
 const (
-	stateUnloaded int32 = iota // indexes not open
-	stateSuspect               // indexes open but not (or not any more) known to agree with the log
-	stateReady                 // indexes open and checked
+	stateUnchecked int32 = iota // not checked since Open
+	stateSuspect                // not (or not any more) known to agree with the log: recover
+	stateReady                  // checked, or rebuilt
 )
 
 // noRollTimestamp marks rollTs as not yet read.
@@ -105,7 +109,11 @@ const noRollTimestamp = math.MinInt64
 // drops. Readers that keep using the segment's file after a call returns
 // (a Slice sent with sendfile) take their own with Acquire and drop it with
 // Release. The files are closed, the mapping unmapped and, after Delete,
-// the files removed when the last reference is dropped.
+// the files removed when the last reference is dropped. In between, the
+// files are open only while the segment is loaded (budget.go, files.go):
+// from the first call that needs them until the process's file budget
+// evicts the segment, which it does only while no call runs on it and no
+// reader holds a reference.
 type Segment struct {
 	fs   vfs.FS
 	dir  string
@@ -113,11 +121,28 @@ type Segment struct {
 	opts Options
 	log  *slog.Logger
 
-	f  vfs.File   // the .log, open from Create or Open to teardown
+	// Set while loaded (see loaded), under appendMu and trunc.
+	f  vfs.File   // the .log
 	fd vfs.FdFile // f when it can be mapped (vfs.OS), else nil
 
-	refs    atomic.Int64 // the owner's reference until Close or Delete, plus readers'
+	refs    atomic.Int64 // the owner's reference until Close or Delete, plus readers' and calls'
 	closing atomic.Bool  // Close or Delete was called: Acquire fails
+
+	// loaded: f, the indexes and the mapping are open (files.go). Set
+	// under appendMu after they are; cleared by an eviction or the
+	// teardown under appendMu and trunc. A call that holds a reference
+	// and saw it set may use the files until it releases the reference.
+	loaded atomic.Bool
+	// evicting is set while an eviction decides and closes the files
+	// (under appendMu and trunc held exclusively): hold waits for it.
+	evicting atomic.Bool
+	// used is the clock's second chance: set by calls, cleared by the
+	// sweep (budget.go).
+	used atomic.Bool
+	// dirty: something was written since the last Flush began; Flush of a
+	// segment that is not loaded and not dirty opens nothing.
+	dirty   atomic.Bool
+	ringIdx int // place in budget.ring, -1 when not loaded; under budget.mu
 
 	// lifeMu guards the paths, deleted and tornDown. Taken after appendMu.
 	lifeMu                   sync.Mutex
@@ -135,8 +160,8 @@ type Segment struct {
 	// loading, remapping, rolling back a failed append's index entry.
 	trunc sync.RWMutex
 
-	state atomic.Int32  // stateUnloaded, stateSuspect, stateReady
-	off   *index.Offset // set with tim, under appendMu and trunc, before state leaves stateUnloaded
+	state atomic.Int32  // stateUnchecked, stateSuspect, stateReady
+	off   *index.Offset // set with tim while loaded, under appendMu and trunc
 	tim   *index.Time
 
 	// Guarded by trunc: written with it held exclusively (and appendMu),
@@ -160,6 +185,7 @@ type Segment struct {
 	fileSize   int64 // the file's length as the appender last set it (>= size when preallocated)
 	mapFailed  bool  // mapping the log failed once: readers use ReadAt, appends stop retrying
 	bytesSince int64 // bytes appended since the batch of the last offset-index entry
+	lead       int64 // how far extend reserves ahead now (adaptive, append.go); 0 before the first
 }
 
 func newSegment(fsys vfs.FS, dir string, base int64, opts Options) (*Segment, error) {
@@ -173,7 +199,7 @@ func newSegment(fsys vfs.FS, dir string, base int64, opts Options) (*Segment, er
 	s := &Segment{
 		fs: fsys, dir: dir, base: base, opts: opts, log: opts.Logger,
 		logPath: LogPath(dir, base), idxPath: IndexPath(dir, base), tiPath: TimeIndexPath(dir, base),
-		maxTs: -1, maxOff: -1,
+		maxTs: -1, maxOff: -1, ringIdx: -1,
 	}
 	s.refs.Store(1)
 	s.rollTs.Store(noRollTimestamp)
@@ -194,22 +220,27 @@ func Create(fsys vfs.FS, dir string, base int64, opts Options) (*Segment, error)
 			return nil, fmt.Errorf("segment: create %s: remove stale index: %w", p, err)
 		}
 	}
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	admit(s)
 	f, err := fsys.Create(s.logPath)
 	if err != nil {
+		forget(s)
 		return nil, fmt.Errorf("segment: create %s: %w", s.logPath, err)
 	}
-	s.setFile(f)
-	if err := s.openIndexes(); err != nil {
-		liveAdd(-1)
-		return nil, errors.Join(err, f.Close())
+	if err := s.openFilesLocked(f); err != nil {
+		forget(s)
+		return nil, err
 	}
 	s.state.Store(stateReady)
+	s.used.Store(true)
+	s.loaded.Store(true)
 	return s, nil
 }
 
 // Open opens the existing segment with base offset base in dir without
-// reading its log or its indexes: it costs a stat and an open. The indexes
-// are opened, and checked against the log, by the first method that needs
+// opening or reading its files: it costs a stat. The files are opened, and
+// the indexes checked against the log, by the first method that needs
 // them (Append, Read, FindTimestamp, NextOffset, MaxTimestamp, IndexFull,
 // TruncateTo, Seal); if they disagree with the log then, that method
 // recovers the segment first (see Recover) and logs it to Options.Logger.
@@ -227,45 +258,12 @@ func Open(fsys vfs.FS, dir string, base int64, opts Options) (*Segment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("segment: open %s: %w", s.logPath, err)
 	}
-	f, err := fsys.OpenRW(s.logPath)
-	if err != nil {
-		return nil, fmt.Errorf("segment: open %s: %w", s.logPath, err)
+	if st.IsDir() {
+		return nil, fmt.Errorf("segment: open %s: is a directory", s.logPath)
 	}
-	s.setFile(f)
 	s.size.Store(st.Size())
 	s.fileSize = st.Size()
 	return s, nil
-}
-
-func (s *Segment) setFile(f vfs.File) {
-	liveAdd(1)
-	s.f = f
-	if fd, ok := f.(vfs.FdFile); ok && mmap.Supported {
-		s.fd = fd
-	}
-	if s.opts.PreallocateBytes == 0 && s.fd != nil {
-		s.opts.PreallocateBytes = DefaultPreallocateBytes
-	}
-}
-
-// openIndexes opens both index files at their current paths and stores
-// them. It is called by Create, and under appendMu when loading.
-func (s *Segment) openIndexes() error {
-	s.lifeMu.Lock()
-	idxPath, tiPath := s.idxPath, s.tiPath
-	s.lifeMu.Unlock()
-	off, err := index.OpenOffset(s.fs, idxPath, s.base, s.opts.MaxIndexBytes)
-	if err != nil {
-		return fmt.Errorf("segment %d: %w", s.base, err)
-	}
-	tim, err := index.OpenTime(s.fs, tiPath, s.base, s.opts.MaxIndexBytes)
-	if err != nil {
-		return errors.Join(fmt.Errorf("segment %d: %w", s.base, err), off.Close())
-	}
-	s.trunc.Lock()
-	s.off, s.tim = off, tim
-	s.trunc.Unlock()
-	return nil
 }
 
 // Base is the segment's base offset: no batch in it has a smaller offset.
@@ -304,7 +302,7 @@ func (s *Segment) IndexFull() bool {
 		return false
 	}
 	defer s.Release()
-	if s.ready() != nil {
+	if s.use() != nil {
 		return false
 	}
 	return s.off.Full() || s.tim.Full()
@@ -327,26 +325,58 @@ func (s *Segment) LargestTimestamp() (int64, error) {
 	return s.maxTs, nil
 }
 
-// ready loads the indexes if needed and recovers the segment if they
-// disagree with the log.
+// ready makes sure the indexes were checked against the log (loading the
+// segment and recovering it if needed), for calls that need only the
+// in-memory state. The caller holds a reference.
 func (s *Segment) ready() error {
 	if s.state.Load() == stateReady {
 		return nil
 	}
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
+	return s.useLocked()
+}
+
+// use makes sure the segment is loaded and its indexes checked, for calls
+// that use its files. The caller holds a reference, which keeps the files
+// open until it releases it.
+func (s *Segment) use() error {
+	if s.loaded.Load() && s.state.Load() == stateReady {
+		s.touch()
+		return nil
+	}
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	return s.useLocked()
+}
+
+// files makes sure the segment is loaded, without checking its indexes
+// (RollTimestamp, Flush). The caller holds a reference.
+func (s *Segment) files() error {
+	if s.loaded.Load() {
+		s.touch()
+		return nil
+	}
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	return s.filesLocked()
+}
+
+// useLocked is use with appendMu held.
+func (s *Segment) useLocked() error {
+	if err := s.filesLocked(); err != nil {
+		return err
+	}
 	return s.readyLocked()
 }
 
-// readyLocked is ready with appendMu held.
+// readyLocked checks or recovers the indexes of a loaded segment.
+// appendMu must be held.
 func (s *Segment) readyLocked() error {
 	switch s.state.Load() {
 	case stateReady:
 		return nil
-	case stateUnloaded:
-		if err := s.load(); err != nil {
-			return err
-		}
+	case stateUnchecked:
 		t, err := s.check()
 		if err == nil {
 			s.applyTail(t)
@@ -360,19 +390,6 @@ func (s *Segment) readyLocked() error {
 	}
 	_, err := s.recoverLocked()
 	return err
-}
-
-// load opens the indexes and maps the log. appendMu must be held. It
-// leaves the segment in stateSuspect: check decides.
-func (s *Segment) load() error {
-	if err := s.openIndexes(); err != nil {
-		return err
-	}
-	s.trunc.Lock()
-	s.mapReadLocked(s.size.Load())
-	s.trunc.Unlock()
-	s.state.Store(stateSuspect)
-	return nil
 }
 
 // markSuspect records that a reader found an index entry that disagrees
@@ -393,9 +410,21 @@ func (s *Segment) logPathNow() string {
 // hold takes a reference for the length of a method call. Unlike Acquire
 // it succeeds after Close or Delete for as long as references remain, so
 // that a reader holding one can keep using the segment.
+//
+// A reference pins the files: an eviction sets evicting, then checks that
+// the owner's is the only reference, with both locks held exclusively;
+// hold adds its reference, then reads evicting. Atomics being sequentially
+// consistent, either the eviction sees the reference and gives up, or hold
+// sees evicting and waits for the eviction to end (trunc), after which the
+// segment is unloaded and the call loads it again. No eviction can start
+// while the reference is held.
 func (s *Segment) hold() bool {
 	for n := s.refs.Load(); n > 0; n = s.refs.Load() {
 		if s.refs.CompareAndSwap(n, n+1) {
+			if s.evicting.Load() {
+				s.trunc.RLock()
+				s.trunc.RUnlock() // only waited for the eviction to end
+			}
 			return true
 		}
 	}
@@ -429,6 +458,8 @@ func (s *Segment) release() error {
 		return s.teardown()
 	case n < 0:
 		panic("segment: Release without a reference")
+	case n == 1:
+		shrink() // the segment may be evictable now; only if over budget
 	}
 	return nil
 }
@@ -520,27 +551,24 @@ func (s *Segment) removeFilesLocked() error {
 }
 
 // teardown runs when the last reference is dropped: nothing else can use
-// the segment any more.
+// the segment any more. appendMu excludes an eviction that began before
+// the owner's reference went.
 func (s *Segment) teardown() error {
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	var errs []error
+	wasLoaded := s.loaded.Load()
+	if wasLoaded {
+		s.trunc.Lock()
+		s.lifeMu.Lock()
+		errs = append(errs, s.closeFilesLocked(s.deleted))
+		s.lifeMu.Unlock()
+		s.trunc.Unlock()
+		forget(s)
+	}
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	s.tornDown = true
-	var errs []error
-	if s.state.Load() != stateUnloaded {
-		if s.deleted { // the files are going: no trims
-			errs = append(errs, s.off.Discard(), s.tim.Discard())
-		} else {
-			errs = append(errs, s.off.Close(), s.tim.Close())
-		}
-	}
-	if s.m != nil {
-		errs = append(errs, s.m.Unmap())
-		s.m, s.mb = nil, nil
-	}
-	if err := s.f.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("segment: close %s: %w", s.logPath, err))
-	}
-	liveAdd(-1)
 	if s.deleted {
 		errs = append(errs, s.removeFilesLocked())
 	}

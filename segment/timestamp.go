@@ -30,7 +30,7 @@ func (s *Segment) FindTimestampFrom(ts, startingOffset int64) (offset, timestamp
 		return 0, 0, false, ErrClosed
 	}
 	defer s.Release()
-	if err := s.ready(); err != nil {
+	if err := s.use(); err != nil {
 		return 0, 0, false, err
 	}
 	s.trunc.RLock()
@@ -127,6 +127,9 @@ func (s *Segment) MaxTimestamp() (ts, offset int64, err error) {
 	if s.size.Load() == 0 {
 		return -1, -1, nil
 	}
+	if err := s.use(); err != nil {
+		return 0, 0, err
+	}
 	offset, err = s.offsetOfMaxTimestamp(ts, shallow)
 	if err != nil {
 		return 0, 0, err
@@ -196,6 +199,9 @@ func (s *Segment) RollTimestamp() (ms int64, ok bool) {
 		return 0, false
 	}
 	defer s.Release()
+	if s.size.Load() == 0 || s.files() != nil {
+		return 0, false
+	}
 	ms, err := s.readRollTimestamp()
 	return ms, err == nil
 }

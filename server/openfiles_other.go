@@ -2,5 +2,6 @@
 
 package server
 
-// openSegmentLimit is 0 (no limit) where the open-file limit is unknown.
-func openSegmentLimit() int64 { return 0 }
+// segmentFileBudget is 0 (the segment package's default) where the
+// open-file limit is unknown.
+func segmentFileBudget() int64 { return 0 }

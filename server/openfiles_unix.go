@@ -2,18 +2,25 @@
 
 package server
 
-import "syscall"
+import (
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
 
-// openSegmentLimit is partition.Options.MaxOpenSegments for this process:
-// a quarter of its open-file limit (RLIMIT_NOFILE, which the Go runtime
-// raises to the hard limit at start), so that segments (up to three
-// descriptors each) take at most three quarters of the descriptors and
-// connections, state files and the segment a roll creates keep the rest.
-// 0 (no limit) when the limit is unknown or unlimited.
-func openSegmentLimit() int64 {
+// segmentFileBudget is the descriptors this process's segments may keep
+// open (segment.SetFileBudget), from its open-file limit (RLIMIT_NOFILE,
+// which the Go runtime raises to the hard limit at start) and
+// vm.max_map_count: see fileBudget.
+func segmentFileBudget() int64 {
+	var nofile, maps int64
 	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur == ^uint64(0) || rl.Cur > 1<<40 {
-		return 0
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil && rl.Cur != ^uint64(0) && rl.Cur <= 1<<40 {
+		nofile = int64(rl.Cur)
 	}
-	return int64(rl.Cur / 4)
+	if b, err := os.ReadFile("/proc/sys/vm/max_map_count"); err == nil {
+		maps, _ = strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	}
+	return fileBudget(nofile, maps)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stratabroker/strata/internal/dirlock"
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/partition"
+	"github.com/stratabroker/strata/segment"
 	"github.com/stratabroker/strata/topic"
 )
 
@@ -200,12 +201,14 @@ func (s *Server) openStorage() (err error) {
 	}
 	s.sessions = newFetchSessions(s.cfg.MaxIncrementalFetchSessionCacheSlots)
 	s.flusher = partition.NewFlusher(s.fs)
-	maxOpen := openSegmentLimit()
-	s.log.Info("open segments", "limit", maxOpen)
+	if n := segmentFileBudget(); n > 0 {
+		segment.SetFileBudget(n)
+	}
+	s.log.Info("segment file budget", "descriptors", segment.FileBudget())
 	s.topics, err = topic.Open(s.dataDir, topic.Options{
 		FS: s.fs,
 		Partition: partition.Options{
-			FS: s.fs, Flusher: s.flusher, Now: s.now, Logger: s.log, MaxOpenSegments: maxOpen,
+			FS: s.fs, Flusher: s.flusher, Now: s.now, Logger: s.log,
 		},
 		Resolve:                         s.resolveTopicConfig,
 		RetentionCheckInterval:          time.Duration(s.cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
