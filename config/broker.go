@@ -40,6 +40,7 @@ type Broker struct {
 	ConnectionsMaxIdleMs                 int64    // connections.max.idle.ms: 600000
 	LogRetentionCheckIntervalMs          int64    // log.retention.check.interval.ms: 300000
 	NumRecoveryThreadsPerDataDir         int      // num.recovery.threads.per.data.dir: 2 (Kafka 4's)
+	SegmentFilesMax                      int64    // strata.segment.files.max: 0 = half of RLIMIT_NOFILE, at most half of vm.max_map_count (Strata's own)
 	LogFlushOffsetCheckpointIntervalMs   int64    // log.flush.offset.checkpoint.interval.ms: 60000
 	LogFlushStartOffsetCheckpointMs      int64    // log.flush.start.offset.checkpoint.interval.ms: 60000
 	OffsetsRetentionMinutes              int64    // offsets.retention.minutes: 10080
@@ -286,6 +287,11 @@ func buildBrokerProps() map[string]*brokerProp {
 		{name: "log.retention.check.interval.ms", spec: longAtLeast(1), dflt: "300000",
 			get: func(b *Broker) (string, bool) { return itoa(b.LogRetentionCheckIntervalMs) },
 			set: func(b *Broker, v string) { b.LogRetentionCheckIntervalMs = i64(v) }},
+		// The descriptors segments may keep open at once (segment.SetFileBudget):
+		// Strata's own property; 0 derives it from the process's limits.
+		{name: "strata.segment.files.max", spec: longAtLeast(0), dflt: "0",
+			get: func(b *Broker) (string, bool) { return itoa(b.SegmentFilesMax) },
+			set: func(b *Broker, v string) { b.SegmentFilesMax = i64(v) }},
 		{name: "num.recovery.threads.per.data.dir", spec: intAtLeast(1), dflt: "2",
 			get: func(b *Broker) (string, bool) { return itoa(b.NumRecoveryThreadsPerDataDir) },
 			set: func(b *Broker, v string) { b.NumRecoveryThreadsPerDataDir = atoi(v) }},

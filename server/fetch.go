@@ -267,13 +267,18 @@ func (s *Server) readParts(want []wantPart, req *kmsg.FetchRequest) ([]fetchPart
 		remaining = 1<<31 - 1
 	}
 	minOne := true
-	var total int64
+	var total, copied int64
 	anyErr := false
 	for i, w := range want {
 		p := &parts[i]
 		p.partition = w.key.partition
 		p.aborted = req.IsolationLevel == 1
-		err := s.readPart(w, req.Version, min(int64(w.maxBytes), remaining), minOne, p)
+		// Past pressureRequestMax copied, offsets only (fetch_pressure.go).
+		err := s.readPart(w, req.Version, min(int64(w.maxBytes), remaining), minOne, copied >= pressureRequestMax, p)
+		if err == nil && p.read != nil && p.read.Bytes <= pressureCopyMax && underPressure() {
+			copied += p.read.Bytes
+			err = unpin(p.read)
+		}
 		if err != nil {
 			anyErr = true
 			p.errCode = errCode(err)
@@ -289,13 +294,20 @@ func (s *Server) readParts(want []wantPart, req *kmsg.FetchRequest) ([]fetchPart
 	return parts, total, anyErr
 }
 
-func (s *Server) readPart(w wantPart, version int16, limit int64, minOne bool, p *fetchPart) error {
+func (s *Server) readPart(w wantPart, version int16, limit int64, minOne, offsetsOnly bool, p *fetchPart) error {
 	l, err := s.resolve(w.key, version)
 	if err != nil {
 		return err
 	}
 	if w.leaderEpoch > 0 {
 		return kerr.UnknownLeaderEpoch // ours is 0: the client is ahead
+	}
+	if offsetsOnly { // touching no segment
+		p.hw, p.lso, p.logStart = l.HighWatermark(), l.HighWatermark(), l.LogStartOffset()
+		if w.fetchOffset < p.logStart || w.fetchOffset > p.hw {
+			return kerr.OffsetOutOfRange
+		}
+		return nil
 	}
 	rr, err := l.Read(w.fetchOffset, int(max(limit, 1)))
 	if err != nil {

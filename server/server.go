@@ -201,10 +201,19 @@ func (s *Server) openStorage() (err error) {
 	}
 	s.sessions = newFetchSessions(s.cfg.MaxIncrementalFetchSessionCacheSlots)
 	s.flusher = partition.NewFlusher(s.fs)
-	if n := segmentFileBudget(); n > 0 {
+	setBy := "strata.segment.files.max"
+	n := s.cfg.SegmentFilesMax
+	if n == 0 {
+		n, setBy = segmentFileBudget(), "the open-file limit"
+	}
+	if n > 0 {
 		segment.SetFileBudget(n)
 	}
-	s.log.Info("segment file budget", "descriptors", segment.FileBudget())
+	// A segment loaded for appends or reads holds three descriptors: the
+	// budget over three is how many partitions are served at once without
+	// reopening files (the rest are reopened on demand).
+	s.log.Info("segment file budget", "descriptors", segment.FileBudget(),
+		"partitions_active_at_once", segment.FileBudget()/3, "set_by", setBy)
 	s.topics, err = topic.Open(s.dataDir, topic.Options{
 		FS: s.fs,
 		Partition: partition.Options{
