@@ -85,19 +85,19 @@ func main() {
 	fmt.Printf("%d topics × %d partitions = %d partitions, %d rounds, nofile %d\n",
 		o.topics, o.partitions, o.topics*o.partitions, o.rounds, o.nofile)
 	res := map[string]figures{}
-	var names []string
+	header()
 	for _, name := range strings.Split(*brokers, ",") {
 		dir := filepath.Join(tmp, "data-"+name)
 		f, err := run(name, o, dir)
-		os.RemoveAll(dir)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-			continue
+		} else {
+			res[name] = f
+			row(name, f)
 		}
-		res[name] = f
-		names = append(names, name)
+		os.RemoveAll(dir)
 	}
-	report(names, res)
+	ratios(res)
 }
 
 // broker is one broker process on a data directory.
@@ -376,17 +376,20 @@ func verify(addr string, topics []string, acked [][]int64) (int64, error) {
 	return lost, err
 }
 
-func report(names []string, res map[string]figures) {
+func header() {
 	fmt.Printf("\n| broker | start empty s | create s | produce rec/s | produce broker CPU ns/rec | fetch rec/s | fetch broker CPU ns/rec | RSS MB | peak RSS MB | clean stop s | start after stop s | start after kill -9 s | acked records lost |\n")
 	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, n := range names {
-		f := res[n]
-		fmt.Printf("| %s | %.2f | %.1f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %d |\n", n,
-			f.start.Seconds(), f.create.Seconds(),
-			float64(f.produced)/f.produceTime.Seconds(), perRec(f.produceCP, f.produced),
-			float64(f.fetched)/f.fetchTime.Seconds(), perRec(f.fetchCPU, f.fetched),
-			float64(f.rss)/1e6, float64(f.hwm)/1e6, f.stop.Seconds(), f.cleanStart.Seconds(), f.killStart.Seconds(), f.lost)
-	}
+}
+
+func row(n string, f figures) {
+	fmt.Printf("| %s | %.2f | %.1f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %d |\n", n,
+		f.start.Seconds(), f.create.Seconds(),
+		float64(f.produced)/f.produceTime.Seconds(), perRec(f.produceCP, f.produced),
+		float64(f.fetched)/f.fetchTime.Seconds(), perRec(f.fetchCPU, f.fetched),
+		float64(f.rss)/1e6, float64(f.hwm)/1e6, f.stop.Seconds(), f.cleanStart.Seconds(), f.killStart.Seconds(), f.lost)
+}
+
+func ratios(res map[string]figures) {
 	s, ok := res["strata"]
 	k, ok2 := res["kfake"]
 	if ok && ok2 {
