@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/stratabroker/strata/internal/vfs"
@@ -256,6 +257,7 @@ func (l *Log) recoverSegments(segs []*segment.Segment, recoveryPoint int64) (kep
 	}
 	for i := first; i < len(segs); i++ {
 		s := segs[i]
+		recovered.Add(1)
 		truncated, err := s.Recover()
 		if err != nil {
 			return segs, nil, false, fmt.Errorf("recover segment %d: %w", s.Base(), err)
@@ -385,6 +387,15 @@ func (l *Log) replayProducers(from int64) error {
 }
 
 var errShortRead = errors.New("partition: short read")
+
+// recovered counts the segments Open recovered (read whole and checked),
+// process-wide: RecoveredSegments.
+var recovered atomic.Int64
+
+// RecoveredSegments is how many segments the logs of the process have
+// recovered at Open so far: after a crash, those from each log's recovery
+// point on; after a clean shutdown, none.
+func RecoveredSegments() int64 { return recovered.Load() }
 
 // pruneSnapshots deletes all but the newest snapshotsToKeep snapshot
 // files. flushMu must be held.

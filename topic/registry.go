@@ -191,8 +191,15 @@ func Open(dir string, opts Options) (*Registry, error) {
 		r.ownFlusher = partition.NewFlusher(r.fs)
 		r.popts.Flusher = r.ownFlusher
 	}
+	began, recovered0 := time.Now(), partition.RecoveredSegments()
 	topics, err := r.load()
 	if err == nil {
+		n := 0
+		for _, t := range topics {
+			n += len(t.Partitions)
+		}
+		r.logger.Info("logs opened", "partitions", n, "segments_recovered", partition.RecoveredSegments()-recovered0,
+			"took", time.Since(began).Round(time.Millisecond))
 		r.open.Store(newSnapshot(topics))
 		err = r.started()
 		if err != nil {
