@@ -23,8 +23,9 @@
 // removes them once it is given a State.
 //
 // State files are written atomically (temporary file, fsync, rename, fsync
-// of the directory) and carry a magic, a version and a CRC-32C; one that
-// does not check is ignored. Their layouts are in checkpoint.go and
+// of the directory; CloseUnsynced leaves out both fsyncs, see Durability)
+// and carry a magic, a version and a CRC-32C; one that does not check is
+// ignored. Their layouts are in checkpoint.go and
 // producer.go. A snapshot is written at every roll (at the new segment's
 // base) and at Close (at the log end offset) if the producer state or the
 // log end moved since the last one; the newest two are kept. A snapshot
@@ -86,7 +87,15 @@
 // the active one if it took appends since it was last sealed (or was
 // recovered at Open); an idle log's Close writes and fsyncs nothing. A
 // standalone log then writes its checkpoint and the marker last; Open
-// removes the marker. After a clean shutdown Open reads nothing but the
+// removes the marker. A Managed log's owner may instead close it with
+// CloseUnsynced, which fsyncs nothing at all (no seal, no directory sync,
+// snapshots renamed into place unsynced, evicted segments left closed):
+// the owner then makes every log of a directory durable with one
+// vfs.FS.SyncFS, and only after that succeeded records the logs'
+// RecoveryPoint (their log end offsets) and its clean-shutdown marker. A
+// crash before that leaves the last recorded recovery points and no
+// marker, so the next Open recovers; a snapshot torn by it fails its CRC
+// and is ignored. After a clean shutdown Open reads nothing but the
 // listing (and a standalone log's own checkpoint and marker): segments and
 // indexes open lazily, so 1,000 segments open in well under 50 ms, and the
 // producer state is read at its first use (an idempotent producer's
