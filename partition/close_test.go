@@ -175,3 +175,44 @@ func mustClose(t *testing.T, l *Log) {
 		t.Fatal(err)
 	}
 }
+
+// After a clean open, plain appends leave the producer state unread, and
+// CloseUnsynced's snapshot then reads the old snapshot but no segment: an
+// evicted segment stays closed, and the state survives intact.
+func TestCloseUnsyncedAfterPlainAppends(t *testing.T) {
+	mem := vfs.NewMem()
+	faulty := vfs.NewFaulty(mem)
+	l := unsyncedLog(t, faulty, nil)
+	mustAppend(t, l, makeBatch(idem(7, 0, 0, 2, 1000)))
+	mustAppend(t, l, makeBatch(idem(7, 0, 2, 1, 1001)))
+	if err := l.CloseUnsynced(); err != nil {
+		t.Fatal(err)
+	}
+	l = unsyncedLog(t, faulty, &State{RecoveryPoint: 3, Clean: true})
+	mustAppend(t, l, makeBatch(plain(2, 1002, 10, 1)))
+	if !l.prodPending {
+		t.Fatal("a plain append read the producer state")
+	}
+	prev := segment.FileBudget()
+	segment.SetFileBudget(1)
+	segment.SetFileBudget(prev)
+	opens := faulty.Calls(vfs.OpOpen)
+	if err := l.CloseUnsynced(); err != nil {
+		t.Fatal(err)
+	}
+	if got := faulty.Calls(vfs.OpOpen) - opens; got != 1 { // the old snapshot
+		t.Fatalf("%d opens, want 1", got)
+	}
+	if d, err := listDir(mem, "/data/t-0"); err != nil || !slices.Equal(d.snapshots, []int64{3, 5}) {
+		t.Fatalf("snapshots %v (%v), want [3 5]", d.snapshots, err)
+	}
+	l = unsyncedLog(t, faulty, &State{RecoveryPoint: 5, Clean: true})
+	defer l.Close()
+	states := l.ProducerStates()
+	if len(states) != 1 || states[0].ProducerID != 7 || states[0].LastSequence != 2 || states[0].LastOffset != 2 {
+		t.Fatalf("producers %+v", states)
+	}
+	if res := mustAppend(t, l, makeBatch(idem(7, 0, 2, 1, 1001))); !res.Duplicate || res.BaseOffset != 2 {
+		t.Fatalf("retry: %+v", res)
+	}
+}
