@@ -3,6 +3,10 @@ package partition
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+
 	"github.com/stratabroker/strata/segment"
 )
 
@@ -101,6 +105,10 @@ func (l *Log) closeLocked(mode closeMode) error {
 			seal = append(seal, active)
 		}
 	}
+	// While the producer state is deferred no snapshot was written since
+	// Open: the directory holds the ones Open listed, and CloseUnsynced
+	// prunes without listing it again.
+	listed, known := slices.Clone(l.prodSnaps), l.prodPending
 	if clean {
 		if l.snapshotWantedLocked() {
 			if j, ok := l.snapshotLocked(); ok {
@@ -113,7 +121,10 @@ func (l *Log) closeLocked(mode closeMode) error {
 
 	switch {
 	case clean && mode == closeUnsynced:
-		err = l.writeSnapshotsUnsynced(snaps)
+		if !known {
+			listed = nil
+		}
+		err = l.writeSnapshotsUnsynced(snaps, listed, known)
 	case clean:
 		err = l.closeCleanly(seal, snaps, dirDirty, leo)
 	}
@@ -174,15 +185,30 @@ func (l *Log) closeCleanly(seal []*segment.Segment, snaps []snapshotJob, dirDirt
 }
 
 // writeSnapshotsUnsynced writes CloseUnsynced's producer snapshots:
-// temporary, write, rename, no fsync. flushMu must be held.
-func (l *Log) writeSnapshotsUnsynced(snaps []snapshotJob) error {
+// temporary, write, rename, no fsync. Then it prunes the older ones, those
+// of listed if known (the directory's snapshots are known without a
+// listing). flushMu must be held.
+func (l *Log) writeSnapshotsUnsynced(snaps []snapshotJob, listed []int64, known bool) error {
 	for _, j := range snaps {
 		if err := writeFileUnsynced(l.fs, l.dir, snapshotName(j.offset), j.data); err != nil {
 			return err
 		}
 	}
-	if len(snaps) > 0 {
+	switch {
+	case len(snaps) == 0:
+	case !known:
 		l.pruneSnapshots()
+	default:
+		for _, j := range snaps {
+			listed = append(listed, j.offset)
+		}
+		slices.Sort(listed)
+		listed = slices.Compact(listed)
+		for _, off := range listed[:max(len(listed)-snapshotsToKeep, 0)] {
+			if err := l.fs.Remove(filepath.Join(l.dir, snapshotName(off))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				l.logger.Warn("removing snapshot", "dir", l.dir, "err", err)
+			}
+		}
 	}
 	return nil
 }

@@ -196,17 +196,27 @@ func TestCloseUnsyncedAfterPlainAppends(t *testing.T) {
 	prev := segment.FileBudget()
 	segment.SetFileBudget(1)
 	segment.SetFileBudget(prev)
-	opens := faulty.Calls(vfs.OpOpen)
+	opens, lists := faulty.Calls(vfs.OpOpen), faulty.Calls(vfs.OpReadDir)
 	if err := l.CloseUnsynced(); err != nil {
 		t.Fatal(err)
 	}
-	if got := faulty.Calls(vfs.OpOpen) - opens; got != 1 { // the old snapshot
-		t.Fatalf("%d opens, want 1", got)
+	// The old snapshot is read; the directory is not listed again.
+	if o, d := faulty.Calls(vfs.OpOpen)-opens, faulty.Calls(vfs.OpReadDir)-lists; o != 1 || d != 0 {
+		t.Fatalf("%d opens, %d listings; want 1, 0", o, d)
 	}
 	if d, err := listDir(mem, "/data/t-0"); err != nil || !slices.Equal(d.snapshots, []int64{3, 5}) {
 		t.Fatalf("snapshots %v (%v), want [3 5]", d.snapshots, err)
 	}
+	// Once more: the oldest of three goes.
 	l = unsyncedLog(t, faulty, &State{RecoveryPoint: 5, Clean: true})
+	mustAppend(t, l, makeBatch(plain(1, 1003, 10, 2)))
+	if err := l.CloseUnsynced(); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := listDir(mem, "/data/t-0"); err != nil || !slices.Equal(d.snapshots, []int64{5, 6}) {
+		t.Fatalf("snapshots %v (%v), want [5 6]", d.snapshots, err)
+	}
+	l = unsyncedLog(t, faulty, &State{RecoveryPoint: 6, Clean: true})
 	defer l.Close()
 	states := l.ProducerStates()
 	if len(states) != 1 || states[0].ProducerID != 7 || states[0].LastSequence != 2 || states[0].LastOffset != 2 {
