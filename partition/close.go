@@ -106,9 +106,16 @@ func (l *Log) closeLocked(mode closeMode) error {
 		}
 	}
 	// While the producer state is deferred no snapshot was written since
-	// Open: the directory holds the ones Open listed, and CloseUnsynced
-	// prunes without listing it again.
-	listed, known := slices.Clone(l.prodSnaps), l.prodPending
+	// Open: the directory holds the ones Open listed (those past the log
+	// end go when the state is read), and CloseUnsynced prunes without
+	// listing it again.
+	known := l.prodPending
+	var listed []int64
+	for _, off := range l.prodSnaps {
+		if off <= leo {
+			listed = append(listed, off)
+		}
+	}
 	if clean {
 		if l.snapshotWantedLocked() {
 			if j, ok := l.snapshotLocked(); ok {
@@ -121,9 +128,6 @@ func (l *Log) closeLocked(mode closeMode) error {
 
 	switch {
 	case clean && mode == closeUnsynced:
-		if !known {
-			listed = nil
-		}
 		err = l.writeSnapshotsUnsynced(snaps, listed, known)
 	case clean:
 		err = l.closeCleanly(seal, snaps, dirDirty, leo)
