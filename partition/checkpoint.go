@@ -118,6 +118,29 @@ func writeFileAtomic(fs vfs.FS, dir, name string, data []byte) error {
 	return vfs.WriteFileAtomic(fs, dir, name, data)
 }
 
+// writeFileUnsynced replaces dir/name with data as writeFileAtomic does
+// but fsyncs nothing: CloseUnsynced's owner makes it durable. A crash
+// before then may leave the old file, the new one, a torn new one (which
+// fails its CRC) or neither, and perhaps a stray temporary.
+func writeFileUnsynced(fs vfs.FS, dir, name string, data []byte) error {
+	final := filepath.Join(dir, name)
+	tmp := final + tmpSuffix
+	f, err := fs.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(data, 0); err != nil {
+		return errors.Join(err, f.Close(), fs.Remove(tmp))
+	}
+	if err := f.Close(); err != nil {
+		return errors.Join(err, fs.Remove(tmp))
+	}
+	if err := fs.Rename(tmp, final); err != nil {
+		return errors.Join(err, fs.Remove(tmp))
+	}
+	return nil
+}
+
 // readSmallFile reads a whole file of at most limit bytes; a larger one is
 // malformed (errBadFile).
 func readSmallFile(fs vfs.FS, path string, limit int64) ([]byte, error) {

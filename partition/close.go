@@ -3,6 +3,10 @@ package partition
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+
 	"github.com/stratabroker/strata/segment"
 )
 
@@ -21,28 +25,60 @@ import (
 // If any step fails, or an fsync failed earlier, the marker is not
 // written (the next Open recovers) and the error wraps ErrStorage.
 func (l *Log) Close() error {
-	return l.close(true)
+	return l.close(closeSynced)
 }
+
+// CloseUnsynced closes a Managed log cleanly, as Close does, but leaves
+// every fsync to its owner, which makes the whole log directory durable
+// at once (vfs.FS.SyncFS: one syncfs(2)) before it records the log as
+// cleanly closed. Nothing is sealed or fsynced and the directory is not
+// synced; a segment the file budget evicted is not reopened (eviction
+// trimmed its .log and indexes); each loaded segment's Close still writes
+// its final time-index entry and trims its preallocated tails; producer
+// snapshots are written without fsync (temporary file, write, rename: one
+// a crash tears before the owner's SyncFS fails its CRC at the next Open
+// and is ignored, the state rebuilt from the log). Afterwards
+// RecoveryPoint is the log end offset, which the owner must record only
+// once its SyncFS succeeded: until then it is not durable.
+//
+// If any step fails, or an fsync failed earlier, the error wraps
+// ErrStorage and RecoveryPoint stays where the last flush put it. A log
+// that is not Managed is closed with Close.
+func (l *Log) CloseUnsynced() error {
+	if !l.managed {
+		return l.Close()
+	}
+	return l.close(closeUnsynced)
+}
+
+// closeMode is how close ends the log.
+type closeMode int
+
+const (
+	closeDeleted  closeMode = iota // Delete: no clean-shutdown work
+	closeSynced                    // Close
+	closeUnsynced                  // CloseUnsynced
+)
 
 // Delete closes the log without the clean-shutdown work and removes its
 // directory.
 func (l *Log) Delete() error {
-	err := l.close(false)
+	err := l.close(closeDeleted)
 	if rerr := l.fs.RemoveAll(l.dir); rerr != nil {
 		err = errors.Join(err, fmt.Errorf("%w: delete %s: %w", ErrStorage, l.dir, rerr))
 	}
 	return err
 }
 
-func (l *Log) close(clean bool) error {
-	err := l.closeLocked(clean)
+func (l *Log) close(mode closeMode) error {
+	err := l.closeLocked(mode)
 	if l.ownFlusher {
 		l.flusher.Close() // after flushMu is released: a round may be waiting for it
 	}
 	return err
 }
 
-func (l *Log) closeLocked(clean bool) error {
+func (l *Log) closeLocked(mode closeMode) error {
 	l.retainMu.Lock()
 	defer l.retainMu.Unlock()
 	l.flushMu.Lock()
@@ -60,14 +96,27 @@ func (l *Log) closeLocked(clean bool) error {
 	segs := l.view.Load().segs
 	active, leo := l.active, l.leo
 	err := l.failed // after a failed fsync, the next open must recover
-	clean = clean && err == nil
+	clean := mode != closeDeleted && err == nil
 	var seal []*segment.Segment
 	dirDirty := l.dirDirty
-	if clean {
+	if clean && mode == closeSynced {
 		seal = pend
 		if l.activeWritten || l.synced < leo || len(pend) > 0 {
 			seal = append(seal, active)
 		}
+	}
+	// While the producer state is deferred no snapshot was written since
+	// Open: the directory holds the ones Open listed (those past the log
+	// end go when the state is read), and CloseUnsynced prunes without
+	// listing it again.
+	known := l.prodPending
+	var listed []int64
+	for _, off := range l.prodSnaps {
+		if off <= leo {
+			listed = append(listed, off)
+		}
+	}
+	if clean {
 		if l.snapshotWantedLocked() {
 			if j, ok := l.snapshotLocked(); ok {
 				snaps = append(snaps, j)
@@ -77,7 +126,10 @@ func (l *Log) closeLocked(clean bool) error {
 	l.mu.Unlock()
 	l.flusher.forget(l)
 
-	if clean {
+	switch {
+	case clean && mode == closeUnsynced:
+		err = l.writeSnapshotsUnsynced(snaps, listed, known)
+	case clean:
 		err = l.closeCleanly(seal, snaps, dirDirty, leo)
 	}
 	var cerrs []error
@@ -88,7 +140,7 @@ func (l *Log) closeLocked(clean bool) error {
 	}
 	if cerr := errors.Join(cerrs...); cerr != nil {
 		err = errors.Join(err, cerr)
-	} else if err == nil && clean && !l.managed {
+	} else if err == nil && clean && !l.managed { // (CloseUnsynced: always Managed)
 		// Written last: everything it vouches for is durable.
 		err = writeFileAtomic(l.fs, l.dir, markerName, marker{logEnd: leo}.encode())
 	}
@@ -134,4 +186,33 @@ func (l *Log) closeCleanly(seal []*segment.Segment, snaps []snapshotJob, dirDirt
 		return nil
 	}
 	return l.writeCheckpoint(leo)
+}
+
+// writeSnapshotsUnsynced writes CloseUnsynced's producer snapshots:
+// temporary, write, rename, no fsync. Then it prunes the older ones, those
+// of listed if known (the directory's snapshots are known without a
+// listing). flushMu must be held.
+func (l *Log) writeSnapshotsUnsynced(snaps []snapshotJob, listed []int64, known bool) error {
+	for _, j := range snaps {
+		if err := writeFileUnsynced(l.fs, l.dir, snapshotName(j.offset), j.data); err != nil {
+			return err
+		}
+	}
+	switch {
+	case len(snaps) == 0:
+	case !known:
+		l.pruneSnapshots()
+	default:
+		for _, j := range snaps {
+			listed = append(listed, j.offset)
+		}
+		slices.Sort(listed)
+		listed = slices.Compact(listed)
+		for _, off := range listed[:max(len(listed)-snapshotsToKeep, 0)] {
+			if err := l.fs.Remove(filepath.Join(l.dir, snapshotName(off))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				l.logger.Warn("removing snapshot", "dir", l.dir, "err", err)
+			}
+		}
+	}
+	return nil
 }

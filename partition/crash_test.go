@@ -102,6 +102,9 @@ func (c *crashFS) Stat(name string) (os.FileInfo, error) { return c.mem.Stat(nam
 func (c *crashFS) SyncDir(d string) error {
 	return c.step(func() error { return c.mem.SyncDir(d) }, nil)
 }
+func (c *crashFS) SyncFS(d string) error {
+	return c.step(func() error { return c.mem.SyncFS(d) }, nil)
+}
 
 type crashFile struct {
 	vfs.File

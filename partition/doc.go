@@ -23,8 +23,9 @@
 // removes them once it is given a State.
 //
 // State files are written atomically (temporary file, fsync, rename, fsync
-// of the directory) and carry a magic, a version and a CRC-32C; one that
-// does not check is ignored. Their layouts are in checkpoint.go and
+// of the directory; CloseUnsynced leaves out both fsyncs, see Durability)
+// and carry a magic, a version and a CRC-32C; one that does not check is
+// ignored. Their layouts are in checkpoint.go and
 // producer.go. A snapshot is written at every roll (at the new segment's
 // base) and at Close (at the log end offset) if the producer state or the
 // log end moved since the last one; the newest two are kept. A snapshot
@@ -86,17 +87,29 @@
 // the active one if it took appends since it was last sealed (or was
 // recovered at Open); an idle log's Close writes and fsyncs nothing. A
 // standalone log then writes its checkpoint and the marker last; Open
-// removes the marker. After a clean shutdown Open reads nothing but the
-// listing (and a standalone log's own checkpoint and marker): segments and
-// indexes open lazily, so 1,000 segments open in well under 50 ms, and the
-// producer state is read at its first use (an idempotent producer's
-// append, ProducerStates, a roll, or a Close after the log end moved), so
-// a log no idempotent producer writes to never reads its snapshot. Otherwise Open recovers every
-// segment from the one holding the recovery point (segment.Recover checks
-// every batch's frame and CRC, truncates at the first bad one and rebuilds
-// the indexes), deletes the segments after the first one that was truncated
-// or ends short of its successor's base, and rebuilds producer state from
-// the newest snapshot and the batch headers after it.
+// removes the marker. A Managed log's owner may instead close it with
+// CloseUnsynced, which fsyncs nothing at all (no seal, no directory sync,
+// snapshots renamed into place unsynced, evicted segments left closed): the
+// owner then makes every log of a directory durable with one vfs.FS.SyncFS,
+// and only after that succeeded records the logs' RecoveryPoint (their log
+// end offsets) and its clean-shutdown marker. A crash before that leaves the
+// last recorded recovery points and no marker, so the next Open recovers; a
+// snapshot torn by it fails its CRC and is ignored. A segment left evicted
+// gets no final time-index entry (its largest timestamp is found again by
+// the walk of the batches after its last index entry when it is next
+// loaded). After a clean shutdown Open reads nothing but the listing (and a
+// standalone log's own checkpoint and marker): segments and indexes open
+// lazily, so 1,000 segments open in well under 50 ms, and the producer state
+// is read at its first use (an idempotent producer's append, ProducerStates,
+// a roll, or a Close after the log end moved), so a log no idempotent
+// producer writes to never reads its snapshot until its log end moves, and
+// then (plain batches changing no producer state) reads only the snapshot,
+// not the batches appended since Open. Otherwise Open recovers every segment
+// from the one holding the recovery point (segment.Recover checks every
+// batch's frame and CRC, truncates at the first bad one and rebuilds the
+// indexes), deletes the segments after the first one that was truncated or
+// ends short of its successor's base, and rebuilds producer state from the
+// newest snapshot and the batch headers after it.
 //
 // A write that fails (ENOSPC, EIO) returns an error wrapping ErrStorage and
 // the segment is truncated back to the last whole batch, so the log stays

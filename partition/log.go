@@ -117,6 +117,7 @@ type Log struct {
 	snapCovered   int64              // producer state up to here needs no replay (a snapshot, or the first base)
 	prodPending   bool               // producer state not read yet (a clean Open defers it)
 	prodSnaps     []int64            // the snapshots Open found, for that read
+	prodEnd       int64              // the log end offset when the read was deferred: only plain batches since
 	failed        error              // an fsync failed: the log takes no more appends
 }
 

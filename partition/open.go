@@ -236,7 +236,7 @@ func (l *Log) load() error {
 		// the listing, and a log no idempotent producer writes to never
 		// reads its snapshot.
 		l.deferProducers(d.snapshots)
-	} else if err := l.loadProducers(d.snapshots, false); err != nil {
+	} else if err := l.loadProducers(d.snapshots, math.MaxInt64); err != nil {
 		return err
 	}
 	l.view.Store(&view{segs: segs, logStart: l.logStart, hw: leo, hwPos: l.active.Size()})
@@ -297,9 +297,10 @@ func (l *Log) recoverSegments(segs []*segment.Segment, recoveryPoint int64) (kep
 
 // loadProducers restores the idempotence state: the newest readable
 // snapshot at or below the log end offset, then the headers of the batches
-// after it. Snapshots above the log end offset (taken before a truncation)
-// are deleted. l.leo and the segments must be set.
-func (l *Log) loadProducers(snapshots []int64, clean bool) error {
+// after it if it was taken below replayTo (past replayTo there is no batch
+// of a producer). Snapshots above the log end offset (taken before a
+// truncation) are deleted. l.leo and the segments must be set.
+func (l *Log) loadProducers(snapshots []int64, replayTo int64) error {
 	l.producers = newProducers()
 	from := l.view.Load().segs[0].Base()
 	for i := len(snapshots) - 1; i >= 0; i-- {
@@ -328,7 +329,7 @@ func (l *Log) loadProducers(snapshots []int64, clean bool) error {
 		break
 	}
 	l.snapCovered = from
-	if !clean || from < l.leo {
+	if from < min(replayTo, l.leo) {
 		if err := l.replayProducers(from); err != nil {
 			return err
 		}

@@ -267,7 +267,7 @@ func (p *producers) trim(limit int) int {
 // snapshot at or below the log end offset. Open calls it after a clean
 // shutdown.
 func (l *Log) deferProducers(snapshots []int64) {
-	l.prodPending, l.prodSnaps = true, snapshots
+	l.prodPending, l.prodSnaps, l.prodEnd = true, snapshots, l.leo
 	l.producers = newProducers()
 	l.snapCovered = l.view.Load().segs[0].Base()
 	for i := len(snapshots) - 1; i >= 0; i-- {
@@ -279,13 +279,17 @@ func (l *Log) deferProducers(snapshots []int64) {
 }
 
 // producersLocked reads the producer state if Open deferred it: the
-// snapshot, and the batches after it if the log end moved since. mu must
+// snapshot, and the batches after it up to the log end offset Open found
+// (if it found none there). Batches appended since are not read: while
+// the state is deferred every append is of a batch without a producer
+// (one with a producer reads the state first), which changes no state, so
+// a Close after plain appends reads the snapshot but no segment. mu must
 // be held.
 func (l *Log) producersLocked() error {
 	if !l.prodPending {
 		return nil
 	}
-	if err := l.loadProducers(l.prodSnaps, true); err != nil {
+	if err := l.loadProducers(l.prodSnaps, l.prodEnd); err != nil {
 		return fmt.Errorf("%w: load the producer state of %s: %w", ErrStorage, l.dir, err)
 	}
 	l.prodPending, l.prodSnaps = false, nil

@@ -145,7 +145,7 @@ func TestDecodeOffsets(t *testing.T) {
 // An idle clean Close and a clean Open cost the same few fsyncs whatever
 // the number of partitions, and neither reads a partition's state file.
 func TestIdleCloseAndCleanOpenCost(t *testing.T) {
-	type cost struct{ closeSync, closeDirSync, openSync, openDirSync int }
+	type cost struct{ closeSync, closeDirSync, closeSyncFS, openSync, openDirSync int }
 	measure := func(partitions int32) cost {
 		faulty := vfs.NewFaulty(vfs.NewMem())
 		r := open(t, faulty, "/data")
@@ -154,8 +154,15 @@ func TestIdleCloseAndCleanOpenCost(t *testing.T) {
 				appendN(t, l, 2, false)
 			}
 		}
+		// A close with data in every partition: one SyncFS of the log
+		// directory, and no fsync but the two checkpoint files' and the
+		// marker's.
+		s, d, f := faulty.Calls(vfs.OpSync), faulty.Calls(vfs.OpSyncDir), faulty.Calls(vfs.OpSyncFS)
 		if err := r.Close(); err != nil {
 			t.Fatal(err)
+		}
+		if s, d, f := faulty.Calls(vfs.OpSync)-s, faulty.Calls(vfs.OpSyncDir)-d, faulty.Calls(vfs.OpSyncFS)-f; s != 3 || d != 3 || f != 1 {
+			t.Fatalf("%d partitions with data: close: %d fsyncs, %d directory fsyncs, %d SyncFS; want 3, 3, 1", partitions, s, d, f)
 		}
 		// A clean open and an idle close read no partition's state file:
 		// no checkpoint (the listing says there is none) and no producer
@@ -164,11 +171,11 @@ func TestIdleCloseAndCleanOpenCost(t *testing.T) {
 		faulty.Inject(vfs.Fault{Op: vfs.OpAny, Path: ".snapshot"})
 		s0, d0 := faulty.Calls(vfs.OpSync), faulty.Calls(vfs.OpSyncDir)
 		r = open(t, faulty, "/data")
-		s1, d1 := faulty.Calls(vfs.OpSync), faulty.Calls(vfs.OpSyncDir)
+		s1, d1, f1 := faulty.Calls(vfs.OpSync), faulty.Calls(vfs.OpSyncDir), faulty.Calls(vfs.OpSyncFS)
 		if err := r.Close(); err != nil {
 			t.Fatal(err)
 		}
-		s2, d2 := faulty.Calls(vfs.OpSync), faulty.Calls(vfs.OpSyncDir)
+		s2, d2, f2 := faulty.Calls(vfs.OpSync), faulty.Calls(vfs.OpSyncDir), faulty.Calls(vfs.OpSyncFS)
 		faulty.Clear()
 		// After a crash (no marker) with nothing past the recovery points,
 		// recovery cuts nothing, so the next Close has nothing to fsync
@@ -184,12 +191,13 @@ func TestIdleCloseAndCleanOpenCost(t *testing.T) {
 		if s, d := faulty.Calls(vfs.OpSync)-s3, faulty.Calls(vfs.OpSyncDir)-d3; s != 3 || d != 3 {
 			t.Fatalf("%d partitions: close after a recovering open: %d fsyncs, %d directory fsyncs; want 3, 3", partitions, s, d)
 		}
-		return cost{s2 - s1, d2 - d1, s1 - s0, d1 - d0}
+		return cost{s2 - s1, d2 - d1, f2 - f1, s1 - s0, d1 - d0}
 	}
 	small, large := measure(2), measure(20)
-	// Close: the two checkpoint files and the marker. Open: the data
-	// directory's parent, the two checkpoint files, the marker's removal.
-	want := cost{closeSync: 3, closeDirSync: 3, openSync: 2, openDirSync: 4}
+	// Close: the log directory's SyncFS, then the two checkpoint files and
+	// the marker. Open: the data directory's parent, the two checkpoint
+	// files, the marker's removal.
+	want := cost{closeSync: 3, closeDirSync: 3, closeSyncFS: 1, openSync: 2, openDirSync: 4}
 	if small != want || large != want {
 		t.Fatalf("2 partitions: %+v, 20: %+v; want %+v", small, large, want)
 	}
@@ -209,6 +217,7 @@ func flushEvery(map[string]string) (partition.Config, error) {
 type hookFS struct {
 	*vfs.MemFS
 	before func()
+	syncFS func() // if set, called ahead of before at each SyncFS
 }
 
 type hookFile struct {
@@ -227,9 +236,16 @@ func (h hookFS) wrap(f vfs.File, err error) (vfs.File, error) {
 func (h hookFS) Create(n string) (vfs.File, error) { return h.wrap(h.MemFS.Create(n)) }
 func (h hookFS) OpenRW(n string) (vfs.File, error) { return h.wrap(h.MemFS.OpenRW(n)) }
 func (h hookFS) SyncDir(d string) error            { h.before(); return h.MemFS.SyncDir(d) }
-func (h hookFS) Rename(o, n string) error          { h.before(); return h.MemFS.Rename(o, n) }
-func (h hookFS) Remove(n string) error             { h.before(); return h.MemFS.Remove(n) }
-func (h hookFS) RemoveAll(n string) error          { h.before(); return h.MemFS.RemoveAll(n) }
+func (h hookFS) SyncFS(d string) error {
+	if h.syncFS != nil {
+		h.syncFS()
+	}
+	h.before()
+	return h.MemFS.SyncFS(d)
+}
+func (h hookFS) Rename(o, n string) error { h.before(); return h.MemFS.Rename(o, n) }
+func (h hookFS) Remove(n string) error    { h.before(); return h.MemFS.Remove(n) }
+func (h hookFS) RemoveAll(n string) error { h.before(); return h.MemFS.RemoveAll(n) }
 
 // A machine crash at any point of a clean Close loses no acknowledged
 // record (flush.messages=1), and one after it recovers nothing.
@@ -238,10 +254,17 @@ func TestCrashDuringClose(t *testing.T) {
 	var mu sync.Mutex // Close works on several logs at once
 	var clones []*vfs.MemFS
 	var capture atomic.Bool
+	beforeSyncFS := -1 // the clone taken just before Close's SyncFS
 	fs := hookFS{mem, func() {
 		if capture.Load() {
 			mu.Lock()
 			clones = append(clones, mem.CrashClone(vfs.CrashOptions{TearUnsynced: true, Garble: true}))
+			mu.Unlock()
+		}
+	}, func() {
+		if capture.Load() {
+			mu.Lock()
+			beforeSyncFS = len(clones)
 			mu.Unlock()
 		}
 	}}
@@ -273,6 +296,16 @@ func TestCrashDuringClose(t *testing.T) {
 	clones = append(clones, mem.CrashClone(vfs.CrashOptions{}))
 	if len(clones) < 5 {
 		t.Fatalf("%d crash points", len(clones))
+	}
+	// Crash points before and after the SyncFS, neither with the marker:
+	// it comes after the checkpoints.
+	if beforeSyncFS < 0 || beforeSyncFS+1 >= len(clones) {
+		t.Fatalf("SyncFS at crash point %d of %d", beforeSyncFS, len(clones))
+	}
+	for _, c := range clones[beforeSyncFS : beforeSyncFS+2] {
+		if exists(c, "/data/.strata_cleanshutdown") {
+			t.Fatal("a marker around the SyncFS")
+		}
 	}
 	for i, c := range clones {
 		r, err := Open("/data", Options{FS: c, Resolve: flushEvery})

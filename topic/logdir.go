@@ -9,6 +9,7 @@ import (
 	"io"
 	iofs "io/fs"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -264,15 +265,29 @@ func (r *Registry) writeEach(recovery bool) {
 	}
 }
 
-// closeAll closes every log of topics, RecoveryThreads at a time, then
-// writes each log directory's checkpoint files and, in each whose logs
-// all closed cleanly, its clean-shutdown marker, last.
+// closeWorkers is how many logs closeAll closes at once: at least
+// RecoveryThreads, and one per CPU. CloseUnsynced waits for no fsync,
+// only for the few calls of a log with data (a snapshot's read, create,
+// write and rename, a trim), so it is bound by CPU and the filesystem's
+// metadata work. Measured (BenchmarkCloseOpen, 5,000 partitions, 2 CPUs):
+// 2, 4, 16 and 64 workers closed in 783, 813, 762 and 796 ms, no gain past
+// the CPUs.
+func closeWorkers(recoveryThreads int) int { return max(recoveryThreads, runtime.GOMAXPROCS(0)) }
+
+// closeAll closes every log of topics for a clean shutdown: each with
+// CloseUnsynced (closeWorkers at a time, fsyncing nothing), then, per log
+// directory, one SyncFS that makes all of them durable at once; only if
+// it succeeded are the directory's two checkpoint files written and, if
+// every log there closed cleanly, its clean-shutdown marker, last. A
+// directory whose SyncFS failed keeps its older checkpoint files (a
+// recovery point older than the truth only costs a longer scan) and gets
+// no marker: the next Open recovers its logs.
 func (r *Registry) closeAll(topics []*Topic) error {
 	var mu sync.Mutex
 	failed := map[string]bool{}
-	errs := []error{forEachLog(topics, r.workers, func(t *Topic, p int) error {
+	errs := []error{forEachLog(topics, closeWorkers(r.workers), func(t *Topic, p int) error {
 		l := t.Partitions[p]
-		err := l.Close()
+		err := l.CloseUnsynced()
 		if err != nil {
 			mu.Lock()
 			failed[filepath.Dir(l.Dir())] = true
@@ -284,6 +299,10 @@ func (r *Registry) closeAll(topics []*Topic) error {
 		errs = append(errs, r.ownFlusher.Close())
 	}
 	for _, d := range r.dirs {
+		if err := r.fs.SyncFS(d.path); err != nil {
+			errs = append(errs, fmt.Errorf("%w: sync the log directory %s: %w", partition.ErrStorage, d.path, err))
+			continue
+		}
 		err := errors.Join(d.recoveryCk.write(r, r.logs), d.logStartCk.write(r, r.logs))
 		if err == nil && !failed[d.path] {
 			if err = vfs.WriteFileAtomic(r.fs, d.path, cleanShutdownName, []byte("0\n")); err != nil {

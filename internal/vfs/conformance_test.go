@@ -115,6 +115,7 @@ func TestConformance(t *testing.T) {
 		{"MkdirAllRemoveAll", checkMkdirRemoveAll},
 		{"Stat", checkStat},
 		{"Sync", checkSync},
+		{"SyncFS", checkSyncFS},
 	}
 	for _, impl := range fsImpls() {
 		t.Run(impl.name, func(t *testing.T) {
@@ -498,4 +499,23 @@ func checkSync(t *testing.T, fsys FS, dir string) {
 	must(t, ro.Close())
 	missing := filepath.Join(dir, "nodir")
 	wantErr(t, "SyncDir missing", fsys.SyncDir(missing), fs.ErrNotExist)
+}
+
+func checkSyncFS(t *testing.T, fsys FS, dir string) {
+	sub := filepath.Join(dir, "a", "b")
+	must(t, fsys.MkdirAll(sub, 0o755))
+	f, err := fsys.Create(filepath.Join(sub, "f"))
+	must(t, err)
+	_, err = f.WriteAt([]byte("abc"), 0)
+	must(t, err)
+	must(t, fsys.SyncFS(dir))
+	must(t, fsys.SyncFS(sub))
+	must(t, f.Close())
+	if got := readFile(t, fsys, filepath.Join(sub, "f")); string(got) != "abc" {
+		t.Fatalf("after SyncFS: %q", got)
+	}
+	missing := filepath.Join(dir, "nodir")
+	wantPathErr(t, "SyncFS missing", fsys.SyncFS(missing), missing, fs.ErrNotExist)
+	file := filepath.Join(sub, "f")
+	wantPathErr(t, "SyncFS of a file", fsys.SyncFS(file), file, syscall.ENOTDIR)
 }

@@ -29,11 +29,12 @@ const (
 	OpMkdir       // FS.MkdirAll
 	OpReadDir     // FS.ReadDir
 	OpStat        // FS.Stat
+	OpSyncFS      // FS.SyncFS
 	numOps
 )
 
 var opNames = [numOps]string{"any", "create", "open", "write", "sync", "truncate", "fallocate",
-	"rename", "remove", "syncdir", "read", "mkdir", "readdir", "stat"}
+	"rename", "remove", "syncdir", "read", "mkdir", "readdir", "stat", "syncfs"}
 
 // String returns the operation's name, as used in the Op of the errors a
 // FaultFS returns.
@@ -111,7 +112,7 @@ func (f *FaultFS) Clear() {
 // OpenRW or MkdirAll that would create something, every Allocate and every
 // WriteAt that would end past the file's current size fails with
 // syscall.ENOSPC and writes nothing; a WriteAt within the current size,
-// reads, Sync, SyncDir, Truncate, Rename and removals still work. Injected
+// reads, Sync, SyncDir, SyncFS, Truncate, Rename and removals still work. Injected
 // faults are checked first.
 func (f *FaultFS) SetFull(full bool) { f.full.Store(full) }
 
@@ -265,6 +266,14 @@ func (f *FaultFS) SyncDir(dir string) error {
 		return pathErr("syncdir", dir, err)
 	}
 	return f.base.SyncDir(dir)
+}
+
+// SyncFS implements FS.
+func (f *FaultFS) SyncFS(dir string) error {
+	if err := f.check(OpSyncFS, dir, ""); err != nil {
+		return pathErr("syncfs", dir, err)
+	}
+	return f.base.SyncFS(dir)
 }
 
 type faultFile struct {

@@ -42,6 +42,7 @@ var faultOps = []struct {
 	{OpMkdir, func(fsys FS, _ File, dir string) error { return fsys.MkdirAll(filepath.Join(dir, "sub"), 0o755) }},
 	{OpReadDir, func(fsys FS, _ File, dir string) error { _, err := fsys.ReadDir(dir); return err }},
 	{OpStat, func(fsys FS, _ File, dir string) error { _, err := fsys.Stat(filepath.Join(dir, "f")); return err }},
+	{OpSyncFS, func(fsys FS, _ File, dir string) error { return fsys.SyncFS(dir) }},
 }
 
 // setupFaultOps makes the files faultOps uses (on the base FS) and opens f

@@ -41,7 +41,7 @@ const maxMemFileSize = 1 << 32
 // EISDIR, ENOTDIR, ENOTEMPTY, EINVAL, EBADF (a write to a file opened with
 // Open), EFBIG (a file would exceed 4 GiB), and os.ErrClosed after Close.
 // Unlike the os package, Open refuses a directory (EISDIR), and SyncDir
-// refuses a file (ENOTDIR).
+// refuses a file (ENOTDIR), as SyncFS does everywhere.
 //
 // A MemFS is safe for concurrent use. ReadAt calls proceed in parallel; file
 // mutations (WriteAt, Truncate, Sync) exclude one another per file and
@@ -453,6 +453,38 @@ func (m *MemFS) SyncDir(dir string) error {
 	return nil
 }
 
+// SyncFS implements FS: everything below dir becomes durable, as if every
+// file there were Synced and every directory (dir included) SyncDir'd.
+// Unlike syncfs(2) on Linux, which covers the whole filesystem, nothing
+// outside dir is made durable: code must not count on a SyncFS of one
+// directory for another, which may be on another filesystem.
+func (m *MemFS) SyncFS(dir string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, err := m.walk(split(dir))
+	if err == nil && !n.dir {
+		err = syscall.ENOTDIR
+	}
+	if err != nil {
+		return pathErr("open", dir, err)
+	}
+	n.syncTree()
+	return nil
+}
+
+// syncTree syncs a directory's entries and everything below it. MemFS.mu
+// is held exclusively.
+func (n *memNode) syncTree() {
+	n.synced = maps.Clone(n.children)
+	for _, c := range n.children {
+		if c.dir {
+			c.syncTree()
+		} else {
+			c.sync()
+		}
+	}
+}
+
 type memFileInfo struct {
 	name    string
 	size    int64
@@ -551,14 +583,19 @@ func (f *memFile) Sync() error {
 	}
 	f.fs.mu.RLock()
 	defer f.fs.mu.RUnlock()
-	n := f.n
+	f.n.sync()
+	return nil
+}
+
+// sync makes a file's current bytes its synced bytes. MemFS.mu is held
+// (shared at least); n.mu must not be.
+func (n *memNode) sync() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	k := min(n.dirtyFrom, int64(len(n.data)), int64(len(n.syncedData)))
 	n.syncedData = resize(n.syncedData[:k], len(n.data))
 	copy(n.syncedData[k:], n.data[k:])
 	n.dirtyFrom = int64(len(n.data))
-	return nil
 }
 
 func (f *memFile) Size() (int64, error) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"sync"
 	"syscall"
@@ -511,4 +512,78 @@ func TestMemConcurrent(t *testing.T) {
 	if !bytes.Equal(got, exp) {
 		t.Fatal("final contents differ")
 	}
+}
+
+// SyncFS makes everything below its directory durable, as a Sync of every
+// file and a SyncDir of every directory would, and nothing outside it.
+func TestSyncFSCrashClone(t *testing.T) {
+	m := crashFS(t)
+	must(t, m.MkdirAll("/other", 0o755))
+	must(t, m.SyncDir("/"))
+	// Below /d: a new subtree, a grown file, a file cut shorter, a rename
+	// and a removal, none synced.
+	writeFile(t, m, "/d/keep", []byte("0123456789"))
+	writeFile(t, m, "/d/gone", []byte("x"))
+	writeFile(t, m, "/d/old", []byte("renamed"))
+	must(t, m.SyncDir("/d"))
+	must(t, m.MkdirAll("/d/p/q", 0o755))
+	f, err := m.Create("/d/p/q/new")
+	must(t, err)
+	_, err = f.WriteAt([]byte("unsynced"), 0)
+	must(t, err)
+	g, err := m.OpenRW("/d/keep")
+	must(t, err)
+	must(t, g.Truncate(4))
+	_, err = g.WriteAt([]byte("AB"), 1)
+	must(t, err)
+	must(t, m.Rename("/d/old", "/d/p/moved"))
+	must(t, m.Remove("/d/gone"))
+	h, err := m.Create("/other/f") // outside /d: stays unsynced
+	must(t, err)
+	_, err = h.WriteAt([]byte("out"), 0)
+	must(t, err)
+
+	before := m.CrashClone(CrashOptions{})
+	wantAbsent(t, before, "/d/p")
+	wantContents(t, before, "/d/keep", "0123456789")
+	wantContents(t, before, "/d/gone", "x")
+
+	must(t, m.SyncFS("/d"))
+	c := m.CrashClone(CrashOptions{TearUnsynced: true, Garble: true})
+	wantContents(t, c, "/d/p/q/new", "unsynced")
+	wantContents(t, c, "/d/keep", "0AB3")
+	wantContents(t, c, "/d/p/moved", "renamed")
+	wantAbsent(t, c, "/d/old")
+	wantAbsent(t, c, "/d/gone")
+	wantAbsent(t, c, "/other/f")
+	if got, want := tree(t, c, "/d"), tree(t, m, "/d"); !slices.Equal(got, want) {
+		t.Fatalf("crash clone below /d: %q, want %q", got, want)
+	}
+	// Writes after SyncFS are unsynced again.
+	_, err = f.WriteAt([]byte("!"), 8)
+	must(t, err)
+	wantContents(t, m.CrashClone(CrashOptions{}), "/d/p/q/new", "unsynced")
+	must(t, f.Close())
+	must(t, g.Close())
+	must(t, h.Close())
+}
+
+// tree lists the paths below dir with their sizes, depth first, sorted.
+func tree(t *testing.T, fsys FS, dir string) []string {
+	t.Helper()
+	var out []string
+	names, err := fsys.ReadDir(dir)
+	must(t, err)
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		fi, err := fsys.Stat(p)
+		must(t, err)
+		if fi.IsDir() {
+			out = append(out, p+"/")
+			out = append(out, tree(t, fsys, p)...)
+		} else {
+			out = append(out, fmt.Sprintf("%s %d", p, fi.Size()))
+		}
+	}
+	return out
 }

@@ -1,7 +1,10 @@
 package vfs
 
 import (
+	"errors"
+	"io/fs"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -53,5 +56,38 @@ func TestOSAllocateReserves(t *testing.T) {
 	must(t, unix.Fstat(fd, &st))
 	if st.Size != 0 || st.Blocks*512 < 1<<20 {
 		t.Fatalf("after Allocate: size %d, %d bytes of blocks; want 0 and >= 1 MiB", st.Size, st.Blocks*512)
+	}
+}
+
+// syncfsReportsErrors reads the kernel's release: Linux 5.8 is the first
+// whose syncfs(2) reports writeback errors.
+func TestSyncfsReportsErrors(t *testing.T) {
+	for release, want := range map[string]bool{
+		"6.18.0-1-amd64": true, "5.8.0": true, "5.10.102.1-microsoft-standard-WSL2": true,
+		"5.7.19": false, "4.19.0-25-amd64": false, "3.10.0-1160.el7.x86_64": false,
+		"": false, "garbage": false, "5": false,
+	} {
+		if got := releaseReportsSyncfsErrors(release); got != want {
+			t.Errorf("%q: %v, want %v", release, got, want)
+		}
+	}
+}
+
+// The fallback for kernels before 5.8 fsyncs every file and directory
+// below dir; it fails as SyncFS does on a missing path or a file.
+func TestOSSyncTree(t *testing.T) {
+	dir := t.TempDir()
+	must(t, OS.MkdirAll(filepath.Join(dir, "a", "b"), 0o755))
+	writeFile(t, OS, filepath.Join(dir, "a", "b", "f"), []byte("x"))
+	writeFile(t, OS, filepath.Join(dir, "g"), []byte("y"))
+	n, err := syncTree(dir)
+	if err != nil || n != 5 { // dir, a, a/b, a/b/f, g
+		t.Fatalf("syncTree = %d, %v; want 5 fsyncs", n, err)
+	}
+	if _, err := syncTree(filepath.Join(dir, "nope")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing: %v", err)
+	}
+	if _, err := syncTree(filepath.Join(dir, "g")); !errors.Is(err, syscall.ENOTDIR) {
+		t.Fatalf("a file: %v", err)
 	}
 }
