@@ -2,6 +2,7 @@ package segment
 
 import (
 	"bytes"
+	"encoding/binary"
 	"context"
 	"fmt"
 	"log/slog"
@@ -553,6 +554,27 @@ func TestBudgetHoldDuringEviction(t *testing.T) {
 		budget.mu.Unlock()
 		if !evicted || s.loaded.Load() {
 			t.Fatal("an unused segment was not evicted")
+		}
+	})
+}
+
+// TestEvictionWritesTimeIndexEntry: an evicted segment's time index holds
+// its largest timestamp, as a closed one does: a segment with too few
+// bytes for an interval entry leaves a 12-byte time index (timestamp,
+// relative offset of the batch that carried it), not an empty file that
+// crash recovery would have to allocate a block for.
+func TestEvictionWritesTimeIndexEntry(t *testing.T) {
+	forEachFS(t, func(t *testing.T, c fsCase) {
+		s := mustCreate(t, c, 100, Options{})
+		defer mustClose(t, s)
+		mustAppend(t, s, mkBatch(t, 100, 50, 7000))
+		mustAppend(t, s, mkBatch(t, 101, 50, 9000))
+		evictAll()
+		got := readFile(t, c.fs, TimeIndexPath(c.dir, 100))
+		want := binary.BigEndian.AppendUint64(nil, 9000)
+		want = binary.BigEndian.AppendUint32(want, 1) // offset 101, relative to 100
+		if !bytes.Equal(got, want) {
+			t.Fatalf("time index after eviction % x, want % x", got, want)
 		}
 	})
 }
