@@ -28,7 +28,9 @@
 // ignored. Their layouts are in checkpoint.go and
 // producer.go. A snapshot is written at every roll (at the new segment's
 // base) and at Close (at the log end offset) if the producer state or the
-// log end moved since the last one; the newest two are kept. A snapshot
+// log end moved since the last one, unless the state was never read since
+// Open (only plain batches were appended and nothing rolled: the next Open
+// replays them after the same snapshot); the newest two are kept. A snapshot
 // larger than maxSnapshotBytes (256 MiB) is ignored like a malformed one
 // (producer state is rebuilt from the log), and a log keeps at most the
 // producers such a snapshot holds (about 1.5 million): past that, those
@@ -100,11 +102,9 @@
 // loaded). After a clean shutdown Open reads nothing but the listing (and a
 // standalone log's own checkpoint and marker): segments and indexes open
 // lazily, so 1,000 segments open in well under 50 ms, and the producer state
-// is read at its first use (an idempotent producer's append, ProducerStates,
-// a roll, or a Close after the log end moved), so a log no idempotent
-// producer writes to never reads its snapshot until its log end moves, and
-// then (plain batches changing no producer state) reads only the snapshot,
-// not the batches appended since Open. Otherwise Open recovers every segment
+// is read at its first use (an idempotent producer's append, ProducerStates
+// or a roll), so a log no idempotent producer writes to never reads its
+// snapshot, nor writes one at Close. Otherwise Open recovers every segment
 // from the one holding the recovery point (segment.Recover checks every
 // batch's frame and CRC, truncates at the first bad one and rebuilds the
 // indexes), deletes the segments after the first one that was truncated or
