@@ -68,7 +68,12 @@
 // entry is in the page cache once Append returns, and Flush msyncs it. Disk
 // blocks are reserved ahead of the append position with fallocate, so a full
 // disk fails an Append with ENOSPC instead of raising SIGBUS on a write into
-// a sparse page. Over any other vfs.FS (the in-memory one in tests) the index
+// a sparse page; and the first entry that lands in a page of the file not
+// yet written is written with pwrite (zeros) before the store into the
+// mapping: a store that faults a new block in cost 2.5 ms on ext4 here, the
+// pwrite tens of microseconds. Time.CloseKeeping leaves an index that holds
+// no entry with the one Kafka's close appends, written with one pwrite.
+// Over any other vfs.FS (the in-memory one in tests) the index
 // works on a heap buffer that Flush, Trim and Close write back with WriteAt.
 //
 // One goroutine appends (Append, MaybeAppend, TruncateTo, Reset, Trim, Close

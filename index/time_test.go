@@ -294,3 +294,38 @@ func TestTimeSanityCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestTimeCloseKeeping: an index with no entry is closed holding exactly
+// the one given (12 bytes); one with entries is closed as Close does; no
+// timestamp writes nothing.
+func TestTimeCloseKeeping(t *testing.T) {
+	forEachFS(t, func(t *testing.T, b *backend) {
+		x := openTime(t, b, tname, 1000, 1<<20)
+		if err := x.CloseKeeping(1700000000123, 1004); err != nil {
+			t.Fatal(err)
+		}
+		want := []byte{0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x7b, 0, 0, 0, 4}
+		if got := b.read(t, tname); !bytes.Equal(got, want) {
+			t.Fatalf("empty index closed keeping an entry: % x, want % x", got, want)
+		}
+		y := openTime(t, b, tname, 1000, 1<<20)
+		if y.Entries() != 1 {
+			t.Fatalf("reopened: %d entries, want 1", y.Entries())
+		}
+		mustMaybeAppend(t, y, offPos{1700000000500, 1010})
+		if err := y.CloseKeeping(1700000000900, 1020); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.read(t, tname); len(got) != 24 || !bytes.Equal(got[:12], want) {
+			t.Fatalf("index with entries: % x, want its two entries only", got)
+		}
+		const other = "00000000000000002000.timeindex"
+		z := openTime(t, b, other, 2000, 1<<20)
+		if err := z.CloseKeeping(-1, 2000); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.read(t, other); len(got) != 0 {
+			t.Fatalf("no timestamp: % x, want an empty file", got)
+		}
+	})
+}
