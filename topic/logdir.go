@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/partition"
@@ -283,6 +284,7 @@ func closeWorkers(recoveryThreads int) int { return max(recoveryThreads, runtime
 // recovery point older than the truth only costs a longer scan) and gets
 // no marker: the next Open recovers its logs.
 func (r *Registry) closeAll(topics []*Topic) error {
+	began := time.Now()
 	var mu sync.Mutex
 	failed := map[string]bool{}
 	errs := []error{forEachLog(topics, closeWorkers(r.workers), func(t *Topic, p int) error {
@@ -298,12 +300,16 @@ func (r *Registry) closeAll(topics []*Topic) error {
 	if r.ownFlusher != nil {
 		errs = append(errs, r.ownFlusher.Close())
 	}
+	closed := time.Now()
 	for _, d := range r.dirs {
-		if err := r.fs.SyncFS(d.path); err != nil {
+		synced := time.Now()
+		err := r.fs.SyncFS(d.path)
+		r.logger.Info("log dir synced", "dir", d.path, "took", time.Since(synced).Round(time.Millisecond))
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%w: sync the log directory %s: %w", partition.ErrStorage, d.path, err))
 			continue
 		}
-		err := errors.Join(d.recoveryCk.write(r, r.logs), d.logStartCk.write(r, r.logs))
+		err = errors.Join(d.recoveryCk.write(r, r.logs), d.logStartCk.write(r, r.logs))
 		if err == nil && !failed[d.path] {
 			if err = vfs.WriteFileAtomic(r.fs, d.path, cleanShutdownName, []byte("0\n")); err != nil {
 				err = fmt.Errorf("%w: write %s: %w", partition.ErrStorage, filepath.Join(d.path, cleanShutdownName), err)
@@ -311,6 +317,8 @@ func (r *Registry) closeAll(topics []*Topic) error {
 		}
 		errs = append(errs, err)
 	}
+	r.logger.Info("logs closed", "close", closed.Sub(began).Round(time.Millisecond),
+		"sync_and_checkpoints", time.Since(closed).Round(time.Millisecond))
 	return errors.Join(errs...)
 }
 

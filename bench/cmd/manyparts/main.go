@@ -39,7 +39,7 @@ import (
 type opts struct {
 	topics, partitions, rounds int
 	nofile                     int
-	strata, kfake              string
+	strata, kfake, logLevel    string
 }
 
 type figures struct {
@@ -63,6 +63,7 @@ func main() {
 	brokers := flag.String("brokers", "strata,kfake", "brokers, comma separated")
 	flag.StringVar(&o.strata, "strata", "", "strata binary (default: go build ./cmd/strata)")
 	flag.StringVar(&o.kfake, "kfake", "", "kfake binary (default: go build ./bench/cmd/kfake)")
+	flag.StringVar(&o.logLevel, "log-level", "warn", "strata's --log-level (info shows its start and shutdown timings)")
 	flag.Parse()
 
 	tmp, err := os.MkdirTemp("", "strata-manyparts-")
@@ -113,7 +114,7 @@ func (b *broker) start() (time.Duration, error) {
 	bin := b.o.strata
 	switch b.name {
 	case "strata":
-		args = []string{"broker", "--listeners", "PLAINTEXT://" + b.addr, "--log.dirs", b.dir, "--log-level", "warn"}
+		args = []string{"broker", "--listeners", "PLAINTEXT://" + b.addr, "--log.dirs", b.dir, "--log-level", b.o.logLevel}
 	case "kfake":
 		bin = b.o.kfake
 		_, port, _ := strings.Cut(b.addr, ":")
