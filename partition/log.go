@@ -116,6 +116,7 @@ type Log struct {
 	activeWritten bool               // the active segment took appends (or was recovered) since it was last sealed
 	snapCovered   int64              // producer state up to here needs no replay (a snapshot, or the first base)
 	prodPending   bool               // producer state not read yet (a clean Open defers it)
+	snapProds     bool               // the newest producer snapshot on disk holds producers (false: none, or no snapshot)
 	prodSnaps     []int64            // the snapshots Open found, for that read
 	prodEnd       int64              // the log end offset when the read was deferred: only plain batches since
 	failed        error              // an fsync failed: the log takes no more appends

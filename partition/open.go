@@ -326,6 +326,7 @@ func (l *Log) loadProducers(snapshots []int64, replayTo int64) error {
 			continue
 		}
 		l.producers, from = p, off
+		l.snapProds = len(p.m) > 0
 		break
 	}
 	l.snapCovered = from

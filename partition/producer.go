@@ -323,6 +323,7 @@ func (l *Log) snapshotLocked() (snapshotJob, bool) {
 		l.logger.Warn("too many idempotent producers: forgot those idle longest", "dir", l.dir, "forgotten", n, "kept", len(l.producers.m))
 	}
 	j := snapshotJob{offset: l.leo, data: l.producers.encodeSnapshot(l.leo)}
+	l.snapProds = len(l.producers.m) > 0
 	l.producers.dirty = false
 	l.snapCovered = l.leo
 	return j, true
@@ -336,9 +337,11 @@ func (l *Log) snapshotLocked() (snapshotJob, bool) {
 // reads the state for its snapshot), so the next Open's replay from the
 // same snapshot reads at most the active segment's headers, and only when
 // a producer first needs the state. At 50,000 partitions the snapshot
-// files were half of a clean shutdown. mu must be held.
+// files were half of a clean shutdown. Nor does a log that has no producer
+// and whose newest snapshot has none either (or that has no snapshot): the
+// next Open's replay finds none in the batches since. mu must be held.
 func (l *Log) snapshotWantedLocked() bool {
-	if l.prodPending {
+	if l.prodPending || (len(l.producers.m) == 0 && !l.producers.dirty && !l.snapProds) {
 		return false
 	}
 	return l.producers.dirty || l.snapCovered != l.leo
