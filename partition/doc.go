@@ -30,7 +30,9 @@
 // base) and at Close (at the log end offset) if the producer state or the
 // log end moved since the last one, unless the state was never read since
 // Open (only plain batches were appended and nothing rolled: the next Open
-// replays them after the same snapshot); the newest two are kept. A snapshot
+// replays them after the same snapshot) or the log has no producer and
+// neither has its newest snapshot (or it has none); the newest two are
+// kept. A snapshot
 // larger than maxSnapshotBytes (256 MiB) is ignored like a malformed one
 // (producer state is rebuilt from the log), and a log keeps at most the
 // producers such a snapshot holds (about 1.5 million): past that, those
