@@ -2,6 +2,7 @@ package config
 
 import (
 	"maps"
+	"slices"
 	"strings"
 )
 
@@ -32,6 +33,29 @@ type AlterOp struct {
 // request that names a config twice is the caller's to refuse (Kafka:
 // INVALID_REQUEST).
 func AlterTopicConfigs(current map[string]string, ops []AlterOp) (map[string]string, error) {
+	next, err := applyAlterOps(current, ops, func(op AlterOp, verb string) (string, error) {
+		d, ok := topicDefByName[op.Name]
+		if !ok || d.spec.kind != kList {
+			return "", invalid(op.Name, "Can't "+strings.ToUpper(verb)+" to key "+op.Name+" because its type is not LIST.")
+		}
+		if op.Value == nil {
+			return "", invalid(op.Name, "Null value not supported for : "+op.Name)
+		}
+		return d.Default, nil
+	})
+	if err != nil || len(next) == 0 {
+		return nil, err
+	}
+	return next, nil
+}
+
+// applyAlterOps applies IncrementalAlterConfigs operations, in order, to a
+// copy of current: SET replaces (a null value deletes), DELETE removes,
+// APPEND and SUBTRACT add the missing items of the value's comma-separated
+// list or remove the given ones, starting from the current value, else
+// from what listBase returns for the config (its default); listBase also
+// refuses what may not be appended to (verb is "append" or "subtract").
+func applyAlterOps(current map[string]string, ops []AlterOp, listBase func(op AlterOp, verb string) (string, error)) (map[string]string, error) {
 	next := maps.Clone(current)
 	if next == nil {
 		next = map[string]string{}
@@ -47,43 +71,39 @@ func AlterTopicConfigs(current map[string]string, ops []AlterOp) (map[string]str
 		case OpDelete:
 			delete(next, op.Name)
 		case OpAppend, OpSubtract:
-			verb := "APPEND"
+			verb := "append"
 			if op.Op == OpSubtract {
-				verb = "SUBTRACT"
+				verb = "subtract"
 			}
-			d, ok := topicDefByName[op.Name]
-			if !ok || d.spec.kind != kList {
-				return nil, invalid(op.Name, "Can't "+verb+" to key "+op.Name+" because its type is not LIST.")
-			}
-			if op.Value == nil {
-				return nil, invalid(op.Name, "Null value not supported for : "+op.Name)
+			base, err := listBase(op, verb)
+			if err != nil {
+				return nil, err
 			}
 			old, set := next[op.Name]
 			if !set {
-				old = d.Default
+				old = base
 			}
 			var items []string
-			for _, it := range strings.Split(old, ",") {
+			for _, it := range splitList(old) {
 				if it != "" {
 					items = append(items, it)
 				}
 			}
-			for _, v := range strings.Split(*op.Value, ",") {
-				i := indexOf(items, v)
-				switch {
-				case op.Op == OpAppend && i < 0:
-					items = append(items, v)
-				case op.Op == OpSubtract && i >= 0:
-					items = append(items[:i], items[i+1:]...)
+			if op.Value != nil {
+				for _, v := range strings.Split(*op.Value, ",") {
+					i := indexOf(items, v)
+					switch {
+					case op.Op == OpAppend && i < 0:
+						items = append(items, v)
+					case op.Op == OpSubtract && i >= 0:
+						items = slices.Delete(items, i, i+1)
+					}
 				}
 			}
 			next[op.Name] = strings.Join(items, ",")
 		default:
 			return nil, invalid(op.Name, "Unknown alter config operation type: "+itoa8(op.Op))
 		}
-	}
-	if len(next) == 0 {
-		return nil, nil
 	}
 	return next, nil
 }

@@ -135,55 +135,17 @@ func (b *Broker) props() map[string]string {
 // (current is not changed): SET replaces, DELETE removes, APPEND and
 // SUBTRACT need a LIST property (INVALID_CONFIG "Config value append is not
 // allowed for config key: x") and start from the level's value, else from
-// the property's default. Null values are the caller's to refuse; the result
+// the property's default (applyAlterOps). Null values are the caller's to refuse; the result
 // still has to pass CheckDynamic.
 func AlterBrokerConfigs(current map[string]string, ops []AlterOp) (map[string]string, error) {
-	next := maps.Clone(current)
-	if next == nil {
-		next = map[string]string{}
-	}
-	for _, op := range ops {
-		switch op.Op {
-		case OpSet:
-			if op.Value != nil {
-				next[op.Name] = *op.Value
-			}
-		case OpDelete:
-			delete(next, op.Name)
-		case OpAppend, OpSubtract:
-			verb := "append"
-			if op.Op == OpSubtract {
-				verb = "subtract"
-			}
-			p, ok := brokerProps[op.Name]
-			if !ok {
-				return nil, invalid(op.Name, "Unknown config name: "+op.Name)
-			}
-			if p.spec.kind != kList {
-				return nil, invalid(op.Name, "Config value "+verb+" is not allowed for config key: "+op.Name)
-			}
-			old, set := next[op.Name]
-			if !set {
-				old = p.dflt
-			}
-			items := splitList(old)
-			var arg []string
-			if op.Value != nil {
-				arg = strings.Split(*op.Value, ",")
-			}
-			for _, v := range arg {
-				i := indexOf(items, v)
-				switch {
-				case op.Op == OpAppend && i < 0:
-					items = append(items, v)
-				case op.Op == OpSubtract && i >= 0:
-					items = slices.Delete(items, i, i+1)
-				}
-			}
-			next[op.Name] = strings.Join(items, ",")
-		default:
-			return nil, invalid(op.Name, "Unknown alter config operation type: "+itoa8(op.Op))
+	return applyAlterOps(current, ops, func(op AlterOp, verb string) (string, error) {
+		p, ok := brokerProps[op.Name]
+		if !ok {
+			return "", invalid(op.Name, "Unknown config name: "+op.Name)
 		}
-	}
-	return next, nil
+		if p.spec.kind != kList {
+			return "", invalid(op.Name, "Config value "+verb+" is not allowed for config key: "+op.Name)
+		}
+		return p.dflt, nil
+	})
 }
