@@ -442,15 +442,24 @@ func (m *MemFS) Stat(name string) (os.FileInfo, error) {
 func (m *MemFS) SyncDir(dir string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	n, err := m.dirNode(dir)
+	if err != nil {
+		return err
+	}
+	n.synced = maps.Clone(n.children)
+	return nil
+}
+
+// dirNode is the directory dir, for a sync. m.mu is held.
+func (m *MemFS) dirNode(dir string) (*memNode, error) {
 	n, err := m.walk(split(dir))
 	if err == nil && !n.dir {
 		err = syscall.ENOTDIR
 	}
 	if err != nil {
-		return pathErr("open", dir, err)
+		return nil, pathErr("open", dir, err)
 	}
-	n.synced = maps.Clone(n.children)
-	return nil
+	return n, nil
 }
 
 // SyncFS implements FS: everything below dir becomes durable, as if every
@@ -461,12 +470,9 @@ func (m *MemFS) SyncDir(dir string) error {
 func (m *MemFS) SyncFS(dir string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	n, err := m.walk(split(dir))
-	if err == nil && !n.dir {
-		err = syscall.ENOTDIR
-	}
+	n, err := m.dirNode(dir)
 	if err != nil {
-		return pathErr("open", dir, err)
+		return err
 	}
 	n.syncTree()
 	return nil
