@@ -37,6 +37,7 @@ var allowed = map[string][]string{
 	"group":             {"partition", "segment", "index", "recordbatch", "internal/"},
 	"config":            {"partition", "segment", "index", "recordbatch", "internal/"},
 	"server":            {"group", "topic", "config", "partition", "segment", "index", "recordbatch", "internal/"},
+	"tools/process":     {"tools/cli"},
 }
 
 // storage packages must not know the wire protocol.
