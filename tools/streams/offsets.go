@@ -115,7 +115,6 @@ func (r *resetter) resetOffsets(ctx context.Context) (int, error) {
 			err = resps.Error()
 		}
 		if err != nil {
-			fmt.Fprintln(r.e.Stderr, "ERROR: Resetting offsets failed.")
 			return cli.ExitError, fmt.Errorf("committing the offsets of group %s: %s", o.appID, cli.ErrText(err))
 		}
 	}
