@@ -37,8 +37,9 @@
 // one-line error. Where Kafka iterates a hash set or map (partitions, listed
 // topics) the lines come sorted by topic and partition instead.
 //
-// Flags are Kafka 4.2's (KIP-1147 adds --command-config and deprecates
-// --config-file, which still works and says so); a bad command line is one
+// Flags are Kafka 4.1's plus --command-config, which Kafka's tool gained
+// after 4.1 while deprecating --config-file (which still works here and says
+// so on stdout, as Kafka's does); a bad command line is one
 // line and exit code 2, a failure exit code 1. The tool speaks only the
 // Kafka protocol (kgo, kadm, kmsg), so it works against any Kafka-compatible
 // cluster. It holds no state and takes no locks.
