@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/stratabroker/strata/tools/cli"
 )
 
 const stopUsage = `Usage: strata server-stop [--node-id N | --process-role ROLES] [--timeout MS]
@@ -63,12 +65,12 @@ func runServerStop(s stopper, args, environ []string, stdout, stderr io.Writer) 
 	timeoutMs := fs.Int64("timeout", 60000, "")
 	usageErr := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "strata server-stop: %s (run strata server-stop --help)\n", fmt.Sprintf(format, a...))
-		return 2
+		return cli.ExitUsage
 	}
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, stopUsage)
-		return 0
+		return cli.ExitOK
 	}
 	if err != nil {
 		return usageErr("%s", strings.Replace(err.Error(), "flag provided but not defined: -", "unknown flag --", 1))
@@ -102,7 +104,7 @@ func runServerStop(s stopper, args, environ []string, stdout, stderr io.Writer) 
 			name := strings.TrimPrefix(strings.ToUpper(v), "SIG")
 			if sig, ok = signalNames[name]; !ok {
 				fmt.Fprintf(stderr, "strata server-stop: SIGNAL=%s: want TERM, INT, HUP, QUIT or KILL\n", v)
-				return 1
+				return cli.ExitError
 			}
 		}
 	}
@@ -115,7 +117,7 @@ func runServerStop(s stopper, args, environ []string, stdout, stderr io.Writer) 
 	brokers, err := s.find()
 	if err != nil {
 		fmt.Fprintf(stderr, "strata server-stop: %v\n", err)
-		return 1
+		return cli.ExitError
 	}
 	var chosen []Broker
 	for _, b := range brokers {
@@ -128,7 +130,7 @@ func runServerStop(s stopper, args, environ []string, stdout, stderr io.Writer) 
 	}
 	if len(chosen) == 0 {
 		fmt.Fprintln(stdout, "No kafka server to stop")
-		return 1
+		return cli.ExitError
 	}
 	var signalled []Broker
 	code := 0
