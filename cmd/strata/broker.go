@@ -165,6 +165,12 @@ func runBroker(args, environ []string, stdout, stderr io.Writer, signals <-chan 
 		fmt.Fprint(stdout, brokerUsage)
 		return exitOK
 	}
+	if name := os.Args[0]; isServerStartScript(name) && f.configFile == "" {
+		// Run by the kafka-server-start.sh link: Kafka's script requires
+		// the properties file.
+		fmt.Fprintf(stderr, serverStartUsage, name)
+		return exitError
+	}
 	cfg, err := brokerConfig(f, environ)
 	if err == nil && f.daemon {
 		// The configuration is checked here so that a mistake is reported

@@ -34,6 +34,8 @@ const serverStartUsage = "USAGE: %s [-daemon] server.properties [--override prop
 // runServerStart is kafka-server-start.sh: the broker, with the properties
 // file required as Kafka's script requires it (its usage line and exit 1
 // without one). name is the name the binary was run by (os.Args[0]).
+// runBroker does the same when os.Args[0] is such a name, so the link
+// works through the broker command too.
 func runServerStart(name string, args, environ []string, stdout, stderr io.Writer, signals <-chan os.Signal) int {
 	f, err := parseBrokerFlags(args)
 	if err == nil && !f.help && f.configFile == "" {
@@ -41,6 +43,14 @@ func runServerStart(name string, args, environ []string, stdout, stderr io.Write
 		return exitError
 	}
 	return runBroker(args, environ, stdout, stderr, signals)
+}
+
+// isServerStartScript reports whether name (a path) is Kafka's
+// kafka-server-start.sh, or kafka-server-start as some distributions
+// install it.
+func isServerStartScript(name string) bool {
+	base := filepath.Base(name)
+	return base == "kafka-server-start.sh" || base == "kafka-server-start"
 }
 
 // logDir is where -daemon writes server.log: $LOG_DIR, else ./logs.
