@@ -66,5 +66,7 @@ if $check; then
 		'opt/kafka/config/server.properties' 'opt/kafka/bin/strata'; do
 		grep -q -- "$want" "$stage/contents.txt" || { echo "image: $want missing from the image" >&2; exit 1; }
 	done
+	grep -qE '^d[rwx-]+ 1000/1000 .* var/lib/kafka/data/$' "$stage/contents.txt" ||
+		{ echo "image: var/lib/kafka/data is not owned by the image's user (1000)" >&2; exit 1; }
 	echo "image: contents checked ($(grep -c -- '-> strata' "$stage/contents.txt") kafka-*.sh links)"
 fi
