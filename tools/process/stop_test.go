@@ -311,3 +311,28 @@ func TestServerStopUsage(t *testing.T) {
 		t.Errorf("--help: exit %d, stdout %q", code, out)
 	}
 }
+
+// TestServerStopSignal: SIGNAL=KILL, as Kafka's script takes it, kills the
+// broker; server-stop says it did not shut down cleanly (its pid file is
+// left) and exits 1. A SIGNAL it does not know is refused.
+func TestServerStopSignal(t *testing.T) {
+	dir := absDir(t)
+	b := startBroker(t, dir, 1)
+	var out, errOut strings.Builder
+	code := runServerStop(testStopper(), nil, []string{"SIGNAL=KILL"}, &out, &errOut)
+	pid := b.cmd.Process.Pid
+	wantOut := fmt.Sprintf("Stopped broker pid %d (node.id 1, log.dirs %s)\n", pid, dir)
+	wantErr := fmt.Sprintf("strata server-stop: broker pid %d exited without a clean shutdown (%s left behind)\n", pid, filepath.Join(dir, pidFile))
+	if code != 1 || out.String() != wantOut || errOut.String() != wantErr {
+		t.Fatalf("SIGNAL=KILL: exit %d\nstdout %q\nwant   %q\nstderr %q\nwant   %q", code, out.String(), wantOut, errOut.String(), wantErr)
+	}
+	if b.exited(t); b.cmd.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Errorf("broker ended by %v, want SIGKILL", b.cmd.ProcessState)
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := runServerStop(testStopper(), nil, []string{"SIGNAL=BOGUS"}, &out, &errOut); code != 1 ||
+		errOut.String() != "strata server-stop: SIGNAL=BOGUS: want TERM, INT, HUP, QUIT or KILL\n" {
+		t.Errorf("SIGNAL=BOGUS: exit %d, stderr %q", code, errOut.String())
+	}
+}
