@@ -186,7 +186,7 @@ func (s *Server) openStorage() (err error) {
 			}
 		}()
 	}
-	id, err := loadClusterID(s.fs, dirs, s.cfg.ClusterID, s.cfg.NodeID)
+	id, err := s.openMeta(dirs)
 	if err != nil {
 		return err
 	}

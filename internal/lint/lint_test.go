@@ -24,19 +24,20 @@ const module = "github.com/stratabroker/strata"
 // import anything of ours (bench, fuzz, cmd). Prefix "internal/" allows
 // every internal package.
 var allowed = map[string][]string{
-	"internal/vfs":      {},
-	"internal/mmap":     {},
-	"internal/zerocopy": {},
-	"internal/bufpool":  {},
-	"internal/dirlock":  {},
-	"recordbatch":       {"internal/"},
-	"index":             {"internal/"},
-	"segment":           {"index", "recordbatch", "internal/"},
-	"partition":         {"segment", "index", "recordbatch", "internal/"},
-	"topic":             {"partition", "segment", "index", "recordbatch", "internal/"},
-	"group":             {"partition", "segment", "index", "recordbatch", "internal/"},
-	"config":            {"partition", "segment", "index", "recordbatch", "internal/"},
-	"server":            {"group", "topic", "config", "partition", "segment", "index", "recordbatch", "internal/"},
+	"internal/vfs":       {},
+	"internal/mmap":      {},
+	"internal/zerocopy":  {},
+	"internal/bufpool":   {},
+	"internal/dirlock":   {},
+	"internal/metaprops": {"internal/vfs"},
+	"recordbatch":        {"internal/"},
+	"index":              {"internal/"},
+	"segment":            {"index", "recordbatch", "internal/"},
+	"partition":          {"segment", "index", "recordbatch", "internal/"},
+	"topic":              {"partition", "segment", "index", "recordbatch", "internal/"},
+	"group":              {"partition", "segment", "index", "recordbatch", "internal/"},
+	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
+	"server":             {"group", "topic", "config", "partition", "segment", "index", "recordbatch", "internal/"},
 }
 
 // storage packages must not know the wire protocol.
