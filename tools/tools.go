@@ -9,6 +9,7 @@ import (
 	"github.com/stratabroker/strata/tools/groups"
 	"github.com/stratabroker/strata/tools/logs"
 	"github.com/stratabroker/strata/tools/perf"
+	"github.com/stratabroker/strata/tools/storage"
 	"github.com/stratabroker/strata/tools/topics"
 )
 
@@ -21,6 +22,7 @@ func Commands() []cli.Command {
 		groups.Commands,
 		logs.Commands,
 		perf.Commands,
+		storage.Commands,
 	} {
 		all = append(all, family...)
 	}

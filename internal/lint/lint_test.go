@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"internal/zerocopy":  {},
 	"internal/bufpool":   {},
 	"internal/dirlock":   {},
-	"internal/metaprops": {"internal/vfs"},
+	"internal/metaprops": {"internal/vfs", "internal/props"},
 	"recordbatch":        {"internal/"},
 	"index":              {"internal/"},
 	"segment":            {"index", "recordbatch", "internal/"},

@@ -60,7 +60,7 @@ func ReadBootstrap(fsys vfs.FS, dir string) (Bootstrap, error) {
 		}
 		return Bootstrap{}, fmt.Errorf("%w: %s: %w", ErrBad, path, err)
 	}
-	kv, err := ParseProperties(string(data))
+	kv, err := parseProps(data)
 	if err != nil {
 		return Bootstrap{}, fmt.Errorf("%w: %s: %w", ErrBad, path, err)
 	}

@@ -3,7 +3,8 @@
 // Kafka 4.1's format (org.apache.kafka.metadata.properties: MetaProperties,
 // MetaPropertiesEnsemble, PropertiesUtils), and Strata's bootstrap feature
 // file (BootstrapFile). The broker (server/meta.go) and the storage tool
-// (tools/storage) both use it; it imports only internal/vfs.
+// (tools/storage) both use it; it imports only internal/vfs and
+// internal/props (the Java properties parser).
 //
 // # Byte layout
 //

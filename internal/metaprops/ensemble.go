@@ -13,29 +13,29 @@ import (
 
 // Ensemble is the meta.properties of every log dir of a node
 // (MetaPropertiesEnsemble): Props for the formatted dirs, Empty for those
-// without the file. A file that cannot be read fails Load instead of
-// marking its dir offline, as Strata has no offline dirs.
+// without the file, Errors for those whose file cannot be read.
 type Ensemble struct {
-	Props map[string]Props
-	Empty []string // sorted
+	Props  map[string]Props
+	Empty  []string // sorted
+	Errors map[string]error
 }
 
 // Load reads the meta.properties of each of dirs.
-func Load(fsys vfs.FS, dirs []string) (*Ensemble, error) {
-	e := &Ensemble{Props: map[string]Props{}}
+func Load(fsys vfs.FS, dirs []string) *Ensemble {
+	e := &Ensemble{Props: map[string]Props{}, Errors: map[string]error{}}
 	for _, d := range dirs {
 		p, err := Read(fsys, d)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			e.Empty = append(e.Empty, d)
 		case err != nil:
-			return nil, err
+			e.Errors[d] = err
 		default:
 			e.Props[d] = p
 		}
 	}
 	sort.Strings(e.Empty)
-	return e, nil
+	return e
 }
 
 // Dirs returns the formatted dirs, sorted.
@@ -129,9 +129,9 @@ type Started struct {
 //     format step and a dir added to log.dirs joins the node.
 func Open(fsys vfs.FS, dirs []string, clusterID string, nodeID int32, now time.Time) (Started, error) {
 	var st Started
-	e, err := Load(fsys, dirs)
-	if err != nil {
-		return st, err
+	e := Load(fsys, dirs)
+	for _, d := range sortedKeys(e.Errors) {
+		return st, e.Errors[d] // Strata has no offline dirs: an unreadable file stops the start
 	}
 	if err := e.Verify(clusterID, nodeID); err != nil {
 		return st, err

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratabroker/strata/internal/props"
 	"github.com/stratabroker/strata/internal/vfs"
 )
 
@@ -54,7 +55,7 @@ type Props struct {
 // Parse reads a meta.properties file's text as MetaProperties.Builder(Properties)
 // and build() do, with Kafka's messages.
 func Parse(data []byte) (Props, error) {
-	kv, err := ParseProperties(string(data))
+	kv, err := parseProps(data)
 	if err != nil {
 		return Props{}, err
 	}
@@ -180,8 +181,16 @@ func escape(s string, key bool) string {
 	return b.String()
 }
 
-// Path is dir's meta.properties.
-func Path(dir string) string { return filepath.Join(dir, FileName) }
+// Path is dir's meta.properties, spelled as Java's new File(dir, name)
+// spells it (dir as given, "./data" staying "./data").
+func Path(dir string) string {
+	if trimmed := strings.TrimRight(dir, string(filepath.Separator)); trimmed != "" {
+		dir = trimmed
+	} else if dir != "" {
+		return string(filepath.Separator) + FileName
+	}
+	return dir + string(filepath.Separator) + FileName
+}
 
 // Read returns dir's meta.properties; an error matching fs.ErrNotExist
 // when it has none, and ErrBad (with Kafka's reason) when it cannot be
@@ -209,4 +218,18 @@ func Write(fsys vfs.FS, dir string, p Props, now time.Time) error {
 		return fmt.Errorf("Error while writing meta.properties file %s: %w", dir, err)
 	}
 	return nil
+}
+
+// parseProps reads a Java properties file into a map (Properties.load: the
+// last of a repeated key wins).
+func parseProps(data []byte) (map[string]string, error) {
+	list, err := props.Parse(string(data))
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(list))
+	for _, p := range list {
+		m[p.Key] = p.Value
+	}
+	return m, nil
 }

@@ -41,25 +41,6 @@ func TestEncodeAsJava(t *testing.T) {
 	}
 }
 
-func TestParseProperties(t *testing.T) {
-	got, err := ParseProperties("# c\n! c\n  a = 1\nb:2\nc 3\nd=x\\\n   y\ne=\\u0041\\t\nf\n\\ g=h\nd=last\r\ni=j\\\n\nk=l")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{"a": "1", "b": "2", "c": "3", "d": "last", "e": "A\t", "f": "", " g": "h", "i": "j", "k": "l"}
-	if len(got) != len(want) {
-		t.Fatalf("got %q", got)
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Fatalf("%q = %q, want %q (all %q)", k, got[k], v, got)
-		}
-	}
-	if _, err := ParseProperties("a=\\u00zz"); !errors.Is(err, ErrSyntax) {
-		t.Fatalf("bad escape: %v", err)
-	}
-}
-
 func TestUuid(t *testing.T) {
 	for s, msg := range map[string]string{
 		"not-a-uuid":                   "Input string `not-a-uuid` decoded as 7 bytes, which is not equal to the expected 16 bytes of a base64-encoded UUID",
