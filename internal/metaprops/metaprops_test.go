@@ -137,3 +137,13 @@ func TestBootstrapRoundTrip(t *testing.T) {
 		t.Fatalf("%+v %v", got, err)
 	}
 }
+
+// TestPath: the file's path as Java's new File(dir, "meta.properties")
+// prints it in Kafka's messages.
+func TestPath(t *testing.T) {
+	for dir, want := range map[string]string{"./data": "./data/meta.properties", "/a/": "/a/meta.properties", "/": "/meta.properties", "data": "data/meta.properties"} {
+		if got := Path(dir); got != want {
+			t.Errorf("Path(%q) = %q, want %q", dir, got, want)
+		}
+	}
+}

@@ -179,6 +179,19 @@ func TestStorageBadInput(t *testing.T) {
 	// of 3.x's tool is gone), and so does Strata's.
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "not-a-uuid")
 	tr.Run("", "storage", "info", "--config", cfg)
+	// Another node's dir, a ZooKeeper-era (version 0) dir, two clusters.
+	other := writeConfig(t, "node2.properties", "node.id=2", "log.dirs=data")
+	tr.Run("", "storage", "format", "--config", other, "--cluster-id", "not-a-uuid", "--ignore-formatted")
+	if err := os.MkdirAll("zk", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("zk", "meta.properties"), []byte("#\n#Mon Jan 01 00:00:00 UTC 2024\ncluster.id=zk-cluster\nversion=0\nbroker.id=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	zk := writeConfig(t, "zk.properties", "node.id=1", "log.dirs=zk")
+	tr.Run("", "storage", "info", "--config", zk)
+	both := writeConfig(t, "both.properties", "node.id=1", "log.dirs=data,zk,nowhere")
+	tr.Run("", "storage", "info", "--config", both)
 	check(t, tr, "storage-bad-input")
 }
 
