@@ -47,6 +47,7 @@ var allowed = map[string][]string{
 	"tools/clients":  {"tools/cli"},
 	"tools/groups":   {"tools/cli"},
 	"tools/perf":     {"tools/cli"},
+	"tools/streams":  {"tools/cli"},
 	"tools/logs":     {"tools/cli", "segment", "index", "recordbatch", "internal/"},
 	"tools/storage":  {"tools/cli", "segment", "index", "recordbatch", "internal/"},
 	"tools/tooltest": {"tools/cli", "server", "config"},
