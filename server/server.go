@@ -195,7 +195,7 @@ func (s *Server) openStorage() (err error) {
 	if err := s.writePIDFiles(dirs); err != nil {
 		return err
 	}
-	id, err := loadClusterID(s.fs, dirs, s.cfg.ClusterID, s.cfg.NodeID)
+	id, err := s.openMeta(dirs)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stratabroker/strata/tools/logs"
 	"github.com/stratabroker/strata/tools/perf"
 	"github.com/stratabroker/strata/tools/process"
+	"github.com/stratabroker/strata/tools/storage"
 	"github.com/stratabroker/strata/tools/streams"
 	"github.com/stratabroker/strata/tools/topics"
 )
@@ -23,6 +24,7 @@ func Commands() []cli.Command {
 		groups.Commands,
 		logs.Commands,
 		perf.Commands,
+		storage.Commands,
 		streams.Commands,
 		process.Commands,
 	} {
