@@ -58,6 +58,11 @@ func loadNodeConfig(path string) (*nodeConfig, error) {
 		}
 	}
 	c.roles = csv(props["process.roles"])
+	if len(c.roles) == 0 {
+		// A Strata node without process.roles is what the broker runs: a
+		// combined node, one voter of its own metadata quorum.
+		c.roles = []string{"broker", "controller"}
+	}
 	c.staticVoters = strings.TrimSpace(props["controller.quorum.voters"]) != ""
 	c.unstable = strings.TrimSpace(props["unstable.feature.versions.enable"]) == "true"
 	return c, nil
@@ -78,9 +83,24 @@ func (c *nodeConfig) controller() bool { return slices.Contains(c.roles, "contro
 // controller.listener.names, its advertised.listeners entry, else its
 // listeners entry; an empty host is localhost.
 func (c *nodeConfig) controllerEndpoint() (host string, port int, ok bool) {
-	for _, name := range csv(c.props["controller.listener.names"]) {
+	names := csv(c.props["controller.listener.names"])
+	listeners := map[string][]string{
+		"advertised.listeners": csv(c.props["advertised.listeners"]),
+		"listeners":            csv(c.props["listeners"]),
+	}
+	if len(names) == 0 && len(csv(c.props["process.roles"])) == 0 {
+		// Strata's own node (no process.roles, no controller listener)
+		// is its own one-voter quorum, reached on its first listener
+		// (listeners' default is Strata's PLAINTEXT://127.0.0.1:9092).
+		if len(listeners["listeners"]) == 0 {
+			listeners["listeners"] = []string{"PLAINTEXT://127.0.0.1:9092"}
+		}
+		first, _, _ := strings.Cut(listeners["listeners"][0], "://")
+		names = []string{first}
+	}
+	for _, name := range names {
 		for _, key := range []string{"advertised.listeners", "listeners"} {
-			for _, l := range csv(c.props[key]) {
+			for _, l := range listeners[key] {
 				lname, hostport, found := strings.Cut(l, "://")
 				if !found || !strings.EqualFold(lname, name) {
 					continue

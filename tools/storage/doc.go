@@ -46,7 +46,8 @@
 // # Departures
 //
 // Strata has no ZooKeeper mode, so a configuration without process.roles
-// is a broker's (Kafka 4.1 requires process.roles), and node.id defaults to
+// is a combined node's (broker,controller), which is what the broker runs
+// (Kafka 4.1 requires process.roles), and node.id defaults to
 // 1 and log.dir to ./data, the broker's defaults. As in Kafka 4.1 the
 // cluster id is any string: 4.1's format no longer checks that it is a
 // Uuid. Command-line errors are one line and exit 2 (Kafka's argparse

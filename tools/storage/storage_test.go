@@ -70,7 +70,7 @@ func cat(t *testing.T, tr *tooltest.Transcript, path string) {
 // with Kafka 4.1's output.
 func TestStorageGolden(t *testing.T) {
 	tr, _ := transcript(t)
-	cfg := writeConfig(t, "server.properties", "node.id=1", "log.dirs=data1,data2", "metadata.log.dir=meta")
+	cfg := writeConfig(t, "server.properties", "process.roles=broker", "node.id=1", "log.dirs=data1,data2", "metadata.log.dir=meta")
 	tr.Run("", "storage", "info", "--config", cfg)
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ")
 	tr.Run("", "storage", "info", "-c", cfg)
@@ -78,7 +78,7 @@ func TestStorageGolden(t *testing.T) {
 	cat(t, tr, filepath.Join("meta", "strata.bootstrap.properties"))
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ")
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--ignore-formatted")
-	cfg = writeConfig(t, "server.properties", "node.id=1", "log.dirs=data1,data2,data3", "metadata.log.dir=meta")
+	cfg = writeConfig(t, "server.properties", "process.roles=broker", "node.id=1", "log.dirs=data1,data2,data3", "metadata.log.dir=meta")
 	tr.Run("", "storage", "format", "-c", cfg, "-t", "XcZZOzUqS4yHOjhMQB6JLQ", "-g", "--release-version", "3.9-IV0")
 	cat(t, tr, filepath.Join("data3", "strata.bootstrap.properties"))
 	tr.Run("", "storage", "format", "-c", cfg, "-t", "OtherClusterAAAAAAAAAA", "-g")
@@ -152,7 +152,7 @@ func mustRead(t *testing.T, path string) []byte {
 // nothing is written by a refused format.
 func TestStorageBadInput(t *testing.T) {
 	tr, dir := transcript(t)
-	cfg := writeConfig(t, "server.properties", "node.id=1", "log.dirs=data")
+	cfg := writeConfig(t, "server.properties", "process.roles=broker", "node.id=1", "log.dirs=data")
 	tr.Run("", "storage")
 	tr.Run("", "storage", "check")
 	tr.Run("", "storage", "format", "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ")
@@ -170,7 +170,7 @@ func TestStorageBadInput(t *testing.T) {
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--feature", "group.version")
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--feature", "group.version=2")
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--feature", "share.version=99")
-	neg := writeConfig(t, "negative.properties", "node.id=-1", "log.dirs=data")
+	neg := writeConfig(t, "negative.properties", "process.roles=broker", "node.id=-1", "log.dirs=data")
 	tr.Run("", "storage", "format", "--config", neg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ")
 	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
 		t.Fatalf("a refused format created the log dir: %v", err)
@@ -180,7 +180,7 @@ func TestStorageBadInput(t *testing.T) {
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "not-a-uuid")
 	tr.Run("", "storage", "info", "--config", cfg)
 	// Another node's dir, a ZooKeeper-era (version 0) dir, two clusters.
-	other := writeConfig(t, "node2.properties", "node.id=2", "log.dirs=data")
+	other := writeConfig(t, "node2.properties", "process.roles=broker", "node.id=2", "log.dirs=data")
 	tr.Run("", "storage", "format", "--config", other, "--cluster-id", "not-a-uuid", "--ignore-formatted")
 	if err := os.MkdirAll("zk", 0o755); err != nil {
 		t.Fatal(err)
@@ -188,9 +188,9 @@ func TestStorageBadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join("zk", "meta.properties"), []byte("#\n#Mon Jan 01 00:00:00 UTC 2024\ncluster.id=zk-cluster\nversion=0\nbroker.id=1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	zk := writeConfig(t, "zk.properties", "node.id=1", "log.dirs=zk")
+	zk := writeConfig(t, "zk.properties", "process.roles=broker", "node.id=1", "log.dirs=zk")
 	tr.Run("", "storage", "info", "--config", zk)
-	both := writeConfig(t, "both.properties", "node.id=1", "log.dirs=data,zk,nowhere")
+	both := writeConfig(t, "both.properties", "process.roles=broker", "node.id=1", "log.dirs=data,zk,nowhere")
 	tr.Run("", "storage", "info", "--config", both)
 	check(t, tr, "storage-bad-input")
 }
@@ -202,7 +202,7 @@ func TestFormattedDirsStartBroker(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	cfg := writeConfig(t, filepath.Join(dir, "server.properties"), "node.id=4", "log.dirs="+a+","+b)
-	r := tooltest.Run(t, dispatch, &cli.Env{}, "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ")
+	r := tooltest.Run(t, dispatch, &cli.Env{}, "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--standalone")
 	if r.Code != 0 {
 		t.Fatalf("format: %+v", r)
 	}
