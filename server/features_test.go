@@ -34,7 +34,6 @@ func apiVersionsFeatures(t *testing.T, rc *rawClient, version int16) (supported,
 	return supported, fin, resp.FinalizedFeaturesEpoch
 }
 
-
 // TestApiVersionsFeatures: ApiVersions v3+ reports metadata.version 7-27
 // as supported (the features Strata supports only at level 0 are left out,
 // as Kafka's BrokerFeatures leaves out a feature whose highest level is 0)
