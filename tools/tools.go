@@ -6,6 +6,7 @@ package tools
 import (
 	"github.com/stratabroker/strata/tools/cli"
 	"github.com/stratabroker/strata/tools/clients"
+	"github.com/stratabroker/strata/tools/cluster"
 	"github.com/stratabroker/strata/tools/groups"
 	"github.com/stratabroker/strata/tools/logs"
 	"github.com/stratabroker/strata/tools/perf"
@@ -21,6 +22,7 @@ func Commands() []cli.Command {
 		groups.Commands,
 		logs.Commands,
 		perf.Commands,
+		cluster.Commands,
 	} {
 		all = append(all, family...)
 	}

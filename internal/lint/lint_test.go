@@ -46,6 +46,7 @@ var allowed = map[string][]string{
 	"tools/clients":  {"tools/cli"},
 	"tools/groups":   {"tools/cli"},
 	"tools/perf":     {"tools/cli"},
+	"tools/cluster":  {"tools/cli"},
 	"tools/logs":     {"tools/cli", "segment", "index", "recordbatch", "internal/"},
 	"tools/tooltest": {"tools/cli", "server", "config"},
 }
