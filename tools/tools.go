@@ -10,6 +10,8 @@ import (
 	"github.com/stratabroker/strata/tools/groups"
 	"github.com/stratabroker/strata/tools/logs"
 	"github.com/stratabroker/strata/tools/perf"
+	"github.com/stratabroker/strata/tools/process"
+	"github.com/stratabroker/strata/tools/streams"
 	"github.com/stratabroker/strata/tools/topics"
 )
 
@@ -22,6 +24,8 @@ func Commands() []cli.Command {
 		groups.Commands,
 		logs.Commands,
 		perf.Commands,
+		streams.Commands,
+		process.Commands,
 		cluster.Commands,
 	} {
 		all = append(all, family...)

@@ -46,9 +46,11 @@ var allowed = map[string][]string{
 	"tools/clients":  {"tools/cli"},
 	"tools/groups":   {"tools/cli"},
 	"tools/perf":     {"tools/cli"},
+	"tools/streams":  {"tools/cli"},
 	"tools/cluster":  {"tools/cli"},
 	"tools/logs":     {"tools/cli", "segment", "index", "recordbatch", "internal/"},
 	"tools/tooltest": {"tools/cli", "server", "config"},
+	"tools/process":  {"tools/cli"}, // server-stop: reads /proc and the log dirs' pid files, imports no broker package
 }
 
 // storage packages must not know the wire protocol.
