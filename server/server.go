@@ -51,6 +51,7 @@ type Stats struct {
 type Server struct {
 	cfg       *config.Broker // the static configuration; config() is the one in force
 	dyn       dynamicConfigs // dynamic broker configs (dynamic_configs.go)
+	features  featureState   // finalized features (features.go)
 	fs        vfs.FS
 	log       *slog.Logger
 	now       func() time.Time
@@ -206,6 +207,9 @@ func (s *Server) openStorage() (err error) {
 	}
 	s.pids = pids
 	if err := s.loadDynamic(); err != nil {
+		return err
+	}
+	if err := s.loadFeatures(); err != nil {
 		return err
 	}
 	s.sessions = newFetchSessions(s.cfg.MaxIncrementalFetchSessionCacheSlots)

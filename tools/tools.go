@@ -6,6 +6,7 @@ package tools
 import (
 	"github.com/stratabroker/strata/tools/cli"
 	"github.com/stratabroker/strata/tools/clients"
+	"github.com/stratabroker/strata/tools/cluster"
 	"github.com/stratabroker/strata/tools/groups"
 	"github.com/stratabroker/strata/tools/logs"
 	"github.com/stratabroker/strata/tools/perf"
@@ -27,6 +28,7 @@ func Commands() []cli.Command {
 		storage.Commands,
 		streams.Commands,
 		process.Commands,
+		cluster.Commands,
 	} {
 		all = append(all, family...)
 	}

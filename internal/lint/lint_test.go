@@ -48,6 +48,7 @@ var allowed = map[string][]string{
 	"tools/groups":   {"tools/cli"},
 	"tools/perf":     {"tools/cli"},
 	"tools/streams":  {"tools/cli"},
+	"tools/cluster":  {"tools/cli"},
 	"tools/logs":     {"tools/cli", "segment", "index", "recordbatch", "internal/"},
 	"tools/storage":  {"tools/cli", "segment", "index", "recordbatch", "internal/"},
 	"tools/tooltest": {"tools/cli", "server", "config"},
