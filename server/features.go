@@ -46,6 +46,8 @@ import (
 	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/stratabroker/strata/internal/metaprops"
 )
 
 const (
@@ -132,8 +134,9 @@ type featuresFileData struct {
 	Features map[string]int16 `json:"features"`
 }
 
-// loadFeatures reads finalized_features.json, writing the defaults of a
-// fresh log dir when it does not exist. A file with a level this build
+// loadFeatures reads finalized_features.json, writing the levels of
+// strata.bootstrap.properties (written by `strata storage format`) or the
+// defaults of a fresh log dir when it does not exist. A file with a level this build
 // does not support is refused, as Kafka refuses to start with finalized
 // features its software does not support.
 func (s *Server) loadFeatures() error {
@@ -142,6 +145,29 @@ func (s *Server) loadFeatures() error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		f := &finalized{levels: maps.Clone(defaultFinalized), epoch: 1}
+		// A dir formatted by `strata storage format` names the levels to
+		// start with (--release-version, --feature), as Kafka's
+		// bootstrap.checkpoint does.
+		boot, berr := metaprops.ReadBootstrap(s.fs, s.dataDir)
+		switch {
+		case berr == nil:
+			f.levels = map[string]int16{}
+			for name, level := range boot.Features {
+				min, max, _ := supportedRange(name)
+				if level < min || level > max {
+					return fmt.Errorf("%w: %s finalizes %s at level %d, which this broker does not support (%d-%d)",
+						ErrMeta, filepath.Join(s.dataDir, metaprops.BootstrapFile), name, level, min, max)
+				}
+				if level > 0 {
+					f.levels[name] = level
+				}
+			}
+			if f.levels[metadataVersionName] == 0 {
+				return fmt.Errorf("%w: %s finalizes no metadata.version", ErrMeta, filepath.Join(s.dataDir, metaprops.BootstrapFile))
+			}
+		case !errors.Is(berr, fs.ErrNotExist):
+			return fmt.Errorf("server: %w", berr)
+		}
 		if err := s.writeFeatures(f); err != nil {
 			return err
 		}

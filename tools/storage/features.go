@@ -100,6 +100,14 @@ var kafkaFeatures = []feature{
 // streams.version (no streams groups) are Kafka's features Strata lacks.
 var strataFeatures = []string{"transaction.version", "group.version", "share.version"}
 
+// strataMaxLevel is the highest level of each feature the broker supports
+// (server/features.go keeps the same table; the broker refuses to start on
+// a dir that finalizes more): level 1 of transaction.version, group.version
+// and share.version means KIP-890 transactions, the KIP-848 protocol and
+// KIP-932 share groups, which Strata has not built yet. A format takes
+// Kafka's default for the release, capped here.
+var strataMaxLevel = map[string]int16{"transaction.version": 0, "group.version": 0, "share.version": 0}
+
 func supportedFeatures() []feature {
 	var out []feature
 	for _, f := range kafkaFeatures {

@@ -202,7 +202,7 @@ func effectiveFeatureLevels(mv metadataVersion, requested map[string]int16, unst
 	levels[metadataVersionKey] = mv.level
 	for _, f := range supported {
 		if _, ok := levels[f.name]; !ok {
-			levels[f.name] = f.defaultLevel(mv.level)
+			levels[f.name] = min(f.defaultLevel(mv.level), strataMaxLevel[f.name])
 		}
 	}
 	for _, name := range sortedNames(levels) {
@@ -212,6 +212,9 @@ func effectiveFeatureLevels(mv metadataVersion, requested map[string]int16, unst
 		fl, err := byName[name].fromLevel(levels[name], unstable)
 		if err != nil {
 			return nil, err
+		}
+		if max := strataMaxLevel[name]; fl.level > max {
+			return nil, fmt.Errorf("%s=%d is not supported by this broker: Strata supports %s up to level %d", name, fl.level, name, max)
 		}
 		if fl.level >= 1 && levels[metadataVersionKey] < mvMinimum {
 			min, _ := mvOf(mvMinimum)

@@ -1,12 +1,14 @@
 package storage
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/stratabroker/strata/internal/metaprops"
 	"github.com/stratabroker/strata/tools/cli"
@@ -169,6 +171,7 @@ func TestStorageBadInput(t *testing.T) {
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--feature", "kraft.version=1")
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--feature", "group.version")
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--feature", "group.version=2")
+	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--feature", "group.version=1")
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--feature", "share.version=99")
 	neg := writeConfig(t, "negative.properties", "process.roles=broker", "node.id=-1", "log.dirs=data")
 	tr.Run("", "storage", "format", "--config", neg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ")
@@ -202,7 +205,7 @@ func TestFormattedDirsStartBroker(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	cfg := writeConfig(t, filepath.Join(dir, "server.properties"), "node.id=4", "log.dirs="+a+","+b)
-	r := tooltest.Run(t, dispatch, &cli.Env{}, "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--standalone")
+	r := tooltest.Run(t, dispatch, &cli.Env{}, "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--standalone", "--release-version", "3.7")
 	if r.Code != 0 {
 		t.Fatalf("format: %+v", r)
 	}
@@ -215,6 +218,21 @@ func TestFormattedDirsStartBroker(t *testing.T) {
 	after := string(mustRead(t, filepath.Join(a, "meta.properties"))) + string(mustRead(t, filepath.Join(b, "meta.properties")))
 	if after != before {
 		t.Fatalf("the broker rewrote the formatted files:\n%s\nwas:\n%s", after, before)
+	}
+	// The broker finalized the release the format named: 3.7's last
+	// metadata.version, 3.7-IV4 (level 19).
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "strata-test", "1"
+	resp, err := req.RequestWith(tooltest.Ctx(t), tooltest.Client(t, tg.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var levels []string
+	for _, f := range resp.FinalizedFeatures {
+		levels = append(levels, fmt.Sprintf("%s=%d-%d", f.Name, f.MinVersionLevel, f.MaxVersionLevel))
+	}
+	if strings.Join(levels, ",") != "metadata.version=19-19" {
+		t.Fatalf("finalized features %q, want metadata.version=19-19", levels)
 	}
 }
 
