@@ -58,6 +58,8 @@ type Broker struct {
 	ProduceDecompressionMemoryMaxBytes int64
 	// HTTP is the console's and the metrics' listeners (http.go).
 	HTTP HTTP
+	// Cleaner is the log cleaner's properties (cleaner.go).
+	Cleaner Cleaner
 
 	// Log holds the broker-level defaults of the topic configs Strata acts
 	// on, set by their broker synonyms: log.segment.bytes, log.roll.ms and
@@ -120,6 +122,7 @@ func Defaults() *Broker {
 		FetchMemoryMaxBytes:                  64 << 20,
 		MaxIncrementalFetchSessionCacheSlots: 1000,
 		HTTP:                                 HTTP{ConsoleEnable: true, ConsoleListeners: "http://127.0.0.1:8080"},
+		Cleaner:                              DefaultCleaner(),
 		Log:                                  partition.DefaultConfig(),
 		Unknown:                              map[string]string{},
 		static:                               map[string]string{},
@@ -330,6 +333,7 @@ func buildBrokerProps() map[string]*brokerProp {
 			set: func(b *Broker, v string) { b.OffsetsRetentionCheckIntervalMs = i64(v) }},
 	}
 	props = append(props, httpProps()...)
+	props = append(props, cleanerProps()...)
 	m := make(map[string]*brokerProp, len(props)+2*len(topicDefs))
 	for _, p := range props {
 		p.group = []string{p.name}
@@ -512,6 +516,7 @@ func (b *Broker) Validate() error {
 	if err := b.Log.Validate(); err != nil {
 		add(invalid("", "log defaults: "+strings.TrimPrefix(err.Error(), "partition: ")))
 	}
+	add(b.validateCleaner())
 	minLag := i64(b.brokerTopicValue(topicDefByName["min.compaction.lag.ms"]))
 	maxLag := i64(b.brokerTopicValue(topicDefByName["max.compaction.lag.ms"]))
 	if minLag > maxLag {
