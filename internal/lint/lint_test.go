@@ -34,10 +34,11 @@ var allowed = map[string][]string{
 	"index":              {"internal/"},
 	"segment":            {"index", "recordbatch", "internal/"},
 	"partition":          {"segment", "index", "recordbatch", "internal/"},
-	"topic":              {"partition", "segment", "index", "recordbatch", "internal/"},
+	"compact":            {"partition", "segment", "index", "recordbatch", "internal/"},
+	"topic":              {"compact", "partition", "segment", "index", "recordbatch", "internal/"},
 	"group":              {"partition", "segment", "index", "recordbatch", "internal/"},
 	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
-	"server":             {"group", "topic", "config", "partition", "segment", "index", "recordbatch", "internal/"},
+	"server":             {"group", "topic", "compact", "config", "partition", "segment", "index", "recordbatch", "internal/"},
 	// The tools speak the Kafka protocol (kgo, kadm) and share tools/cli;
 	// only the log tools read the on-disk formats. tools/tooltest, test
 	// support, starts a broker.
