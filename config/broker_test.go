@@ -40,6 +40,7 @@ func TestDefaults(t *testing.T) {
 		GroupMaxSessionTimeoutMs:             1800000,
 		GroupMaxSize:                         math.MaxInt32,
 		OffsetsTopicNumPartitions:            50,
+		OffsetsTopicSegmentBytes:             104857600,
 		OffsetsRetentionCheckIntervalMs:      600000,
 		FetchMemoryMaxBytes:                  67108864,
 		MaxIncrementalFetchSessionCacheSlots: 1000,

@@ -239,6 +239,8 @@ func (s *Server) openStorage() (err error) {
 		RecoveryThreads:                 s.cfg.NumRecoveryThreadsPerDataDir,
 		RecoveryPointCheckpointInterval: checkpointInterval(s.cfg.LogFlushOffsetCheckpointIntervalMs),
 		LogStartCheckpointInterval:      checkpointInterval(s.cfg.LogFlushStartOffsetCheckpointMs),
+		Cleaner:                         s.cleanerOptions(s.config()),
+		Compaction:                      s.compaction,
 	})
 	if err != nil {
 		return errors.Join(fmt.Errorf("server: open topics: %w", err), s.flusher.Close())
