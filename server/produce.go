@@ -135,6 +135,9 @@ func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, to r
 		if batch, err = upconvertBatch(r, req.Version, rp.Records, cfg, to); err != nil {
 			return err
 		}
+		if err := s.checkKeys(r, t, rp, batch, cfg.MaxMessageBytes, req.Version, sp); err != nil {
+			return err
+		}
 	} else {
 		if err := validateBatch(req.Version, rp.Records, cfg); err != nil {
 			return err
@@ -147,6 +150,9 @@ func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, to r
 			return kerrf(kerr.TransactionalIDAuthorizationFailed, "Strata does not support transactions yet.")
 		case h.Codec() == recordbatch.CodecZstd && req.Version < 7:
 			return kerrf(kerr.UnsupportedCompressionType, "Produce requests with version %d cannot carry zstd batches (v7 and above can).", req.Version)
+		}
+		if err := s.checkKeys(r, t, rp, rp.Records, cfg.MaxMessageBytes, req.Version, sp); err != nil {
+			return err
 		}
 		var err error
 		if batch, err = r.recompress(rp.Records, to, cfg.MaxMessageBytes); err != nil {
@@ -161,6 +167,22 @@ func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, to r
 	sp.LogAppendTime = res.LogAppendTime
 	sp.LogStartOffset = res.LogStartOffset
 	return nil
+}
+
+// checkKeys refuses batch, the partition's records as v2, when its topic
+// is compacted and a record has no key (produce_keys.go). A compressed
+// batch is decompressed within a reservation of its own, given back here.
+func (s *Server) checkKeys(r *reservation, t *topic.Topic, rp *kmsg.ProduceRequestTopicPartition, batch []byte, maxBytes int, version int16, sp *kmsg.ProduceResponseTopicPartition) error {
+	if !s.config().IsCompacted(t.Configs) {
+		return nil
+	}
+	kr := &reservation{s: s, wait: r.wait}
+	defer kr.release()
+	keyless, err := kr.keylessRecords(batch, maxBytes)
+	if err != nil || len(keyless) == 0 {
+		return err
+	}
+	return keylessError(t.Name, rp.Partition, keyless, version, sp)
 }
 
 // upconvertBatch returns the v2 batch, with the topic's codec, of a
