@@ -1,0 +1,117 @@
+package server
+
+import (
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func sp(s string) *string { return &s }
+
+// TestCleanerConfigs: the compaction topic configs are set at create,
+// altered and described with their source and synonyms; bad values are
+// INVALID_CONFIG naming the property; the cleaner's broker properties
+// change dynamically within Kafka's bounds (INVALID_REQUEST beyond them),
+// and the registry's cleaner runs over the compacted topics only.
+func TestCleanerConfigs(t *testing.T) {
+	s := startServer(t, "log.cleaner.min.cleanable.ratio", "0.3", "log.cleaner.backoff.ms", "100")
+	adm := newAdmin(t, s)
+	ctx := testCtx(t)
+	resp, err := adm.CreateTopic(ctx, 2, 1, map[string]*string{"cleanup.policy": sp("compact"), "delete.retention.ms": sp("100")}, "kv")
+	if err != nil || resp.Err != nil {
+		t.Fatalf("create: %v %v", err, resp.Err)
+	}
+	if !s.topics.Cleaned("kv", 0) || !s.topics.Cleaned("kv", 1) {
+		t.Fatal("kv's partitions are not cleaned")
+	}
+	for _, tc := range []struct {
+		cfg map[string]*string
+		msg string
+	}{
+		{map[string]*string{"cleanup.policy": sp("compact"), "min.cleanable.dirty.ratio": sp("2")},
+			"Invalid value 2.0 for configuration min.cleanable.dirty.ratio: Value must be no more than 1"},
+		{map[string]*string{"cleanup.policy": sp("compact"), "min.compaction.lag.ms": sp("-1")},
+			"Invalid value -1 for configuration min.compaction.lag.ms: Value must be at least 0"},
+		{map[string]*string{"min.compaction.lag.ms": sp("10"), "max.compaction.lag.ms": sp("5")},
+			"conflict topic config setting min.compaction.lag.ms (10) > max.compaction.lag.ms (5)"},
+	} {
+		resp, _ := adm.CreateTopic(ctx, 1, 1, tc.cfg, "bad")
+		if !errorsIs(resp.Err, kerr.InvalidConfig) || resp.ErrMessage != tc.msg {
+			t.Errorf("create with %v: %v %q, want INVALID_CONFIG %q", tc.cfg, resp.Err, resp.ErrMessage, tc.msg)
+		}
+	}
+	if _, ok := s.topics.Get("bad"); ok {
+		t.Fatal("refused topic exists")
+	}
+
+	rcs, err := adm.DescribeTopicConfigs(ctx, "kv")
+	c, _ := describeOne(t, rcs, err, "min.cleanable.dirty.ratio")
+	checkConfig(t, "ratio", c, sp("0.3"), kmsg.ConfigSourceStaticBrokerConfig, []syn{
+		{"log.cleaner.min.cleanable.ratio", "0.3", kmsg.ConfigSourceStaticBrokerConfig},
+		{"log.cleaner.min.cleanable.ratio", "0.5", kmsg.ConfigSourceDefaultConfig}})
+	c, _ = describeOne(t, rcs, err, "delete.retention.ms")
+	checkConfig(t, "delete.retention.ms", c, sp("100"), kmsg.ConfigSourceDynamicTopicConfig, []syn{
+		{"delete.retention.ms", "100", kmsg.ConfigSourceDynamicTopicConfig},
+		{"log.cleaner.delete.retention.ms", "86400000", kmsg.ConfigSourceDefaultConfig}})
+
+	// Away from compact and back.
+	alter := func(v string) {
+		t.Helper()
+		r, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Name: "cleanup.policy", Value: sp(v)}}, "kv")
+		if err != nil || r[0].Err != nil {
+			t.Fatalf("alter cleanup.policy=%s: %v %v", v, err, r)
+		}
+	}
+	alter("delete")
+	if s.topics.Cleaned("kv", 0) {
+		t.Fatal("kv still cleaned with cleanup.policy=delete")
+	}
+	alter("compact,delete")
+	if !s.topics.Cleaned("kv", 1) {
+		t.Fatal("kv not cleaned with cleanup.policy=compact,delete")
+	}
+
+	// Dynamic cleaner settings.
+	r := alterBroker(t, ctx, adm, []kadm.AlterConfig{{Name: "log.cleaner.threads", Value: sp("3")}}, 1)
+	if !errorsIs(r.Err, kerr.InvalidRequest) || r.ErrMessage != "Log cleaner threads cannot be increased to more than double the current value 1" {
+		t.Fatalf("threads 1 -> 3: %v %q", r.Err, r.ErrMessage)
+	}
+	r = alterBroker(t, ctx, adm, []kadm.AlterConfig{{Name: "log.cleaner.threads", Value: sp("2")}, {Name: "log.cleaner.io.max.bytes.per.second", Value: sp("1048576")}}, 1)
+	if r.Err != nil {
+		t.Fatalf("threads 1 -> 2: %v %q", r.Err, r.ErrMessage)
+	}
+	if c := s.config().Cleaner; c.Threads != 2 || c.IOMaxBytesPerSecond != 1048576 {
+		t.Fatalf("cleaner config in force %+v", c)
+	}
+	if !s.topics.Cleaned("kv", 0) {
+		t.Fatal("kv not cleaned after the cleaner restarted")
+	}
+	r = alterBroker(t, ctx, adm, []kadm.AlterConfig{{Name: "log.cleaner.enable", Value: sp("false")}}, 1)
+	if !errorsIs(r.Err, kerr.InvalidRequest) || r.ErrMessage != "Cannot update these configs dynamically: Set(log.cleaner.enable)" {
+		t.Fatalf("log.cleaner.enable: %v %q", r.Err, r.ErrMessage)
+	}
+	rcs, err = adm.DescribeBrokerConfigs(ctx, 1)
+	c, _ = describeOne(t, rcs, err, "log.cleaner.threads")
+	checkConfig(t, "threads", c, sp("2"), kmsg.ConfigSourceDynamicBrokerConfig, []syn{
+		{"log.cleaner.threads", "2", kmsg.ConfigSourceDynamicBrokerConfig},
+		{"log.cleaner.threads", "1", kmsg.ConfigSourceDefaultConfig}})
+}
+
+// TestCleanerDisabled: with log.cleaner.enable=false no partition is
+// cleaned, and keyless records are still refused (Kafka's check is the
+// topic's policy, not the cleaner's).
+func TestCleanerDisabled(t *testing.T) {
+	s := startServer(t, "log.cleaner.enable", "false")
+	if _, err := s.topics.Create("kv", 1, map[string]string{"cleanup.policy": "compact"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if s.topics.Cleaned("kv", 0) {
+		t.Fatal("cleaned with log.cleaner.enable=false")
+	}
+	rc := dialRaw(t, s)
+	if res := produceResults(t, rc.roundTrip(produceReq(9, 1, "kv", map[int32][]byte{0: batch(t, 1, "x", nil)}))); res[0].code != kerr.InvalidRecord.Code {
+		t.Fatalf("keyless: %+v", res[0])
+	}
+}
