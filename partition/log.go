@@ -69,7 +69,7 @@ type Log struct {
 	// view is what readers see; replaced (never modified) under mu.
 	view   atomic.Pointer[view]
 	closed atomic.Bool
-	notify appendSignal // Wait's channel, without mu
+	notify appendSignal           // Wait's channel, without mu
 	onRoll atomic.Pointer[func()] // OnRoll's callback
 	// config is a copy of cfg for callers that must not take mu (Append's
 	// checks before it locks, Config); nil until first needed, then
