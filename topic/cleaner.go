@@ -2,7 +2,7 @@ package topic
 
 import (
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"github.com/stratabroker/strata/compact"
 	"github.com/stratabroker/strata/partition"
@@ -21,21 +21,19 @@ import (
 // settings (log.cleaner.threads, ...) replaces the manager (SetCleaner),
 // as Kafka's LogCleaner.reconfigure restarts its threads.
 //
-// Kafka's cleaner thread is woken when a compacted partition rolls a
-// segment. partition has no roll callback yet, so the registry polls:
-// every cleanerPollInterval it wakes the partitions whose log end offset
-// moved since the last poll (a roll only happens on an append), and the
-// manager decides whether anything became cleanable.
-
-// cleanerPollInterval is how often the registry looks for compacted
-// partitions with new data to wake the cleaner for.
-const cleanerPollInterval = 250 * time.Millisecond
+// The cleaner is woken when a compacted partition rolls a segment (the
+// only time a segment becomes cleanable): the log's OnRoll callback, which
+// runs under the log's append lock and so must not block, marks the
+// partition and kicks the registry's background goroutine, which calls
+// Manager.Wake for the marked ones. The manager decides whether anything
+// is cleanable yet (dirty ratio, compaction lags) and otherwise looks
+// again after log.cleaner.backoff.ms.
 
 // cleaned is one partition the cleaner knows.
 type cleaned struct {
-	log     *partition.Log
-	cfg     func() compact.Config
-	lastLEO int64 // at the last poll
+	log    *partition.Log
+	cfg    func() compact.Config
+	rolled atomic.Bool // set by the log's OnRoll, cleared by wakeRolled
 }
 
 // cleanerState is the registry's side of the log cleaner.
@@ -48,6 +46,11 @@ type cleanerState struct {
 	// compaction resolves a topic's overrides into its cleaner settings
 	// (Options.Compaction).
 	compaction func(map[string]string) (compact.Config, bool)
+	// kick has a value when a partition rolled since wakeRolled last ran.
+	kick chan struct{}
+	// woke, when set (tests only), is called with each partition
+	// wakeRolled wakes.
+	woke func(name string)
 }
 
 // cleanerEnabled reports whether the registry runs a cleaner.
@@ -103,8 +106,16 @@ func (r *Registry) addLocked(t *Topic, from int) {
 			continue
 		}
 		l := t.Partitions[p]
-		c := &cleaned{log: l, cfg: r.cleanerConfig(t.Name, l), lastLEO: l.LogEndOffset()}
+		c := &cleaned{log: l, cfg: r.cleanerConfig(t.Name, l)}
 		r.cl.parts[name] = c
+		kick := r.cl.kick
+		l.OnRoll(func() {
+			c.rolled.Store(true)
+			select {
+			case kick <- struct{}{}:
+			default:
+			}
+		})
 		r.cl.mgr.Add(name, l, c.cfg)
 		r.cl.mgr.Wake(name) // a log opened with dirty data is checked at once
 	}
@@ -136,8 +147,9 @@ func (r *Registry) cleanerRemove(t *Topic) {
 	}
 	for p := range t.Partitions {
 		name := DirName(t.Name, int32(p))
-		if _, ok := r.cl.parts[name]; ok {
+		if c, ok := r.cl.parts[name]; ok {
 			delete(r.cl.parts, name)
+			c.log.OnRoll(nil)
 			r.cl.mgr.Remove(name)
 		}
 	}
@@ -159,23 +171,28 @@ func (r *Registry) stopCleaner() error {
 	if r.cl.mgr == nil {
 		return nil
 	}
+	for _, c := range r.cl.parts {
+		c.log.OnRoll(nil)
+	}
 	err := r.cl.mgr.Close()
 	r.cl.mgr, r.cl.parts = nil, nil
 	return err
 }
 
-// pollCleaner wakes the cleaner for every compacted partition whose log
-// end offset moved since the last poll.
-func (r *Registry) pollCleaner() {
+// wakeRolled wakes the cleaner for every compacted partition that rolled
+// a segment since the last call.
+func (r *Registry) wakeRolled() {
 	r.cl.mu.Lock()
 	defer r.cl.mu.Unlock()
 	if r.cl.mgr == nil {
 		return
 	}
 	for name, c := range r.cl.parts {
-		if leo := c.log.LogEndOffset(); leo != c.lastLEO {
-			c.lastLEO = leo
+		if c.rolled.Swap(false) {
 			r.cl.mgr.Wake(name)
+			if r.cl.woke != nil {
+				r.cl.woke(name)
+			}
 		}
 	}
 }

@@ -177,7 +177,8 @@ func Open(dir string, opts Options) (*Registry, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 		workers: cmp.Or(max(opts.RecoveryThreads, 0), defaultRecoveryThreads),
-		cl:      cleanerState{enabled: opts.Cleaner != nil && opts.Compaction != nil, opts: opts.Cleaner, compaction: opts.Compaction},
+		cl: cleanerState{enabled: opts.Cleaner != nil && opts.Compaction != nil, opts: opts.Cleaner,
+			compaction: opts.Compaction, kick: make(chan struct{}, 1)},
 	}
 	all, err := metadataFirst(r.fs, append([]string{dir}, opts.ExtraDirs...))
 	if err != nil {
@@ -619,12 +620,6 @@ func (r *Registry) background(every [3]time.Duration) {
 			ticks[i] = t.C
 		}
 	}
-	var poll <-chan time.Time
-	if r.cleanerEnabled() {
-		t := time.NewTicker(cleanerPollInterval)
-		defer t.Stop()
-		poll = t.C
-	}
 	for {
 		select {
 		case <-r.stop:
@@ -637,8 +632,8 @@ func (r *Registry) background(every [3]time.Duration) {
 			r.writeEach(true)
 		case <-ticks[2]:
 			r.writeEach(false)
-		case <-poll:
-			r.pollCleaner()
+		case <-r.cl.kick:
+			r.wakeRolled()
 		}
 	}
 }
