@@ -1,7 +1,6 @@
 package compact
 
 import (
-	"errors"
 	"log/slog"
 	"time"
 
@@ -29,9 +28,6 @@ type Options struct {
 	Logger              *slog.Logger
 	Now                 func() time.Time
 }
-
-// ErrUncleanable marks a partition the cleaner gave up on (a corrupt batch).
-var ErrUncleanable = errors.New("compact: partition is uncleanable")
 
 // Manager is Kafka's LogCleaner and LogCleanerManager.
 type Manager struct{}
@@ -76,27 +72,3 @@ type PartitionStats struct {
 // Stats returns a snapshot of the counters.
 func (m *Manager) Stats() ManagerStats { return ManagerStats{} }
 
-// PassStats describes one cleaning pass.
-type PassStats struct {
-	BytesRead, BytesWritten int64
-	Keys                    int64
-	Duration                time.Duration
-	DirtyBefore, DirtyAfter float64
-}
-
-// Throttle bounds the cleaner's IO rate.
-type Throttle struct{}
-
-// NewThrottle returns a throttle at bytesPerSecond (<= 0: unbounded).
-func NewThrottle(bytesPerSecond float64) *Throttle { return &Throttle{} }
-
-// Cleaner cleans one log at a time with a fixed-size offset map.
-type Cleaner struct{}
-
-// NewCleaner returns a cleaner with an offset map of dedupeBytes.
-func NewCleaner(dedupeBytes int64, ioBuf int, throttle *Throttle) *Cleaner { return &Cleaner{} }
-
-// Clean runs one pass on l.
-func (c *Cleaner) Clean(l *partition.Log, cfg Config, now time.Time) (PassStats, error) {
-	return PassStats{}, nil
-}
