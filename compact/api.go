@@ -71,4 +71,3 @@ type PartitionStats struct {
 
 // Stats returns a snapshot of the counters.
 func (m *Manager) Stats() ManagerStats { return ManagerStats{} }
-

@@ -27,7 +27,7 @@ type PassStats struct {
 	BytesWritten     int64
 	RecordsRead      int64 // while cleaning
 	RecordsKept      int64
-	Keys             int   // keys in the offset map
+	Keys             int // keys in the offset map
 	BufferUse        float64
 	Groups           int // cleaned segments swapped in
 	Duration         time.Duration
