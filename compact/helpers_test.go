@@ -25,7 +25,7 @@ type clock struct{ ms atomic.Int64 }
 
 func newClock() *clock                            { c := &clock{}; c.ms.Store(t0.UnixMilli()); return c }
 func (c *clock) now() time.Time                   { return time.UnixMilli(c.ms.Load()) }
-func (c *clock) advance(d time.Duration)          { c.ms.Add(d.Milliseconds()) }
+func (c *clock) advance(ms int64)                 { c.ms.Add(ms) }
 func (c *clock) opts(fs vfs.FS) partition.Options { return partition.Options{FS: fs, Now: c.now} }
 
 // kv is a record to produce: a nil value is a tombstone.
@@ -241,4 +241,8 @@ func strs(gs []got) []string {
 		out[i] = g.String()
 	}
 	return out
+}
+
+func openLogErr(fs vfs.FS, c *clock) (*partition.Log, error) {
+	return partition.Open("/data/t-0", testConfig(), c.opts(fs))
 }
