@@ -653,3 +653,19 @@ func (s *Segment) teardown() error {
 	}
 	return errors.Join(errs...)
 }
+
+// IndexBytes is the bytes of entries in the offset index and in the time
+// index (Kafka's OffsetIndex.sizeInBytes, which the cleaner's grouping
+// sums). It loads the segment.
+func (s *Segment) IndexBytes() (offsetIndex, timeIndex int64, err error) {
+	if !s.hold() {
+		return 0, 0, ErrClosed
+	}
+	defer s.Release()
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	if err := s.useLocked(); err != nil {
+		return 0, 0, err
+	}
+	return int64(s.off.Entries()) * 8, int64(s.tim.Entries()) * 12, nil
+}
