@@ -17,7 +17,7 @@ func cleanAll(t testing.TB, logs []*partition.Log, cfg partition.Config) []compa
 	c := compact.NewCleaner(8<<20, 64<<10, compact.NewThrottle(0))
 	var out []compact.PassStats
 	for _, l := range logs {
-		st, err := c.Clean(l, compact.Config{MaxCompactionLagMs: math.MaxInt64, DeleteRetentionMs: 86400000,
+		st, err := c.Clean(l, -1, compact.Config{MaxCompactionLagMs: math.MaxInt64, DeleteRetentionMs: 86400000,
 			SegmentBytes: cfg.SegmentBytes, MaxIndexBytes: cfg.SegmentIndexBytes}, time.Now())
 		if err != nil {
 			t.Fatal(err)

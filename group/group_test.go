@@ -447,6 +447,7 @@ func TestCompaction(t *testing.T) {
 		// Live keys: g's metadata and two offsets; simple's offset;
 		// gone's offset and metadata tombstones (delete.retention.ms not
 		// passed). Plus what the active segments hold.
+		t.Logf("replay after cleaning: %+v", e.c.Replayed())
 		if r := e.c.Replayed(); r.Records > 40 {
 			t.Fatalf("replay read %+v after cleaning 300 commits; want at most 40 records", r)
 		}

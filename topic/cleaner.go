@@ -2,7 +2,6 @@ package topic
 
 import (
 	"sync"
-	"sync/atomic"
 
 	"github.com/stratabroker/strata/compact"
 	"github.com/stratabroker/strata/partition"
@@ -21,19 +20,16 @@ import (
 // settings (log.cleaner.threads, ...) replaces the manager (SetCleaner),
 // as Kafka's LogCleaner.reconfigure restarts its threads.
 //
-// The cleaner is woken when a compacted partition rolls a segment (the
-// only time a segment becomes cleanable): the log's OnRoll callback, which
-// runs under the log's append lock and so must not block, marks the
-// partition and kicks the registry's background goroutine, which calls
-// Manager.Wake for the marked ones. The manager decides whether anything
-// is cleanable yet (dirty ratio, compaction lags) and otherwise looks
-// again after log.cleaner.backoff.ms.
+// The manager hooks each added log's segment rolls (partition's OnRoll),
+// so a roll of a compacted partition wakes a cleaner thread; it looks
+// again every log.cleaner.backoff.ms too. A deleted topic's partitions
+// leave the manager's checkpoint (Manager.Delete); a topic that stops
+// being compacted keeps its entry there (Manager.Remove), as in Kafka.
 
 // cleaned is one partition the cleaner knows.
 type cleaned struct {
-	log    *partition.Log
-	cfg    func() compact.Config
-	rolled atomic.Bool // set by the log's OnRoll, cleared by wakeRolled
+	log *partition.Log
+	cfg func() compact.Config
 }
 
 // cleanerState is the registry's side of the log cleaner.
@@ -46,11 +42,6 @@ type cleanerState struct {
 	// compaction resolves a topic's overrides into its cleaner settings
 	// (Options.Compaction).
 	compaction func(map[string]string) (compact.Config, bool)
-	// kick has a value when a partition rolled since wakeRolled last ran.
-	kick chan struct{}
-	// woke, when set (tests only), is called with each partition
-	// wakeRolled wakes.
-	woke func(name string)
 }
 
 // cleanerEnabled reports whether the registry runs a cleaner.
@@ -108,16 +99,7 @@ func (r *Registry) addLocked(t *Topic, from int) {
 		l := t.Partitions[p]
 		c := &cleaned{log: l, cfg: r.cleanerConfig(t.Name, l)}
 		r.cl.parts[name] = c
-		kick := r.cl.kick
-		l.OnRoll(func() {
-			c.rolled.Store(true)
-			select {
-			case kick <- struct{}{}:
-			default:
-			}
-		})
-		r.cl.mgr.Add(name, l, c.cfg)
-		r.cl.mgr.Wake(name) // a log opened with dirty data is checked at once
+		r.cl.mgr.Add(name, l, c.cfg) // and checks it soon: it may have been opened dirty
 	}
 }
 
@@ -135,8 +117,9 @@ func (r *Registry) cleanerAdd(t *Topic, from int) {
 }
 
 // cleanerRemove removes t's partitions from the cleaner, waiting for a pass
-// in progress on them (Delete, SetConfigs away from compact).
-func (r *Registry) cleanerRemove(t *Topic) {
+// in progress on them (SetConfigs away from compact; with deleted, Delete:
+// the cleaner's checkpoint forgets them too).
+func (r *Registry) cleanerRemove(t *Topic, deleted bool) {
 	if !r.cleanerEnabled() {
 		return
 	}
@@ -147,10 +130,13 @@ func (r *Registry) cleanerRemove(t *Topic) {
 	}
 	for p := range t.Partitions {
 		name := DirName(t.Name, int32(p))
-		if c, ok := r.cl.parts[name]; ok {
+		if _, ok := r.cl.parts[name]; ok {
 			delete(r.cl.parts, name)
-			c.log.OnRoll(nil)
-			r.cl.mgr.Remove(name)
+			if deleted {
+				r.cl.mgr.Delete(name)
+			} else {
+				r.cl.mgr.Remove(name)
+			}
 		}
 	}
 }
@@ -160,7 +146,7 @@ func (r *Registry) cleanerSync(t *Topic) {
 	if r.compacted(t.Configs) {
 		r.cleanerAdd(t, 0)
 	} else {
-		r.cleanerRemove(t)
+		r.cleanerRemove(t, false)
 	}
 }
 
@@ -177,24 +163,6 @@ func (r *Registry) stopCleaner() error {
 	err := r.cl.mgr.Close()
 	r.cl.mgr, r.cl.parts = nil, nil
 	return err
-}
-
-// wakeRolled wakes the cleaner for every compacted partition that rolled
-// a segment since the last call.
-func (r *Registry) wakeRolled() {
-	r.cl.mu.Lock()
-	defer r.cl.mu.Unlock()
-	if r.cl.mgr == nil {
-		return
-	}
-	for name, c := range r.cl.parts {
-		if c.rolled.Swap(false) {
-			r.cl.mgr.Wake(name)
-			if r.cl.woke != nil {
-				r.cl.woke(name)
-			}
-		}
-	}
 }
 
 // SetCleaner replaces the cleaner's settings (dynamic log.cleaner.*
@@ -218,7 +186,6 @@ func (r *Registry) SetCleaner(o compact.Options) error {
 	r.cl.mgr = compact.NewManager(o)
 	for name, c := range r.cl.parts {
 		r.cl.mgr.Add(name, c.log, c.cfg)
-		r.cl.mgr.Wake(name)
 	}
 	r.cl.mgr.Start()
 	return err

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stratabroker/strata/compact"
 	"github.com/stratabroker/strata/internal/vfs"
@@ -147,50 +146,5 @@ func TestNoCleaner(t *testing.T) {
 	}
 	if got := cleanedSet(r); len(got) != 0 {
 		t.Fatalf("cleaned %q", got)
-	}
-}
-
-// TestCleanerWokenOnRoll: a compacted partition that rolls a segment wakes
-// the cleaner for it, and only it; a delete-only topic's roll wakes
-// nothing.
-func TestCleanerWokenOnRoll(t *testing.T) {
-	var policy atomic.Value
-	policy.Store("delete")
-	opts := policyOptions(vfs.NewMem(), &policy)
-	resolve := opts.Resolve
-	opts.Resolve = func(over map[string]string) (partition.Config, error) {
-		cfg, err := resolve(over)
-		cfg.SegmentBytes = 200 // a roll every few batches
-		return cfg, err
-	}
-	r, err := Open("/data", opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	woken := make(chan string, 100)
-	r.cl.mu.Lock()
-	r.cl.woke = func(name string) { woken <- name }
-	r.cl.mu.Unlock()
-	for _, name := range []string{"kv", "plain"} {
-		over := map[string]string{"cleanup.policy": "compact"}
-		if name == "plain" {
-			over = nil
-		}
-		if _, err := r.Create(name, 2, over, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	plain, _ := r.Partition("plain", 0)
-	appendN(t, plain, 10, false)
-	kv, _ := r.Partition("kv", 1)
-	appendN(t, kv, 10, false)
-	select {
-	case name := <-woken:
-		if name != "kv-1" {
-			t.Fatalf("woke %s, want kv-1", name)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("kv-1 rolled and the cleaner was not woken")
 	}
 }

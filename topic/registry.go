@@ -178,7 +178,7 @@ func Open(dir string, opts Options) (*Registry, error) {
 		done:    make(chan struct{}),
 		workers: cmp.Or(max(opts.RecoveryThreads, 0), defaultRecoveryThreads),
 		cl: cleanerState{enabled: opts.Cleaner != nil && opts.Compaction != nil, opts: opts.Cleaner,
-			compaction: opts.Compaction, kick: make(chan struct{}, 1)},
+			compaction: opts.Compaction},
 	}
 	all, err := metadataFirst(r.fs, append([]string{dir}, opts.ExtraDirs...))
 	if err != nil {
@@ -196,6 +196,11 @@ func Open(dir string, opts Options) (*Registry, error) {
 	}
 	if r.resolve == nil {
 		r.resolve = defaultResolve
+	}
+	if r.cl.opts != nil && r.cl.opts.FS == nil {
+		o := *r.cl.opts
+		o.FS = r.fs // the cleaner's checkpoints, beside the logs
+		r.cl.opts = &o
 	}
 	r.popts.FS = r.fs
 	r.popts.Managed = true
@@ -476,7 +481,7 @@ func (r *Registry) Delete(name string) error {
 	if err := r.commit(replaced(s.sorted, t, nil)); err != nil {
 		return err
 	}
-	r.cleanerRemove(t)
+	r.cleanerRemove(t, true)
 	r.deleteLogs(t.Partitions)
 	// Without its entries, so that a topic created with the same name
 	// later is not opened, after a crash, with this one's recovery point.
@@ -632,8 +637,6 @@ func (r *Registry) background(every [3]time.Duration) {
 			r.writeEach(true)
 		case <-ticks[2]:
 			r.writeEach(false)
-		case <-r.cl.kick:
-			r.wakeRolled()
 		}
 	}
 }
