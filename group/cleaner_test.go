@@ -2,6 +2,7 @@ package group
 
 import (
 	"math"
+	"strconv"
 	"testing"
 	"time"
 
@@ -25,4 +26,76 @@ func cleanAll(t testing.TB, logs []*partition.Log, cfg partition.Config) []compa
 		out = append(out, st)
 	}
 	return out
+}
+
+// TestCompactionManyCommits: 100,000 commits of 10 groups (10 partitions
+// each), then a cleaner pass over __consumer_offsets, then a restart: the
+// replay reads only the live records (one per group and partition) and the
+// active segments the cleaner never touches, rebuilds every last offset,
+// and takes about as long as a replay of a log that only ever held the
+// live state. Figures are logged (docs/BENCHMARKS.md).
+func TestCompactionManyCommits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100k commits")
+	}
+	const commits, groups, parts = 100_000, 10, 10
+	run := func(n int) *env {
+		e := newEnv(t, Options{})
+		e.cfg.SegmentBytes = 64 << 10
+		e.reopen()
+		for i := range n {
+			g, p := "g"+strconv.Itoa(i%groups), int32((i/groups)%parts)
+			if code := e.commit(g, "", -1, "t", p, int64(i)); code != 0 {
+				t.Fatalf("commit %d: %d", i, code)
+			}
+		}
+		return e
+	}
+	replay := func(e *env) (ReplayStats, time.Duration) {
+		e.close()
+		began := time.Now()
+		e.open()
+		return e.c.Replayed(), time.Since(began)
+	}
+	check := func(e *env, n int) {
+		t.Helper()
+		for i := n - groups*parts; i < n; i++ {
+			g, p := "g"+strconv.Itoa(i%groups), int32((i/groups)%parts)
+			if got := e.fetched(g, "t", p); got != int64(i) {
+				t.Fatalf("%s t-%d: offset %d after replay, want %d", g, p, got, i)
+			}
+		}
+	}
+
+	live := run(groups * parts)
+	liveStats, liveTook := replay(live)
+	check(live, groups*parts)
+
+	e := run(commits)
+	before, beforeTook := replay(e)
+	e.close()
+	e.openLogs()
+	var active int64
+	for _, l := range e.logs {
+		v := l.CleanerView()
+		active += v.HighWatermark - v.ActiveBase // one record a batch
+	}
+	passes := cleanAll(t, e.logs, e.cfg)
+	for _, l := range e.logs {
+		_ = l.Close()
+	}
+	e.logs = nil
+	e.open()
+	after, afterTook := replay(e)
+	check(e, commits)
+	t.Logf("live state only: %+v in %v", liveStats, liveTook)
+	t.Logf("%d commits: %+v in %v", commits, before, beforeTook)
+	t.Logf("after cleaning (%d records in the active segments): %+v in %v; passes %+v", active, after, afterTook, passes)
+	if before.Records != commits {
+		t.Fatalf("replay before cleaning read %d records, want %d", before.Records, commits)
+	}
+	if after.Records < active || after.Records > active+groups*parts {
+		t.Fatalf("replay after cleaning read %d records; want the %d of the active segments and at most %d live ones",
+			after.Records, active, groups*parts)
+	}
 }
