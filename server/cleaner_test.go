@@ -1,10 +1,13 @@
 package server
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -113,5 +116,55 @@ func TestCleanerDisabled(t *testing.T) {
 	rc := dialRaw(t, s)
 	if res := produceResults(t, rc.roundTrip(produceReq(9, 1, "kv", map[int32][]byte{0: batch(t, 1, "x", nil)}))); res[0].code != kerr.InvalidRecord.Code {
 		t.Fatalf("keyless: %+v", res[0])
+	}
+}
+
+// TestLogDirsSizeAfterCleaning: DescribeLogDirs (strata log-dirs) reports a
+// compacted partition's size after cleaning: its last five 1 KB values
+// and the filler records that rolled it, a tenth of the 200 written.
+func TestLogDirsSizeAfterCleaning(t *testing.T) {
+	s := startServer(t, "log.cleaner.backoff.ms", "100")
+	addr := s.Addr().String()
+	adm := newAdmin(t, s)
+	cl := newClient(t, s)
+	resp, err := adm.CreateTopic(testCtx(t), 1, 1, map[string]*string{
+		"cleanup.policy": sp("compact"), "segment.ms": sp("100"), "min.cleanable.dirty.ratio": sp("0.01"),
+	}, "sized")
+	if err != nil || resp.Err != nil {
+		t.Fatalf("create: %v %v", err, resp.Err)
+	}
+	var recs []kv
+	for i := range 200 {
+		v := strings.Repeat("x", 1000) + strconv.Itoa(i)
+		recs = append(recs, kv{Offset: int64(i), Key: "k" + strconv.Itoa(i%5), Value: &v})
+	}
+	plain := newClient(t, s, kgo.DefaultProduceTopic("sized"), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	for _, r := range recs {
+		if err := plain.ProduceSync(testCtx(t), &kgo.Record{Key: []byte(r.Key), Value: []byte(*r.Value)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := func() int64 {
+		t.Helper()
+		ds, err := adm.DescribeAllLogDirs(testCtx(t), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64 = -1
+		ds.Each(func(d kadm.DescribedLogDir) {
+			d.Topics.Each(func(p kadm.DescribedLogDirPartition) {
+				if p.Topic == "sized" {
+					n = p.Size
+				}
+			})
+		})
+		return n
+	}
+	before := size()
+	awaitView(t, cl, addr, "sized", compactedView(recs, true))
+	after := size()
+	t.Logf("size before cleaning %d, after %d", before, after)
+	if before < 200*1000 || after < 5*1000 || after >= before/10 {
+		t.Fatalf("size before cleaning %d, after %d", before, after)
 	}
 }
