@@ -134,9 +134,14 @@ func (w *rewriter) put(b []byte) span {
 	return s
 }
 
+var empty = []byte{}
+
 func (w *rewriter) bytes(s span) []byte {
-	if s.len < 0 {
+	switch s.len {
+	case -1:
 		return nil
+	case 0:
+		return empty // not nil: an empty value is no tombstone
 	}
 	return w.arena[s.off : s.off+s.len]
 }

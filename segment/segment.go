@@ -531,7 +531,10 @@ func (s *Segment) Delete() error {
 // Retire is Delete for a segment that another takes the place of (the log
 // cleaner's swap): its files are renamed with DeletedSuffix at once,
 // whether or not a reader holds it, so that the replacement may take its
-// names, and removed when the last reference goes.
+// names, and removed when the last reference goes: the owner's reference
+// is dropped in the background (as Kafka deletes replaced segments
+// asynchronously), so the files may still be there, renamed, when Retire
+// returns.
 func (s *Segment) Retire() error {
 	s.appendMu.Lock()
 	s.lifeMu.Lock()
@@ -551,7 +554,7 @@ func (s *Segment) Retire() error {
 	s.lifeMu.Unlock()
 	s.appendMu.Unlock()
 	if !torn && s.closing.CompareAndSwap(false, true) {
-		err = errors.Join(err, s.release())
+		go s.Release() // unlinking large files takes milliseconds: not on the caller's time
 	}
 	return err
 }
