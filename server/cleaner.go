@@ -68,3 +68,7 @@ func (s *Server) reconfigureCleaner(old, cfg *config.Broker) {
 	s.log.Info("log cleaner reconfigured", "threads", o.Threads, "dedupe_buffer_size", o.DedupeBufferSize,
 		"io_buffer_size", o.IOBufferSize, "io_max_bytes_per_second", cfg.Cleaner.IOMaxBytesPerSecond, "backoff_ms", o.BackoffMs)
 }
+
+// CleanerStats returns the log cleaner's counters (zero when
+// log.cleaner.enable is false).
+func (s *Server) CleanerStats() compact.ManagerStats { return s.topics.CleanerStats() }
