@@ -1,6 +1,8 @@
 // Command compactbench measures log compaction end to end, Strata beside
-// kfake (franz-go's fake broker, which compacts too), both in this process
-// with their data on disk:
+// kfake (franz-go's fake broker, which compacts too), with their data on
+// disk: Strata as the broker binary (-strata, default: go build
+// ./cmd/strata), its cleaner's passes read from its log ("cleaned log"
+// lines), kfake in this process:
 //
 //   - the same keyed workload (-records records over -keys keys, -value
 //     bytes each, uncompressed) to a topic with cleanup.policy=compact,
@@ -21,12 +23,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -39,8 +45,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/stratabroker/strata/config"
-	"github.com/stratabroker/strata/server"
+	"github.com/stratabroker/strata/bench/internal/proc"
 )
 
 var (
@@ -51,6 +56,7 @@ var (
 	window       = flag.Duration("window", 5*time.Second, "produce throughput window")
 	skipKfake    = flag.Bool("skip-kfake", false, "measure Strata only")
 	cleanerRate  = flag.String("cleaner-io", "", "log.cleaner.io.max.bytes.per.second for Strata (empty: Kafka's default, no bound)")
+	strataBin    = flag.String("strata", "", "strata binary (default: go build ./cmd/strata)")
 )
 
 func main() {
@@ -68,22 +74,25 @@ func run() error {
 	}
 	defer os.RemoveAll(root)
 
+	bin := *strataBin
+	if bin == "" {
+		bin = filepath.Join(root, "strata-bin")
+		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/strata").CombinedOutput(); err != nil {
+			return fmt.Errorf("go build ./cmd/strata: %v\n%s", err, out)
+		}
+	}
 	sdir := filepath.Join(root, "strata")
-	s, err := startStrata(sdir)
+	s, err := startStrata(bin, sdir)
 	if err != nil {
 		return err
 	}
-	res, err := compactView("strata", s.Addr().String(), func() int64 { return dirBytes(filepath.Join(sdir, "kv-0")) })
+	res, err := compactView("strata", s.addr, func() int64 { return dirBytes(filepath.Join(sdir, "kv-0")) })
+	if err == nil {
+		fmt.Println(res)
+		err = throughput(s)
+	}
+	s.stop()
 	if err != nil {
-		s.Close()
-		return err
-	}
-	fmt.Println(res)
-	if err := throughput(s); err != nil {
-		s.Close()
-		return err
-	}
-	if err := s.Close(); err != nil {
 		return err
 	}
 	if *skipKfake {
@@ -104,25 +113,96 @@ func run() error {
 	return nil
 }
 
-func startStrata(dir string) (*server.Server, error) {
-	cfg := config.Defaults()
-	for _, kv := range [][2]string{
-		{"listeners", "PLAINTEXT://127.0.0.1:0"}, {"log.dirs", dir}, {"console.enable", "false"},
-		{"log.cleaner.backoff.ms", "500"},
-	} {
-		if err := cfg.Set(kv[0], kv[1]); err != nil {
-			return nil, err
-		}
-	}
+// strata is a broker process and the passes its cleaner logged.
+type strata struct {
+	cmd    *exec.Cmd
+	addr   string
+	passes chan pass
+}
+
+// pass is one "cleaned log" line of the broker's log.
+type pass struct {
+	partition               string
+	bytesRead, bytesWritten int64
+	duration                time.Duration
+	at                      time.Time // when the line was read
+}
+
+func startStrata(bin, dir string) (*strata, error) {
+	addr := fmt.Sprintf("127.0.0.1:%d", proc.FreePort())
+	args := []string{"broker", "--listeners", "PLAINTEXT://" + addr, "--log.dirs", dir,
+		"--console.enable", "false", "--log.cleaner.backoff.ms", "500", "--log-level", "info"}
 	if *cleanerRate != "" {
-		if err := cfg.Set("log.cleaner.io.max.bytes.per.second", *cleanerRate); err != nil {
-			return nil, err
-		}
+		args = append(args, "--log.cleaner.io.max.bytes.per.second", *cleanerRate)
 	}
-	if err := cfg.Validate(); err != nil {
+	cmd := exec.Command(bin, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
 		return nil, err
 	}
-	return server.Start(cfg, server.Options{})
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &strata{cmd: cmd, addr: addr, passes: make(chan pass, 1024)}
+	go s.scan(stderr)
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return s, nil
+		}
+		if time.Now().After(deadline) {
+			s.stop()
+			return nil, fmt.Errorf("strata did not listen on %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// scan reads the broker's log, passing on the cleaner's passes and
+// printing warnings and errors.
+func (s *strata) scan(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+			fmt.Fprintln(os.Stderr, "strata:", line)
+		}
+		if !strings.Contains(line, `msg="cleaned log"`) {
+			continue
+		}
+		p := pass{at: time.Now()}
+		for _, f := range strings.Fields(line) {
+			k, v, _ := strings.Cut(f, "=")
+			switch k {
+			case "partition":
+				p.partition = v
+			case "bytesRead":
+				p.bytesRead, _ = strconv.ParseInt(v, 10, 64)
+			case "bytesWritten":
+				p.bytesWritten, _ = strconv.ParseInt(v, 10, 64)
+			case "duration":
+				p.duration, _ = time.ParseDuration(v)
+			}
+		}
+		select {
+		case s.passes <- p:
+		default:
+		}
+	}
+}
+
+func (s *strata) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
 }
 
 // dirBytes is the size of the files below dir.
@@ -300,9 +380,9 @@ func produceFor(addr, topic string, d time.Duration) (float64, error) {
 	return float64(acked.Load()) / 1e6 / time.Since(began).Seconds(), nil
 }
 
-func throughput(s *server.Server) error {
+func throughput(s *strata) error {
 	ctx := context.Background()
-	addr := s.Addr().String()
+	addr := s.addr
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.ProducerLinger(5*time.Millisecond), kgo.MaxBufferedRecords(100_000))
 	if err != nil {
@@ -336,8 +416,10 @@ func throughput(s *server.Server) error {
 	if _, err := adm.CreateTopic(ctx, 1, 1, nil, topic); err != nil {
 		return err
 	}
+	for len(s.passes) > 0 { // passes over other logs so far
+		<-s.passes
+	}
 	syscall.Sync()
-	st0 := s.CleanerStats()
 	if _, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Name: "min.cleanable.dirty.ratio", Value: ptr("0.01")}}, "dirty"); err != nil {
 		return err
 	}
@@ -352,19 +434,22 @@ func throughput(s *server.Server) error {
 	if _, err := adm.DeleteTopics(ctx, topic); err != nil {
 		return err
 	}
-	for deadline := time.Now().Add(5 * time.Minute); s.CleanerStats().Passes == st0.Passes && time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
+	var p pass
+	for timeout := time.After(5 * time.Minute); p.partition != "dirty-0"; {
+		select {
+		case p = <-s.passes:
+		case <-timeout:
+			return errors.New("no pass over the dirty log within 5 minutes")
+		}
 	}
-	st := s.CleanerStats()
-	passEnd := time.Since(began)
 	after, err := produceWindow(adm, addr, *window)
 	if err != nil {
 		return err
 	}
 	alone := (before + after) / 2
 	fmt.Printf("strata: produce to another topic %.1f MB/s before and %.1f MB/s after cleaning, %.1f MB/s while the cleaner runs (%.2fx their mean); the pass over %d records of %d bytes read %.1f MB and wrote %.1f MB in %v, ending %v after the %v window began\n",
-		before, after, during, during/alone, *dirtyRecords, *valueSize, float64(st.BytesRead-st0.BytesRead)/1e6, float64(st.BytesWritten-st0.BytesWritten)/1e6,
-		st.LastPassDuration.Round(time.Millisecond), passEnd.Round(time.Millisecond), inWindow.Round(time.Millisecond))
+		before, after, during, during/alone, *dirtyRecords, *valueSize, float64(p.bytesRead)/1e6, float64(p.bytesWritten)/1e6,
+		p.duration.Round(time.Millisecond), p.at.Sub(began).Round(time.Millisecond), inWindow.Round(time.Millisecond))
 	return nil
 }
 
