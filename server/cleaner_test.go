@@ -1,9 +1,11 @@
 package server
 
 import (
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -166,5 +168,72 @@ func TestLogDirsSizeAfterCleaning(t *testing.T) {
 	t.Logf("size before cleaning %d, after %d", before, after)
 	if before < 200*1000 || after < 5*1000 || after >= before/10 {
 		t.Fatalf("size before cleaning %d, after %d", before, after)
+	}
+}
+
+// TestOffsetsTopicCleaned: __consumer_offsets is created with Kafka's
+// configs and cleaned like any compacted topic: after 300 commits of 100
+// partitions each (5 groups, 30,000 records, 1 MiB segments) the cleaner
+// runs on the rolled segments, and a restart replays far fewer records
+// and rebuilds every group's last offsets.
+func TestOffsetsTopicCleaned(t *testing.T) {
+	dir := t.TempDir()
+	settings := []string{"offsets.topic.num.partitions", "1", "offsets.topic.segment.bytes", "1048576"}
+	s := startServerIn(t, dir, Options{}, settings...)
+	if _, err := s.topics.Create("t", 100, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	rc := dialRaw(t, s)
+	const commits, groups = 300, 5
+	for i := range commits {
+		req := kmsg.NewPtrOffsetCommitRequest()
+		req.Version, req.Group, req.Generation = 7, "g"+strconv.Itoa(i%groups), -1
+		rt := kmsg.NewOffsetCommitRequestTopic()
+		rt.Topic = "t"
+		for p := range int32(100) {
+			rp := kmsg.NewOffsetCommitRequestTopicPartition()
+			rp.Partition, rp.Offset, rp.LeaderEpoch = p, int64(i), -1
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		req.Topics = append(req.Topics, rt)
+		resp := rc.roundTrip(req).(*kmsg.OffsetCommitResponse)
+		if code := resp.Topics[0].Partitions[0].ErrorCode; code != 0 {
+			t.Fatalf("commit %d: %d", i, code)
+		}
+	}
+	ot := mustTopic(t, s, offsetsTopic)
+	want := map[string]string{"cleanup.policy": "compact", "compression.type": "producer", "segment.bytes": "1048576"}
+	if !reflect.DeepEqual(ot.Configs, want) || !s.topics.Cleaned(offsetsTopic, 0) {
+		t.Fatalf("%s configs %v (cleaned %v), want %v", offsetsTopic, ot.Configs, s.topics.Cleaned(offsetsTopic, 0), want)
+	}
+	for deadline := time.Now().Add(60 * time.Second); s.CleanerStats().Passes == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("__consumer_offsets was not cleaned within 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := startServerIn(t, dir, Options{}, settings...)
+	g, err := s2.coordinator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := g.Replayed()
+	t.Logf("replay after cleaning: %+v (%d records written)", r, commits*100)
+	if r.Records >= commits*100/2 || r.Records < groups*100 {
+		t.Fatalf("replay read %+v; want fewer than half the %d records written, and the %d live ones", r, commits*100, groups*100)
+	}
+	rc2 := dialRaw(t, s2)
+	for gi := range groups {
+		req := kmsg.NewPtrOffsetFetchRequest()
+		req.Version = 8
+		req.Groups = []kmsg.OffsetFetchRequestGroup{{Group: "g" + strconv.Itoa(gi), Topics: []kmsg.OffsetFetchRequestGroupTopic{{Topic: "t", Partitions: []int32{0, 99}}}}}
+		ps := rc2.roundTrip(req).(*kmsg.OffsetFetchResponse).Groups[0].Topics[0].Partitions
+		last := int64(commits - groups + gi)
+		if ps[0].Offset != last || ps[1].Offset != last {
+			t.Fatalf("g%d offsets %d %d after restart, want %d", gi, ps[0].Offset, ps[1].Offset, last)
+		}
 	}
 }
