@@ -204,3 +204,26 @@ func TestCleanerTopicConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestOffsetsTopicProps: offsets.topic.segment.bytes and
+// offsets.topic.compression.codec, with Kafka's check of the codec id
+// (CompressionType.forId).
+func TestOffsetsTopicProps(t *testing.T) {
+	b := Defaults()
+	if b.OffsetsTopicSegmentBytes != 104857600 || b.OffsetsTopicCompressionCodec != 0 {
+		t.Fatalf("defaults %d %d", b.OffsetsTopicSegmentBytes, b.OffsetsTopicCompressionCodec)
+	}
+	_ = b.Set("offsets.topic.segment.bytes", "1048576")
+	_ = b.Set("offsets.topic.compression.codec", "4")
+	if err := b.Validate(); err != nil || b.OffsetsTopicSegmentBytes != 1048576 || b.OffsetsTopicCompressionCodec != 4 {
+		t.Fatalf("%v %d %d", err, b.OffsetsTopicSegmentBytes, b.OffsetsTopicCompressionCodec)
+	}
+	_ = b.Set("offsets.topic.compression.codec", "5")
+	var ce *Error
+	if err := b.Validate(); !errors.As(err, &ce) || ce.Msg != "Unknown compression type id: 5" || ce.Name != "offsets.topic.compression.codec" {
+		t.Fatalf("codec 5: %v", err)
+	}
+	if err := Defaults().Set("offsets.topic.segment.bytes", "0"); err == nil {
+		t.Fatal("offsets.topic.segment.bytes 0 accepted")
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stratabroker/strata/compact"
 	"github.com/stratabroker/strata/partition"
+	"github.com/stratabroker/strata/recordbatch"
 )
 
 // cleanAll runs one pass of the log cleaner over each log, as the registry's
@@ -97,5 +98,32 @@ func TestCompactionManyCommits(t *testing.T) {
 	if after.Records < active || after.Records > active+groups*parts {
 		t.Fatalf("replay after cleaning read %d records; want the %d of the active segments and at most %d live ones",
 			after.Records, active, groups*parts)
+	}
+}
+
+// TestCompressedCommits: with offsets.topic.compression.codec the
+// coordinator's batches carry that codec, and a replay reads them.
+func TestCompressedCommits(t *testing.T) {
+	e := newEnv(t, Options{Compression: recordbatch.CodecGzip})
+	if code := e.commit("g", "", -1, "t", 0, 42); code != 0 {
+		t.Fatalf("commit: %d", code)
+	}
+	l := e.logs[PartitionFor("g", len(e.logs))]
+	rr, err := l.Read(0, 1<<20)
+	if err != nil || len(rr.Slices) == 0 {
+		t.Fatalf("read: %v", err)
+	}
+	s := rr.Slices[0]
+	buf := make([]byte, s.Len)
+	if _, err := s.File.ReadAt(buf, s.Pos); err != nil {
+		t.Fatal(err)
+	}
+	rr.Release()
+	if c := recordbatch.Header(buf).Codec(); c != recordbatch.CodecGzip {
+		t.Fatalf("stored codec %v, want gzip", c)
+	}
+	e.reopen()
+	if got := e.fetched("g", "t", 0); got != 42 {
+		t.Fatalf("offset after replay %d, want 42", got)
 	}
 }
