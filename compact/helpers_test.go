@@ -246,5 +246,3 @@ func strs(gs []got) []string {
 func openLogErr(fs vfs.FS, c *clock) (*partition.Log, error) {
 	return partition.Open("/data/t-0", testConfig(), c.opts(fs))
 }
-
-type producerLog struct{ l *partition.Log }
