@@ -50,6 +50,9 @@ func TestManyKeysSeveralPasses(t *testing.T) {
 	defer l.Close()
 	before, _ := readLog(t, l)
 	active := l.CleanerView().ActiveBase
+	if n := len(l.CleanerView().Segments); n != 6 {
+		t.Fatalf("%d inactive segments, want 6", n)
+	}
 	cl := NewCleaner(100*BytesPerSlot, 4096, nil)
 	words := len(cl.m.t)
 	from, passes := int64(0), 0
@@ -73,6 +76,10 @@ func TestManyKeysSeveralPasses(t *testing.T) {
 	}
 	if len(after) != 1001 || passes != 34 {
 		t.Fatalf("%d records after %d passes; want 1001 after 34", len(after), passes)
+	}
+	// The six 500-record segments were merged into one (segment.bytes 1 MiB).
+	if n := len(l.CleanerView().Segments); n != 1 {
+		t.Fatalf("%d inactive segments after cleaning, want 1", n)
 	}
 }
 
