@@ -25,6 +25,7 @@ type PassStats struct {
 	FirstUncleanable int64
 	BytesRead        int64 // building the map and cleaning
 	BytesWritten     int64
+	BytesSaved       int64 // the replaced segments' bytes less the cleaned ones'
 	RecordsRead      int64 // while cleaning
 	RecordsKept      int64
 	Keys             int // keys in the offset map
@@ -242,6 +243,10 @@ func (c *Cleaner) cleanGroup(p *passCtx, group []*segment.Segment, st *PassStats
 			return err
 		}
 	}
+	var size int64
+	for _, s := range group {
+		size += s.Size()
+	}
 	swapping = true
 	if err := p.l.ReplaceSegments(cleaned, group); err != nil {
 		if errors.Is(err, partition.ErrSwapAborted) || errors.Is(err, partition.ErrClosed) {
@@ -249,6 +254,7 @@ func (c *Cleaner) cleanGroup(p *passCtx, group []*segment.Segment, st *PassStats
 		}
 		return err
 	}
+	st.BytesSaved += size - cleaned.Size()
 	return nil
 }
 
