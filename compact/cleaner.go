@@ -94,7 +94,7 @@ func (c *Cleaner) Clean(l *partition.Log, firstDirty int64, cfg Config, now time
 	if txn == nil {
 		txn = NoTransactions
 	}
-	end, err := c.buildMap(cv, a.firstDirty, a.firstUncleanable, txn(l, a.firstDirty, a.firstUncleanable), &st)
+	end, err := c.buildMap(cv, a.firstDirty, a.firstUncleanable, txn, l, &st)
 	if err != nil {
 		return st, err
 	}
@@ -137,10 +137,27 @@ func satAdd(a, b int64) int64 {
 
 // buildMap maps the keys of [from, to) to their last offsets (Kafka's
 // buildOffsetMap) until the map holds its capacity, and returns the end
-// of what it mapped: the next pass's first dirty offset.
-func (c *Cleaner) buildMap(cv partition.CleanerView, from, to int64, txn TxnMetadata, st *PassStats) (int64, error) {
-	c.m.clear()
+// of what it mapped: the next pass's first dirty offset. It first uses
+// only the part of the table the dirty bytes can need (a record takes at
+// least 7 bytes), and maps again with the whole table if compression
+// packed more keys than that.
+func (c *Cleaner) buildMap(cv partition.CleanerView, from, to int64, txn TxnSource, l *partition.Log, st *PassStats) (int64, error) {
 	segs := cv.Segments
+	var dirty int64
+	for i := floor(segs, from); i < len(segs) && segs[i].Base() < to; i++ {
+		dirty += segs[i].Size()
+	}
+	c.m.reset(dirty/7 + 1)
+	for {
+		end, full, err := c.mapRange(segs, from, to, txn(l, from, to), st)
+		if err != nil || !full || c.m.active == c.m.slots {
+			return end, err
+		}
+		c.m.reset(-1)
+	}
+}
+
+func (c *Cleaner) mapRange(segs []*segment.Segment, from, to int64, txn TxnMetadata, st *PassStats) (end int64, full bool, err error) {
 	capacity := c.m.capacity()
 	for i := floor(segs, from); i < len(segs) && segs[i].Base() < to; i++ {
 		s := segs[i]
@@ -150,14 +167,14 @@ func (c *Cleaner) buildMap(cv partition.CleanerView, from, to int64, txn TxnMeta
 		}
 		full, err := c.mapSegment(s, from, to, capacity, txn, st)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if full {
-			return c.m.latest + 1, nil
+			return c.m.latest + 1, true, nil
 		}
 		c.m.latest = max(c.m.latest, next-1) // over a gap
 	}
-	return max(c.m.latest+1, from), nil
+	return max(c.m.latest+1, from), false, nil
 }
 
 func (c *Cleaner) mapSegment(s *segment.Segment, from, to int64, capacity int, txn TxnMetadata, st *PassStats) (full bool, err error) {

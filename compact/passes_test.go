@@ -10,6 +10,7 @@ import (
 
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/partition"
+	"github.com/stratabroker/strata/recordbatch"
 )
 
 // manyKeysLog writes keys k0..k(n-1) three times each (values r0, r1,
@@ -137,5 +138,42 @@ func TestProducerStateSurvives(t *testing.T) {
 	}
 	if res := appendBatch(t, l, a.batch(t, []kv{val("k", "a3")})); res.Duplicate || res.BaseOffset != 6 {
 		t.Fatalf("a's next batch: %+v", res)
+	}
+}
+
+// TestCompressedKeysFitOnePass: 2,000 keys zstd-compressed into far fewer
+// bytes than 7 per record (the bound the map first sizes itself by) still
+// take one pass when the whole table holds them: the map starts over with
+// the whole table.
+func TestCompressedKeysFitOnePass(t *testing.T) {
+	c := newClock()
+	l := openLog(t, vfs.NewMem(), c, testConfig())
+	defer l.Close()
+	bl := recordbatch.NewBuilder()
+	bl.Codec = recordbatch.CodecZstd
+	for round := range 2 {
+		bl.Reset()
+		for k := range 2000 {
+			bl.Add(&recordbatch.Record{Timestamp: t0.UnixMilli(), Key: fmt.Appendf(nil, "key-%06d", k), Value: []byte{byte(round)}})
+		}
+		b, err := bl.AppendTo(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if round == 0 && 2*len(b)/7 >= 2000 {
+			t.Fatalf("batch of %d bytes: not packed enough for the test", len(b))
+		}
+		appendBatch(t, l, b)
+	}
+	bl.Reset()
+	bl.Add(&recordbatch.Record{Timestamp: t0.UnixMilli() + 10, Key: []byte("tail")})
+	b, _ := bl.AppendTo(nil)
+	appendRolling(t, l, b)
+	st, err := NewCleaner(10_000*BytesPerSlot, 4096, nil).Clean(l, 0, cleanConfig(), c.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.EndOffset != 4000 || st.Keys != 2000 || st.RecordsKept != 2000 {
+		t.Fatalf("pass ended at %d with %d keys, kept %d; want 4000, 2000, 2000", st.EndOffset, st.Keys, st.RecordsKept)
 	}
 }
