@@ -10,6 +10,7 @@ import (
 	"github.com/stratabroker/strata/tools/logs"
 	"github.com/stratabroker/strata/tools/perf"
 	"github.com/stratabroker/strata/tools/topics"
+	"github.com/stratabroker/strata/tools/verifiable"
 )
 
 // Commands returns every tool of every family.
@@ -21,6 +22,7 @@ func Commands() []cli.Command {
 		groups.Commands,
 		logs.Commands,
 		perf.Commands,
+		verifiable.Commands,
 	} {
 		all = append(all, family...)
 	}
