@@ -429,9 +429,12 @@ func (c *consumer) onOffsetsFetched(_ context.Context, _ *kgo.Client, resp *kmsg
 		return nil
 	}
 	var missing []string
-	check := func(topic string, partition int32, offset int64) {
-		if offset < 0 {
-			missing = append(missing, topic+"-"+strconv.Itoa(int(partition)))
+	seen := map[string]bool{}
+	check := func(topic string, partition int32, offset int64) { // kgo may fill both forms of the response
+		tp := topic + "-" + strconv.Itoa(int(partition))
+		if offset < 0 && !seen[tp] {
+			seen[tp] = true
+			missing = append(missing, tp)
 		}
 	}
 	for _, t := range resp.Topics {
