@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -428,13 +429,10 @@ func (c *consumer) onOffsetsFetched(_ context.Context, _ *kgo.Client, resp *kmsg
 	if c.args.reset != "none" {
 		return nil
 	}
-	var missing []string
-	seen := map[string]bool{}
-	check := func(topic string, partition int32, offset int64) { // kgo may fill both forms of the response
-		tp := topic + "-" + strconv.Itoa(int(partition))
-		if offset < 0 && !seen[tp] {
-			seen[tp] = true
-			missing = append(missing, tp)
+	missing := map[string][]int32{} // kgo may fill both forms of the response
+	check := func(topic string, partition int32, offset int64) {
+		if offset < 0 && !slices.Contains(missing[topic], partition) {
+			missing[topic] = append(missing[topic], partition)
 		}
 	}
 	for _, t := range resp.Topics {
@@ -452,8 +450,14 @@ func (c *consumer) onOffsetsFetched(_ context.Context, _ *kgo.Client, resp *kmsg
 	if len(missing) == 0 {
 		return nil
 	}
-	sort.Strings(missing)
-	err := fmt.Errorf("Undefined offset with no reset policy for partitions: [%s]", strings.Join(missing, ", "))
+	var tps []string
+	for _, t := range sortedTopics(missing) {
+		slices.Sort(missing[t])
+		for _, p := range missing[t] {
+			tps = append(tps, t+"-"+strconv.Itoa(int(p)))
+		}
+	}
+	err := fmt.Errorf("Undefined offset with no reset policy for partitions: [%s]", strings.Join(tps, ", "))
 	c.fail(err)
 	return err
 }

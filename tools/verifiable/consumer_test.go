@@ -2,6 +2,8 @@ package verifiable
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -210,25 +212,125 @@ func TestVerifiableConsumerTwoMembers(t *testing.T) {
 }
 
 // --reset-policy none with nothing committed: the Java client's
-// NoOffsetForPartitionException ends the tool, after leaving the group.
+// NoOffsetForPartitionException (partitions in order: 2 before 10) ends
+// the tool, after leaving the group.
 func TestVerifiableConsumerResetNone(t *testing.T) {
 	tooltest.EachTarget(t, func(t *testing.T, tg tooltest.Target) {
 		if !tg.Groups {
 			t.Skip("the broker does not serve groups")
 		}
-		createTopic(t, tg, "vcn", 2)
+		createTopic(t, tg, "vcn", 11)
 		produceN(t, tg, "vcn", 4)
 		r := run(t, &cli.Env{Now: fixedClock}, "verifiable-consumer", "--bootstrap-server", tg.Addr, "--topic", "vcn", "--group-id", "gn", "--reset-policy", "none")
-		if r.Code != cli.ExitError || r.Stderr != "strata verifiable-consumer: Undefined offset with no reset policy for partitions: [vcn-0, vcn-1]\n" {
+		var names, list []string
+		for p := 0; p < 11; p++ {
+			names = append(names, fmt.Sprintf("vcn-%d", p))
+			list = append(list, fmt.Sprintf(`{"topic":"vcn","partition":%d}`, p))
+		}
+		if r.Code != cli.ExitError || r.Stderr != "strata verifiable-consumer: Undefined offset with no reset policy for partitions: ["+strings.Join(names, ", ")+"]\n" {
 			t.Fatalf("code %d, stderr %q", r.Code, r.Stderr)
 		}
+		parts := "[" + strings.Join(list, ",") + "]"
 		want := `{"timestamp":1000,"name":"startup_complete"}
-{"timestamp":1000,"name":"partitions_assigned","partitions":[{"topic":"vcn","partition":0},{"topic":"vcn","partition":1}]}
-{"timestamp":1000,"name":"partitions_revoked","partitions":[{"topic":"vcn","partition":0},{"topic":"vcn","partition":1}]}
+{"timestamp":1000,"name":"partitions_assigned","partitions":` + parts + `}
+{"timestamp":1000,"name":"partitions_revoked","partitions":` + parts + `}
 {"timestamp":1000,"name":"shutdown_complete"}
 `
 		if r.Stdout != want {
 			t.Fatalf("stdout:\n%s\nwant:\n%s", r.Stdout, want)
+		}
+	})
+}
+
+// The properties file is read (--consumer.config, or --command-config as
+// Kafka 4.2 names it): max.poll.records=2 makes each poll at most two
+// records, so five records are polls of 2, 2 and 1.
+func TestVerifiableConsumerConfigFile(t *testing.T) {
+	tg := tooltest.StartStrata(t)
+	if !tg.Groups {
+		t.Skip("the broker does not serve groups")
+	}
+	createTopic(t, tg, "vcf", 1)
+	produceN(t, tg, "vcf", 5)
+	cfg := filepath.Join(t.TempDir(), "c.properties")
+	if err := os.WriteFile(cfg, []byte("max.poll.records=2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, flag := range []string{"--consumer.config", "--command-config"} {
+		r := run(t, nil, "verifiable-consumer", "--bootstrap-server", tg.Addr, "--topic", "vcf", "--group-id", fmt.Sprint("gf", i),
+			"--max-messages", "5", flag, cfg)
+		if r.Code != 0 || r.Stderr != "" {
+			t.Fatalf("%s: code %d, stderr %q", flag, r.Code, r.Stderr)
+		}
+		var counts []string
+		for _, ev := range parse(t, r.Stdout) {
+			if ev.name() == "records_consumed" {
+				counts = append(counts, fmt.Sprint(ev.num("count")))
+			}
+		}
+		if s := strings.Join(counts, " "); s != "2 2 1" {
+			t.Fatalf("%s: poll sizes %q, want 2 2 1:\n%s", flag, s, r.Stdout)
+		}
+	}
+	r := run(t, nil, "verifiable-consumer", "--topic", "vcf", "--group-id", "g", "--consumer.config", cfg, "--command-config", cfg)
+	if r.Code != cli.ExitUsage || !strings.Contains(r.Stderr, "options --consumer.config and --command-config cannot be specified together") {
+		t.Fatalf("both files: code %d, %q", r.Code, r.Stderr)
+	}
+}
+
+// --enable-autocommit: no offsets_committed lines (the Java tool prints
+// them only for its own commits), and the offsets are committed all the
+// same, at the latest on leaving the group.
+func TestVerifiableConsumerAutocommit(t *testing.T) {
+	tooltest.EachTarget(t, func(t *testing.T, tg tooltest.Target) {
+		if !tg.Groups {
+			t.Skip("the broker does not serve groups")
+		}
+		createTopic(t, tg, "vca", 2)
+		produceN(t, tg, "vca", 20)
+		end := endOffsets(t, tg, "vca")
+		r := run(t, nil, "verifiable-consumer", "--bootstrap-server", tg.Addr, "--topic", "vca", "--group-id", "ga",
+			"--max-messages", "20", "--enable-autocommit")
+		if r.Code != 0 || r.Stderr != "" || strings.Contains(r.Stdout, "offsets_committed") {
+			t.Fatalf("code %d, stderr %q, stdout:\n%s", r.Code, r.Stderr, r.Stdout)
+		}
+		checkKeys(t, parse(t, r.Stdout))
+		got := committed(t, tg, "ga")
+		if got[0] != end[0] || got[1] != end[1] {
+			t.Fatalf("committed %v, end offsets %v", got, end)
+		}
+	})
+}
+
+// CooperativeStickyAssignor: one member is assigned every partition and
+// consumes them; on leaving, the partitions it owns are revoked.
+func TestVerifiableConsumerCooperative(t *testing.T) {
+	tooltest.EachTarget(t, func(t *testing.T, tg tooltest.Target) {
+		if !tg.Groups {
+			t.Skip("the broker does not serve groups")
+		}
+		createTopic(t, tg, "vcc", 2)
+		produceN(t, tg, "vcc", 10)
+		r := run(t, nil, "verifiable-consumer", "--bootstrap-server", tg.Addr, "--topic", "vcc", "--group-id", "gc",
+			"--max-messages", "10", "--assignment-strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor")
+		if r.Code != 0 || r.Stderr != "" {
+			t.Fatalf("code %d, stderr %q", r.Code, r.Stderr)
+		}
+		evs := parse(t, r.Stdout)
+		checkKeys(t, evs)
+		if partitionsOf(evs[1]) != "vcc-0 vcc-1" || evs[len(evs)-2].name() != "partitions_revoked" || partitionsOf(evs[len(evs)-2]) != "vcc-0 vcc-1" {
+			t.Fatalf("stdout:\n%s", r.Stdout)
+		}
+		total := int64(0)
+		for _, ev := range evs {
+			if ev.name() == "records_consumed" {
+				for _, it := range ev.m["partitions"].([]any) {
+					total += event{m: it.(map[string]any)}.num("count")
+				}
+			}
+		}
+		if total != 10 {
+			t.Fatalf("consumed %d, want 10", total)
 		}
 	})
 }

@@ -2,6 +2,8 @@ package verifiable
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -200,4 +202,27 @@ func TestVerifiableProducerSendError(t *testing.T) {
 		}
 		checkKeys(t, parse(t, r.Stdout))
 	})
+}
+
+// The producer's properties file is read and wins over the flags, as
+// Kafka's tool loads it last: enable.idempotence=true with the tool's
+// retries=0 is the Java producer's config error; with retries=3 it runs.
+func TestVerifiableProducerConfigFile(t *testing.T) {
+	tg := tooltest.StartStrata(t)
+	createTopic(t, tg, "vpc", 1)
+	cfg := filepath.Join(t.TempDir(), "p.properties")
+	if err := os.WriteFile(cfg, []byte("enable.idempotence=true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "verifiable-producer", "--bootstrap-server", tg.Addr, "--topic", "vpc", "--max-messages", "2", "--producer.config", cfg)
+	if r.Code != cli.ExitUsage || r.Stdout != "" || r.Stderr != "strata verifiable-producer: Must set retries to non-zero when using the idempotent producer. (run strata verifiable-producer --help)\n" {
+		t.Fatalf("code %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
+	}
+	if err := os.WriteFile(cfg, []byte("enable.idempotence=true\nretries=3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, nil, "verifiable-producer", "--bootstrap-server", tg.Addr, "--topic", "vpc", "--max-messages", "2", "--command-config", cfg)
+	if r.Code != 0 || r.Stderr != "" || strings.Count(r.Stdout, "producer_send_success") != 2 {
+		t.Fatalf("code %d, stderr %q, stdout:\n%s", r.Code, r.Stderr, r.Stdout)
+	}
 }
