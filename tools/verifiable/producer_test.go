@@ -226,3 +226,19 @@ func TestVerifiableProducerConfigFile(t *testing.T) {
 		t.Fatalf("code %d, stderr %q, stdout:\n%s", r.Code, r.Stderr, r.Stdout)
 	}
 }
+
+// A session as a user sees it, against Strata and kfake: the golden files
+// in testdata/ show the event lines the tools print.
+func TestVerifiableTranscript(t *testing.T) {
+	tooltest.EachTarget(t, func(t *testing.T, tg tooltest.Target) {
+		createTopic(t, tg, "vt", 1)
+		tr := tooltest.NewTranscript(t, tg, dispatch)
+		tr.Normalize(`"timestamp":[0-9]+`, `"timestamp":<ms>`)
+		tr.Normalize(`"avg_throughput":[^}]+`, `"avg_throughput":<avg>`)
+		tr.Run("", "verifiable-producer", "--topic", "vt", "--max-messages", "4", "--value-prefix", "3", "--repeating-keys", "2")
+		tr.Run("", "verifiable-consumer", "--topic", "vt", "--group-id", "gt", "--max-messages", "4", "--verbose")
+		tr.Run("", "verifiable-producer", "--max-messages", "4")
+		tr.Run("", "verifiable-consumer", "--topic", "vt", "--group-id", "gt", "--group-protocol", "consumer")
+		tr.Check("verifiable")
+	})
+}
