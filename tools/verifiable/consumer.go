@@ -129,6 +129,10 @@ func runConsumer(args []string, e *cli.Env) int {
 		}
 		ca.maxPollRecords = int(n)
 	}
+	instance := *instanceID // the file's, unless the flag is given
+	if instance == "" {
+		instance = props["group.instance.id"]
+	}
 	for _, k := range []string{"group.protocol", "group.remote.assignor", "partition.assignment.strategy", "group.instance.id", "max.poll.records"} {
 		delete(props, k)
 	}
@@ -168,8 +172,8 @@ func runConsumer(args []string, e *cli.Env) int {
 		kgo.ConsumeTopics(ca.topic), kgo.ConsumerGroup(*groupID), kgo.Balancers(bals...),
 	}
 	opts = append(opts, cc.Opts...)
-	if *instanceID != "" {
-		opts = append(opts, kgo.InstanceID(*instanceID))
+	if instance != "" {
+		opts = append(opts, kgo.InstanceID(instance))
 	}
 	switch ca.reset {
 	case "earliest":

@@ -334,3 +334,30 @@ func TestVerifiableConsumerCooperative(t *testing.T) {
 		}
 	})
 }
+
+// --group-instance-id makes the member static: it joins under that id,
+// and (as the Java client) does not leave the group on close, so the
+// group still lists it until its session times out.
+func TestVerifiableConsumerStatic(t *testing.T) {
+	tooltest.EachTarget(t, func(t *testing.T, tg tooltest.Target) {
+		if !tg.Groups {
+			t.Skip("the broker does not serve groups")
+		}
+		createTopic(t, tg, "vcs", 1)
+		produceN(t, tg, "vcs", 3)
+		r := run(t, nil, "verifiable-consumer", "--bootstrap-server", tg.Addr, "--topic", "vcs", "--group-id", "gs",
+			"--group-instance-id", "static-1", "--max-messages", "3", "--session-timeout", "30000")
+		if r.Code != 0 || r.Stderr != "" {
+			t.Fatalf("code %d, stderr %q", r.Code, r.Stderr)
+		}
+		adm := kadm.NewClient(tooltest.Client(t, tg.Addr))
+		groups, err := adm.DescribeGroups(tooltest.Ctx(t), "gs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := groups["gs"]
+		if len(g.Members) != 1 || g.Members[0].InstanceID == nil || *g.Members[0].InstanceID != "static-1" {
+			t.Fatalf("group gs: %+v", g)
+		}
+	})
+}

@@ -122,8 +122,13 @@ func runProducer(args []string, e *cli.Env) int {
 	// enable.idempotence was not; asking for both is a config error.
 	if idem, ok := props["enable.idempotence"]; !ok && retries == 0 {
 		props["enable.idempotence"] = "false"
-	} else if strings.EqualFold(strings.TrimSpace(idem), "true") && retries == 0 {
-		return f.UsageError(e, "Must set retries to non-zero when using the idempotent producer.")
+	} else if strings.EqualFold(strings.TrimSpace(idem), "true") {
+		switch acks := strings.TrimSpace(props["acks"]); {
+		case retries == 0:
+			return f.UsageError(e, "Must set retries to non-zero when using the idempotent producer.")
+		case acks != "all" && acks != "-1":
+			return f.UsageError(e, "Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence.")
+		}
 	}
 	bs := props["bootstrap.servers"]
 	pc, err := cli.ProducerOpts(props)

@@ -206,7 +206,8 @@ func TestVerifiableProducerSendError(t *testing.T) {
 
 // The producer's properties file is read and wins over the flags, as
 // Kafka's tool loads it last: enable.idempotence=true with the tool's
-// retries=0 is the Java producer's config error; with retries=3 it runs.
+// retries=0 is the Java producer's config error, so is it with acks=1;
+// with retries=3 and acks=all it runs.
 func TestVerifiableProducerConfigFile(t *testing.T) {
 	tg := tooltest.StartStrata(t)
 	createTopic(t, tg, "vpc", 1)
@@ -220,6 +221,10 @@ func TestVerifiableProducerConfigFile(t *testing.T) {
 	}
 	if err := os.WriteFile(cfg, []byte("enable.idempotence=true\nretries=3\n"), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	r = run(t, nil, "verifiable-producer", "--bootstrap-server", tg.Addr, "--topic", "vpc", "--acks", "1", "--producer.config", cfg)
+	if r.Code != cli.ExitUsage || r.Stderr != "strata verifiable-producer: Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence. (run strata verifiable-producer --help)\n" {
+		t.Fatalf("acks 1: code %d, stderr %q", r.Code, r.Stderr)
 	}
 	r = run(t, nil, "verifiable-producer", "--bootstrap-server", tg.Addr, "--topic", "vpc", "--max-messages", "2", "--command-config", cfg)
 	if r.Code != 0 || r.Stderr != "" || strings.Count(r.Stdout, "producer_send_success") != 2 {
