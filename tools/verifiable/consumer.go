@@ -60,6 +60,25 @@ var balancers = map[string]func() kgo.GroupBalancer{
 	"org.apache.kafka.clients.consumer.CooperativeStickyAssignor": kgo.CooperativeStickyBalancer,
 }
 
+// strategyBalancers maps partition.assignment.strategy's list of class
+// names to kgo balancers; cooperative is whether all of them are
+// cooperative (then the Java client, as kgo, rebalances cooperatively).
+func strategyBalancers(strategy string) (bals []kgo.GroupBalancer, cooperative bool, err error) {
+	cooperative = true
+	for _, name := range cli.SplitList(strategy) {
+		mk, ok := balancers[name]
+		if !ok {
+			return nil, false, fmt.Errorf("Invalid value %s for configuration partition.assignment.strategy: Class %s could not be found.", strategy, name)
+		}
+		bals = append(bals, mk())
+		cooperative = cooperative && name == "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"
+	}
+	if len(bals) == 0 {
+		return nil, false, fmt.Errorf("Invalid value %s for configuration partition.assignment.strategy: no assignor given", strategy)
+	}
+	return bals, cooperative, nil
+}
+
 // consumerArgs is the command line of verifiable-consumer, checked.
 type consumerArgs struct {
 	topic          string
@@ -147,19 +166,11 @@ func runConsumer(args []string, e *cli.Env) int {
 	}
 	cli.WarnUnused(e, cmd, "consumer", cc.Ignored)
 
-	var bals []kgo.GroupBalancer
-	ca.cooperative = true
-	for _, name := range cli.SplitList(*strategy) {
-		mk, ok := balancers[name]
-		if !ok {
-			return f.UsageError(e, "Invalid value %s for configuration partition.assignment.strategy: Class %s could not be found.", *strategy, name)
-		}
-		bals = append(bals, mk())
-		ca.cooperative = ca.cooperative && name == "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"
+	bals, cooperative, err := strategyBalancers(*strategy)
+	if err != nil {
+		return f.UsageError(e, "%v", err)
 	}
-	if len(bals) == 0 {
-		return f.UsageError(e, "Invalid value %s for configuration partition.assignment.strategy: no assignor given", *strategy)
-	}
+	ca.cooperative = cooperative
 
 	opts := []kgo.Opt{
 		kgo.ClientID("consumer-" + *groupID + "-1"),
