@@ -1,12 +1,15 @@
 package tools
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stratabroker/strata/tools/cli"
 	"github.com/stratabroker/strata/tools/tooltest"
+	"github.com/twmb/franz-go/pkg/kadm"
 )
 
 // TestResetOffsetsWarnings: --reset-offsets without --execute or
@@ -73,5 +76,36 @@ func TestResetOffsetsWarnings(t *testing.T) {
 			check("", "\nConsumer group 'w' has no active members.\n", "--describe", "--group", "w", "--members")
 			check("", "\nConsumer group 'w' has no active members.\n", "--describe", "--group", "w", "--members", "--verbose")
 		})
+	}
+}
+
+// TestResetOffsetsProgress: --reset-offsets over many groups shows a
+// progress bar on a terminal only, cleared at the end, and prints the same
+// table either way.
+func TestResetOffsetsProgress(t *testing.T) {
+	tg := tooltest.StartStrata(t)
+	if r := tool(t, "", "topics", "--create", "--topic", "jobs", "--partitions", "2", "--bootstrap-server", tg.Addr); r.Code != cli.ExitOK {
+		t.Fatal(r.Stderr)
+	}
+	tooltest.Produce(t, tg.Addr, "jobs", 0, [3]string{"a", "", ""}, [3]string{"b", "", ""})
+	adm := kadm.NewClient(tooltest.Client(t, tg.Addr))
+	for i := range 25 {
+		offs := kadm.Offsets{}
+		offs.Add(kadm.Offset{Topic: "jobs", Partition: 0, At: 2, LeaderEpoch: -1})
+		if _, err := adm.CommitOffsets(tooltest.Ctx(t), fmt.Sprintf("g%02d", i), offs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"consumer-groups", "--reset-offsets", "--all-groups", "--topic", "jobs:0", "--to-earliest", "--execute", "--bootstrap-server", tg.Addr}
+	tty := toolEnv(t, &cli.Env{IsTTY: true}, args...)
+	piped := toolEnv(t, &cli.Env{}, args...)
+	if tty.Code != cli.ExitOK || piped.Code != cli.ExitOK {
+		t.Fatalf("exit %d / %d: %q %q", tty.Code, piped.Code, tty.Stderr, piped.Stderr)
+	}
+	if !strings.HasPrefix(tty.Stderr, "\rresetting offsets of groups   0% |") || !strings.HasSuffix(tty.Stderr, "\r") {
+		t.Errorf("terminal stderr %q", tty.Stderr)
+	}
+	if piped.Stderr != "" || tty.Stdout != piped.Stdout || strings.Count(piped.Stdout, " jobs ") != 25 {
+		t.Errorf("piped stderr %q; stdout %q vs %q", piped.Stderr, piped.Stdout, tty.Stdout)
 	}
 }

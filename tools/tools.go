@@ -9,6 +9,8 @@ import (
 	"github.com/stratabroker/strata/tools/groups"
 	"github.com/stratabroker/strata/tools/logs"
 	"github.com/stratabroker/strata/tools/perf"
+	"github.com/stratabroker/strata/tools/process"
+	"github.com/stratabroker/strata/tools/streams"
 	"github.com/stratabroker/strata/tools/topics"
 	"github.com/stratabroker/strata/tools/verifiable"
 )
@@ -23,6 +25,8 @@ func Commands() []cli.Command {
 		logs.Commands,
 		perf.Commands,
 		verifiable.Commands,
+		streams.Commands,
+		process.Commands,
 	} {
 		all = append(all, family...)
 	}

@@ -220,6 +220,7 @@ var protocolCommands = [][]string{
 	{"e2e-latency", "--topic", "t", "--num-records", "1", "--producer-acks", "1", "--record-size", "1"},
 	{"verifiable-producer", "--topic", "t", "--max-messages", "1"},
 	{"verifiable-consumer", "--topic", "t", "--group-id", "g", "--max-messages", "1"},
+	{"streams-application-reset", "--application-id", "app", "--input-topics", "t"},
 }
 
 func oneLine(t *testing.T, what string, r tooltest.Result, code int) {

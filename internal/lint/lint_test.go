@@ -47,8 +47,10 @@ var allowed = map[string][]string{
 	"tools/groups":     {"tools/cli"},
 	"tools/perf":       {"tools/cli"},
 	"tools/verifiable": {"tools/cli"},
+	"tools/streams":    {"tools/cli"},
 	"tools/logs":       {"tools/cli", "segment", "index", "recordbatch", "internal/"},
 	"tools/tooltest":   {"tools/cli", "server", "config"},
+	"tools/process":    {"tools/cli"}, // server-stop: reads /proc and the log dirs' pid files, imports no broker package
 }
 
 // storage packages must not know the wire protocol.
@@ -239,11 +241,16 @@ func TestCheckCatchesViolations(t *testing.T) {
 		{pkg: "index", path: "index/c.go", imports: []string{module + "/segment"}},
 		{pkg: "topic", path: "topic/d.go", imports: []string{module + "/config"}},
 		{pkg: "recordbatch", path: "recordbatch/e.go", prints: []string{"line 3: fmt.Println"}},
+		{pkg: "tools/topics", path: "tools/topics/f.go", imports: []string{module + "/server", module + "/tools/cli"}},
+		{pkg: "tools/clients", path: "tools/clients/g.go", imports: []string{module + "/segment"}},
+		{pkg: "tools/newfamily", path: "tools/newfamily/h.go", imports: []string{module + "/tools/cli"}},
 		// allowed: tests use kmsg, internal uses unix, segment imports index, cmd prints.
 		{pkg: "recordbatch", path: "recordbatch/x_test.go", test: true, imports: []string{"github.com/twmb/franz-go/pkg/kmsg"}},
 		{pkg: "internal/mmap", path: "internal/mmap/m.go", imports: []string{"golang.org/x/sys/unix"}},
 		{pkg: "segment", path: "segment/s.go", imports: []string{module + "/index", module + "/internal/vfs"}},
 		{pkg: "cmd/strata", path: "cmd/strata/main.go", imports: []string{module + "/config"}, prints: []string{"line 9: fmt.Println"}},
+		{pkg: "tools/logs", path: "tools/logs/l.go", imports: []string{module + "/segment", module + "/tools/cli"}, prints: []string{"line 2: fmt.Println"}},
+		{pkg: "tools/tooltest", path: "tools/tooltest/t.go", imports: []string{module + "/server", module + "/config"}},
 	}
 	got := check(files)
 	want := []string{
@@ -253,6 +260,9 @@ func TestCheckCatchesViolations(t *testing.T) {
 		"topic/d.go: only cmd, server and tools/tooltest import config",
 		"topic/d.go: topic may not import config",
 		"recordbatch/e.go: line 3: fmt.Println outside cmd/ (log or return it)",
+		"tools/topics/f.go: tools/topics may not import server",
+		"tools/clients/g.go: tools/clients may not import segment",
+		"tools/newfamily/h.go: tools/newfamily has no row in the arrows (allowed)",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("check:\n got %q\nwant %q", got, want)

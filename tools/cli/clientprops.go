@@ -266,7 +266,7 @@ func (e errRecordTooLarge) Error() string {
 	return fmt.Sprintf("The message is %d bytes when serialized which is larger than %d, which is the value of the max.request.size configuration.", e.size, e.max)
 }
 
-// checkSize refuses r as KafkaProducer.doSend does when its size estimate
+// CheckSize refuses r as KafkaProducer.doSend does when its size estimate
 // is over max.request.size.
 func (c ProducerConf) CheckSize(r *kgo.Record) error {
 	if n := recordSizeUpperBound(r); n > int(c.MaxRequestSize) {

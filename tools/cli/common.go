@@ -60,7 +60,7 @@ func (e *Env) Init() {
 	}
 }
 
-// context returns a context cancelled by the first signal, and its cancel.
+// Context returns a context cancelled by the first signal, and its cancel.
 func (e *Env) Context() (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	if e.Signals != nil {
@@ -112,6 +112,8 @@ type Flags struct {
 	cmd   string
 	usage string
 	multi map[string]bool
+	// aliases maps a short name to its flag's long name.
+	aliases map[string]string
 }
 
 func NewFlags(cmd, usage string) *Flags {
@@ -121,7 +123,7 @@ func NewFlags(cmd, usage string) *Flags {
 	return &Flags{FlagSet: fs, cmd: cmd, usage: usage, multi: map[string]bool{}}
 }
 
-// multiValue declares a repeatable flag that also takes the values after
+// MultiValue declares a repeatable flag that also takes the values after
 // it up to the next flag, as Kafka's argparse nargs("+") flags do.
 func (f *Flags) MultiValue(name, help string) *Strs {
 	v := new(Strs)
@@ -130,12 +132,12 @@ func (f *Flags) MultiValue(name, help string) *Strs {
 	return v
 }
 
-// bootstrap declares --bootstrap-server.
+// Bootstrap declares --bootstrap-server.
 func (f *Flags) Bootstrap() *string {
 	return f.String("bootstrap-server", DefaultBootstrap, "the broker(s) to Connect to, host:port[,host:port...]")
 }
 
-// parse parses args. On --help it prints the usage and returns ExitOK with
+// Parse parses args. On --help it prints the usage and returns ExitOK with
 // ok false; on a bad command line it prints one line and returns ExitUsage.
 func (f *Flags) Parse(args []string, e *Env) (ok bool, code int) {
 	var expanded []string
@@ -175,14 +177,32 @@ func (f *Flags) Parse(args []string, e *Env) (ok bool, code int) {
 func (f *Flags) IsSet(name string) bool {
 	found := false
 	f.Visit(func(fl *flag.Flag) {
-		if fl.Name == name {
+		if fl.Name == name || f.aliases[fl.Name] == name {
 			found = true
 		}
 	})
 	return found
 }
 
-// usageError prints a one-line usage error and returns ExitUsage.
+// Alias declares short (as -t) as another name of the declared flag long
+// (as --cluster-id), as Kafka's argparse tools take both; IsSet(long) is
+// true when either was given.
+func (f *Flags) Alias(short, long string) {
+	fl := f.Lookup(long)
+	if fl == nil {
+		panic("cli: alias of undeclared flag " + long)
+	}
+	f.Var(fl.Value, short, fl.Usage)
+	if f.aliases == nil {
+		f.aliases = map[string]string{}
+	}
+	f.aliases[short] = long
+	if f.multi[long] {
+		f.multi[short] = true
+	}
+}
+
+// UsageError prints a one-line usage error and returns ExitUsage.
 func (f *Flags) UsageError(e *Env, format string, args ...any) int {
 	fmt.Fprintf(e.Stderr, "strata %s: %s (run strata %s --help)\n", f.cmd, fmt.Sprintf(format, args...), f.cmd)
 	return ExitUsage
@@ -258,7 +278,7 @@ func Admin(e *Env, cl *kgo.Client) *kadm.Client {
 	return adm
 }
 
-// opContext bounds one Admin operation.
+// OpContext bounds one Admin operation.
 func (e *Env) OpContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, e.OpTimeout)
 }
@@ -311,7 +331,7 @@ type ClientFlags struct {
 	FromFile, FromArgs map[string]string
 }
 
-// clientConfig declares the file flags and the repeatable property flags.
+// ClientConfig declares the file flags and the repeatable property flags.
 func (f *Flags) ClientConfig(fileFlags, propFlags []string) *ClientFlags {
 	c := &ClientFlags{fileFlags: fileFlags}
 	for _, n := range fileFlags {
@@ -323,12 +343,12 @@ func (f *Flags) ClientConfig(fileFlags, propFlags []string) *ClientFlags {
 	return c
 }
 
-// commandConfig declares --command-config, the Admin client's properties.
+// CommandConfig declares --command-config, the Admin client's properties.
 func (f *Flags) CommandConfig() *ClientFlags {
 	return f.ClientConfig([]string{"command-config"}, nil)
 }
 
-// load reads the file (at most one of the file flags) and the command
+// Load reads the file (at most one of the file flags) and the command
 // line's properties, and returns them merged.
 func (c *ClientFlags) Load(f *Flags) (map[string]string, error) {
 	c.FromFile, c.FromArgs = map[string]string{}, map[string]string{}
@@ -366,7 +386,7 @@ func (c *ClientFlags) Load(f *Flags) (map[string]string, error) {
 	return all, nil
 }
 
-// adminOptions loads --command-config as Admin client options, warning of
+// AdminOptions loads --command-config as Admin client options, warning of
 // properties that are not used. A bad file or value is a usage error:
 // code is then ExitUsage, printed.
 func (c *ClientFlags) AdminOptions(e *Env, f *Flags) (opts []kgo.Opt, code int) {

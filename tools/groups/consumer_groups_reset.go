@@ -63,6 +63,9 @@ func parseResetPlan(csv, single string) (map[string]kadm.Offsets, error) {
 	return plan, nil
 }
 
+// progressGroups is the number of groups from which a reset shows progress.
+const progressGroups = 20
+
 func (g *groupsCmd) reset(ctx context.Context, groups []string, plan *resetPlan) error {
 	described, err := g.describe(ctx, groups)
 	if err != nil {
@@ -70,7 +73,11 @@ func (g *groupsCmd) reset(ctx context.Context, groups []string, plan *resetPlan)
 	}
 	results := map[string]kadm.Offsets{}
 	reported := false
-	for _, name := range groups {
+	// With --all-groups over many groups, a terminal shows how far it is.
+	prog := cli.NewProgress(g.e, int64(len(groups)), progressGroups, "resetting offsets of groups", false)
+	defer prog.Done()
+	for i, name := range groups {
+		prog.Set(int64(i))
 		d := described[name]
 		if d.State != "Empty" && d.State != "Dead" && d.State != "" {
 			g.printError("Assignments can only be reset if the group '%s' is inactive, but the current state is %s.", name, d.State)
