@@ -361,3 +361,58 @@ func TestVerifiableConsumerStatic(t *testing.T) {
 		}
 	})
 }
+
+// With one partition and two members, one member owns nothing. Leaving,
+// it prints no partitions_revoked (it owned nothing: the Java client calls
+// the listener only for a non-empty set); rejoining (eager), it prints
+// its empty revocation, as the Java client's onJoinPrepare does.
+func TestVerifiableConsumerIdleMember(t *testing.T) {
+	tooltest.EachTarget(t, func(t *testing.T, tg tooltest.Target) {
+		if !tg.Groups {
+			t.Skip("the broker does not serve groups")
+		}
+		createTopic(t, tg, "vci", 1)
+		args := []string{"verifiable-consumer", "--bootstrap-server", tg.Addr, "--topic", "vci", "--group-id", "gi"}
+		expect := func(s *started, who string, want ...string) {
+			t.Helper()
+			for _, w := range want {
+				ev := s.out.next(t, who)
+				got := ev.name()
+				if _, ok := ev.m["partitions"]; ok {
+					got += " " + partitionsOf(ev)
+				}
+				if got != w {
+					t.Fatalf("%s: %s, want %q", who, ev.line, w)
+				}
+			}
+		}
+		// join starts a second member beside owner (which has vci-0) and
+		// returns the two after the rebalance: who owns vci-0, who is idle.
+		join := func(owner *started) (busy, idle *started) {
+			t.Helper()
+			n := start(t, args...)
+			expect(n, "new", "startup_complete")
+			expect(owner, "owner", "partitions_revoked vci-0")
+			eo, en := owner.out.next(t, "owner"), n.out.next(t, "new")
+			switch {
+			case partitionsOf(eo) == "vci-0" && partitionsOf(en) == "":
+				return owner, n
+			case partitionsOf(eo) == "" && partitionsOf(en) == "vci-0":
+				return n, owner
+			}
+			t.Fatalf("owner: %s\nnew: %s", eo.line, en.line)
+			return nil, nil
+		}
+		a := start(t, args...)
+		expect(a, "a", "startup_complete", "partitions_assigned vci-0")
+		busy, idle := join(a)
+		idle.stop(t)
+		expect(idle, "idle", "shutdown_complete")
+		expect(busy, "busy", "partitions_revoked vci-0", "partitions_assigned vci-0")
+
+		busy, idle = join(busy)
+		busy.stop(t)
+		expect(busy, "busy", "partitions_revoked vci-0", "shutdown_complete")
+		expect(idle, "idle", "partitions_revoked ", "partitions_assigned vci-0")
+	})
+}
