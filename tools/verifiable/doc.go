@@ -20,7 +20,9 @@
 // The producer sends "0", "1", ... (or "<prefix>.<i>") with no retries, as
 // Kafka's does, and on the end of its messages or a signal flushes what it
 // sent, then prints shutdown_complete and tool_data (in that order, as the
-// Java tool's shutdown hook does). The consumer is a classic-protocol group
+// Java tool's shutdown hook does). --throughput is Kafka's
+// ThroughputThrottler with the elapsed time in nanoseconds rather than
+// milliseconds (throttle.go says why). The consumer is a classic-protocol group
 // member (kgo with BlockRebalanceOnPoll, so rebalance callbacks run between
 // polls as the Java client's run inside poll) that commits synchronously
 // after each poll unless --enable-autocommit; --assignment-strategy takes

@@ -171,7 +171,7 @@ func produce(ctx context.Context, e *cli.Env, cl *kgo.Client, pc cli.ProducerCon
 	startMs := e.Now().UnixMilli()
 	createTime := pa.createTime
 	keyCounter := int32(0)
-	thr := newThrottler(float64(pa.throughput), startMs)
+	thr := newThrottler(float64(pa.throughput), time.Now())
 	p.print(p.event("startup_complete"))
 
 	limit := pa.maxMessages
@@ -179,7 +179,7 @@ func produce(ctx context.Context, e *cli.Env, cl *kgo.Client, pc cli.ProducerCon
 		limit = math.MaxInt64
 	}
 	for i := int64(0); i < limit && ctx.Err() == nil; i++ {
-		sendStartMs := e.Now().UnixMilli()
+		sendStart := time.Now()
 		var key *string
 		if pa.repeatingKeys != nil {
 			k := strconv.Itoa(int(keyCounter))
@@ -222,7 +222,7 @@ func produce(ctx context.Context, e *cli.Env, cl *kgo.Client, pc cli.ProducerCon
 				p.print(p.event("producer_send_success").nstr("key", key).str("value", value).str("topic", r.Topic).num("partition", int64(r.Partition)).num("offset", r.Offset))
 			})
 		}
-		if thr.shouldThrottle(i, sendStartMs) {
+		if thr.shouldThrottle(i, sendStart) {
 			thr.throttle(ctx)
 		}
 	}
