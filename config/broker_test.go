@@ -48,6 +48,7 @@ func TestDefaults(t *testing.T) {
 		static:                               map[string]string{},
 
 		ProduceDecompressionMemoryMaxBytes: 67108864,
+		TelemetryMaxBytes:                  1048576,
 	}
 	if !reflect.DeepEqual(b, want) {
 		t.Fatalf("Defaults() = %+v\nwant %+v", b, want)

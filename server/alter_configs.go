@@ -41,6 +41,8 @@ func (s *Server) handleAlterConfigs(r *request) (reply, error) {
 			}
 		case kmsg.ConfigResourceTypeBroker:
 			err = s.legacyBrokerConfigs(rr, req.ValidateOnly)
+		case kmsg.ConfigResourceTypeClientMetrics:
+			err = s.legacyClientMetrics(rr, req.ValidateOnly)
 		default:
 			err = kerrf(kerr.InvalidRequest, "Unknown resource type %d", rr.ResourceType)
 		}

@@ -60,6 +60,13 @@ func (s *Server) handleDescribeConfigs(r *request) (reply, error) {
 			default:
 				entries = s.config().BrokerConfigEntries()
 			}
+		case kmsg.ConfigResourceTypeClientMetrics:
+			var cfgs []kmsg.DescribeConfigsResponseResourceConfig
+			if cfgs, err = s.describeClientMetrics(rr, req); err == nil {
+				res.Configs = cfgs
+				resp.Resources = append(resp.Resources, res)
+				continue
+			}
 		case kmsg.ConfigResourceTypeBrokerLogger:
 			if rr.ResourceName != strconv.Itoa(int(s.cfg.NodeID)) {
 				err = kerrf(kerr.InvalidRequest, "Unexpected broker id, expected %d but received %s", s.cfg.NodeID, rr.ResourceName)

@@ -41,6 +41,8 @@ func (s *Server) handleIncrementalAlterConfigs(r *request) (reply, error) {
 			err = s.incrementalTopicConfigs(rr, req.ValidateOnly)
 		case kmsg.ConfigResourceTypeBroker:
 			err = s.incrementalBrokerConfigs(rr, req.ValidateOnly)
+		case kmsg.ConfigResourceTypeClientMetrics:
+			err = s.incrementalClientMetrics(rr, req.ValidateOnly)
 		case kmsg.ConfigResourceTypeBrokerLogger:
 			err = kerrf(kerr.InvalidRequest, "Strata has no log4j loggers: broker logger levels cannot be altered.")
 		default:

@@ -19,6 +19,7 @@ import (
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/segment"
+	"github.com/stratabroker/strata/telemetry"
 	"github.com/stratabroker/strata/topic"
 )
 
@@ -64,6 +65,8 @@ type Server struct {
 	sessions *fetchSessions
 	groupsMu sync.Mutex
 	groups   *group.Coordinator // nil until __consumer_offsets exists; see coordinator
+
+	telemetry *telemetry.Manager // client metrics subscriptions and pushed metrics (client_metrics.go)
 
 	listeners []*listener
 	done      chan struct{} // closed by Close: long polls end, accept loops stop
@@ -197,6 +200,9 @@ func (s *Server) openStorage() (err error) {
 	}
 	s.pids = pids
 	if err := s.loadDynamic(); err != nil {
+		return err
+	}
+	if err := s.openTelemetry(); err != nil {
 		return err
 	}
 	s.sessions = newFetchSessions(s.cfg.MaxIncrementalFetchSessionCacheSlots)

@@ -36,7 +36,8 @@ var allowed = map[string][]string{
 	"topic":             {"partition", "segment", "index", "recordbatch", "internal/"},
 	"group":             {"partition", "segment", "index", "recordbatch", "internal/"},
 	"config":            {"partition", "segment", "index", "recordbatch", "internal/"},
-	"server":            {"group", "topic", "config", "partition", "segment", "index", "recordbatch", "internal/"},
+	"telemetry":         {"internal/"},
+	"server":            {"group", "topic", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 }
 
 // storage packages must not know the wire protocol.
