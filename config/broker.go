@@ -59,6 +59,8 @@ type Broker struct {
 	// telemetry.max.bytes: 1048576, the largest metrics payload a client
 	// may push (KIP-714, package telemetry).
 	TelemetryMaxBytes int32
+	// HTTP is the console's and the metrics' listeners (http.go).
+	HTTP HTTP
 
 	// Log holds the broker-level defaults of the topic configs Strata acts
 	// on, set by their broker synonyms: log.segment.bytes, log.roll.ms and
@@ -120,6 +122,7 @@ func Defaults() *Broker {
 		OffsetsRetentionCheckIntervalMs:      600000,
 		FetchMemoryMaxBytes:                  64 << 20,
 		MaxIncrementalFetchSessionCacheSlots: 1000,
+		HTTP:                                 HTTP{ConsoleEnable: true, ConsoleListeners: "http://127.0.0.1:8080"},
 		Log:                                  partition.DefaultConfig(),
 		Unknown:                              map[string]string{},
 		static:                               map[string]string{},
@@ -333,6 +336,7 @@ func buildBrokerProps() map[string]*brokerProp {
 			get: func(b *Broker) (string, bool) { return itoa(b.OffsetsRetentionCheckIntervalMs) },
 			set: func(b *Broker, v string) { b.OffsetsRetentionCheckIntervalMs = i64(v) }},
 	}
+	props = append(props, httpProps()...)
 	m := make(map[string]*brokerProp, len(props)+2*len(topicDefs))
 	for _, p := range props {
 		p.group = []string{p.name}

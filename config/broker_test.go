@@ -49,6 +49,7 @@ func TestDefaults(t *testing.T) {
 
 		ProduceDecompressionMemoryMaxBytes: 67108864,
 		TelemetryMaxBytes:                  1048576,
+		HTTP:                               HTTP{ConsoleEnable: true, ConsoleListeners: "http://127.0.0.1:8080"},
 	}
 	if !reflect.DeepEqual(b, want) {
 		t.Fatalf("Defaults() = %+v\nwant %+v", b, want)

@@ -150,6 +150,13 @@ func runBroker(args, environ []string, stdout, stderr io.Writer, signals <-chan 
 		log.Error("start", "err", err)
 		return exitError
 	}
+	stopHTTP, err := startHTTP(&httpEnv{cfg: cfg, srv: srv, log: log})
+	if err != nil {
+		log.Error("start", "err", err)
+		srv.Close()
+		return exitError
+	}
+	defer stopHTTP()
 	log.Info("broker started", "node.id", cfg.NodeID, "cluster.id", srv.ClusterID(), "log.dirs", cfg.LogDirs[0], "addr", srv.Addr().String())
 
 	sig := <-signals

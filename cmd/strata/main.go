@@ -19,79 +19,73 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/stratabroker/strata/tools"
+	"github.com/stratabroker/strata/tools/cli"
 )
 
-// command is one subcommand.
-type command struct {
-	name    string
-	summary string
-	run     func(args []string, e *env) int
+// brokerCommand is the broker; the tools come from tools/.
+var brokerCommand = cli.Command{
+	Name:    "broker",
+	Summary: "run the broker (Kafka's server.properties names; KAFKA_* environment variables)",
+	Run: func(args []string, e *cli.Env) int {
+		return runBroker(args, e.Environ, e.Stdout, e.Stderr, e.Signals)
+	},
 }
 
-// commands lists the subcommands, one file each.
-var commands = []command{
-	{"broker", "run the broker (Kafka's server.properties names; KAFKA_* environment variables)", func(args []string, e *env) int {
-		return runBroker(args, e.environ, e.stdout, e.stderr, e.signals)
-	}},
-	{"topics", "create, list, describe, alter and delete topics (kafka-topics.sh)", runTopics},
-	{"console-producer", "produce lines of standard input (kafka-console-producer.sh)", runConsoleProducer},
-	{"console-consumer", "print records to standard output (kafka-console-consumer.sh)", runConsoleConsumer},
-	{"consumer-groups", "list, describe, delete groups and reset offsets (kafka-consumer-groups.sh)", runConsumerGroups},
-	{"get-offsets", "earliest, latest or by-time offsets of partitions (kafka-get-offsets.sh)", runGetOffsets},
-	{"delete-records", "move log start offsets forward (kafka-delete-records.sh)", runDeleteRecords},
-	{"configs", "describe and alter topic and broker configs (kafka-configs.sh)", runConfigs},
-	{"log-dirs", "describe the brokers' log directories (kafka-log-dirs.sh)", runLogDirs},
-	{"dump-log", "print, verify and repair segment files, no broker needed (kafka-dump-log.sh)", runDumpLog},
-	{"producer-perf-test", "producer throughput and latency (kafka-producer-perf-test.sh)", runProducerPerf},
-	{"consumer-perf-test", "consumer throughput (kafka-consumer-perf-test.sh)", runConsumerPerf},
-	{"e2e-latency", "produce-to-consume latency, one record at a time (kafka-e2e-latency.sh)", runE2ELatency},
-}
+// commands lists the subcommands: the broker, then every tool family.
+var commands = append([]cli.Command{brokerCommand}, tools.Commands()...)
 
 // Exit codes.
 const (
-	exitOK    = 0
-	exitError = 1 // the command failed
-	exitUsage = 2 // bad command line
+	exitOK    = cli.ExitOK
+	exitError = cli.ExitError
+	exitUsage = cli.ExitUsage
 )
 
 func main() {
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
-	e := &env{
-		environ: os.Environ(),
-		stdin:   os.Stdin,
-		stdout:  os.Stdout,
-		stderr:  os.Stderr,
-		signals: signals,
-		isTTY:   isTerminal(os.Stderr),
+	e := &cli.Env{
+		Environ: os.Environ(),
+		Stdin:   os.Stdin,
+		Stdout:  os.Stdout,
+		Stderr:  os.Stderr,
+		Signals: signals,
+		IsTTY:   cli.IsTerminal(os.Stderr),
 	}
-	os.Exit(runEnv(os.Args[1:], e))
+	os.Exit(runEnv(argsByName(os.Args), e))
 }
 
 // run dispatches to a subcommand with no standard input and returns the
 // exit code.
 func run(args, environ []string, stdout, stderr io.Writer, signals <-chan os.Signal) int {
-	return runEnv(args, &env{environ: environ, stdout: stdout, stderr: stderr, signals: signals})
+	return runEnv(args, &cli.Env{Environ: environ, Stdout: stdout, Stderr: stderr, Signals: signals})
 }
 
 // runEnv dispatches to a subcommand and returns the exit code.
-func runEnv(args []string, e *env) int {
-	e.init()
+func runEnv(args []string, e *cli.Env) int {
+	e.Init()
 	if len(args) == 0 {
-		usage(e.stderr)
+		usage(e.Stderr)
 		return exitUsage
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		usage(e.stdout)
+		usage(e.Stdout)
+		return exitOK
+	case "--kafka-scripts":
+		for _, name := range kafkaScripts() {
+			fmt.Fprintln(e.Stdout, name)
+		}
 		return exitOK
 	}
 	for _, c := range commands {
-		if c.name == args[0] {
-			return c.run(args[1:], e)
+		if c.Name == args[0] {
+			return c.Run(args[1:], e)
 		}
 	}
-	fmt.Fprintf(e.stderr, "strata: unknown command %q (run strata --help)\n", args[0])
+	fmt.Fprintf(e.Stderr, "strata: unknown command %q (run strata --help)\n", args[0])
 	return exitUsage
 }
 
@@ -101,8 +95,12 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: strata <command> [flags]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-19s %s\n", c.name, c.summary)
+		width = max(width, len(c.Name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s %s\n", width, c.Name, c.Summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run strata <command> --help for a command's flags. The tools talk to")

@@ -1,0 +1,30 @@
+// Package tools lists every tool family, in the order `strata --help`
+// shows them. Each family is a package below tools/ (one room per family,
+// see docs/ARCHITECTURE.md); tools/cli is what they share.
+package tools
+
+import (
+	"github.com/stratabroker/strata/tools/cli"
+	"github.com/stratabroker/strata/tools/clients"
+	"github.com/stratabroker/strata/tools/groups"
+	"github.com/stratabroker/strata/tools/logs"
+	"github.com/stratabroker/strata/tools/perf"
+	"github.com/stratabroker/strata/tools/streams"
+	"github.com/stratabroker/strata/tools/topics"
+)
+
+// Commands returns every tool of every family.
+func Commands() []cli.Command {
+	var all []cli.Command
+	for _, family := range [][]cli.Command{
+		topics.Commands,
+		clients.Commands,
+		groups.Commands,
+		logs.Commands,
+		perf.Commands,
+		streams.Commands,
+	} {
+		all = append(all, family...)
+	}
+	return all
+}
