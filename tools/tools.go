@@ -5,6 +5,7 @@ package tools
 
 import (
 	"github.com/stratabroker/strata/tools/cli"
+	"github.com/stratabroker/strata/tools/clientmetrics"
 	"github.com/stratabroker/strata/tools/clients"
 	"github.com/stratabroker/strata/tools/groups"
 	"github.com/stratabroker/strata/tools/logs"
@@ -23,6 +24,7 @@ func Commands() []cli.Command {
 		logs.Commands,
 		perf.Commands,
 		streams.Commands,
+		clientmetrics.Commands,
 	} {
 		all = append(all, family...)
 	}

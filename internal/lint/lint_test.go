@@ -41,15 +41,16 @@ var allowed = map[string][]string{
 	// The tools speak the Kafka protocol (kgo, kadm) and share tools/cli;
 	// only the log tools read the on-disk formats. tools/tooltest, test
 	// support, starts a broker.
-	"tools":          {"tools/"},
-	"tools/cli":      {"internal/props"},
-	"tools/topics":   {"tools/cli"},
-	"tools/clients":  {"tools/cli"},
-	"tools/groups":   {"tools/cli"},
-	"tools/perf":     {"tools/cli"},
-	"tools/streams":  {"tools/cli"},
-	"tools/logs":     {"tools/cli", "segment", "index", "recordbatch", "internal/"},
-	"tools/tooltest": {"tools/cli", "server", "config"},
+	"tools":               {"tools/"},
+	"tools/cli":           {"internal/props"},
+	"tools/topics":        {"tools/cli"},
+	"tools/clients":       {"tools/cli"},
+	"tools/groups":        {"tools/cli"},
+	"tools/perf":          {"tools/cli"},
+	"tools/streams":       {"tools/cli"},
+	"tools/clientmetrics": {"tools/cli"},
+	"tools/logs":          {"tools/cli", "segment", "index", "recordbatch", "internal/"},
+	"tools/tooltest":      {"tools/cli", "server", "config"},
 }
 
 // storage packages must not know the wire protocol.
