@@ -12,7 +12,8 @@ package server
 // unless it is dynamic, and every other property it was given, sensitive as
 // Kafka shows a name whose type it cannot tell. The cluster-default broker
 // resource (""): its dynamic configs only. Broker loggers: none. Sensitive
-// values are null.
+// values are null. Client metrics subscriptions (CLIENT_METRICS): their
+// three configs, defaults included (client_metrics.go).
 //
 // Version notes:
 //   - v1: IncludeSynonyms; Source replaces IsDefault
@@ -62,6 +63,7 @@ func (s *Server) handleDescribeConfigs(r *request) (reply, error) {
 			}
 		case kmsg.ConfigResourceTypeClientMetrics:
 			var cfgs []kmsg.DescribeConfigsResponseResourceConfig
+			// Built apart: package telemetry has the configs and defaults.
 			if cfgs, err = s.describeClientMetrics(rr, req); err == nil {
 				res.Configs = cfgs
 				resp.Resources = append(resp.Resources, res)
