@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -360,5 +362,64 @@ func TestStoreBounds(t *testing.T) {
 	}
 	if st.Clients() != 2 {
 		t.Fatalf("clients %d", st.Clients())
+	}
+}
+
+// TestConcurrentClients: instances getting and pushing at once, while
+// subscriptions change and the Store is read (run with -race); every
+// instance's last push is kept.
+func TestConcurrentClients(t *testing.T) {
+	m := openTest(t, vfs.NewMem(), newClock())
+	if err := m.Alter("all", set(map[string]string{"metrics": "*", "interval.ms": "100"}), false); err != nil {
+		t.Fatal(err)
+	}
+	const clients = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	payloads := make([][]byte, clients)
+	for i := range clients {
+		payloads[i] = payload(t, gauge("g", float64(i), 1))
+	}
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := javaClient
+			c.ClientID = fmt.Sprint("client-", i)
+			sub, err := m.Get([16]byte{}, c)
+			if err != nil {
+				errs <- err
+				return
+			}
+			err = m.Push(Push{InstanceID: sub.InstanceID, SubscriptionID: sub.SubscriptionID, Metrics: payloads[i]}, c)
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 20 {
+			_ = m.Store().Snapshot()
+			_ = m.Names()
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, s := range m.Store().Snapshot() {
+		got[s.ClientID] = s.Value
+	}
+	if len(got) != clients {
+		t.Fatalf("store has %d clients: %v", len(got), got)
+	}
+	for i := range clients {
+		if v := got[fmt.Sprint("client-", i)]; v != float64(i) {
+			t.Errorf("client-%d: %v", i, v)
+		}
 	}
 }
