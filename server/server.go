@@ -57,6 +57,7 @@ type Server struct {
 	now       func() time.Time
 	dataDir   string          // the first log dir: topics.json, the producer-ID block
 	locks     []*dirlock.Lock // one per log dir, over vfs.OS; released last by closeStorage
+	pidDirs   []string        // the log dirs holding our PIDFile (pidfile.go)
 	clusterID string
 
 	flusher  *partition.Flusher
@@ -189,7 +190,15 @@ func (s *Server) openStorage() (err error) {
 			}
 		}()
 	}
-	id, err := loadClusterID(s.fs, dirs, s.cfg.ClusterID, s.cfg.NodeID)
+	defer func() {
+		if err != nil {
+			s.removePIDFiles()
+		}
+	}()
+	if err := s.writePIDFiles(dirs); err != nil {
+		return err
+	}
+	id, err := s.openMeta(dirs)
 	if err != nil {
 		return err
 	}
@@ -265,6 +274,7 @@ func (s *Server) closeStorage() error {
 		errs = append(errs, s.flusher.Close())
 	}
 	// Last: the dirs are ours until every file in them is closed.
+	errs = append(errs, s.removePIDFiles())
 	errs = append(errs, dirlock.UnlockAll(s.locks))
 	s.locks = nil
 	return errors.Join(errs...)

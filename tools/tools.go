@@ -10,6 +10,8 @@ import (
 	"github.com/stratabroker/strata/tools/groups"
 	"github.com/stratabroker/strata/tools/logs"
 	"github.com/stratabroker/strata/tools/perf"
+	"github.com/stratabroker/strata/tools/process"
+	"github.com/stratabroker/strata/tools/storage"
 	"github.com/stratabroker/strata/tools/streams"
 	"github.com/stratabroker/strata/tools/topics"
 )
@@ -23,7 +25,9 @@ func Commands() []cli.Command {
 		groups.Commands,
 		logs.Commands,
 		perf.Commands,
+		storage.Commands,
 		streams.Commands,
+		process.Commands,
 		clientmetrics.Commands,
 	} {
 		all = append(all, family...)
