@@ -34,6 +34,9 @@ func (s *Server) handleApiVersions(r *request) (reply, error) {
 		resp.ErrorCode = kerr.InvalidRequest.Code
 		return msgReply{resp}, nil
 	}
+	if req.Version >= 3 && r.c != nil {
+		r.c.softwareName, r.c.softwareVersion = req.ClientSoftwareName, req.ClientSoftwareVersion
+	}
 	if req.Version >= 5 {
 		hasCluster, hasNode := req.ClusterID != nil, req.NodeID != -1
 		switch {

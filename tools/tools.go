@@ -5,6 +5,7 @@ package tools
 
 import (
 	"github.com/stratabroker/strata/tools/cli"
+	"github.com/stratabroker/strata/tools/clientmetrics"
 	"github.com/stratabroker/strata/tools/clients"
 	"github.com/stratabroker/strata/tools/cluster"
 	"github.com/stratabroker/strata/tools/groups"
@@ -29,6 +30,7 @@ func Commands() []cli.Command {
 		streams.Commands,
 		process.Commands,
 		cluster.Commands,
+		clientmetrics.Commands,
 	} {
 		all = append(all, family...)
 	}

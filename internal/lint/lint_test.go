@@ -37,7 +37,12 @@ var allowed = map[string][]string{
 	"topic":              {"partition", "segment", "index", "recordbatch", "internal/"},
 	"group":              {"partition", "segment", "index", "recordbatch", "internal/"},
 	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
-	"server":             {"group", "topic", "config", "partition", "segment", "index", "recordbatch", "internal/"},
+	"server":             {"group", "topic", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+
+	// Client metrics (KIP-714): the broker's side and the tool.
+	"telemetry":           {"internal/"},
+	"tools/clientmetrics": {"tools/cli"},
+
 	// The tools speak the Kafka protocol (kgo, kadm) and share tools/cli;
 	// only the log tools read the on-disk formats. tools/tooltest, test
 	// support, starts a broker.
