@@ -221,6 +221,7 @@ var protocolCommands = [][]string{
 	{"verifiable-producer", "--topic", "t", "--max-messages", "1"},
 	{"verifiable-consumer", "--topic", "t", "--group-id", "g", "--max-messages", "1"},
 	{"streams-application-reset", "--application-id", "app", "--input-topics", "t"},
+	{"client-metrics", "--list"},
 }
 
 func oneLine(t *testing.T, what string, r tooltest.Result, code int) {
