@@ -28,7 +28,7 @@ var Features = []Feature{
 	{"transaction.version", []FeatureLevel{{0, Minimum, nil}, {1, 24, nil}, {2, 24, nil}}, 2},
 	{"group.version", []FeatureLevel{{0, Minimum, nil}, {1, 22, nil}}, 1},
 	{"eligible.leader.replicas.version", []FeatureLevel{{0, Minimum, nil}, {1, 26, []Dependency{{MetadataVersionName, 23}}}}, 1},
-	{"share.version", []FeatureLevel{{0, Minimum, nil}, {1, 28, []Dependency{{MetadataVersionName, 27}}}}, 1},
+	{"share.version", []FeatureLevel{{0, Minimum, nil}, {1, 28, nil}}, 1}, // no dependency since KAFKA-16894
 	{"streams.version", []FeatureLevel{{0, Minimum, nil}, {1, 29, nil}}, 0},
 }
 

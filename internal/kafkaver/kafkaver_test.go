@@ -105,6 +105,13 @@ func TestFeatureLevel(t *testing.T) {
 	if l, ok := elr.Level(1, false); !ok || !slices.Equal(l.Deps, []Dependency{{MetadataVersionName, 23}}) {
 		t.Errorf("eligible.leader.replicas.version 1: %v %v", l, ok)
 	}
+	// Kafka 4.1's GV_1 and SV_1 depend on nothing (KAFKA-16894 for SV_1).
+	for _, name := range []string{"group.version", "share.version"} {
+		f, _ := FeatureByName(name)
+		if l, ok := f.Level(1, false); !ok || len(l.Deps) != 0 {
+			t.Errorf("%s 1: %v %v", name, l, ok)
+		}
+	}
 	tv, _ := FeatureByName("transaction.version")
 	if _, ok := tv.Level(3, true); ok {
 		t.Error("transaction.version 3 found")
