@@ -219,6 +219,11 @@ func runConsumer(args []string, e *cli.Env) int {
 	if err != nil {
 		return cli.Fail(e, cmd, err)
 	}
+	// The Java consumer does no I/O before its first poll, so
+	// startup_complete always comes first; a kgo group client starts
+	// joining as soon as it exists, and its assignment callback could
+	// otherwise print before it.
+	c.p.print(c.p.event("startup_complete"))
 	cl, err := cli.Connect(ctx, e, *bootstrap, opts...)
 	if err != nil {
 		return cli.Fail(e, cmd, err)
@@ -263,7 +268,6 @@ func (c *consumer) fail(err error) {
 // a signal or an error; then close (leaving the group) and
 // shutdown_complete. The error, if any, is what ended it.
 func (c *consumer) run() error {
-	c.p.print(c.p.event("startup_complete"))
 	for !c.finished() && c.ctx.Err() == nil {
 		fetches := c.cl.PollRecords(c.ctx, c.args.maxPollRecords)
 		fetches.EachError(func(t string, p int32, err error) {
