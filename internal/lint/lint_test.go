@@ -48,6 +48,10 @@ var allowed = map[string][]string{
 	"tools/perf":     {"tools/cli"},
 	"tools/logs":     {"tools/cli", "segment", "index", "recordbatch", "internal/"},
 	"tools/tooltest": {"tools/cli", "server", "config"},
+	// The web console is a Kafka client like the tools (kgo, kadm, kmsg);
+	// `strata console` serves it on its own.
+	"console":          {"tools/cli"},
+	"tools/consolecmd": {"tools/cli", "console"},
 }
 
 // storage packages must not know the wire protocol.
