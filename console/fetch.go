@@ -83,15 +83,15 @@ func (rd *reader) fetchOnce(ctx context.Context, p int32, offset int64, maxBytes
 	if err := kerr.ErrorForCode(part.ErrorCode); err != nil {
 		return fetched{}, err
 	}
-	fp, last := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{
+	fp, next := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{
 		Offset: offset, Topic: rd.topic.Topic, Partition: p,
 	}, part, rd.dec, nil)
 	f := fetched{records: fp.Records, bytes: int64(len(part.RecordBatches)), next: offset, hwm: part.HighWatermark, start: part.LogStartOffset}
 	if fp.Err != nil && len(fp.Records) == 0 {
 		return f, fp.Err
 	}
-	if last >= offset {
-		f.next = last + 1
+	if next > offset { // the offset after the last record processed
+		f.next = next
 	}
 	// Records above the high watermark are not committed (a leader may
 	// return none, but a fake may): drop them.

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"html"
 	"io"
 	"net/http"
@@ -66,7 +67,7 @@ func (s *site) ok(path string) string {
 	s.t.Helper()
 	code, body := s.get(path)
 	if code != http.StatusOK {
-		s.t.Fatalf("GET %s: %d\n%s", path, code, body)
+		s.t.Fatalf("GET %s: %d\n%s", path, code, text(body[max(0, strings.Index(body, "<main>")):]))
 	}
 	return body
 }
@@ -135,7 +136,7 @@ func table(t *testing.T, body, id string) []string {
 		for _, c := range cellRE.FindAllStringSubmatch(tr, -1) {
 			cells = append(cells, text(c[1]))
 		}
-		out = append(out, strings.Join(cells, " | "))
+		out = append(out, strings.TrimSpace(strings.Join(cells, " | ")))
 	}
 	return out
 }
@@ -153,3 +154,11 @@ func equalRows(t *testing.T, what string, got, want []string) {
 }
 
 func str(s string) *string { return &s }
+
+func ctxTimeout(ctx context.Context, d time.Duration) context.Context {
+	c, cancel := context.WithTimeout(ctx, d)
+	_ = cancel // released when it expires
+	return c
+}
+
+type kadmConfig = kadm.Config

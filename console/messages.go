@@ -191,7 +191,7 @@ func parseTime(v string) (int64, error) {
 	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
 		return ms, nil
 	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02"} {
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04:05.000", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02"} {
 		if t, err := time.Parse(layout, v); err == nil {
 			return t.UnixMilli(), nil
 		}

@@ -279,7 +279,9 @@ func (s *Server) wrap(k kind, f func(w http.ResponseWriter, r *http.Request) err
 					return r.Context().Err()
 				}
 			}
-			ctx, cancel := context.WithTimeout(r.Context(), s.o.RequestTimeout)
+			// Pages read fresh metadata (kadm otherwise answers from
+			// kgo's cache, up to 5 s old: a deleted topic would linger).
+			ctx, cancel := context.WithTimeout(kadm.WithAuthorizedOps(r.Context()), s.o.RequestTimeout)
 			defer cancel()
 			return f(w, r.WithContext(ctx))
 		}()

@@ -2,6 +2,7 @@ package console
 
 import (
 	"cmp"
+	"encoding/base64"
 	"context"
 	"errors"
 	"html/template"
@@ -331,7 +332,7 @@ func (s *Server) topic(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := &topicData{Name: name, ID: t.ID.String(), Internal: t.IsInternal}
+	d := &topicData{Name: name, ID: base64.RawURLEncoding.EncodeToString(t.ID[:]), Internal: t.IsInternal}
 	starts, err := s.adm.ListStartOffsets(ctx, name)
 	if err != nil {
 		return err
