@@ -2,8 +2,8 @@ package console
 
 import (
 	"cmp"
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"errors"
 	"html/template"
 	"net/http"
