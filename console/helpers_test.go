@@ -162,3 +162,5 @@ func ctxTimeout(ctx context.Context, d time.Duration) context.Context {
 }
 
 type kadmConfig = kadm.Config
+
+type kgoRecord = kgo.Record

@@ -4,7 +4,7 @@
 # what to install and leaves it (those tests then skip with a message).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(kcat python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard)
+packages=(kcat chromium python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard)
 if [ "${1:-}" = bench ]; then
 	packages=(librdkafka-dev) # bench/rdkafka/perf.c, workload W6
 fi
