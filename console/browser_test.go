@@ -171,7 +171,7 @@ func (b *browser) waitText(sel, want string) {
 func TestBrowser(t *testing.T) {
 	b := newBrowser(t)
 	tg := tooltest.StartStrata(t)
-	s := startSite(t, tg)
+	s := startSite(t, tg, func(o *Options) { o.SampleInterval = 300 * time.Millisecond })
 	ctx := tooltest.Ctx(t)
 	s.createTopic("orders", 3, map[string]*string{"retention.ms": str("86400000")})
 	s.createTopic("events", 1, nil)
@@ -213,9 +213,22 @@ func TestBrowser(t *testing.T) {
 		if h := b.text("h1"); h != "404 Not Found" {
 			t.Errorf("404 page h1 %q", h)
 		}
-		// The overview's chart is refreshed by htmx once samples exist.
+		// The overview's chart is refreshed by htmx once samples exist;
+		// records produced meanwhile draw a curve.
 		b.visit(s.web.URL + "/")
+		for i := range 15 {
+			var recs []*kgoRecord
+			for j := range 10 * (1 + i%5) {
+				recs = append(recs, recordJSON("events", 0, j))
+			}
+			s.produce(recs...)
+			time.Sleep(150 * time.Millisecond) // a load over time for the chart, not a synchronisation
+		}
 		b.waitText("#rates", "produced")
+		b.visit(s.web.URL + "/")
+		// The screenshot shows a data directory as a deployment has one,
+		// not the test's temporary one.
+		get(b, chromedp.Evaluate[int](`document.querySelectorAll("#logdirs code").forEach(c => c.textContent = "/var/lib/strata/data"); 0`))
 		b.screenshot("overview")
 		if e := b.errors(); len(e) > 0 {
 			t.Errorf("errors on the overview while htmx polled:\n%s", strings.Join(e, "\n"))
@@ -225,9 +238,9 @@ func TestBrowser(t *testing.T) {
 	t.Run("kcat to browser and tail", func(t *testing.T) {
 		b.t = t
 		kcat(t, "k1:from kcat\n", "-P", "-b", tg.Addr, "-t", "events", "-p", "0", "-K", ":", "-H", "origin=kcat")
-		b.visit(s.web.URL + "/topics/events/messages?partition=0")
+		b.visit(s.web.URL + "/topics/events/messages?partition=0&n=1")
 		rows := table(t, outerHTML(b, "#messages"), "messages")
-		if len(rows) != 2 || !strings.HasPrefix(rows[1], "0 | 0 | ") || !strings.HasSuffix(rows[1], "| k1 | from kcat | origin : kcat") {
+		if len(rows) != 2 || !strings.HasPrefix(rows[1], "0 | 450 | ") || !strings.HasSuffix(rows[1], "| k1 | from kcat | origin : kcat") {
 			t.Fatalf("kcat's record in the browser:\n%s", strings.Join(rows, "\n"))
 		}
 		b.do(chromedp.Click(chromedp.CSS(`#tail-start button`)))
@@ -235,7 +248,7 @@ func TestBrowser(t *testing.T) {
 		kcat(t, "k2:tailed by the browser\n", "-P", "-b", tg.Addr, "-t", "events", "-p", "0", "-K", ":")
 		b.waitText("#tail", "tailed by the browser")
 		rows = table(t, outerHTML(b, "#tail"), "tail")
-		if len(rows) != 3 || !strings.HasPrefix(rows[1], "0 | 1 | ") || !strings.HasSuffix(rows[1], "| k2 | tailed by the browser |") {
+		if len(rows) != 3 || !strings.HasPrefix(rows[1], "0 | 451 | ") || !strings.HasSuffix(rows[1], "| k2 | tailed by the browser |") {
 			t.Errorf("tail:\n%s", strings.Join(rows, "\n"))
 		}
 		if e := b.errors(); len(e) > 0 {
