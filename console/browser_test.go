@@ -369,4 +369,3 @@ func recordJSON(topic string, p int32, i int) *kgoRecord {
 	return &kgoRecord{Topic: topic, Partition: p, Key: fmt.Appendf(nil, "order-%d", i),
 		Value: fmt.Appendf(nil, `{"order":%d,"amount":%d.50,"currency":"EUR"}`, i, 10+i)}
 }
-
