@@ -10,15 +10,23 @@ package server
 // Version notes:
 //   - v1: ThrottleMillis
 //   - v3: flexible; ClientSoftwareName and ClientSoftwareVersion, which
-//     Kafka validates (INVALID_REQUEST when malformed); features (none here)
+//     Kafka validates (INVALID_REQUEST when malformed); SupportedFeatures,
+//     FinalizedFeatures and FinalizedFeaturesEpoch (features.go): the
+//     supported features whose highest level is above 0, and below v4 only
+//     those whose lowest level is above 0 too (Kafka's alterFeatureLevel0,
+//     for clients that cannot take a 0 minimum); the finalized levels above
+//     0 with their epoch
 //   - v5: ClusterID and NodeID the client expects (KIP-1242): both or
 //     neither, else INVALID_REQUEST; not ours: REBOOTSTRAP_REQUIRED
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/internal/kafkaver"
 )
 
 func (s *Server) handleApiVersions(r *request) (reply, error) {
@@ -27,6 +35,9 @@ func (s *Server) handleApiVersions(r *request) (reply, error) {
 	if req.Version >= 3 && (!validSoftware(req.ClientSoftwareName) || !validSoftware(req.ClientSoftwareVersion)) {
 		resp.ErrorCode = kerr.InvalidRequest.Code
 		return msgReply{resp}, nil
+	}
+	if req.Version >= 3 && r.c != nil {
+		r.c.softwareName, r.c.softwareVersion = req.ClientSoftwareName, req.ClientSoftwareVersion
 	}
 	if req.Version >= 5 {
 		hasCluster, hasNode := req.ClusterID != nil, req.NodeID != -1
@@ -40,7 +51,30 @@ func (s *Server) handleApiVersions(r *request) (reply, error) {
 		}
 	}
 	resp.ApiKeys = slices.Clone(apiKeys)
+	if req.Version >= 3 {
+		s.putFeatures(resp, req.Version < 4)
+	}
 	return msgReply{resp}, nil
+}
+
+// putFeatures sets the supported and finalized features of an ApiVersions
+// response (Kafka's ApiVersionsResponse.Builder over BrokerFeatures).
+func (s *Server) putFeatures(resp *kmsg.ApiVersionsResponse, alterFeatureLevel0 bool) {
+	for _, f := range kafkaver.Supported {
+		if f.Max == 0 || (alterFeatureLevel0 && f.Min == 0) {
+			continue
+		}
+		sf := kmsg.NewApiVersionsResponseSupportedFeature()
+		sf.Name, sf.MinVersion, sf.MaxVersion = f.Name, f.Min, f.Max
+		resp.SupportedFeatures = append(resp.SupportedFeatures, sf)
+	}
+	cur := s.features.cur.Load()
+	resp.FinalizedFeaturesEpoch = cur.epoch
+	for _, name := range slices.Sorted(maps.Keys(cur.levels)) {
+		ff := kmsg.NewApiVersionsResponseFinalizedFeature()
+		ff.Name, ff.MinVersionLevel, ff.MaxVersionLevel = name, cur.levels[name], cur.levels[name]
+		resp.FinalizedFeatures = append(resp.FinalizedFeatures, ff)
+	}
 }
 
 // apiVersionsTooNew is the KIP-511 answer to an ApiVersions request newer

@@ -85,6 +85,10 @@ func runEnv(args []string, e *cli.Env) int {
 			return c.Run(args[1:], e)
 		}
 	}
+	if why, ok := laterScripts[args[0]]; ok {
+		fmt.Fprintf(e.Stderr, "strata: kafka-%s.sh is not available: %s\n", args[0], why)
+		return exitError
+	}
 	fmt.Fprintf(e.Stderr, "strata: unknown command %q (run strata --help)\n", args[0])
 	return exitUsage
 }
@@ -95,8 +99,12 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: strata <command> [flags]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-19s %s\n", c.Name, c.Summary)
+		width = max(width, len(c.Name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s %s\n", width, c.Name, c.Summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run strata <command> --help for a command's flags. The tools talk to")
