@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -216,5 +217,24 @@ func TestSecurityHeaders(t *testing.T) {
 	body := s.ok("/")
 	if strings.Contains(body, "<script>") || strings.Contains(body, "style=") || strings.Contains(body, "<style") {
 		t.Errorf("inline script or style:\n%s", body)
+	}
+}
+
+// TestExpensiveCap: with every slot taken, an expensive page answers 503
+// after its wait, and a cheap one is served.
+func TestExpensiveCap(t *testing.T) {
+	s := startSite(t, tooltest.StartKfake(t), func(o *Options) { o.MaxExpensive = 2 })
+	s.srv.slotWait = 50 * time.Millisecond
+	s.srv.slots <- struct{}{}
+	s.srv.slots <- struct{}{}
+	if code, body := s.get("/topics"); code != http.StatusServiceUnavailable || !strings.Contains(body, "the console is busy with other expensive pages") {
+		t.Errorf("/topics with no slot: %d", code)
+	}
+	if code, _ := s.get("/groups"); code != http.StatusOK {
+		t.Errorf("/groups with no slot: %d", code)
+	}
+	<-s.srv.slots
+	if code, _ := s.get("/topics"); code != http.StatusOK {
+		t.Errorf("/topics with a slot: %d", code)
 	}
 }

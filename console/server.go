@@ -69,19 +69,20 @@ type Limits struct {
 
 // Server is the web console: an http.Handler over one Kafka client.
 type Server struct {
-	o       Options
-	cl      *kgo.Client
-	adm     *kadm.Client
-	log     *slog.Logger
-	pages   map[string]*template.Template
-	mux     *http.ServeMux
-	cop     *http.CrossOriginProtection
-	key     []byte // the CSRF HMAC key
-	slots   chan struct{}
-	sampler *sampler
-	navMu   sync.Mutex
-	navAt   time.Time
-	navKeys map[int16]bool
+	o        Options
+	cl       *kgo.Client
+	adm      *kadm.Client
+	log      *slog.Logger
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+	cop      *http.CrossOriginProtection
+	key      []byte // the CSRF HMAC key
+	slots    chan struct{}
+	slotWait time.Duration // how long an expensive page waits for a slot
+	sampler  *sampler
+	navMu    sync.Mutex
+	navAt    time.Time
+	navKeys  map[int16]bool
 }
 
 // New returns a console of the cluster at o.Seeds. It does not contact
@@ -120,13 +121,14 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	s := &Server{
-		o:     o,
-		cl:    cl,
-		adm:   kadm.NewClient(cl),
-		log:   o.Logger,
-		cop:   http.NewCrossOriginProtection(),
-		key:   make([]byte, 32),
-		slots: make(chan struct{}, o.MaxExpensive),
+		o:        o,
+		cl:       cl,
+		adm:      kadm.NewClient(cl),
+		log:      o.Logger,
+		cop:      http.NewCrossOriginProtection(),
+		key:      make([]byte, 32),
+		slots:    make(chan struct{}, o.MaxExpensive),
+		slotWait: 5 * time.Second,
 	}
 	s.adm.SetTimeoutMillis(int32(o.RequestTimeout / time.Millisecond))
 	rand.Read(s.key)
@@ -268,7 +270,7 @@ func (s *Server) wrap(k kind, f func(w http.ResponseWriter, r *http.Request) err
 				}
 			}
 			if k == expensive {
-				t := time.NewTimer(5 * time.Second)
+				t := time.NewTimer(s.slotWait)
 				defer t.Stop()
 				select {
 				case s.slots <- struct{}{}:
