@@ -134,6 +134,22 @@ func TestResetAndDeleteGroup(t *testing.T) {
 		if !strings.Contains(s.ok(loc), "Offsets reset.") {
 			t.Error("no notice after the reset")
 		}
+		// Earliest, and timestamps before and after every record.
+		for _, c := range []struct {
+			strategy, value string
+			p0, p1          int64
+		}{
+			{"earliest", "", 3, 0},
+			{"timestamp", "2100-01-01T00:00:00", 10, 6},
+			{"timestamp", "0", 3, 0},
+		} {
+			if code, _, body := s.post("/groups/g/reset", url.Values{"csrf": {tok}, "step": {"apply"}, "strategy": {c.strategy}, "value": {c.value}}); code != http.StatusSeeOther {
+				t.Fatalf("%s %s: %d\n%s", c.strategy, c.value, code, text(body))
+			}
+			if o, _ := s.adm.FetchOffsets(tooltest.Ctx(t), "g"); o["orders"][0].At != c.p0 || o["orders"][1].At != c.p1 {
+				t.Errorf("after %s %s: %d %d, want %d %d", c.strategy, c.value, o["orders"][0].At, o["orders"][1].At, c.p0, c.p1)
+			}
+		}
 		// Latest, one topic.
 		s.post("/groups/g/reset", url.Values{"csrf": {tok}, "step": {"apply"}, "strategy": {"latest"}, "topic": {"orders"}})
 		if o, _ := s.adm.FetchOffsets(tooltest.Ctx(t), "g"); o["orders"][0].At != 10 || o["orders"][1].At != 6 {
