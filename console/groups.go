@@ -119,28 +119,36 @@ func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
 		d.Members = append(d.Members, row)
 	}
 	slices.SortFunc(d.Members, func(a, b memberRow) int { return strings.Compare(a.ID, b.ID) })
-	topics := offs.Partitions().Topics()
+	// Every committed partition, and every assigned one without a commit
+	// (shown with "-", as kafka-consumer-groups.sh shows them).
+	topicSet := offs.Partitions()
+	for t, ps := range owner {
+		for p := range ps {
+			topicSet.Add(t, p)
+		}
+	}
 	var ends kadm.ListedOffsets
-	if len(topics) > 0 {
+	if topics := topicSet.Topics(); len(topics) > 0 {
 		if ends, err = s.adm.ListEndOffsets(ctx, topics...); err != nil {
 			return err
 		}
 	}
-	offs.Each(func(o kadm.OffsetResponse) {
-		if o.Err != nil {
-			return
-		}
-		row := offsetRow{Topic: o.Topic, Partition: o.Partition, Committed: o.At, End: -1, Lag: -1, Metadata: o.Metadata,
-			Member: owner[o.Topic][o.Partition]}
-		if en, ok := ends.Lookup(o.Topic, o.Partition); ok && en.Err == nil {
-			row.End = en.Offset
-			if o.At >= 0 {
-				row.Lag = max(en.Offset-o.At, 0)
-				d.TotalLag += row.Lag
+	for t, ps := range topicSet {
+		for p := range ps {
+			row := offsetRow{Topic: t, Partition: p, Committed: -1, End: -1, Lag: -1, Member: owner[t][p]}
+			if o, ok := offs.Lookup(t, p); ok && o.Err == nil {
+				row.Committed, row.Metadata = o.At, o.Metadata
 			}
+			if en, ok := ends.Lookup(t, p); ok && en.Err == nil {
+				row.End = en.Offset
+				if row.Committed >= 0 {
+					row.Lag = max(en.Offset-row.Committed, 0)
+					d.TotalLag += row.Lag
+				}
+			}
+			d.Offsets = append(d.Offsets, row)
 		}
-		d.Offsets = append(d.Offsets, row)
-	})
+	}
 	slices.SortFunc(d.Offsets, func(a, b offsetRow) int {
 		return cmp.Or(strings.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
