@@ -81,6 +81,7 @@ var funcs = template.FuncMap{
 	"pct":    func(a, b int64) int64 { return percent(a, b) },
 	"query":  queryString,
 	"sortBy": sortLink,
+	"arrow":  sortArrow,
 }
 
 func percent(a, b int64) int64 {

@@ -64,7 +64,7 @@ func TestTopicsPage(t *testing.T) {
 
 		// Sorted by records, descending; filtered by name.
 		rows = table(t, s.ok("/topics?sort=records&desc=1"), "topics")
-		if !strings.HasPrefix(rows[1], "zeta |") || !strings.HasPrefix(rows[2], "orders |") || !strings.HasPrefix(rows[3], "audit |") {
+		if rows[0] != "Name | Partitions | Replication | Size | Records ▼ | Retention | Cleanup" || !strings.HasPrefix(rows[1], "zeta |") || !strings.HasPrefix(rows[2], "orders |") || !strings.HasPrefix(rows[3], "audit |") {
 			t.Errorf("sort=records&desc=1:\n%s", strings.Join(rows, "\n"))
 		}
 		rows = table(t, s.ok("/topics?q=RDE"), "topics")

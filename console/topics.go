@@ -82,6 +82,17 @@ func sortLink(d *topicsData, col string) template.URL {
 	return queryString("q", d.Filter, "internal", internal, "sort", col, "desc", desc)
 }
 
+// sortArrow marks the column the rows are sorted by.
+func sortArrow(d *topicsData, col string) string {
+	switch {
+	case d.Sort != col:
+		return ""
+	case d.Desc:
+		return " ▼"
+	}
+	return " ▲"
+}
+
 func (s *Server) topics(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	d := &topicsData{Filter: q.Get("q"), Internal: q.Get("internal") == "1", Sort: q.Get("sort"), Desc: q.Get("desc") == "1"}
