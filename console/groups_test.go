@@ -169,3 +169,30 @@ func TestResetAndDeleteGroup(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupNames: a group id is any string; its links keep it one path
+// segment.
+func TestGroupNames(t *testing.T) {
+	s := startSite(t, tooltest.StartStrata(t))
+	s.createTopic("orders", 1, nil)
+	s.records("orders", 0, 3)
+	const name = "team/a b?x=1#frag"
+	s.commit(name, map[int32]int64{0: 1})
+	body := s.ok("/groups")
+	want := `href="/groups/team%2Fa%20b%3Fx=1%23frag"`
+	if !strings.Contains(body, want) {
+		t.Fatalf("no %s in\n%s", want, body)
+	}
+	body = s.ok("/groups/team%2Fa%20b%3Fx=1%23frag")
+	if !strings.Contains(body, "<h1>Group team/a b?x=1#frag</h1>") || !strings.Contains(body, `href="/groups/team%2Fa%20b%3Fx=1%23frag/reset"`) {
+		t.Errorf("group page:\n%s", body)
+	}
+	equalRows(t, "offsets", table(t, body, "offsets")[1:], []string{"orders | 0 | 1 | 3 | 2 |"})
+	tok := s.token("/groups/team%2Fa%20b%3Fx=1%23frag/reset")
+	if code, loc, _ := s.post("/groups/team%2Fa%20b%3Fx=1%23frag/delete", url.Values{"csrf": {tok}}); code != http.StatusSeeOther {
+		t.Errorf("delete: %d %s", code, loc)
+	}
+	if l, _ := s.adm.ListGroups(tooltest.Ctx(t)); len(l) != 0 {
+		t.Errorf("groups left: %v", l.Groups())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -82,6 +83,7 @@ var funcs = template.FuncMap{
 	"query":  queryString,
 	"sortBy": sortLink,
 	"arrow":  sortArrow,
+	"seg":    url.PathEscape, // a group name (any string) as one path segment
 }
 
 func percent(a, b int64) int64 {
