@@ -61,6 +61,10 @@ var allowed = map[string][]string{
 	"tools/storage":    {"tools/cli", "segment", "index", "recordbatch", "internal/"},
 	"tools/tooltest":   {"tools/cli", "server", "config"},
 	"tools/process":    {"tools/cli"}, // server-stop: reads /proc and the log dirs' pid files, imports no broker package
+	// The web console is a Kafka client like the tools (kgo, kadm, kmsg);
+	// `strata console` serves it on its own.
+	"console":          {"tools/cli"},
+	"tools/consolecmd": {"tools/cli", "console"},
 }
 
 // storage packages must not know the wire protocol.
