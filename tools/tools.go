@@ -8,6 +8,7 @@ import (
 	"github.com/stratabroker/strata/tools/clientmetrics"
 	"github.com/stratabroker/strata/tools/clients"
 	"github.com/stratabroker/strata/tools/cluster"
+	"github.com/stratabroker/strata/tools/consolecmd"
 	"github.com/stratabroker/strata/tools/groups"
 	"github.com/stratabroker/strata/tools/logs"
 	"github.com/stratabroker/strata/tools/perf"
@@ -33,6 +34,7 @@ func Commands() []cli.Command {
 		process.Commands,
 		cluster.Commands,
 		clientmetrics.Commands,
+		consolecmd.Commands,
 	} {
 		all = append(all, family...)
 	}

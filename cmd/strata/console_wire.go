@@ -39,6 +39,7 @@ func init() {
 			return err
 		}
 		c.Register(mux)
+		h.onClose(c.Close)
 		return nil
 	}
 }

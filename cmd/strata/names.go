@@ -62,11 +62,18 @@ func commandOfScript(base string) (string, bool) {
 	return rest, true
 }
 
-// kafkaScripts returns the kafka-*.sh name of every command, for the links
-// `make build` writes beside the binary.
+// strataOnly are commands Kafka has no script for: no kafka-*.sh link.
+var strataOnly = map[string]bool{"console": true}
+
+// kafkaScripts returns the kafka-*.sh name of every command that stands
+// for one of Kafka's scripts, for the links `make build` writes beside the
+// binary.
 func kafkaScripts() []string {
 	var out []string
 	for _, c := range commands {
+		if strataOnly[c.Name] {
+			continue
+		}
 		name := c.Name
 		for script, cmd := range scriptCommands {
 			if cmd == c.Name {

@@ -13,9 +13,11 @@ import (
 	"github.com/stratabroker/strata/tools/cli"
 )
 
-const usage = `Serves the web console against a Kafka-compatible cluster until interrupted.
-Usage: strata console --bootstrap-server HOST:PORT [--command-config FILE]
-                      [--listen 127.0.0.1:8080] [--read-only]`
+const usage = `Usage: strata console --bootstrap-server HOST:PORT [--command-config FILE]
+                      [--listen 127.0.0.1:8080] [--read-only]
+
+Serves the web console against a Kafka-compatible cluster until interrupted.
+`
 
 func runConsole(args []string, e *cli.Env) int {
 	f := cli.NewFlags("console", usage)
