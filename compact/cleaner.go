@@ -3,7 +3,6 @@ package compact
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"time"
 
@@ -43,7 +42,6 @@ type PassStats struct {
 // time; its memory is its offset map and its buffers, allocated once.
 type Cleaner struct {
 	m        *offsetMap
-	rd       batchReader
 	w        rewriter
 	mapIt    recordbatch.Iterator
 	out      []byte
@@ -61,14 +59,13 @@ type Cleaner struct {
 const maxDecompressed = segment.DefaultMaxDecompressedBytes
 
 // NewCleaner returns a cleaner whose offset map takes dedupeBytes
-// (log.cleaner.dedupe.buffer.size over log.cleaner.threads) and whose read
-// buffer is ioBuf bytes (log.cleaner.io.buffer.size over threads, halved
-// as Kafka splits it between reads and writes), grown only for a batch
-// larger than it.
+// (log.cleaner.dedupe.buffer.size over log.cleaner.threads). Segments are
+// read through their read mapping, batch by batch, without a read buffer;
+// ioBuf (log.cleaner.io.buffer.size over threads, halved as Kafka splits
+// it between reads and writes) sizes the buffer a rewritten batch is
+// written into, grown only for a larger batch.
 func NewCleaner(dedupeBytes int64, ioBuf int, throttle *Throttle) *Cleaner {
-	c := &Cleaner{m: newOffsetMap(dedupeBytes), throttle: throttle}
-	c.rd.base = max(ioBuf, recordbatch.HeaderSize)
-	c.rd.throttle = throttle
+	c := &Cleaner{m: newOffsetMap(dedupeBytes), throttle: throttle, out: make([]byte, 0, max(ioBuf, recordbatch.HeaderSize))}
 	c.w.maxDe = maxDecompressed
 	return c
 }
@@ -182,24 +179,9 @@ func (c *Cleaner) mapSegment(s *segment.Segment, from, to int64, capacity int, t
 		return false, errAborted
 	}
 	defer s.Release()
-	r := &c.rd
-	if err := r.open(s); err != nil {
-		return false, err
-	}
-	defer func() { st.BytesRead += r.read; r.read = 0; r.shrink() }()
-	for {
-		if c.aborted() {
-			return false, errAborted
-		}
-		h, _, err := r.next()
-		if err == io.EOF {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
+	err = c.scan(s, st, func(h recordbatch.Header, _ bool) (bool, error) {
 		if h.LastOffset() < from {
-			continue
+			return true, nil
 		}
 		if h.BaseOffset() >= to {
 			return false, nil
@@ -214,7 +196,8 @@ func (c *Cleaner) mapSegment(s *segment.Segment, from, to int64, capacity int, t
 					continue
 				}
 				if c.m.size >= capacity {
-					return true, nil
+					full = true
+					return false, nil
 				}
 				c.m.put(rec.Key, rec.Offset)
 			}
@@ -223,7 +206,9 @@ func (c *Cleaner) mapSegment(s *segment.Segment, from, to int64, capacity int, t
 			}
 		}
 		c.m.latest = max(c.m.latest, h.LastOffset())
-	}
+		return true, nil
+	})
+	return full, err
 }
 
 // passCtx is what every group of a pass shares.
@@ -276,22 +261,7 @@ func (c *Cleaner) cleanGroup(p *passCtx, group []*segment.Segment, st *PassStats
 }
 
 func (c *Cleaner) cleanInto(p *passCtx, s *segment.Segment, lastOfGroup bool, cleaned *segment.Segment, m *offsetMap, st *PassStats) error {
-	r := &c.rd
-	if err := r.open(s); err != nil {
-		return err
-	}
-	defer func() { st.BytesRead += r.read; r.read = 0; r.shrink() }()
-	for {
-		if c.aborted() {
-			return errAborted
-		}
-		h, _, err := r.next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return c.scan(s, st, func(h recordbatch.Header, lastOfSegment bool) (bool, error) {
 		hasHorizon := h.Attributes()&recordbatch.AttrDeleteHorizonMs != 0
 		batchHorizon := h.BaseTimestamp()
 		var discard, markHorizon bool
@@ -308,7 +278,7 @@ func (c *Cleaner) cleanInto(p *passCtx, s *segment.Segment, lastOfGroup bool, cl
 			ret = retainEmpty // the producer's last batch: its sequence and epoch stay
 		case h.NextOffset() == p.upper:
 			ret = retainEmpty // the pass's last batch: the log's last offset stays
-		case lastOfGroup && r.pos >= r.end:
+		case lastOfGroup && lastOfSegment:
 			// The group's last batch (Strata's rule, beyond Kafka's): the
 			// cleaned segment then ends where the segments it replaces
 			// ended, so the swap's [base, next offset) is exactly theirs.
@@ -335,20 +305,22 @@ func (c *Cleaner) cleanInto(p *passCtx, s *segment.Segment, lastOfGroup bool, cl
 			return !hasHorizon || p.now < batchHorizon
 		}
 		var res filterResult
+		var err error
 		c.out, res, err = c.w.filter(c.out[:0], h, ret, keep, p.horizon, markHorizon)
 		if err != nil {
-			return fmt.Errorf("%w: segment %d, batch at offset %d: %w", ErrUncleanable, s.Base(), h.BaseOffset(), err)
+			return false, fmt.Errorf("%w: segment %d, batch at offset %d: %w", ErrUncleanable, s.Base(), h.BaseOffset(), err)
 		}
 		st.RecordsRead += int64(res.read)
 		st.RecordsKept += int64(res.kept)
 		if len(c.out) > 0 {
 			if err := cleaned.Append(c.out); err != nil {
-				return fmt.Errorf("%w: write cleaned segment %d: %w", partition.ErrStorage, cleaned.Base(), err)
+				return false, fmt.Errorf("%w: write cleaned segment %d: %w", partition.ErrStorage, cleaned.Base(), err)
 			}
 			st.BytesWritten += int64(len(c.out))
 			c.throttle.wait(int64(len(c.out)))
 		}
-	}
+		return true, nil
+	})
 }
 
 // groupSegmentsBySize is Kafka's: consecutive segments go into one group
