@@ -45,6 +45,7 @@ type Cleaner struct {
 	w        rewriter
 	mapIt    recordbatch.Iterator
 	out      []byte
+	checked  map[*segment.Segment]int64 // this pass: bytes of each segment whose batches were checked
 	throttle *Throttle
 	// Txn builds the transaction hook for a range (nil: NoTransactions).
 	Txn TxnSource
@@ -81,6 +82,8 @@ func (c *Cleaner) aborted() bool { return c.Abort != nil && c.Abort() }
 func (c *Cleaner) Clean(l *partition.Log, firstDirty int64, cfg Config, now time.Time) (PassStats, error) {
 	start := time.Now()
 	nowMs := now.UnixMilli()
+	c.checked = make(map[*segment.Segment]int64)
+	defer func() { c.checked = nil }()
 	cv := l.CleanerView()
 	a := assess(cv, firstDirty, cfg, nowMs)
 	st := PassStats{FirstDirty: a.firstDirty, EndOffset: a.firstDirty, FirstUncleanable: a.firstUncleanable, DirtyBefore: a.ratio}

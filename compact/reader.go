@@ -18,14 +18,25 @@ var errAborted = errors.New("compact: pass aborted")
 // uncleanable), counts and throttles the bytes read and polls Abort. fn
 // gets each batch (valid during the call only) and whether it is the
 // segment's last.
+//
+// The bytes a pass has checked are remembered (c.checked): the copy
+// phase does not check again what the map phase checked (segments do not
+// change under a pass: they are inactive, and a swap or retention that
+// takes one ends the pass).
 func (c *Cleaner) scan(s *segment.Segment, st *PassStats, fn func(h recordbatch.Header, last bool) (bool, error)) error {
 	size := s.Size()
+	checked := c.checked[s]
 	err := s.Scan(func(b []byte, pos int64) (bool, error) {
 		if c.aborted() {
 			return false, errAborted
 		}
-		if err := recordbatch.CheckStored(b); err != nil {
-			return false, fmt.Errorf("%w: segment %d at byte %d: %w", ErrUncleanable, s.Base(), pos, err)
+		end := pos + int64(len(b))
+		if end > checked {
+			if err := recordbatch.CheckStored(b); err != nil {
+				return false, fmt.Errorf("%w: segment %d at byte %d: %w", ErrUncleanable, s.Base(), pos, err)
+			}
+			checked = end
+			c.checked[s] = end
 		}
 		st.BytesRead += int64(len(b))
 		c.throttle.wait(int64(len(b)))
