@@ -8,7 +8,9 @@
 //
 // A log's first dirty offset is kept in its log directory's
 // cleaner-offset-checkpoint (Kafka's file and layout; one outside the log
-// means the log start). A pass (Cleaner.Clean):
+// means the log start). A pass (Cleaner.Clean) reads segments with
+// segment.Scan (through the log's read mapping, no copy), checks every
+// batch's CRC once, and:
 //
 //  1. bounds the dirty part: it ends at the active segment (never
 //     cleaned), the high watermark (the last stable offset once
