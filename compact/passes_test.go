@@ -1,8 +1,10 @@
 package compact
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/recordbatch"
+	"github.com/stratabroker/strata/segment"
 )
 
 // manyKeysLog writes keys k0..k(n-1) three times each (values r0, r1,
@@ -175,5 +178,32 @@ func TestCompressedKeysFitOnePass(t *testing.T) {
 	}
 	if st.EndOffset != 4000 || st.Keys != 2000 || st.RecordsKept != 2000 {
 		t.Fatalf("pass ended at %d with %d keys, kept %d; want 4000, 2000, 2000", st.EndOffset, st.Keys, st.RecordsKept)
+	}
+}
+
+// TestAbortLeavesTheLog: a pass stopped midway (Remove, Close) leaves the
+// log as it was and no cleaned file behind.
+func TestAbortLeavesTheLog(t *testing.T) {
+	mem := vfs.NewMem()
+	c := newClock()
+	l := manyKeysLog(t, mem, c, 200, 2)
+	defer l.Close()
+	before, _ := readLog(t, l)
+	for _, after := range []int{5, 15} { // batches into the map (12 batches), into the copy
+		calls := 0
+		cl := NewCleaner(1<<20, 4096, nil)
+		cl.Abort = func() bool { calls++; return calls > after }
+		if _, err := cl.Clean(l, 0, cleanConfig(), c.now()); !errors.Is(err, errAborted) {
+			t.Fatalf("abort after %d batches: %v", after, err)
+		}
+		if got, _ := readLog(t, l); !slices.Equal(strs(got), strs(before)) {
+			t.Fatalf("abort after %d batches changed the log", after)
+		}
+		names, _ := mem.ReadDir("/data/t-0")
+		for _, n := range names {
+			if strings.HasSuffix(n, segment.CleanedSuffix) || strings.HasSuffix(n, segment.SwapSuffix) {
+				t.Fatalf("abort after %d batches left %s", after, n)
+			}
+		}
 	}
 }
