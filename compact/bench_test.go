@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -138,7 +139,9 @@ func heapPeak(stop <-chan struct{}, peak *atomic.Uint64, wg *sync.WaitGroup) {
 // segment files, write as many bytes to a new file and fsync it: a
 // read+write of the dirty log) and the minimum floor (read them, write
 // and fsync only the bytes the pass wrote), each with the pass's ratio to
-// it (x-copy-floor, x-min-floor; a pass reads the dirty log twice, to map
+// it (x-copy-floor, x-min-floor: the median of the iterations' ratios,
+// each floor measured right after its pass, since other work on the
+// machine moves every figure; a pass reads the dirty log twice, to map
 // it and to copy it, so x-min-floor stays below 0.5); and the peak live
 // heap during a pass above the heap before it (the offset map, 32 MiB,
 // is allocated before and counted apart).
@@ -150,7 +153,9 @@ func BenchmarkClean(b *testing.B) {
 	const ioBuf = 256 << 10
 	c := NewCleaner(dedupe, ioBuf, nil)
 	var cleanTime, floorTime, copyTime time.Duration
+	var xCopy, xMin []float64 // per iteration: the floors are measured next to each pass
 	var dirty, written int64
+	var last time.Duration
 	var peakAbove uint64
 	for i := range b.N {
 		b.StopTimer()
@@ -182,8 +187,12 @@ func BenchmarkClean(b *testing.B) {
 		written += st.BytesWritten
 		peakAbove = max(peakAbove, peak.Load()-min(peak.Load(), base[0].Value.Uint64()))
 		l.Close()
-		floorTime += ioFloor(b, dir, ioBuf, st.BytesWritten)
-		copyTime += ioFloor(b, dir, ioBuf, size)
+		took := cleanTimes(cleanTime, &last)
+		fl, cp := ioFloor(b, dir, ioBuf, st.BytesWritten), ioFloor(b, dir, ioBuf, size)
+		floorTime += fl
+		copyTime += cp
+		xCopy = append(xCopy, cp.Seconds()/took.Seconds())
+		xMin = append(xMin, fl.Seconds()/took.Seconds())
 		os.RemoveAll(dir)
 		b.StartTimer()
 	}
@@ -193,9 +202,25 @@ func BenchmarkClean(b *testing.B) {
 	copyMbps := float64(dirty) / copyTime.Seconds() / 1e6
 	b.ReportMetric(mbps, "MB/s")
 	b.ReportMetric(copyMbps, "copy-floor-MB/s")
-	b.ReportMetric(mbps/copyMbps, "x-copy-floor")
+	b.ReportMetric(median(xCopy), "x-copy-floor")
 	b.ReportMetric(floorMbps, "min-floor-MB/s")
-	b.ReportMetric(mbps/floorMbps, "x-min-floor")
+	b.ReportMetric(median(xMin), "x-min-floor")
 	b.ReportMetric(float64(peakAbove)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(written)/float64(dirty), "out/in")
+}
+
+// cleanTimes returns the time added to total since *last, and moves *last.
+func cleanTimes(total time.Duration, last *time.Duration) time.Duration {
+	d := total - *last
+	*last = total
+	return d
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

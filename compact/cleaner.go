@@ -3,7 +3,6 @@ package compact
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"time"
 
@@ -25,6 +24,7 @@ type PassStats struct {
 	FirstUncleanable int64
 	BytesRead        int64 // building the map and cleaning
 	BytesWritten     int64
+	BytesSaved       int64 // the replaced segments' bytes less the cleaned ones'
 	RecordsRead      int64 // while cleaning
 	RecordsKept      int64
 	Keys             int // keys in the offset map
@@ -42,10 +42,10 @@ type PassStats struct {
 // time; its memory is its offset map and its buffers, allocated once.
 type Cleaner struct {
 	m        *offsetMap
-	rd       batchReader
 	w        rewriter
 	mapIt    recordbatch.Iterator
 	out      []byte
+	checked  map[*segment.Segment]int64 // this pass: bytes of each segment whose batches were checked
 	throttle *Throttle
 	// Txn builds the transaction hook for a range (nil: NoTransactions).
 	Txn TxnSource
@@ -60,14 +60,13 @@ type Cleaner struct {
 const maxDecompressed = segment.DefaultMaxDecompressedBytes
 
 // NewCleaner returns a cleaner whose offset map takes dedupeBytes
-// (log.cleaner.dedupe.buffer.size over log.cleaner.threads) and whose read
-// buffer is ioBuf bytes (log.cleaner.io.buffer.size over threads, halved
-// as Kafka splits it between reads and writes), grown only for a batch
-// larger than it.
+// (log.cleaner.dedupe.buffer.size over log.cleaner.threads). Segments are
+// read through their read mapping, batch by batch, without a read buffer;
+// ioBuf (log.cleaner.io.buffer.size over threads, halved as Kafka splits
+// it between reads and writes) sizes the buffer a rewritten batch is
+// written into, grown only for a larger batch.
 func NewCleaner(dedupeBytes int64, ioBuf int, throttle *Throttle) *Cleaner {
-	c := &Cleaner{m: newOffsetMap(dedupeBytes), throttle: throttle}
-	c.rd.base = max(ioBuf, recordbatch.HeaderSize)
-	c.rd.throttle = throttle
+	c := &Cleaner{m: newOffsetMap(dedupeBytes), throttle: throttle, out: make([]byte, 0, max(ioBuf, recordbatch.HeaderSize))}
 	c.w.maxDe = maxDecompressed
 	return c
 }
@@ -83,6 +82,8 @@ func (c *Cleaner) aborted() bool { return c.Abort != nil && c.Abort() }
 func (c *Cleaner) Clean(l *partition.Log, firstDirty int64, cfg Config, now time.Time) (PassStats, error) {
 	start := time.Now()
 	nowMs := now.UnixMilli()
+	c.checked = make(map[*segment.Segment]int64)
+	defer func() { c.checked = nil }()
 	cv := l.CleanerView()
 	a := assess(cv, firstDirty, cfg, nowMs)
 	st := PassStats{FirstDirty: a.firstDirty, EndOffset: a.firstDirty, FirstUncleanable: a.firstUncleanable, DirtyBefore: a.ratio}
@@ -93,7 +94,7 @@ func (c *Cleaner) Clean(l *partition.Log, firstDirty int64, cfg Config, now time
 	if txn == nil {
 		txn = NoTransactions
 	}
-	end, err := c.buildMap(cv, a.firstDirty, a.firstUncleanable, txn(l, a.firstDirty, a.firstUncleanable), &st)
+	end, err := c.buildMap(cv, a.firstDirty, a.firstUncleanable, txn, l, &st)
 	if err != nil {
 		return st, err
 	}
@@ -136,10 +137,27 @@ func satAdd(a, b int64) int64 {
 
 // buildMap maps the keys of [from, to) to their last offsets (Kafka's
 // buildOffsetMap) until the map holds its capacity, and returns the end
-// of what it mapped: the next pass's first dirty offset.
-func (c *Cleaner) buildMap(cv partition.CleanerView, from, to int64, txn TxnMetadata, st *PassStats) (int64, error) {
-	c.m.clear()
+// of what it mapped: the next pass's first dirty offset. It first uses
+// only the part of the table the dirty bytes can need (a record takes at
+// least 7 bytes), and maps again with the whole table if compression
+// packed more keys than that.
+func (c *Cleaner) buildMap(cv partition.CleanerView, from, to int64, txn TxnSource, l *partition.Log, st *PassStats) (int64, error) {
 	segs := cv.Segments
+	var dirty int64
+	for i := floor(segs, from); i < len(segs) && segs[i].Base() < to; i++ {
+		dirty += segs[i].Size()
+	}
+	c.m.reset(dirty/7 + 1)
+	for {
+		end, full, err := c.mapRange(segs, from, to, txn(l, from, to), st)
+		if err != nil || !full || c.m.active == c.m.slots {
+			return end, err
+		}
+		c.m.reset(-1)
+	}
+}
+
+func (c *Cleaner) mapRange(segs []*segment.Segment, from, to int64, txn TxnMetadata, st *PassStats) (end int64, full bool, err error) {
 	capacity := c.m.capacity()
 	for i := floor(segs, from); i < len(segs) && segs[i].Base() < to; i++ {
 		s := segs[i]
@@ -149,14 +167,14 @@ func (c *Cleaner) buildMap(cv partition.CleanerView, from, to int64, txn TxnMeta
 		}
 		full, err := c.mapSegment(s, from, to, capacity, txn, st)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if full {
-			return c.m.latest + 1, nil
+			return c.m.latest + 1, true, nil
 		}
 		c.m.latest = max(c.m.latest, next-1) // over a gap
 	}
-	return max(c.m.latest+1, from), nil
+	return max(c.m.latest+1, from), false, nil
 }
 
 func (c *Cleaner) mapSegment(s *segment.Segment, from, to int64, capacity int, txn TxnMetadata, st *PassStats) (full bool, err error) {
@@ -164,24 +182,9 @@ func (c *Cleaner) mapSegment(s *segment.Segment, from, to int64, capacity int, t
 		return false, errAborted
 	}
 	defer s.Release()
-	r := &c.rd
-	if err := r.open(s); err != nil {
-		return false, err
-	}
-	defer func() { st.BytesRead += r.read; r.read = 0; r.shrink() }()
-	for {
-		if c.aborted() {
-			return false, errAborted
-		}
-		h, _, err := r.next()
-		if err == io.EOF {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
+	err = c.scan(s, st, func(h recordbatch.Header, _ bool) (bool, error) {
 		if h.LastOffset() < from {
-			continue
+			return true, nil
 		}
 		if h.BaseOffset() >= to {
 			return false, nil
@@ -196,7 +199,8 @@ func (c *Cleaner) mapSegment(s *segment.Segment, from, to int64, capacity int, t
 					continue
 				}
 				if c.m.size >= capacity {
-					return true, nil
+					full = true
+					return false, nil
 				}
 				c.m.put(rec.Key, rec.Offset)
 			}
@@ -205,7 +209,9 @@ func (c *Cleaner) mapSegment(s *segment.Segment, from, to int64, capacity int, t
 			}
 		}
 		c.m.latest = max(c.m.latest, h.LastOffset())
-	}
+		return true, nil
+	})
+	return full, err
 }
 
 // passCtx is what every group of a pass shares.
@@ -242,6 +248,10 @@ func (c *Cleaner) cleanGroup(p *passCtx, group []*segment.Segment, st *PassStats
 			return err
 		}
 	}
+	var size int64
+	for _, s := range group {
+		size += s.Size()
+	}
 	swapping = true
 	if err := p.l.ReplaceSegments(cleaned, group); err != nil {
 		if errors.Is(err, partition.ErrSwapAborted) || errors.Is(err, partition.ErrClosed) {
@@ -249,26 +259,12 @@ func (c *Cleaner) cleanGroup(p *passCtx, group []*segment.Segment, st *PassStats
 		}
 		return err
 	}
+	st.BytesSaved += size - cleaned.Size()
 	return nil
 }
 
 func (c *Cleaner) cleanInto(p *passCtx, s *segment.Segment, lastOfGroup bool, cleaned *segment.Segment, m *offsetMap, st *PassStats) error {
-	r := &c.rd
-	if err := r.open(s); err != nil {
-		return err
-	}
-	defer func() { st.BytesRead += r.read; r.read = 0; r.shrink() }()
-	for {
-		if c.aborted() {
-			return errAborted
-		}
-		h, _, err := r.next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return c.scan(s, st, func(h recordbatch.Header, lastOfSegment bool) (bool, error) {
 		hasHorizon := h.Attributes()&recordbatch.AttrDeleteHorizonMs != 0
 		batchHorizon := h.BaseTimestamp()
 		var discard, markHorizon bool
@@ -285,7 +281,7 @@ func (c *Cleaner) cleanInto(p *passCtx, s *segment.Segment, lastOfGroup bool, cl
 			ret = retainEmpty // the producer's last batch: its sequence and epoch stay
 		case h.NextOffset() == p.upper:
 			ret = retainEmpty // the pass's last batch: the log's last offset stays
-		case lastOfGroup && r.pos >= r.end:
+		case lastOfGroup && lastOfSegment:
 			// The group's last batch (Strata's rule, beyond Kafka's): the
 			// cleaned segment then ends where the segments it replaces
 			// ended, so the swap's [base, next offset) is exactly theirs.
@@ -312,20 +308,22 @@ func (c *Cleaner) cleanInto(p *passCtx, s *segment.Segment, lastOfGroup bool, cl
 			return !hasHorizon || p.now < batchHorizon
 		}
 		var res filterResult
+		var err error
 		c.out, res, err = c.w.filter(c.out[:0], h, ret, keep, p.horizon, markHorizon)
 		if err != nil {
-			return fmt.Errorf("%w: segment %d, batch at offset %d: %w", ErrUncleanable, s.Base(), h.BaseOffset(), err)
+			return false, fmt.Errorf("%w: segment %d, batch at offset %d: %w", ErrUncleanable, s.Base(), h.BaseOffset(), err)
 		}
 		st.RecordsRead += int64(res.read)
 		st.RecordsKept += int64(res.kept)
 		if len(c.out) > 0 {
 			if err := cleaned.Append(c.out); err != nil {
-				return fmt.Errorf("%w: write cleaned segment %d: %w", partition.ErrStorage, cleaned.Base(), err)
+				return false, fmt.Errorf("%w: write cleaned segment %d: %w", partition.ErrStorage, cleaned.Base(), err)
 			}
 			st.BytesWritten += int64(len(c.out))
 			c.throttle.wait(int64(len(c.out)))
 		}
-	}
+		return true, nil
+	})
 }
 
 // groupSegmentsBySize is Kafka's: consecutive segments go into one group

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/stratabroker/strata/internal/vfs"
+	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/recordbatch"
 )
 
@@ -48,7 +49,7 @@ var codecs = []struct {
 }
 
 // TestCleanKeepsLastValuePerKey: six kgo batches of five records over
-// five keys (with headers), two per segment; one pass keeps, below the
+// seven keys (with headers), two per segment; one pass keeps, below the
 // active segment, exactly each key's last record at its offset with its
 // timestamp and headers, in batches that keep their base offset, last
 // offset, producer fields and codec.
@@ -57,13 +58,14 @@ func TestCleanKeepsLastValuePerKey(t *testing.T) {
 		t.Run(cc.name, func(t *testing.T) {
 			p := newProducer(t, kgo.ProducerBatchCompression(cc.kgo))
 			c := newClock()
-			l := openLog(t, vfs.NewMem(), c, testConfig())
-			defer l.Close()
+			mem := vfs.NewMem()
+			l := openLog(t, mem, c, testConfig())
+			defer func() { l.Close() }()
 			var origBatches []recordbatch.Header
 			for b := range 6 {
 				var recs []kv
 				for i := range 5 {
-					k := fmt.Sprintf("k%d", (b+i*3)%5)
+					k := fmt.Sprintf("k%d", (b*2+i*3)%7)
 					recs = append(recs, kv{key: k, value: strings.Repeat(fmt.Sprintf("v%d-%d ", b, i), 20),
 						headers: []kgo.RecordHeader{{Key: "h", Value: []byte(fmt.Sprint(b*10 + i))}}})
 				}
@@ -89,14 +91,29 @@ func TestCleanKeepsLastValuePerKey(t *testing.T) {
 				t.Fatal(err)
 			}
 			after, batches := readLog(t, l)
-			if len(before) != 30 || len(after) != 15 {
-				t.Fatalf("%d records before, %d after; want 30, 15", len(before), len(after))
+			// Below the active segment (offsets 0-19): k0..k6 last at
+			// 11, 18, 16, 12, 19, 17, 15; the ten records from 20 on stay.
+			var below []int64
+			for _, g := range after {
+				if g.offset < 20 {
+					below = append(below, g.offset)
+				}
+			}
+			if want := []int64{11, 12, 15, 16, 17, 18, 19}; len(before) != 30 || len(after) != 17 || !slices.Equal(below, want) {
+				t.Fatalf("%d records before, %d after, below 20 at %v; want 30, 17, %v", len(before), len(after), below, want)
 			}
 			if want := model(before, active); !slices.Equal(withTs(after), withTs(want)) {
 				t.Fatalf("after cleaning:\n%v\nwant\n%v", withTs(after), withTs(want))
 			}
-			if st.EndOffset != 20 || st.Keys != 5 || st.FirstDirty != 0 || st.Groups != 1 {
+			if st.EndOffset != 20 || st.Keys != 7 || st.FirstDirty != 0 || st.Groups != 1 {
 				t.Fatalf("stats %+v", st)
+			}
+			checkSeeks(t, l, after)
+			// A clean reopen serves the cleaned log, gaps and all.
+			l.Close()
+			l = openLog(t, mem, c, testConfig())
+			if again, _ := readLog(t, l); !slices.Equal(withTs(again), withTs(after)) {
+				t.Fatalf("after a reopen:\n%v\nwant\n%v", withTs(again), withTs(after))
 			}
 			// Every batch below the active segment was kept (each holds a
 			// key's last record or is its producer's last, or the pass's
@@ -114,5 +131,45 @@ func TestCleanKeepsLastValuePerKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkSeeks reads from every offset of the log as a consumer seeking
+// there does (a read, then on from the last offset of what came back until
+// a record at or after the offset appears): the first record it finds is
+// the first of want at or after the offset.
+func checkSeeks(t *testing.T, l *partition.Log, want []got) {
+	t.Helper()
+	var it recordbatch.Iterator
+	for o := l.LogStartOffset(); o < l.HighWatermark(); o++ {
+		var first *got
+		for at := o; first == nil && at < l.HighWatermark(); {
+			r, err := l.Read(at, 1)
+			if err != nil || len(r.Slices) == 0 {
+				t.Fatalf("Read(%d): %v", at, err)
+			}
+			sl := r.Slices[0]
+			buf := make([]byte, sl.Len)
+			sl.File.ReadAt(buf, sl.Pos)
+			r.Release()
+			n, _ := recordbatch.BatchSize(buf)
+			it.Reset(buf[:n], 1<<26)
+			for it.Next() {
+				if rec := it.Record(); rec.Offset >= o && first == nil {
+					first = &got{offset: rec.Offset, key: string(rec.Key), value: string(rec.Value), tomb: rec.Value == nil}
+					for _, hd := range rec.Headers {
+						first.headers += fmt.Sprintf("[%s:%s]", hd.Key, hd.Value)
+					}
+				}
+			}
+			at = recordbatch.Header(buf[:n]).LastOffset() + 1
+		}
+		i := slices.IndexFunc(want, func(g got) bool { return g.offset >= o })
+		switch {
+		case i < 0 && first != nil:
+			t.Fatalf("seek to %d found %v, want nothing", o, first)
+		case i >= 0 && (first == nil || first.String() != want[i].String()):
+			t.Fatalf("seek to %d found %v, want %v", o, first, want[i])
+		}
 	}
 }

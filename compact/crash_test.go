@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stratabroker/strata/internal/vfs"
@@ -14,12 +15,21 @@ import (
 // every rename, removal and directory sync while armed.
 type stepFS struct {
 	*vfs.MemFS
+	mu     sync.Mutex // the flusher and background removals call in too
 	armed  bool
 	steps  []string
 	clones []*vfs.MemFS
 }
 
+func (f *stepFS) arm(on bool) {
+	f.mu.Lock()
+	f.armed = on
+	f.mu.Unlock()
+}
+
 func (f *stepFS) step(op, name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.armed {
 		f.steps = append(f.steps, op+" "+name[strings.LastIndexByte(name, '/')+1:])
 		f.clones = append(f.clones, f.MemFS.CrashClone(vfs.CrashOptions{}))
@@ -62,9 +72,9 @@ func TestCrashAtEachStepOfTheSwap(t *testing.T) {
 	nsegs := len(l.CleanerView().Segments)
 	cfg := cleanConfig()
 	cfg.SegmentBytes = 2 * l.CleanerView().Segments[0].Size()
-	fs.armed = true
+	fs.arm(true)
 	st, err := NewCleaner(1<<20, 4096, nil).Clean(l, 0, cfg, c.now())
-	fs.armed = false
+	fs.arm(false)
 	if err != nil {
 		t.Fatal(err)
 	}

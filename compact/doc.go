@@ -8,7 +8,9 @@
 //
 // A log's first dirty offset is kept in its log directory's
 // cleaner-offset-checkpoint (Kafka's file and layout; one outside the log
-// means the log start). A pass (Cleaner.Clean):
+// means the log start). A pass (Cleaner.Clean) reads segments with
+// segment.Scan (through the log's read mapping, no copy), checks every
+// batch's CRC once, and:
 //
 //  1. bounds the dirty part: it ends at the active segment (never
 //     cleaned), the high watermark (the last stable offset once
@@ -92,6 +94,28 @@
 // entry removed (the pass stops at its next batch) and waits for the pass.
 // The throttle (log.cleaner.io.max.bytes.per.second) is shared by all
 // threads and counts reads and writes, as Kafka's Throttler does.
+//
+// # Measured
+//
+// BenchmarkClean, one pass over a 64 MiB dirty log of 1 KiB records with
+// 10 % live keys (16 records a batch, uncompressed) on ext4, on the
+// development machine (2 vCPU, other work running: medians of 7-iteration
+// runs, each figure moving by half between runs):
+//
+//	cleaner                       700-1,100 MB/s of dirty log
+//	copy floor                    ~1,200 MB/s  (read the files, write as many bytes, fsync)
+//	minimum floor                 ~7,000 MB/s  (read the files, write what the pass wrote, fsync)
+//	ratio to the copy floor       0.5-0.85 (median ~0.8)
+//	ratio to the minimum floor    ~0.12 (a pass reads the log twice, hashes every key twice,
+//	                              checks every CRC once)
+//	peak heap during a pass       < 0.2 MiB above the heap before it, plus the offset map
+//	                              (allocated once per thread: 32 MiB in the benchmark)
+//
+// The offset map's random accesses (one per record mapped and one per
+// record copied, in a table of tens of MiB) and the two walks of the
+// mapping are most of the CPU. Reproduce:
+//
+//	go test -run '^$' -bench Clean -benchtime 7x ./compact/
 //
 // Each pass is logged at Info: partition, first dirty and end offsets,
 // bytes read, written and saved, records, keys, segments, duration, and

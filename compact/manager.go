@@ -1,7 +1,9 @@
 package compact
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -262,7 +264,11 @@ func (m *Manager) grab() *candidate {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, cd := range resets {
-		m.o.Logger.Warn("resetting the first dirty offset to the log start offset", "partition", cd.e.name, "checkpoint", cd.ck, "logStart", cd.tc.firstDirty)
+		level := slog.LevelWarn
+		if cd.cfg.Delete { // Kafka does not bother warning when retention also deletes
+			level = slog.LevelDebug
+		}
+		m.o.Logger.Log(context.Background(), level, "resetting the first dirty offset to the log start offset", "partition", cd.e.name, "checkpoint", cd.ck, "logStart", cd.tc.firstDirty)
 		m.dirs[cd.e.dir][cd.e.key] = cd.tc.firstDirty
 		m.writeCheckpointLocked(cd.e.dir)
 	}
@@ -281,9 +287,8 @@ func (m *Manager) cleanOne(c *Cleaner, id int) bool {
 	}
 	e := cd.e
 	c.Abort = func() bool { return e.removed.Load() || m.stopping() }
-	sizeBefore := e.l.Size()
 	st, err := c.Clean(e.l, cd.tc.firstDirty, cd.cfg, m.o.Now())
-	saved := sizeBefore - e.l.Size()
+	saved := st.BytesSaved
 	m.bytesRead.Add(st.BytesRead)
 	m.bytesWritten.Add(st.BytesWritten)
 

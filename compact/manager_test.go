@@ -194,3 +194,35 @@ func TestCorruptBatchUncleanable(t *testing.T) {
 	_ = vfs.OS
 	_ = recordbatch.HeaderSize
 }
+
+// TestCheckpointRead: Add reads the directory's cleaner-offset-checkpoint
+// (Kafka's layout; a topic name may hold dashes) once; a malformed one is
+// ignored; Delete drops the entry from the file.
+func TestCheckpointRead(t *testing.T) {
+	dir := t.TempDir()
+	c := newClock()
+	if err := os.WriteFile(filepath.Join(dir, CheckpointName), []byte("0\n2\nmy-topic 3 42\nother 0 7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := openAt(t, filepath.Join(dir, "my-topic-3"), c, testConfig())
+	defer l.Close()
+	m := NewManager(Options{DedupeBufferSize: 1 << 20})
+	defer m.Close()
+	m.Add("my-topic-3", l, cleanConfig)
+	if st := m.Stats(); len(st.Partitions) != 1 || st.Partitions[0].FirstDirty != 42 {
+		t.Fatalf("stats %+v", st)
+	}
+	m.Delete("my-topic-3")
+	if b, err := os.ReadFile(filepath.Join(dir, CheckpointName)); err != nil || string(b) != "0\n1\nother 0 7\n" {
+		t.Fatalf("checkpoint after Delete %q, %v", b, err)
+	}
+
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, CheckpointName), []byte("1\n1\nx 0 5\n"), 0o644)
+	l2 := openAt(t, filepath.Join(bad, "x-0"), c, testConfig())
+	defer l2.Close()
+	m.Add("x-0", l2, cleanConfig)
+	if st := m.Stats(); st.Partitions[0].FirstDirty != -1 {
+		t.Fatalf("a version 1 checkpoint was read: %+v", st.Partitions[0])
+	}
+}

@@ -27,34 +27,48 @@ const loadFactor = 0.9
 type offsetMap struct {
 	t      []uint64 // slots*slotWords
 	slots  uint64
-	size   int   // keys in the table
-	latest int64 // the largest offset mapped (Kafka's latestOffset), -1 after clear
+	active uint64 // the slots this pass uses (reset)
+	size   int    // keys in the table
+	latest int64  // the largest offset mapped (Kafka's latestOffset), -1 after clear
 }
 
 func newOffsetMap(memory int64) *offsetMap {
 	slots := max(memory/BytesPerSlot, 1)
-	return &offsetMap{t: make([]uint64, slots*slotWords), slots: uint64(slots), latest: -1}
+	return &offsetMap{t: make([]uint64, slots*slotWords), slots: uint64(slots), active: uint64(slots), latest: -1}
 }
 
 // capacity is how many keys a pass maps before it stops (the load factor).
-func (m *offsetMap) capacity() int { return max(int(float64(m.slots)*loadFactor), 1) }
+func (m *offsetMap) capacity() int { return max(int(float64(m.active)*loadFactor), 1) }
 
-func (m *offsetMap) clear() {
-	clear(m.t)
+// reset empties the map for a pass that maps at most maxKeys keys: it
+// uses (and clears) only the slots that many keys need at the load
+// factor, so a small dirty part neither clears nor touches the whole
+// buffer (Kafka clears all of it every pass). A bound too low costs only
+// passes: the map is full at the smaller capacity.
+func (m *offsetMap) reset(maxKeys int64) {
+	want := uint64(m.slots)
+	if maxKeys >= 0 && float64(maxKeys) < float64(m.slots)*loadFactor {
+		want = max(uint64(float64(maxKeys)/loadFactor)+2, 16)
+		want = min(want, m.slots)
+	}
+	m.active = want
+	clear(m.t[:want*slotWords])
 	m.size = 0
 	m.latest = -1
 }
 
+func (m *offsetMap) clear() { m.reset(-1) }
+
 // slot finds key's slot: the one holding its hash, or the empty one where
 // it goes.
 func (m *offsetMap) slot(hi, lo uint64) uint64 {
-	i, _ := bits.Mul64(lo, m.slots) // lo * slots / 2^64: uniform, no division
+	i, _ := bits.Mul64(lo, m.active) // lo * active / 2^64: uniform, no division
 	for {
 		s := m.t[i*slotWords : i*slotWords+slotWords : i*slotWords+slotWords]
 		if s[2] == 0 || (s[0] == hi && s[1] == lo) {
 			return i
 		}
-		if i++; i == m.slots {
+		if i++; i == m.active {
 			i = 0
 		}
 	}
@@ -81,4 +95,4 @@ func (m *offsetMap) get(key []byte) int64 {
 }
 
 // utilization is the share of slots in use.
-func (m *offsetMap) utilization() float64 { return float64(m.size) / float64(m.slots) }
+func (m *offsetMap) utilization() float64 { return float64(m.size) / float64(m.active) }

@@ -1,8 +1,10 @@
 package compact
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,8 @@ import (
 
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/partition"
+	"github.com/stratabroker/strata/recordbatch"
+	"github.com/stratabroker/strata/segment"
 )
 
 // manyKeysLog writes keys k0..k(n-1) three times each (values r0, r1,
@@ -50,6 +54,9 @@ func TestManyKeysSeveralPasses(t *testing.T) {
 	defer l.Close()
 	before, _ := readLog(t, l)
 	active := l.CleanerView().ActiveBase
+	if n := len(l.CleanerView().Segments); n != 6 {
+		t.Fatalf("%d inactive segments, want 6", n)
+	}
 	cl := NewCleaner(100*BytesPerSlot, 4096, nil)
 	words := len(cl.m.t)
 	from, passes := int64(0), 0
@@ -73,6 +80,10 @@ func TestManyKeysSeveralPasses(t *testing.T) {
 	}
 	if len(after) != 1001 || passes != 34 {
 		t.Fatalf("%d records after %d passes; want 1001 after 34", len(after), passes)
+	}
+	// The six 500-record segments were merged into one (segment.bytes 1 MiB).
+	if n := len(l.CleanerView().Segments); n != 1 {
+		t.Fatalf("%d inactive segments after cleaning, want 1", n)
 	}
 }
 
@@ -130,5 +141,69 @@ func TestProducerStateSurvives(t *testing.T) {
 	}
 	if res := appendBatch(t, l, a.batch(t, []kv{val("k", "a3")})); res.Duplicate || res.BaseOffset != 6 {
 		t.Fatalf("a's next batch: %+v", res)
+	}
+}
+
+// TestCompressedKeysFitOnePass: 2,000 keys zstd-compressed into far fewer
+// bytes than 7 per record (the bound the map first sizes itself by) still
+// take one pass when the whole table holds them: the map starts over with
+// the whole table.
+func TestCompressedKeysFitOnePass(t *testing.T) {
+	c := newClock()
+	l := openLog(t, vfs.NewMem(), c, testConfig())
+	defer l.Close()
+	bl := recordbatch.NewBuilder()
+	bl.Codec = recordbatch.CodecZstd
+	for round := range 2 {
+		bl.Reset()
+		for k := range 2000 {
+			bl.Add(&recordbatch.Record{Timestamp: t0.UnixMilli(), Key: fmt.Appendf(nil, "key-%06d", k), Value: []byte{byte(round)}})
+		}
+		b, err := bl.AppendTo(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if round == 0 && 2*len(b)/7 >= 2000 {
+			t.Fatalf("batch of %d bytes: not packed enough for the test", len(b))
+		}
+		appendBatch(t, l, b)
+	}
+	bl.Reset()
+	bl.Add(&recordbatch.Record{Timestamp: t0.UnixMilli() + 10, Key: []byte("tail")})
+	b, _ := bl.AppendTo(nil)
+	appendRolling(t, l, b)
+	st, err := NewCleaner(10_000*BytesPerSlot, 4096, nil).Clean(l, 0, cleanConfig(), c.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.EndOffset != 4000 || st.Keys != 2000 || st.RecordsKept != 2000 {
+		t.Fatalf("pass ended at %d with %d keys, kept %d; want 4000, 2000, 2000", st.EndOffset, st.Keys, st.RecordsKept)
+	}
+}
+
+// TestAbortLeavesTheLog: a pass stopped midway (Remove, Close) leaves the
+// log as it was and no cleaned file behind.
+func TestAbortLeavesTheLog(t *testing.T) {
+	mem := vfs.NewMem()
+	c := newClock()
+	l := manyKeysLog(t, mem, c, 200, 2)
+	defer l.Close()
+	before, _ := readLog(t, l)
+	for _, after := range []int{5, 15} { // batches into the map (12 batches), into the copy
+		calls := 0
+		cl := NewCleaner(1<<20, 4096, nil)
+		cl.Abort = func() bool { calls++; return calls > after }
+		if _, err := cl.Clean(l, 0, cleanConfig(), c.now()); !errors.Is(err, errAborted) {
+			t.Fatalf("abort after %d batches: %v", after, err)
+		}
+		if got, _ := readLog(t, l); !slices.Equal(strs(got), strs(before)) {
+			t.Fatalf("abort after %d batches changed the log", after)
+		}
+		names, _ := mem.ReadDir("/data/t-0")
+		for _, n := range names {
+			if strings.HasSuffix(n, segment.CleanedSuffix) || strings.HasSuffix(n, segment.SwapSuffix) {
+				t.Fatalf("abort after %d batches left %s", after, n)
+			}
+		}
 	}
 }

@@ -49,6 +49,7 @@ func TestDefaults(t *testing.T) {
 		static:                               map[string]string{},
 
 		ProduceDecompressionMemoryMaxBytes: 67108864,
+		TelemetryMaxBytes:                  1048576,
 		HTTP:                               HTTP{ConsoleEnable: true, ConsoleListeners: "http://127.0.0.1:8080"},
 		Cleaner: Cleaner{Enable: true, Threads: 1, DedupeBufferSize: 134217728, IOBufferSize: 524288,
 			IOBufferLoadFactor: 0.9, IOMaxBytesPerSecond: math.MaxFloat64, BackoffMs: 15000},

@@ -202,12 +202,8 @@ func fileBase(name string) (base int64, kind string, ok bool) {
 //   - every .swap file is renamed to its live name.
 //
 // It reports whether it changed anything (the directory is then synced).
-func (l *Log) finishSwaps() (bool, error) {
+func (l *Log) finishSwaps(names []string) (bool, error) {
 	fsys := l.fs
-	names, err := fsys.ReadDir(l.dir)
-	if err != nil {
-		return false, err
-	}
 	minCleaned := int64(1<<63 - 1)
 	var cleaned, swaps []string
 	for _, name := range names {

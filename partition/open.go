@@ -48,6 +48,11 @@ func listDir(fsys vfs.FS, dir string) (dirListing, error) {
 	if err != nil {
 		return dirListing{}, err
 	}
+	return listNames(names), nil
+}
+
+// listNames sorts a directory's names into a dirListing.
+func listNames(names []string) dirListing {
 	var d dirListing
 	logs := make(map[int64]bool)
 	for _, name := range names {
@@ -77,7 +82,7 @@ func listDir(fsys vfs.FS, dir string) (dirListing, error) {
 	}
 	slices.Sort(d.bases)
 	slices.Sort(d.snapshots)
-	return d, nil
+	return d
 }
 
 // Open opens the log in dir, creating the directory and a first segment if
@@ -144,14 +149,20 @@ func (l *Log) load() error {
 	if err := mkdirDurable(fsys, l.dir); err != nil {
 		return err
 	}
-	swapped, err := l.finishSwaps()
-	if err != nil {
-		return fmt.Errorf("finish an interrupted swap: %w", err)
-	}
-	d, err := listDir(fsys, l.dir)
+	names, err := fsys.ReadDir(l.dir)
 	if err != nil {
 		return err
 	}
+	swapped, err := l.finishSwaps(names)
+	if err != nil {
+		return fmt.Errorf("finish an interrupted swap: %w", err)
+	}
+	if swapped {
+		if names, err = fsys.ReadDir(l.dir); err != nil {
+			return err
+		}
+	}
+	d := listNames(names)
 	for _, name := range d.stray {
 		if err := fsys.Remove(filepath.Join(l.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err

@@ -90,7 +90,7 @@ type broker struct {
 }
 
 var (
-	listeningRe = regexp.MustCompile(`msg=listening .*addr=(\S+)`)
+	listeningRe = regexp.MustCompile(`msg=listening listener=PLAINTEXT addr=(\S+)`)
 	pprofRe     = regexp.MustCompile(`msg=pprof addr=(\S+)`)
 )
 
@@ -115,6 +115,7 @@ func (b *broker) tryStart() error {
 	args := []string{"broker",
 		"--listeners", fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", b.port),
 		"--log.dirs", b.dir,
+		"--console.listeners", "http://127.0.0.1:0",
 		"--pprof-addr", "127.0.0.1:0",
 		"--group.initial.rebalance.delay.ms", "0",
 		"--offsets.topic.num.partitions", "4",

@@ -145,7 +145,9 @@
 // Retire: Delete that renames the files with DeletedSuffix at once whatever
 // the readers (the replacement takes the same names) and drops the owner's
 // reference in the background. IndexBytes (the bytes of index entries)
-// bounds the cleaner's groups.
+// bounds the cleaner's groups, and Scan hands it every batch of an
+// inactive segment in turn, through the read mapping (no copy), with the
+// read lock held for the whole walk.
 //
 // Create and Open hold a reference; Close or Delete drops it. A reader that
 // uses a Slice after the call that returned it holds its own (Acquire,

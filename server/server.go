@@ -19,6 +19,7 @@ import (
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/segment"
+	"github.com/stratabroker/strata/telemetry"
 	"github.com/stratabroker/strata/topic"
 )
 
@@ -66,6 +67,8 @@ type Server struct {
 	sessions *fetchSessions
 	groupsMu sync.Mutex
 	groups   *group.Coordinator // nil until __consumer_offsets exists; see coordinator
+
+	telemetry *telemetry.Manager // client metrics subscriptions and pushed metrics (client_metrics.go)
 
 	listeners []*listener
 	done      chan struct{} // closed by Close: long polls end, accept loops stop
@@ -210,6 +213,9 @@ func (s *Server) openStorage() (err error) {
 		return err
 	}
 	if err := s.loadFeatures(); err != nil {
+		return err
+	}
+	if err := s.openTelemetry(); err != nil {
 		return err
 	}
 	s.sessions = newFetchSessions(s.cfg.MaxIncrementalFetchSessionCacheSlots)

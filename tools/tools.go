@@ -5,8 +5,10 @@ package tools
 
 import (
 	"github.com/stratabroker/strata/tools/cli"
+	"github.com/stratabroker/strata/tools/clientmetrics"
 	"github.com/stratabroker/strata/tools/clients"
 	"github.com/stratabroker/strata/tools/cluster"
+	"github.com/stratabroker/strata/tools/consolecmd"
 	"github.com/stratabroker/strata/tools/groups"
 	"github.com/stratabroker/strata/tools/logs"
 	"github.com/stratabroker/strata/tools/perf"
@@ -14,6 +16,7 @@ import (
 	"github.com/stratabroker/strata/tools/storage"
 	"github.com/stratabroker/strata/tools/streams"
 	"github.com/stratabroker/strata/tools/topics"
+	"github.com/stratabroker/strata/tools/verifiable"
 )
 
 // Commands returns every tool of every family.
@@ -25,10 +28,13 @@ func Commands() []cli.Command {
 		groups.Commands,
 		logs.Commands,
 		perf.Commands,
+		verifiable.Commands,
 		storage.Commands,
 		streams.Commands,
 		process.Commands,
 		cluster.Commands,
+		clientmetrics.Commands,
+		consolecmd.Commands,
 	} {
 		all = append(all, family...)
 	}

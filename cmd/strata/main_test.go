@@ -109,7 +109,8 @@ func startBroker(t *testing.T, dir string) *broker {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, os.Args[0], "broker", "--listeners", "PLAINTEXT://127.0.0.1:0", "--log.dirs", dir)
+	cmd := exec.CommandContext(ctx, os.Args[0], "broker", "--listeners", "PLAINTEXT://127.0.0.1:0", "--log.dirs", dir,
+		"--console.listeners", "http://127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "STRATA_TEST_MAIN=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
