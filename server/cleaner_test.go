@@ -237,3 +237,27 @@ func TestOffsetsTopicCleaned(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanerFollowsBrokerPolicy: a topic without a cleanup.policy of its
+// own joins the cleaner when the cluster default log.cleanup.policy
+// becomes compact (a dynamic broker config) and leaves it when that goes.
+func TestCleanerFollowsBrokerPolicy(t *testing.T) {
+	s := startServer(t)
+	if _, err := s.topics.Create("plain", 1, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	adm := newAdmin(t, s)
+	ctx := testCtx(t)
+	if r := alterBroker(t, ctx, adm, []kadm.AlterConfig{{Name: "log.cleanup.policy", Value: sp("compact")}}); r.Err != nil {
+		t.Fatalf("alter: %v %s", r.Err, r.ErrMessage)
+	}
+	if !s.topics.Cleaned("plain", 0) {
+		t.Fatal("not cleaned under log.cleanup.policy=compact")
+	}
+	if r := alterBroker(t, ctx, adm, []kadm.AlterConfig{{Name: "log.cleanup.policy", Op: kadm.DeleteConfig}}); r.Err != nil {
+		t.Fatalf("alter: %v %s", r.Err, r.ErrMessage)
+	}
+	if s.topics.Cleaned("plain", 0) {
+		t.Fatal("still cleaned after log.cleanup.policy was deleted")
+	}
+}
