@@ -57,10 +57,12 @@ func (r *Registry) compacted(configs map[string]string) bool {
 }
 
 // cleanerConfig returns the getter the manager reads a partition's
-// settings with: the topic's overrides as they are when it is called.
-func (r *Registry) cleanerConfig(topic string, l *partition.Log) func() compact.Config {
+// settings with: the topic's overrides as they are when it is called
+// (those it was added with once the topic is gone from the registry: a
+// pass that Delete or Close is stopping).
+func (r *Registry) cleanerConfig(topic string, added map[string]string, l *partition.Log) func() compact.Config {
 	return func() compact.Config {
-		var overrides map[string]string
+		overrides := added
 		if t, ok := r.Get(topic); ok {
 			overrides = t.Configs
 		}
@@ -97,7 +99,7 @@ func (r *Registry) addLocked(t *Topic, from int) {
 			continue
 		}
 		l := t.Partitions[p]
-		c := &cleaned{log: l, cfg: r.cleanerConfig(t.Name, l)}
+		c := &cleaned{log: l, cfg: r.cleanerConfig(t.Name, t.Configs, l)}
 		r.cl.parts[name] = c
 		r.cl.mgr.Add(name, l, c.cfg) // and checks it soon: it may have been opened dirty
 	}
