@@ -34,11 +34,15 @@ type cleaned struct {
 
 // cleanerState is the registry's side of the log cleaner.
 type cleanerState struct {
-	enabled bool       // set at Open: Options.Cleaner and Options.Compaction given
-	mu      sync.Mutex // guards everything below; never held across a call that waits for a pass, except Remove
-	opts    *compact.Options
-	mgr     *compact.Manager
-	parts   map[string]*cleaned // by DirName
+	enabled bool // set at Open: Options.Cleaner and Options.Compaction given
+	// mu guards everything below. It is held across the manager's Remove,
+	// Delete and Close, which wait for a pass in progress to stop at its
+	// next batch; a pass never takes it (its settings getter reads the
+	// registry's snapshot only). Lock order: Registry.mu, then mu.
+	mu    sync.Mutex
+	opts  *compact.Options
+	mgr   *compact.Manager
+	parts map[string]*cleaned // by DirName
 	// compaction resolves a topic's overrides into its cleaner settings
 	// (Options.Compaction).
 	compaction func(map[string]string) (compact.Config, bool)
