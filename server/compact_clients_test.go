@@ -181,7 +181,7 @@ func TestCompactedTopicRealClients(t *testing.T) {
 			topic := "compacted-" + c.name
 			resp, err := adm.CreateTopic(testCtx(t), 1, 1, map[string]*string{
 				"cleanup.policy": sp("compact"), "segment.ms": sp("100"),
-				"min.cleanable.dirty.ratio": sp("0.01"), "delete.retention.ms": sp("3000"),
+				"min.cleanable.dirty.ratio": sp("0.01"), "delete.retention.ms": sp("5000"),
 			}, topic)
 			if err != nil || resp.Err != nil {
 				t.Fatalf("create: %v %v", err, resp.Err)
