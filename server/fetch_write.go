@@ -12,8 +12,8 @@ import (
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/internal/zerocopy"
 	"github.com/stratabroker/strata/partition"
-	"github.com/stratabroker/strata/topic"
 	"github.com/stratabroker/strata/segment"
+	"github.com/stratabroker/strata/topic"
 )
 
 // A Fetch response is written in pieces: the framing, encoded here by hand

@@ -90,7 +90,7 @@ type apiStats struct {
 
 // serverStats are the request counters of a Server.
 type serverStats struct {
-	apis      []apiStats // by API key, len(handlers)
+	apis      []apiStats   // by API key, len(handlers)
 	longPolls atomic.Int64 // Fetch requests waiting in their long poll now
 }
 
@@ -131,11 +131,11 @@ func (a *apiStats) countError(version int16, code int16) {
 // timing is what a request's phases are measured from, carried from the
 // read loop to whichever goroutine writes the reply.
 type timing struct {
-	api            *apiStats     // nil: not counted (a key past the table)
-	read, slotted  time.Duration // since epoch: the frame was read whole; it got its slot
-	handled        time.Duration // since epoch: the handler returned
-	remote         time.Duration // of the handler's time, spent waiting on others
-	remoteStart    time.Duration // since epoch, while a remote wait runs; 0 otherwise
+	api           *apiStats     // nil: not counted (a key past the table)
+	read, slotted time.Duration // since epoch: the frame was read whole; it got its slot
+	handled       time.Duration // since epoch: the handler returned
+	remote        time.Duration // of the handler's time, spent waiting on others
+	remoteStart   time.Duration // since epoch, while a remote wait runs; 0 otherwise
 }
 
 // epoch is the origin of the durations timing holds (time.Since on a
