@@ -6,28 +6,23 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"github.com/stratabroker/strata/group"
 	"github.com/stratabroker/strata/server"
 )
 
-// brokerCollector collects the strata_* metrics of a server.
+// brokerCollector collects the strata_* metrics of a server that have no
+// series per topic, partition or group (those are in state.go).
 type brokerCollector struct {
 	srv *server.Server
 
-	bytesIn, recordsIn, bytesOut, recordsOut *prometheus.Desc
-	requests, errors                         *prometheus.Desc
-	phases                                   [server.NumPhases]*prometheus.Desc
-	connections, accepted                    *prometheus.Desc
-	longPolls                                *prometheus.Desc
-	logSize, logSegments                     *prometheus.Desc
-	groups, groupMembers, offsetCommits      *prometheus.Desc
-	dirFree, dirTotal                        *prometheus.Desc
-	queued, queuedBytes, fetchMemory         *prometheus.Desc
-	heldReads, sendfileBytes, copiedBytes    *prometheus.Desc
+	requests, errors                      *prometheus.Desc
+	phases                                [server.NumPhases]*prometheus.Desc
+	connections, accepted                 *prometheus.Desc
+	longPolls                             *prometheus.Desc
+	dirFree, dirTotal                     *prometheus.Desc
+	queued, queuedBytes, fetchMemory      *prometheus.Desc
+	heldReads, sendfileBytes, copiedBytes *prometheus.Desc
 
 	buckets []float64 // the latency buckets' upper bounds, without +Inf
-
-	lag lagDescs // kafka_exporter's (lag.go)
 }
 
 // phaseMetric names the latency histogram of each phase, after Kafka's
@@ -45,24 +40,13 @@ var phaseMetric = [server.NumPhases]struct{ name, help string }{
 func newBrokerCollector(srv *server.Server) *brokerCollector {
 	d := prometheus.NewDesc
 	c := &brokerCollector{
-		srv:        srv,
-		bytesIn:    d("strata_topic_bytes_in_total", "Bytes of record batches appended to the topic, as stored.", []string{"topic"}, nil),
-		recordsIn:  d("strata_topic_records_in_total", "Records appended to the topic.", []string{"topic"}, nil),
-		bytesOut:   d("strata_topic_bytes_out_total", "Record bytes of the topic sent in Fetch responses.", []string{"topic"}, nil),
-		recordsOut: d("strata_topic_records_out_total", "Offsets of the topic sent in Fetch responses (whole batches).", []string{"topic"}, nil),
-		requests:   d("strata_requests_total", "Requests served, by API and version.", []string{"request", "version"}, nil),
-		errors:     d("strata_request_errors_total", "Error codes answered, by API, version and error (per partition where a response has partitions, as Kafka's ErrorsPerSec).", []string{"request", "version", "error"}, nil),
+		srv:      srv,
+		requests: d("strata_requests_total", "Requests served, by API and version.", []string{"request", "version"}, nil),
+		errors:   d("strata_request_errors_total", "Error codes answered, by API, version and error (per partition where a response has partitions, as Kafka's ErrorsPerSec).", []string{"request", "version", "error"}, nil),
 
 		connections: d("strata_connections", "Client connections open now, by listener.", []string{"listener"}, nil),
 		accepted:    d("strata_connections_accepted_total", "Client connections accepted, by listener.", []string{"listener"}, nil),
 		longPolls:   d("strata_fetch_long_polls_waiting", "Fetch requests waiting in their long poll now.", nil, nil),
-
-		logSize:     d("strata_log_size_bytes", "Bytes of the partition's log segments.", []string{"topic", "partition"}, nil),
-		logSegments: d("strata_log_segments", "Segments of the partition's log.", []string{"topic", "partition"}, nil),
-
-		groups:        d("strata_groups", "Consumer groups, by state.", []string{"state"}, nil),
-		groupMembers:  d("strata_group_members", "Members of all consumer groups.", nil, nil),
-		offsetCommits: d("strata_group_offset_commits_total", "Offsets committed (one per partition of each successful OffsetCommit).", nil, nil),
 
 		dirFree:  d("strata_log_dir_free_bytes", "Bytes available to the broker on the log dir's filesystem (-1: unknown).", []string{"dir"}, nil),
 		dirTotal: d("strata_log_dir_total_bytes", "Size of the log dir's filesystem (-1: unknown).", []string{"dir"}, nil),
@@ -77,7 +61,6 @@ func newBrokerCollector(srv *server.Server) *brokerCollector {
 	for p, m := range phaseMetric {
 		c.phases[p] = d(m.name, m.help, []string{"request"}, nil)
 	}
-	c.lag = newLagDescs()
 	for i := range server.LatencyBuckets - 1 {
 		c.buckets = append(c.buckets, server.LatencyBound(i))
 	}
@@ -86,9 +69,7 @@ func newBrokerCollector(srv *server.Server) *brokerCollector {
 
 func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.bytesIn, c.recordsIn, c.bytesOut, c.recordsOut, c.requests, c.errors,
-		c.connections, c.accepted, c.longPolls, c.logSize, c.logSegments,
-		c.groups, c.groupMembers, c.offsetCommits, c.dirFree, c.dirTotal,
+		c.requests, c.errors, c.connections, c.accepted, c.longPolls, c.dirFree, c.dirTotal,
 		c.queued, c.queuedBytes, c.fetchMemory, c.heldReads, c.sendfileBytes, c.copiedBytes,
 	} {
 		ch <- d
@@ -96,7 +77,6 @@ func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range c.phases {
 		ch <- d
 	}
-	c.lag.describe(ch)
 }
 
 func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
@@ -125,24 +105,6 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.longPolls, gauge, float64(c.srv.LongPolls()))
 
-	topics := c.srv.Registry().List()
-	gs, _ := c.srv.GroupStats()
-	c.collectGroups(ch, gs)
-	c.lag.collect(ch, topics, gs)
-	for _, t := range topics {
-		if tc := t.Counters; tc != nil {
-			ch <- prometheus.MustNewConstMetric(c.bytesIn, counter, float64(tc.BytesIn.Load()), t.Name)
-			ch <- prometheus.MustNewConstMetric(c.recordsIn, counter, float64(tc.RecordsIn.Load()), t.Name)
-			ch <- prometheus.MustNewConstMetric(c.bytesOut, counter, float64(tc.BytesOut.Load()), t.Name)
-			ch <- prometheus.MustNewConstMetric(c.recordsOut, counter, float64(tc.RecordsOut.Load()), t.Name)
-		}
-		for p, l := range t.Partitions {
-			ps := partitionLabel(p)
-			ch <- prometheus.MustNewConstMetric(c.logSize, gauge, float64(l.Size()), t.Name, ps)
-			ch <- prometheus.MustNewConstMetric(c.logSegments, gauge, float64(l.Segments()), t.Name, ps)
-		}
-	}
-
 	st := c.srv.Stats()
 	ch <- prometheus.MustNewConstMetric(c.queued, gauge, float64(st.QueuedRequests))
 	ch <- prometheus.MustNewConstMetric(c.queuedBytes, gauge, float64(st.QueuedRequestBytes))
@@ -157,22 +119,6 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// collectGroups reports the coordinator's state from gs (the lag's too,
-// so one scrape copies the groups once).
-func (c *brokerCollector) collectGroups(ch chan<- prometheus.Metric, gs group.Stats) {
-	byState := map[string]int{}
-	members := 0
-	for _, g := range gs.Groups {
-		byState[g.State]++
-		members += g.Members
-	}
-	for _, s := range group.StateNames() {
-		ch <- prometheus.MustNewConstMetric(c.groups, prometheus.GaugeValue, float64(byState[s]), s)
-	}
-	ch <- prometheus.MustNewConstMetric(c.groupMembers, prometheus.GaugeValue, float64(members))
-	ch <- prometheus.MustNewConstMetric(c.offsetCommits, prometheus.CounterValue, float64(gs.OffsetCommits))
-}
-
 // errorName is Kafka's name of an error code, e.g. UNKNOWN_TOPIC_OR_PARTITION.
 func errorName(code int16) string {
 	if err := kerr.ErrorForCode(code); err != nil {
@@ -181,20 +127,4 @@ func errorName(code int16) string {
 		}
 	}
 	return strconv.Itoa(int(code))
-}
-
-// partitionLabels caches the partition numbers' text.
-var partitionLabels = func() []string {
-	out := make([]string, 1024)
-	for i := range out {
-		out[i] = strconv.Itoa(i)
-	}
-	return out
-}()
-
-func partitionLabel(p int) string {
-	if p < len(partitionLabels) {
-		return partitionLabels[p]
-	}
-	return strconv.Itoa(p)
 }

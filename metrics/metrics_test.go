@@ -310,3 +310,22 @@ func TestHTTP(t *testing.T) {
 		t.Errorf("/debug/pprof/goroutine with pprof on: %d %.200q", code, body)
 	}
 }
+
+// TestTextEscaping: label values and help texts written by state.go's
+// writer come back unchanged through expfmt's parser.
+func TestTextEscaping(t *testing.T) {
+	odd := "g \"quoted\" back\\slash\nnewline ü"
+	w := textWriter{}
+	w.start(family{"x_total", "help with \\ and\nnewline", "counter"})
+	w.sample1("x_total", "consumergroup", odd, 7)
+	w.groupSample("x_total", odd, 12, "topic.a_b-c", -1)
+	s := parse(t, string(w.b))
+	q := strconv.Quote(odd)
+	check(t, s, map[string]float64{
+		`x_total{consumergroup=` + q + `}`:                                    7,
+		`x_total{consumergroup=` + q + `,partition="12",topic="topic.a_b-c"}`: -1,
+	})
+	if len(s) != 2 {
+		t.Errorf("series: %v", s)
+	}
+}
