@@ -90,7 +90,7 @@ type broker struct {
 }
 
 var (
-	listeningRe = regexp.MustCompile(`msg=listening .*addr=(\S+)`)
+	listeningRe = regexp.MustCompile(`msg=listening listener=PLAINTEXT addr=(\S+)`)
 	pprofRe     = regexp.MustCompile(`msg=pprof addr=(\S+)`)
 )
 
@@ -116,6 +116,7 @@ func (b *broker) tryStart() error {
 		"--listeners", fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", b.port),
 		"--log.dirs", b.dir,
 		"--pprof-addr", "127.0.0.1:0",
+		"--console.listeners", "http://127.0.0.1:0", // never the default 8080
 		"--group.initial.rebalance.delay.ms", "0",
 		"--offsets.topic.num.partitions", "4",
 	}

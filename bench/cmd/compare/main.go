@@ -232,7 +232,8 @@ func startBroker(name string, b bins, dir string, partitions int32) (*exec.Cmd, 
 			bin = b.strataB
 		}
 		cmd = exec.Command(bin, "broker", "--listeners", "PLAINTEXT://"+addr, "--log.dirs", dir,
-			"--num.partitions", parts, "--group.initial.rebalance.delay.ms", "0", "--log-level", "warn")
+			"--num.partitions", parts, "--group.initial.rebalance.delay.ms", "0", "--log-level", "warn",
+			"--console.listeners", "http://127.0.0.1:0")
 		if a := os.Getenv("STRATA_PPROF_ADDR"); a != "" { // profile the broker: go tool pprof http://ADDR/debug/pprof/profile
 			cmd.Args = append(cmd.Args, "--pprof-addr", a)
 		}
