@@ -1,5 +1,8 @@
 # Strata: a Kafka-compatible broker in one Go binary.
 #   make run    the broker on 127.0.0.1:9092, data in ./data
+#   make build  bin/strata and its bin/kafka-*.sh links (bin/kafka-server-start.sh
+#               config/server.properties starts the broker as make run does)
+#   make image  the container image (Containerfile) with podman or docker
 #   make test   vet, lint, race tests of every package, a short fuzz pass
 
 GO        ?= go
@@ -9,12 +12,29 @@ BENCH     ?= .
 BENCHTIME ?= 1s
 COUNT     ?= 1
 
-.PHONY: all build run test deps vet lint race fuzz fuzz-short bench bench-e2e soak reliability-full clean
+.PHONY: all build build-static image image-check run test deps vet lint race fuzz fuzz-short bench bench-e2e soak reliability-full clean
 
 all: build
 
 build:
 	$(GO) build -o bin/strata ./cmd/strata
+	bash scripts/links.sh bin
+
+# build-static: bin/strata without cgo, runnable on any Linux of its
+# architecture (the container image's binary).
+build-static:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/strata ./cmd/strata
+	bash scripts/links.sh bin
+
+# image: the container image, IMAGE=strata:latest (scripts/image.sh).
+IMAGE ?= strata:latest
+image:
+	IMAGE=$(IMAGE) GO=$(GO) bash scripts/image.sh
+
+# image-check: builds the image and checks its contents when podman or
+# docker can build here; skips with a message otherwise.
+image-check:
+	IMAGE=strata-check:latest GO=$(GO) bash scripts/image.sh --if-available
 
 run: build
 	exec ./bin/strata broker --listeners PLAINTEXT://127.0.0.1:9092 --log.dirs ./data
@@ -24,7 +44,7 @@ run: build
 deps:
 	bash scripts/deps.sh
 
-test: deps vet lint race fuzz-short
+test: deps vet lint race fuzz-short image-check
 
 vet:
 	$(GO) vet ./...

@@ -56,6 +56,9 @@ type Broker struct {
 	// own): the memory produce requests may hold decompressing and
 	// recompressing records, across the broker (server/produce_compress.go).
 	ProduceDecompressionMemoryMaxBytes int64
+	// telemetry.max.bytes: 1048576, the largest metrics payload a client
+	// may push (KIP-714, package telemetry).
+	TelemetryMaxBytes int32
 	// HTTP is the console's and the metrics' listeners (http.go).
 	HTTP HTTP
 
@@ -125,6 +128,7 @@ func Defaults() *Broker {
 		static:                               map[string]string{},
 
 		ProduceDecompressionMemoryMaxBytes: 64 << 20,
+		TelemetryMaxBytes:                  1048576,
 	}
 }
 
@@ -284,6 +288,9 @@ func buildBrokerProps() map[string]*brokerProp {
 		{name: "strata.produce.decompression.memory.max.bytes", spec: longAtLeast(1), dflt: "67108864",
 			get: func(b *Broker) (string, bool) { return itoa(b.ProduceDecompressionMemoryMaxBytes) },
 			set: func(b *Broker, v string) { b.ProduceDecompressionMemoryMaxBytes = i64(v) }},
+		{name: "telemetry.max.bytes", spec: intAtLeast(1), dflt: "1048576",
+			get: func(b *Broker) (string, bool) { return itoa(b.TelemetryMaxBytes) },
+			set: func(b *Broker, v string) { b.TelemetryMaxBytes = int32(atoi(v)) }},
 		{name: "connections.max.idle.ms", spec: long(), dflt: "600000",
 			get: func(b *Broker) (string, bool) { return itoa(b.ConnectionsMaxIdleMs) },
 			set: func(b *Broker, v string) { b.ConnectionsMaxIdleMs = i64(v) }},
@@ -491,6 +498,7 @@ func (b *Broker) Validate() error {
 	atLeast("max.incremental.fetch.session.cache.slots", int64(b.MaxIncrementalFetchSessionCacheSlots), 0)
 	atLeast("strata.fetch.memory.max.bytes", b.FetchMemoryMaxBytes, 1)
 	atLeast("strata.produce.decompression.memory.max.bytes", b.ProduceDecompressionMemoryMaxBytes, 1)
+	atLeast("telemetry.max.bytes", int64(b.TelemetryMaxBytes), 1)
 	atLeast("log.retention.check.interval.ms", b.LogRetentionCheckIntervalMs, 1)
 	atLeast("offsets.retention.minutes", b.OffsetsRetentionMinutes, 1)
 	atLeast("group.initial.rebalance.delay.ms", b.GroupInitialRebalanceDelayMs, 0)

@@ -48,6 +48,7 @@ func TestDefaults(t *testing.T) {
 		static:                               map[string]string{},
 
 		ProduceDecompressionMemoryMaxBytes: 67108864,
+		TelemetryMaxBytes:                  1048576,
 		HTTP:                               HTTP{ConsoleEnable: true, ConsoleListeners: "http://127.0.0.1:8080"},
 	}
 	if !reflect.DeepEqual(b, want) {

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stratabroker/strata/telemetry"
 )
 
 // ClientMetricsSource is where the metrics clients push (KIP-714,
@@ -37,6 +39,28 @@ type ClientSample struct {
 	Attributes       [][2]string // the data point's attributes, key and value
 	Value            float64     // a gauge's value, a sum's total, a histogram's or summary's sum of observations
 	Count            uint64      // a histogram's or summary's number of observations
+}
+
+// TelemetrySource is the ClientMetricsSource of a telemetry store (the
+// broker's: server.Server.Telemetry().Store()).
+func TelemetrySource(st *telemetry.Store) ClientMetricsSource {
+	return ClientMetricsFunc(func() []ClientSample {
+		snap := st.Snapshot()
+		out := make([]ClientSample, len(snap))
+		for i, s := range snap {
+			attrs := make([][2]string, len(s.Attributes))
+			for j, a := range s.Attributes {
+				attrs[j] = [2]string{a.Key, a.Value}
+			}
+			out[i] = ClientSample{
+				ClientInstanceID: s.ClientInstanceID, ClientID: s.ClientID,
+				SoftwareName: s.SoftwareName, SoftwareVersion: s.SoftwareVersion,
+				Metric: s.Metric, Kind: s.Kind, Monotonic: s.Monotonic,
+				Attributes: attrs, Value: s.Value, Count: s.Count,
+			}
+		}
+		return out
+	})
 }
 
 // clientCollector exposes a ClientMetricsSource. It describes nothing

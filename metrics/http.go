@@ -18,14 +18,20 @@ import (
 
 // Options are what a registry shows besides the broker.
 type Options struct {
-	// ClientMetrics, when set, adds the metrics clients push (KIP-714).
+	// ClientMetrics is where the metrics clients push (KIP-714) come
+	// from; nil: the server's telemetry store.
 	ClientMetrics ClientMetricsSource
 }
 
-// NewRegistry returns a registry of the broker's metrics, kafka_exporter's
-// lag metrics, Go's runtime and process collectors and, with
-// o.ClientMetrics, the clients' pushed metrics.
+// NewRegistry returns a registry of the broker's metrics (those without a
+// series per topic, partition or group: Handler adds those), Go's runtime
+// and process collectors and the clients' pushed metrics.
 func NewRegistry(srv *server.Server, o Options) *prometheus.Registry {
+	if o.ClientMetrics == nil {
+		if m := srv.Telemetry(); m != nil {
+			o.ClientMetrics = TelemetrySource(m.Store())
+		}
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		newBrokerCollector(srv),

@@ -191,6 +191,20 @@ func (c *rawConn) do(req kmsg.Request) []byte {
 	return body[4:]
 }
 
+// roundTrip sends req and decodes its response.
+func (c *rawConn) roundTrip(req kmsg.Request) kmsg.Response {
+	c.t.Helper()
+	body := c.do(req)
+	if req.IsFlexible() && req.Key() != int16(kmsg.ApiVersions) {
+		body = body[1:] // the response header's empty tagged fields
+	}
+	resp := req.ResponseKind()
+	if err := resp.ReadFrom(body); err != nil {
+		c.t.Fatalf("%s response: %v", kmsg.NameForKey(req.Key()), err)
+	}
+	return resp
+}
+
 // TestRequestCounters: the request counters per API key and version grow
 // by exactly the requests sent, the error counter by the error codes
 // answered (one per partition), and each phase histogram by one

@@ -7,8 +7,10 @@ package server
 // node.id, or "" for the cluster default): the level's whole set of dynamic
 // broker configs is replaced likewise (dynamic_configs.go), with Kafka's
 // checks (a name twice, a null value, a property that cannot change at run
-// time, a bad value: INVALID_REQUEST). Other resource types, broker loggers
-// included: INVALID_REQUEST.
+// time, a bad value: INVALID_REQUEST). Client metrics subscriptions
+// (CLIENT_METRICS): the set replaced likewise, none deletes it
+// (client_metrics.go). Other resource types, broker loggers included:
+// INVALID_REQUEST.
 //
 // Version notes:
 //   - v1: ThrottleMillis semantics (after the response)
@@ -41,6 +43,8 @@ func (s *Server) handleAlterConfigs(r *request) (reply, error) {
 			}
 		case kmsg.ConfigResourceTypeBroker:
 			err = s.legacyBrokerConfigs(rr, req.ValidateOnly)
+		case kmsg.ConfigResourceTypeClientMetrics:
+			err = s.legacyClientMetrics(rr, req.ValidateOnly)
 		default:
 			err = kerrf(kerr.InvalidRequest, "Unknown resource type %d", rr.ResourceType)
 		}

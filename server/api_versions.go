@@ -10,11 +10,17 @@ package server
 // Version notes:
 //   - v1: ThrottleMillis
 //   - v3: flexible; ClientSoftwareName and ClientSoftwareVersion, which
-//     Kafka validates (INVALID_REQUEST when malformed); features (none here)
+//     Kafka validates (INVALID_REQUEST when malformed); SupportedFeatures,
+//     FinalizedFeatures and FinalizedFeaturesEpoch (features.go): the
+//     supported features whose highest level is above 0, and below v4 only
+//     those whose lowest level is above 0 too (Kafka's alterFeatureLevel0,
+//     for clients that cannot take a 0 minimum); the finalized levels above
+//     0 with their epoch
 //   - v5: ClusterID and NodeID the client expects (KIP-1242): both or
 //     neither, else INVALID_REQUEST; not ours: REBOOTSTRAP_REQUIRED
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -28,6 +34,9 @@ func (s *Server) handleApiVersions(r *request) (reply, error) {
 		resp.ErrorCode = kerr.InvalidRequest.Code
 		return msgReply{resp}, nil
 	}
+	if req.Version >= 3 && r.c != nil {
+		r.c.softwareName, r.c.softwareVersion = req.ClientSoftwareName, req.ClientSoftwareVersion
+	}
 	if req.Version >= 5 {
 		hasCluster, hasNode := req.ClusterID != nil, req.NodeID != -1
 		switch {
@@ -40,7 +49,30 @@ func (s *Server) handleApiVersions(r *request) (reply, error) {
 		}
 	}
 	resp.ApiKeys = slices.Clone(apiKeys)
+	if req.Version >= 3 {
+		s.putFeatures(resp, req.Version < 4)
+	}
 	return msgReply{resp}, nil
+}
+
+// putFeatures sets the supported and finalized features of an ApiVersions
+// response (Kafka's ApiVersionsResponse.Builder over BrokerFeatures).
+func (s *Server) putFeatures(resp *kmsg.ApiVersionsResponse, alterFeatureLevel0 bool) {
+	for _, f := range supportedFeatures {
+		if f.max == 0 || (alterFeatureLevel0 && f.min == 0) {
+			continue
+		}
+		sf := kmsg.NewApiVersionsResponseSupportedFeature()
+		sf.Name, sf.MinVersion, sf.MaxVersion = f.name, f.min, f.max
+		resp.SupportedFeatures = append(resp.SupportedFeatures, sf)
+	}
+	cur := s.features.cur.Load()
+	resp.FinalizedFeaturesEpoch = cur.epoch
+	for _, name := range slices.Sorted(maps.Keys(cur.levels)) {
+		ff := kmsg.NewApiVersionsResponseFinalizedFeature()
+		ff.Name, ff.MinVersionLevel, ff.MaxVersionLevel = name, cur.levels[name], cur.levels[name]
+		resp.FinalizedFeatures = append(resp.FinalizedFeatures, ff)
+	}
 }
 
 // apiVersionsTooNew is the KIP-511 answer to an ApiVersions request newer

@@ -62,6 +62,11 @@ type conn struct {
 	// goroutine touches it.
 	t timing
 
+	// softwareName and softwareVersion are what the client's ApiVersions
+	// (v3+) said it is (KIP-511), for client metrics; only the read
+	// goroutine touches them.
+	softwareName, softwareVersion string
+
 	replies chan pending
 	wdone   chan struct{} // closed when the write loop ends
 	rdone   chan struct{} // closed when the read loop ends

@@ -2,30 +2,45 @@ package server
 
 // DescribeCluster: v0-2
 //
-// One broker, which is also the controller the answer names. Asking for
-// controller endpoints (EndpointType 2) gets UNSUPPORTED_ENDPOINT_TYPE,
-// as from a Kafka broker listener.
+// One broker, which is also the controller the answer names. Strata's
+// listeners are broker listeners (it has no controller listener), so they
+// answer as Kafka's broker listeners do (AuthHelper.computeDescribeCluster
+// Response): asking for controller endpoints (EndpointType 2, what
+// --bootstrap-controller tools send) gets MISMATCHED_ENDPOINT_TYPE, and an
+// unknown type UNSUPPORTED_ENDPOINT_TYPE; v0, which cannot ask for either,
+// would get INVALID_REQUEST. A Kafka user pointing a --bootstrap-controller
+// tool at a Strata port thus sees what a Kafka broker port answers, and
+// uses --bootstrap-server instead.
 //
 // Version notes:
 //   - v1: EndpointType
 //   - v2: IncludeFencedBrokers, IsFenced (never)
 
 import (
+	"fmt"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// DescribeCluster's endpoint types (KIP-919).
+const (
+	endpointBroker     int8 = 1
+	endpointController int8 = 2
 )
 
 func (s *Server) handleDescribeCluster(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.DescribeClusterRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeClusterResponse)
-	resp.EndpointType = 1
-	if req.Version >= 1 && req.EndpointType != 1 {
-		resp.EndpointType = req.EndpointType
-		resp.ErrorCode = kerr.UnsupportedEndpointType.Code
-		msg := "The target broker only supports broker endpoints."
-		resp.ErrorMessage = &msg
+	if req.Version >= 1 && req.EndpointType != endpointBroker {
+		code, msg := kerr.UnsupportedEndpointType.Code, fmt.Sprintf("Unsupported endpoint type %d", req.EndpointType)
+		if req.EndpointType == endpointController {
+			code, msg = kerr.MismatchedEndpointType.Code, "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER"
+		}
+		resp.ErrorCode, resp.ErrorMessage = code, &msg
 		return msgReply{resp}, nil
 	}
+	resp.EndpointType = endpointBroker
 	resp.ClusterID = s.clusterID
 	resp.ControllerID = s.cfg.NodeID
 	host, port := s.advertised(r.c.listener, r.c.nc.LocalAddr())

@@ -12,7 +12,8 @@ package server
 // unless it is dynamic, and every other property it was given, sensitive as
 // Kafka shows a name whose type it cannot tell. The cluster-default broker
 // resource (""): its dynamic configs only. Broker loggers: none. Sensitive
-// values are null.
+// values are null. Client metrics subscriptions (CLIENT_METRICS): their
+// three configs, defaults included (client_metrics.go).
 //
 // Version notes:
 //   - v1: IncludeSynonyms; Source replaces IsDefault
@@ -59,6 +60,14 @@ func (s *Server) handleDescribeConfigs(r *request) (reply, error) {
 				err = kerrf(kerr.InvalidRequest, "Unexpected broker id, expected %d or empty string, but received %s", s.cfg.NodeID, rr.ResourceName)
 			default:
 				entries = s.config().BrokerConfigEntries()
+			}
+		case kmsg.ConfigResourceTypeClientMetrics:
+			var cfgs []kmsg.DescribeConfigsResponseResourceConfig
+			// Built apart: package telemetry has the configs and defaults.
+			if cfgs, err = s.describeClientMetrics(rr, req); err == nil {
+				res.Configs = cfgs
+				resp.Resources = append(resp.Resources, res)
+				continue
 			}
 		case kmsg.ConfigResourceTypeBrokerLogger:
 			if rr.ResourceName != strconv.Itoa(int(s.cfg.NodeID)) {

@@ -50,6 +50,12 @@
 // topics resolve their configs over that one, and an alter re-resolves
 // every topic's logs.
 //
+// Finalized features (features.go): the levels of metadata.version and the
+// other KIP-584 features, changed by UpdateFeatures and reported by
+// ApiVersions v3+, live in the first log dir's finalized_features.json
+// (temp, fsync, rename, fsync dir) until the cluster's metadata log holds
+// them as FeatureLevelRecords.
+//
 // Files are named after the API they serve (produce.go, fetch.go, ...), and
 // each opens with a comment on its versions.
 package server

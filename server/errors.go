@@ -8,6 +8,7 @@ import (
 	"github.com/stratabroker/strata/config"
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/recordbatch"
+	"github.com/stratabroker/strata/telemetry"
 	"github.com/stratabroker/strata/topic"
 )
 
@@ -68,6 +69,22 @@ func errCode(err error) int16 {
 		return kerr.InvalidPartitions.Code
 	case errors.Is(err, topic.ErrInvalidConfig), errors.Is(err, config.ErrInvalidConfig):
 		return kerr.InvalidConfig.Code
+
+	// telemetry: client metrics (KIP-714).
+	case errors.Is(err, telemetry.ErrInvalidRequest):
+		return kerr.InvalidRequest.Code
+	case errors.Is(err, telemetry.ErrInvalidConfig):
+		return kerr.InvalidConfig.Code
+	case errors.Is(err, telemetry.ErrThrottled):
+		return kerr.ThrottlingQuotaExceeded.Code
+	case errors.Is(err, telemetry.ErrUnknownSubscriptionID):
+		return kerr.UnknownSubscriptionID.Code
+	case errors.Is(err, telemetry.ErrUnsupportedCompression):
+		return kerr.UnsupportedCompressionType.Code
+	case errors.Is(err, telemetry.ErrTooLarge):
+		return kerr.TelemetryTooLarge.Code
+	case errors.Is(err, telemetry.ErrInvalidRecord):
+		return kerr.InvalidRecord.Code
 	}
 	return kerr.UnknownServerError.Code
 }

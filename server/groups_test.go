@@ -278,13 +278,14 @@ func TestGroupPublishSubscribe(t *testing.T) {
 		checkExactlyOnce(t, col.waitFor(t, ctx, 300), hw)
 	}
 
-	// __consumer_offsets exists now, hidden unless named.
+	// __consumer_offsets exists now, listed with all topics and flagged
+	// internal, as Kafka lists it.
 	adm := newAdmin(t, s)
 	all, err := adm.Metadata(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := all.Topics["__consumer_offsets"]; ok || len(all.Topics) != 1 {
+	if td, ok := all.Topics["__consumer_offsets"]; !ok || !td.IsInternal || len(all.Topics) != 2 {
 		t.Fatalf("all topics: %v", all.Topics.Names())
 	}
 	named, err := adm.Metadata(ctx, "__consumer_offsets")

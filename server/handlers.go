@@ -59,6 +59,13 @@ var handlers = [...]handler{
 	kmsg.DescribeCluster:         {min: 0, max: 2, serve: (*Server).handleDescribeCluster},
 	kmsg.OffsetDelete:            {min: 0, max: 0, serve: (*Server).handleOffsetDelete},
 	kmsg.DescribeProducers:       {min: 0, max: 0, serve: (*Server).handleDescribeProducers},
+	kmsg.UpdateFeatures:          {min: 0, max: 2, serve: (*Server).handleUpdateFeatures},
+	kmsg.UnregisterBroker:        {min: 0, max: 0, serve: (*Server).handleUnregisterBroker},
+
+	// Client metrics (KIP-714, package telemetry).
+	kmsg.GetTelemetrySubscriptions: {min: 0, max: 0, serve: (*Server).handleGetTelemetrySubscriptions},
+	kmsg.PushTelemetry:             {min: 0, max: 0, serve: (*Server).handlePushTelemetry},
+	kmsg.ListConfigResources:       {min: 0, max: 1, serve: (*Server).handleListConfigResources},
 }
 
 // apiKeys is the ApiVersions answer, built from handlers at init (a

@@ -14,6 +14,8 @@ package server
 // INVALID_REQUEST; APPEND or SUBTRACT on a property that is not a list,
 // INVALID_CONFIG; a property that cannot change at run time or a bad value,
 // INVALID_REQUEST. Broker loggers: INVALID_REQUEST (no log4j loggers).
+// Client metrics subscriptions (CLIENT_METRICS): client_metrics.go; deleting
+// every config of one deletes it.
 //
 // Version notes:
 //   - v1: flexible
@@ -41,6 +43,8 @@ func (s *Server) handleIncrementalAlterConfigs(r *request) (reply, error) {
 			err = s.incrementalTopicConfigs(rr, req.ValidateOnly)
 		case kmsg.ConfigResourceTypeBroker:
 			err = s.incrementalBrokerConfigs(rr, req.ValidateOnly)
+		case kmsg.ConfigResourceTypeClientMetrics:
+			err = s.incrementalClientMetrics(rr, req.ValidateOnly)
 		case kmsg.ConfigResourceTypeBrokerLogger:
 			err = kerrf(kerr.InvalidRequest, "Strata has no log4j loggers: broker logger levels cannot be altered.")
 		default:

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/stratabroker/strata/internal/dirlock"
+	"github.com/stratabroker/strata/internal/metaprops"
 )
 
 // TestSecondServerOnOneDirRefused: a second server on the same log dir
@@ -65,9 +66,9 @@ func TestEveryLogDirLockedAndStamped(t *testing.T) {
 		if _, err := dirlock.Acquire(d); !errors.Is(err, dirlock.ErrLocked) {
 			t.Fatalf("%s not locked by the server: %v", d, err)
 		}
-		id, err := readClusterID(s.fs, d)
-		if err != nil || id != s.ClusterID() {
-			t.Fatalf("%s: cluster.id %q, %v; want %q", d, id, err, s.ClusterID())
+		p, err := metaprops.Read(s.fs, d)
+		if err != nil || p.ClusterID != s.ClusterID() || p.NodeID != 1 || !p.HasDirectoryID {
+			t.Fatalf("%s: %+v, %v; want cluster.id %q", d, p, err, s.ClusterID())
 		}
 	}
 	if err := s.Close(); err != nil {
@@ -79,9 +80,10 @@ func TestEveryLogDirLockedAndStamped(t *testing.T) {
 	otherID := o.ClusterID()
 	o.Close()
 	_, err := Start(testConfig(t, a, "log.dirs", a+","+other), Options{})
-	if !errors.Is(err, ErrMeta) || !strings.Contains(err.Error(), "different clusters") ||
-		!strings.Contains(err.Error(), otherID) || !strings.Contains(err.Error(), s.ClusterID()) {
-		t.Fatalf("Start over dirs of two clusters: %v", err)
+	want := "server: bad meta.properties: Invalid cluster.id in: " + filepath.Join(other, "meta.properties") +
+		". Expected " + s.ClusterID() + ", but read " + otherID
+	if !errors.Is(err, ErrMeta) || err.Error() != want {
+		t.Fatalf("Start over dirs of two clusters:\n%v\nwant:\n%s", err, want)
 	}
 	for _, d := range []string{a, other} {
 		l, err := dirlock.Acquire(d)

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,99 +9,47 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/stratabroker/strata/config"
+	"github.com/stratabroker/strata/internal/metaprops"
 	"github.com/stratabroker/strata/internal/vfs"
 )
 
 // The data directory holds, besides one directory per partition and the
 // topic registry's topics.json:
 //
-//	meta.properties     Kafka's format: version=1, cluster.id, node.id
+//	meta.properties     Kafka's format (internal/metaprops): version=1,
+//	                    cluster.id, node.id, directory.id
 //	producer_id_block   the end of the last producer-ID block handed out
 //	dynamic_configs.json  the dynamic broker configs (dynamic_configs.go)
 const (
-	metaFile       = "meta.properties"
-	pidBlockFile   = "producer_id_block"
-	pidBlockSize   = 1000
-	maxSmallFile   = 64 << 10
-	clusterIDBytes = 16
+	pidBlockFile = "producer_id_block"
+	pidBlockSize = 1000
+	maxSmallFile = 64 << 10
 )
 
 // ErrMeta reports a data directory whose meta.properties disagrees with
 // the configuration or cannot be read.
 var ErrMeta = errors.New("server: bad meta.properties")
 
-// newClusterID returns a random cluster ID in Kafka's form: 16 random
-// bytes, base64url without padding (Uuid.randomUuid().toString()).
-func newClusterID() string {
-	var b [clusterIDBytes]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// loadClusterID returns the cluster ID of the log dirs, creating
-// meta.properties in each dir that lacks one (a new dir added to log.dirs
-// joins the cluster of the others). Every dir that has one must name the
-// same cluster, and a configured cluster.id must match it, as Kafka
-// requires: a dir of another cluster would mix two clusters' logs.
-func loadClusterID(fsys vfs.FS, dirs []string, configured string, nodeID int32) (string, error) {
-	id, from := configured, ""
-	var missing []string
-	for _, dir := range dirs {
-		stored, err := readClusterID(fsys, dir)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			missing = append(missing, dir)
-			continue
-		case err != nil:
-			return "", err
-		}
-		switch {
-		case id == "":
-			id, from = stored, dir
-		case stored != id && from == "":
-			return "", fmt.Errorf("%w: cluster.id %q is configured but the data directory %s belongs to cluster %q", ErrMeta, configured, dir, stored)
-		case stored != id:
-			return "", fmt.Errorf("%w: the log dirs belong to different clusters: %s to %q, %s to %q", ErrMeta, from, id, dir, stored)
-		}
-	}
-	if id == "" {
-		id = newClusterID()
-	}
-	body := fmt.Sprintf("#Written by Strata\nversion=1\ncluster.id=%s\nnode.id=%d\n", id, nodeID)
-	for _, dir := range missing {
-		if err := writeAtomic(fsys, dir, metaFile, []byte(body)); err != nil {
-			return "", err
-		}
-	}
-	return id, nil
-}
-
-// readClusterID returns the cluster.id of dir's meta.properties; an error
-// wrapping fs.ErrNotExist when it has none.
-func readClusterID(fsys vfs.FS, dir string) (string, error) {
-	path := filepath.Join(dir, metaFile)
-	data, err := readSmall(fsys, path)
+// openMeta verifies the log dirs' meta.properties against the configured
+// cluster.id and node.id and formats the dirs that have none
+// (metaprops.Open): a dir of another cluster or another node is refused,
+// with Kafka's message naming the file and both ids. It returns the
+// cluster ID.
+func (s *Server) openMeta(dirs []string) (string, error) {
+	st, err := metaprops.Open(s.fs, dirs, s.cfg.ClusterID, s.cfg.NodeID, s.now())
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrMeta) {
-			return "", err
+		if errors.Is(err, metaprops.ErrBad) {
+			return "", fmt.Errorf("%w: %s", ErrMeta, strings.TrimPrefix(err.Error(), metaprops.ErrBad.Error()+": "))
 		}
 		return "", fmt.Errorf("server: %w", err)
 	}
-	props, err := config.ParseProperties(string(data))
-	if err != nil {
-		return "", fmt.Errorf("%w: %s: %w", ErrMeta, path, err)
+	for _, d := range st.Formatted {
+		s.log.Info("formatted log dir", "dir", d, "cluster_id", st.ClusterID, "node_id", s.cfg.NodeID)
 	}
-	var stored string
-	for _, p := range props {
-		if p.Key == "cluster.id" {
-			stored = p.Value
-		}
+	for _, d := range st.Rewritten {
+		s.log.Info("rewriting meta.properties with a directory.id", "dir", d)
 	}
-	if stored == "" {
-		return "", fmt.Errorf("%w: %s has no cluster.id", ErrMeta, path)
-	}
-	return stored, nil
+	return st.ClusterID, nil
 }
 
 // readSmall reads a small state file whole (vfs.ReadFile); a file over

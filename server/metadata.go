@@ -13,9 +13,11 @@ package server
 // answering, so the answer already describes it (Kafka answers
 // LEADER_NOT_AVAILABLE first while its controller catches up).
 //
-// A request for all topics (v0: an empty list; v1+: null) lists every topic
-// except internal ones (__consumer_offsets, ...), which appear only when
-// named.
+// A request for all topics (v0: an empty list; v1+: null) lists every
+// topic, internal ones (__consumer_offsets, ...) included and flagged
+// IsInternal (v1+), as Kafka does: clients filter them themselves (kadm's
+// ListTopics, Kafka's Admin listTopics), and franz-go's regex consumer
+// expects to see them in order to skip them.
 //
 // Version notes:
 //   - v1: IsInternal, ControllerID, Rack; null topics = all
@@ -50,9 +52,7 @@ func (s *Server) handleMetadata(r *request) (reply, error) {
 	all := req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0)
 	if all {
 		for _, t := range s.topics.List() {
-			if !t.Internal {
-				resp.Topics = append(resp.Topics, s.metadataTopic(t))
-			}
+			resp.Topics = append(resp.Topics, s.metadataTopic(t))
 		}
 		return msgReply{resp}, nil
 	}

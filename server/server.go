@@ -19,6 +19,7 @@ import (
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/segment"
+	"github.com/stratabroker/strata/telemetry"
 	"github.com/stratabroker/strata/topic"
 )
 
@@ -51,11 +52,13 @@ type Stats struct {
 type Server struct {
 	cfg       *config.Broker // the static configuration; config() is the one in force
 	dyn       dynamicConfigs // dynamic broker configs (dynamic_configs.go)
+	features  featureState   // finalized features (features.go)
 	fs        vfs.FS
 	log       *slog.Logger
 	now       func() time.Time
 	dataDir   string          // the first log dir: topics.json, the producer-ID block
 	locks     []*dirlock.Lock // one per log dir, over vfs.OS; released last by closeStorage
+	pidDirs   []string        // the log dirs holding our PIDFile (pidfile.go)
 	clusterID string
 
 	flusher  *partition.Flusher
@@ -64,6 +67,8 @@ type Server struct {
 	sessions *fetchSessions
 	groupsMu sync.Mutex
 	groups   *group.Coordinator // nil until __consumer_offsets exists; see coordinator
+
+	telemetry *telemetry.Manager // client metrics subscriptions and pushed metrics (client_metrics.go)
 
 	listeners []*listener
 	done      chan struct{} // closed by Close: long polls end, accept loops stop
@@ -192,7 +197,15 @@ func (s *Server) openStorage() (err error) {
 			}
 		}()
 	}
-	id, err := loadClusterID(s.fs, dirs, s.cfg.ClusterID, s.cfg.NodeID)
+	defer func() {
+		if err != nil {
+			s.removePIDFiles()
+		}
+	}()
+	if err := s.writePIDFiles(dirs); err != nil {
+		return err
+	}
+	id, err := s.openMeta(dirs)
 	if err != nil {
 		return err
 	}
@@ -203,6 +216,12 @@ func (s *Server) openStorage() (err error) {
 	}
 	s.pids = pids
 	if err := s.loadDynamic(); err != nil {
+		return err
+	}
+	if err := s.loadFeatures(); err != nil {
+		return err
+	}
+	if err := s.openTelemetry(); err != nil {
 		return err
 	}
 	s.sessions = newFetchSessions(s.cfg.MaxIncrementalFetchSessionCacheSlots)
@@ -265,6 +284,7 @@ func (s *Server) closeStorage() error {
 		errs = append(errs, s.flusher.Close())
 	}
 	// Last: the dirs are ours until every file in them is closed.
+	errs = append(errs, s.removePIDFiles())
 	errs = append(errs, dirlock.UnlockAll(s.locks))
 	s.locks = nil
 	return errors.Join(errs...)

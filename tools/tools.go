@@ -5,10 +5,15 @@ package tools
 
 import (
 	"github.com/stratabroker/strata/tools/cli"
+	"github.com/stratabroker/strata/tools/clientmetrics"
 	"github.com/stratabroker/strata/tools/clients"
+	"github.com/stratabroker/strata/tools/cluster"
 	"github.com/stratabroker/strata/tools/groups"
 	"github.com/stratabroker/strata/tools/logs"
 	"github.com/stratabroker/strata/tools/perf"
+	"github.com/stratabroker/strata/tools/process"
+	"github.com/stratabroker/strata/tools/storage"
+	"github.com/stratabroker/strata/tools/streams"
 	"github.com/stratabroker/strata/tools/topics"
 )
 
@@ -21,6 +26,11 @@ func Commands() []cli.Command {
 		groups.Commands,
 		logs.Commands,
 		perf.Commands,
+		storage.Commands,
+		streams.Commands,
+		process.Commands,
+		cluster.Commands,
+		clientmetrics.Commands,
 	} {
 		all = append(all, family...)
 	}

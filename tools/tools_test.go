@@ -218,6 +218,8 @@ var protocolCommands = [][]string{
 	{"producer-perf-test", "--topic", "t", "--num-records", "1", "--record-size", "1", "--throughput", "-1"},
 	{"consumer-perf-test", "--topic", "t", "--messages", "1"},
 	{"e2e-latency", "--topic", "t", "--num-records", "1", "--producer-acks", "1", "--record-size", "1"},
+	{"streams-application-reset", "--application-id", "app", "--input-topics", "t"},
+	{"client-metrics", "--list"},
 }
 
 func oneLine(t *testing.T, what string, r tooltest.Result, code int) {

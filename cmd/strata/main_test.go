@@ -38,7 +38,7 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		"unknown command": {"brokr"},
 		"unknown flag":    {"broker", "--bogus", "1"},
 		"missing value":   {"broker", "--listeners"},
-		"stray argument":  {"broker", "extra"},
+		"stray argument":  {"broker", "server.properties", "extra"},
 		"bad log level":   {"broker", "--log-level", "loud"},
 	}
 	for name, args := range cases {

@@ -24,21 +24,27 @@ const module = "github.com/stratabroker/strata"
 // import anything of ours (bench, fuzz, cmd). Prefix "internal/" allows
 // every internal package.
 var allowed = map[string][]string{
-	"internal/vfs":      {},
-	"internal/mmap":     {},
-	"internal/zerocopy": {},
-	"internal/bufpool":  {},
-	"internal/dirlock":  {},
-	"recordbatch":       {"internal/"},
-	"index":             {"internal/"},
-	"segment":           {"index", "recordbatch", "internal/"},
-	"partition":         {"segment", "index", "recordbatch", "internal/"},
-	"topic":             {"partition", "segment", "index", "recordbatch", "internal/"},
-	"group":             {"partition", "segment", "index", "recordbatch", "internal/"},
-	"config":            {"partition", "segment", "index", "recordbatch", "internal/"},
-	"server":            {"group", "topic", "config", "partition", "segment", "index", "recordbatch", "internal/"},
+	"internal/vfs":       {},
+	"internal/mmap":      {},
+	"internal/zerocopy":  {},
+	"internal/bufpool":   {},
+	"internal/dirlock":   {},
+	"internal/metaprops": {"internal/vfs", "internal/props"},
+	"recordbatch":        {"internal/"},
+	"index":              {"internal/"},
+	"segment":            {"index", "recordbatch", "internal/"},
+	"partition":          {"segment", "index", "recordbatch", "internal/"},
+	"topic":              {"partition", "segment", "index", "recordbatch", "internal/"},
+	"group":              {"partition", "segment", "index", "recordbatch", "internal/"},
+	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
+	"server":             {"group", "topic", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 	// The metrics read the broker's state; only cmd/strata imports them.
-	"metrics": {"server", "group", "topic", "partition", "segment", "index", "recordbatch", "internal/"},
+	"metrics": {"server", "group", "topic", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+
+	// Client metrics (KIP-714): the broker's side and the tool.
+	"telemetry":           {"internal/"},
+	"tools/clientmetrics": {"tools/cli"},
+
 	// The tools speak the Kafka protocol (kgo, kadm) and share tools/cli;
 	// only the log tools read the on-disk formats. tools/tooltest, test
 	// support, starts a broker.
@@ -48,8 +54,12 @@ var allowed = map[string][]string{
 	"tools/clients":  {"tools/cli"},
 	"tools/groups":   {"tools/cli"},
 	"tools/perf":     {"tools/cli"},
+	"tools/streams":  {"tools/cli"},
+	"tools/cluster":  {"tools/cli"},
 	"tools/logs":     {"tools/cli", "segment", "index", "recordbatch", "internal/"},
+	"tools/storage":  {"tools/cli", "segment", "index", "recordbatch", "internal/"},
 	"tools/tooltest": {"tools/cli", "server", "config"},
+	"tools/process":  {"tools/cli"}, // server-stop: reads /proc and the log dirs' pid files, imports no broker package
 }
 
 // storage packages must not know the wire protocol.

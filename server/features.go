@@ -1,0 +1,354 @@
+package server
+
+// Finalized features (KIP-584, KIP-778, KIP-1022): the levels of the
+// cluster-wide features that UpdateFeatures changes and ApiVersions v3+
+// reports.
+//
+// Strata has no metadata log yet, so the finalized levels live in the first
+// log dir as finalized_features.json, replaced atomically (temp, fsync,
+// rename, fsync dir) before a change is answered:
+//
+//	{"version": 1, "epoch": 2, "features": {"metadata.version": 27}}
+//
+// A feature at level 0 is not finalized (Kafka's FeatureControlManager
+// removes it), so the map holds only levels above 0. The epoch stands for
+// Kafka's metadata offset of the last feature change: 1 when the file is
+// first written, one more for each applied UpdateFeatures. When the
+// cluster's metadata log arrives, these become FeatureLevelRecords.
+//
+// Supported ranges (what this build can run) are honest: a level is
+// supported only when Strata implements what it implies. metadata.version
+// spans Kafka 4.1's levels, 3.3-IV3 (7) to 4.1-IV1 (27); a single node has
+// no metadata log and no inter-broker protocol, which is all a
+// metadata.version governs, so every level serves it equally. The other
+// features Kafka 4.1 knows (transaction.version: KIP-890 transactions;
+// group.version: the KIP-848 protocol; share.version: KIP-932;
+// eligible.leader.replicas.version: KIP-966; kraft.version: KIP-853;
+// streams.version: KIP-1071) are supported at level 0 only, and, as
+// Kafka's BrokerFeatures does for a feature whose highest level is 0, they
+// are not listed among the supported features.
+//
+// A fresh log dir finalizes what Kafka 4.1's `kafka-storage format`
+// finalizes, within those ranges: metadata.version 4.1-IV1 (27); every
+// other feature's default for 4.1-IV1 is above what Strata supports, so it
+// stays at 0.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/stratabroker/strata/internal/metaprops"
+)
+
+const (
+	featuresFile        = "finalized_features.json"
+	metadataVersionName = "metadata.version"
+	kraftVersionName    = "kraft.version"
+)
+
+// metadataVersion is one of Kafka's metadata.version levels: its name as
+// Kafka prints it and whether it changed the metadata (a downgrade across
+// such a level may lose information; MetadataVersion.didMetadataChange).
+type metadataVersion struct {
+	level   int16
+	name    string
+	changed bool
+}
+
+// metadataVersions are Kafka 4.1's levels, MINIMUM_VERSION (3.3-IV3) to
+// LATEST_PRODUCTION (4.1-IV1), in order.
+var metadataVersions = []metadataVersion{
+	{7, "3.3-IV3", true}, {8, "3.4-IV0", true},
+	{9, "3.5-IV0", false}, {10, "3.5-IV1", false}, {11, "3.5-IV2", true},
+	{12, "3.6-IV0", false}, {13, "3.6-IV1", true}, {14, "3.6-IV2", true},
+	{15, "3.7-IV0", true}, {16, "3.7-IV1", false}, {17, "3.7-IV2", true}, {18, "3.7-IV3", false}, {19, "3.7-IV4", false},
+	{20, "3.8-IV0", false}, {21, "3.9-IV0", false},
+	{22, "4.0-IV0", false}, {23, "4.0-IV1", true}, {24, "4.0-IV2", false}, {25, "4.0-IV3", false},
+	{26, "4.1-IV0", false}, {27, "4.1-IV1", false},
+}
+
+// supportedFeature is a feature this build knows, with the range of levels
+// it supports.
+type supportedFeature struct {
+	name     string
+	min, max int16
+}
+
+// supportedFeatures are the features Kafka 4.1 knows, by name.
+var supportedFeatures = []supportedFeature{
+	{"eligible.leader.replicas.version", 0, 0},
+	{"group.version", 0, 0},
+	{kraftVersionName, 0, 0},
+	{metadataVersionName, 7, 27},
+	{"share.version", 0, 0},
+	{"streams.version", 0, 0},
+	{"transaction.version", 0, 0},
+}
+
+// defaultFinalized is what a fresh log dir finalizes.
+var defaultFinalized = map[string]int16{metadataVersionName: 27}
+
+// supportedRange returns the levels of name this build supports; an
+// unknown feature gets 0-0 (Kafka's QuorumFeatures.DISABLED).
+func supportedRange(name string) (min, max int16, known bool) {
+	for _, f := range supportedFeatures {
+		if f.name == name {
+			return f.min, f.max, true
+		}
+	}
+	return 0, 0, false
+}
+
+// Upgrade types of UpdateFeatures v1+ (FeatureUpdate.UpgradeType).
+const (
+	upgradeUpgrade         int8 = 1
+	upgradeSafeDowngrade   int8 = 2
+	upgradeUnsafeDowngrade int8 = 3
+)
+
+// finalized is one immutable view of the finalized features.
+type finalized struct {
+	levels map[string]int16 // levels above 0, metadata.version included
+	epoch  int64
+}
+
+// featureState is the server's finalized features.
+type featureState struct {
+	mu  sync.Mutex // serialises updates: the check, the file and the swap
+	cur atomic.Pointer[finalized]
+}
+
+type featuresFileData struct {
+	Version  int              `json:"version"`
+	Epoch    int64            `json:"epoch"`
+	Features map[string]int16 `json:"features"`
+}
+
+// loadFeatures reads finalized_features.json, writing the levels of
+// strata.bootstrap.properties (written by `strata storage format`) or the
+// defaults of a fresh log dir when it does not exist. A file with a level this build
+// does not support is refused, as Kafka refuses to start with finalized
+// features its software does not support.
+func (s *Server) loadFeatures() error {
+	path := filepath.Join(s.dataDir, featuresFile)
+	data, err := readSmall(s.fs, path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		f := &finalized{levels: maps.Clone(defaultFinalized), epoch: 1}
+		// A dir formatted by `strata storage format` names the levels to
+		// start with (--release-version, --feature), as Kafka's
+		// bootstrap.checkpoint does.
+		boot, berr := metaprops.ReadBootstrap(s.fs, s.dataDir)
+		switch {
+		case berr == nil:
+			f.levels = map[string]int16{}
+			for name, level := range boot.Features {
+				min, max, _ := supportedRange(name)
+				if level < min || level > max {
+					return fmt.Errorf("%w: %s finalizes %s at level %d, which this broker does not support (%d-%d)",
+						ErrMeta, filepath.Join(s.dataDir, metaprops.BootstrapFile), name, level, min, max)
+				}
+				if level > 0 {
+					f.levels[name] = level
+				}
+			}
+			if f.levels[metadataVersionName] == 0 {
+				return fmt.Errorf("%w: %s finalizes no metadata.version", ErrMeta, filepath.Join(s.dataDir, metaprops.BootstrapFile))
+			}
+		case !errors.Is(berr, fs.ErrNotExist):
+			return fmt.Errorf("server: %w", berr)
+		}
+		if err := s.writeFeatures(f); err != nil {
+			return err
+		}
+		s.features.cur.Store(f)
+		return nil
+	case err != nil:
+		return fmt.Errorf("server: %w", err)
+	}
+	var d featuresFileData
+	if err := json.Unmarshal(data, &d); err != nil || d.Version != 1 {
+		return fmt.Errorf("%w: %s: version %d, %v", ErrMeta, featuresFile, d.Version, err)
+	}
+	f := &finalized{levels: map[string]int16{}, epoch: d.Epoch}
+	for name, level := range d.Features {
+		min, max, _ := supportedRange(name)
+		if level < min || level > max {
+			return fmt.Errorf("%w: %s finalizes %s at level %d, which this broker does not support (%d-%d)", ErrMeta, path, name, level, min, max)
+		}
+		if level > 0 {
+			f.levels[name] = level
+		}
+	}
+	if f.levels[metadataVersionName] == 0 {
+		return fmt.Errorf("%w: %s finalizes no metadata.version", ErrMeta, path)
+	}
+	s.features.cur.Store(f)
+	return nil
+}
+
+func (s *Server) writeFeatures(f *finalized) error {
+	data, err := json.MarshalIndent(featuresFileData{Version: 1, Epoch: f.epoch, Features: f.levels}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	return writeAtomic(s.fs, s.dataDir, featuresFile, append(data, '\n'))
+}
+
+// featureUpdate is one requested change.
+type featureUpdate struct {
+	name        string
+	level       int16
+	upgradeType int8
+}
+
+// updateFeatures checks every update against the finalized levels as
+// Kafka's FeatureControlManager does and, unless validateOnly, applies
+// them all and persists them. The first refused update fails them all; its
+// error is returned (INVALID_UPDATE_VERSION with Kafka's message).
+func (s *Server) updateFeatures(updates []featureUpdate, validateOnly bool) error {
+	s.features.mu.Lock()
+	defer s.features.mu.Unlock()
+	cur := s.features.cur.Load()
+	// Like Kafka's controller, the updates become a map (the last of a
+	// name wins) checked in java.util.HashMap's order.
+	want := map[string]featureUpdate{}
+	var names []string
+	for _, u := range updates {
+		if _, ok := want[u.name]; !ok {
+			names = append(names, u.name)
+		}
+		want[u.name] = u
+	}
+	for _, name := range javaHashMapOrder(names) {
+		if err := checkFeatureUpdate(cur, want[name], s.cfg.NodeID); err != nil {
+			return err
+		}
+	}
+	if validateOnly || len(want) == 0 {
+		return nil
+	}
+	next := &finalized{levels: maps.Clone(cur.levels), epoch: cur.epoch + 1}
+	for name, u := range want {
+		if u.level == 0 {
+			delete(next.levels, name)
+		} else {
+			next.levels[name] = u.level
+		}
+	}
+	if err := s.writeFeatures(next); err != nil {
+		return err
+	}
+	s.features.cur.Store(next)
+	s.log.Info("updated finalized features", "features", sortedLevels(next.levels), "epoch", next.epoch)
+	return nil
+}
+
+// checkFeatureUpdate is FeatureControlManager.updateFeature's checks.
+func checkFeatureUpdate(cur *finalized, u featureUpdate, nodeID int32) error {
+	invalid := func(msg string) error {
+		return kerrf(kerr.InvalidUpdateVersion, "Invalid update version %d for feature %s. %s", u.level, u.name, msg)
+	}
+	if u.upgradeType < upgradeUpgrade || u.upgradeType > upgradeUnsafeDowngrade {
+		return invalid("The controller does not support the given upgrade type.")
+	}
+	current := cur.levels[u.name]
+	if u.level < 0 {
+		return invalid("A feature version cannot be less than 0.")
+	}
+	min, max, known := supportedRange(u.name)
+	if u.level < min || u.level > max {
+		what := "Local controller " + strconv.Itoa(int(nodeID))
+		if max == 0 {
+			return invalid(what + " does not support this feature.")
+		}
+		return invalid(what + " only supports versions " + versionRange(min, max))
+	}
+	switch {
+	case u.level < current && u.upgradeType == upgradeUpgrade:
+		return invalid("Can't downgrade the version of this feature without setting the upgrade type to either safe or unsafe downgrade.")
+	case u.level > current && u.upgradeType != upgradeUpgrade:
+		return invalid("Can't downgrade to a newer version.")
+	}
+	if u.name == metadataVersionName {
+		if u.level < current && metadataChanged(u.level, current) {
+			msg := "Refusing to perform the requested downgrade because it might delete metadata information."
+			if u.upgradeType == upgradeUnsafeDowngrade {
+				msg = "Unsafe metadata downgrade is not supported in this version."
+			}
+			return kerrf(kerr.InvalidUpdateVersion, "Invalid metadata.version %d. %s", u.level, msg)
+		}
+		return nil
+	}
+	if !known {
+		// Features.featureFromName, reached only at level 0 (any other
+		// level of an unknown feature is out of its 0-0 range).
+		return invalid("Feature " + u.name + " not found.")
+	}
+	return nil
+}
+
+// metadataChanged reports whether a metadata.version level above low and
+// up to high changed the metadata (MetadataVersion.checkIfMetadataChanged).
+func metadataChanged(low, high int16) bool {
+	for _, mv := range metadataVersions {
+		if mv.level > low && mv.level <= high && mv.changed {
+			return true
+		}
+	}
+	return false
+}
+
+// versionRange is Kafka's VersionRange.toString.
+func versionRange(min, max int16) string {
+	if min == max {
+		return strconv.Itoa(int(min))
+	}
+	return strconv.Itoa(int(min)) + "-" + strconv.Itoa(int(max))
+}
+
+// javaHashMapOrder returns keys in the order a java.util.HashMap holding
+// them (inserted in the given order) iterates them: by bucket of the
+// spread String.hashCode, then insertion order within a bucket.
+func javaHashMapOrder(keys []string) []string {
+	n := 16
+	for len(keys) > n*3/4 {
+		n *= 2
+	}
+	bucket := func(k string) int {
+		var h int32
+		for _, r := range k {
+			// UTF-16 code units, as String.hashCode.
+			if r >= 0x10000 {
+				r -= 0x10000
+				h = 31*h + int32(0xD800+(r>>10))
+				h = 31*h + int32(0xDC00+(r&0x3FF))
+				continue
+			}
+			h = 31*h + int32(r)
+		}
+		u := uint32(h)
+		return int((u ^ u>>16) & uint32(n-1))
+	}
+	out := slices.Clone(keys)
+	slices.SortStableFunc(out, func(a, b string) int { return bucket(a) - bucket(b) })
+	return out
+}
+
+func sortedLevels(m map[string]int16) []string {
+	out := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, k+"="+strconv.Itoa(int(m[k])))
+	}
+	return out
+}
