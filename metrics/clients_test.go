@@ -65,7 +65,7 @@ func TestClientTelemetry(t *testing.T) {
 	s := b.scrape(t)
 	check(t, s, map[string]float64{
 		`org_apache_kafka_producer_node_request_latency_avg{` + client + `,node_id="1"}`: 2.5,
-		`org_apache_kafka_producer_record_retries{` + client + `}`:                      7,
+		`org_apache_kafka_producer_record_retries{` + client + `}`:                       7,
 	})
 	if got := s.with("org_apache_kafka_producer_record_retries"); len(got) != 1 {
 		t.Errorf("retries series: %v", got)
