@@ -58,6 +58,7 @@ var allowed = map[string][]string{
 	"tools/cluster":  {"tools/cli"},
 	"tools/logs":     {"tools/cli", "segment", "index", "recordbatch", "internal/"},
 	"tools/storage":  {"tools/cli", "segment", "index", "recordbatch", "internal/"},
+	"tools/jmx":      {"tools/cli"},
 	"tools/tooltest": {"tools/cli", "server", "config"},
 	"tools/process":  {"tools/cli"}, // server-stop: reads /proc and the log dirs' pid files, imports no broker package
 }
