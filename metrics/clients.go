@@ -74,8 +74,8 @@ var clientLabels = []string{"client_instance_id", "client_id", "client_software_
 func (c clientCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range c.src.ClientSamples() {
 		name := promName(s.Metric)
-		if name == "" {
-			continue
+		if name == "" || stateFamily[name] || stateFamily[strings.TrimSuffix(strings.TrimSuffix(name, "_sum"), "_count")] {
+			continue // a client may not shadow the broker's families
 		}
 		labels := append([]string(nil), clientLabels...)
 		values := []string{s.ClientInstanceID, s.ClientID, s.SoftwareName, s.SoftwareVersion}
@@ -109,6 +109,16 @@ func (c clientCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 }
+
+// stateFamily are the names state.go writes (the registry refuses
+// duplicates of its own families by itself).
+var stateFamily = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range stateFamilies {
+		m[f.name] = true
+	}
+	return m
+}()
 
 func containsStr(list []string, s string) bool {
 	for _, x := range list {

@@ -45,6 +45,9 @@ func TestClientTelemetry(t *testing.T) {
 			{Name: "org.apache.kafka.producer.node.request.latency.avg", Data: &metricspb.Metric_Gauge{Gauge: &metricspb.Gauge{
 				DataPoints: []*metricspb.NumberDataPoint{{Attributes: attr, TimeUnixNano: 5_000_000, Value: &metricspb.NumberDataPoint_AsDouble{AsDouble: 2.5}}},
 			}}},
+			{Name: "kafka.consumergroup.lag", Data: &metricspb.Metric_Gauge{Gauge: &metricspb.Gauge{ // may not shadow the broker's
+				DataPoints: []*metricspb.NumberDataPoint{{TimeUnixNano: 5_000_000, Value: &metricspb.NumberDataPoint_AsDouble{AsDouble: 1}}},
+			}}},
 			{Name: "org.apache.kafka.producer.record.retries", Data: &metricspb.Metric_Sum{Sum: &metricspb.Sum{
 				IsMonotonic: true, AggregationTemporality: metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_CUMULATIVE,
 				DataPoints: []*metricspb.NumberDataPoint{{TimeUnixNano: 5_000_000, Value: &metricspb.NumberDataPoint_AsInt{AsInt: 7}}},
@@ -69,5 +72,8 @@ func TestClientTelemetry(t *testing.T) {
 	})
 	if got := s.with("org_apache_kafka_producer_record_retries"); len(got) != 1 {
 		t.Errorf("retries series: %v", got)
+	}
+	if got := s.with("kafka_consumergroup_lag"); len(got) != 0 {
+		t.Errorf("a client's kafka.consumergroup.lag shows: %v", got)
 	}
 }

@@ -1,6 +1,9 @@
-// Package metrics exposes the broker's state to Prometheus: the collectors
-// of a registry that /metrics serves (promhttp), and the HTTP health
-// checks /healthz and /readyz, and /debug/pprof when enabled.
+// Package metrics exposes the broker's state to Prometheus: /metrics
+// (Handler: a client_golang registry encoded by expfmt, followed by the
+// families with a series per topic, partition or group, which state.go
+// writes as text directly, an order of magnitude faster), the HTTP health
+// checks /healthz and /readyz, and /debug/pprof when enabled. Users' view:
+// docs/METRICS.md.
 //
 // What it owns: the metric names, their help texts and labels, and the
 // mapping from the broker's counters to them. It owns no counter: those
@@ -8,9 +11,10 @@
 // connections and long polls; topic.Counters for bytes and records per
 // topic; group.Coordinator for commits), read here at scrape time through
 // small snapshot methods (server.Server.APIStats, Listeners, GroupStats,
-// LogDirs, Registry). Every collector is a prometheus.Collector whose
-// Collect reads current state: the request path does no label lookup, no
-// map write, no lock and no allocation for the metrics.
+// LogDirs, Registry). The registry's collectors read current state in
+// Collect, and state.go reads it at scrape time too: the request path does
+// no label lookup, no map write, no lock and no allocation for the
+// metrics.
 //
 // Families:
 //
@@ -41,9 +45,9 @@
 //     ID, client ID and software.
 //
 // Cost at scrape time: one pass over the registry's topics and their
-// partitions (atomic loads), one copy of the group coordinator's offsets
-// on its run loop; BenchmarkScrape measures a scrape of 10,000 partitions
-// with a group committed on all of them.
+// partitions per family (atomic loads), one copy of the group
+// coordinator's offsets on its run loop; BenchmarkScrape measures a scrape
+// of 10,000 partitions with a group committed on all of them (13 ms).
 //
 // Health: /healthz answers 200 "ok" while the process serves HTTP;
 // /readyz 200 "ready" when server.Server.Ready finds the log dirs loaded

