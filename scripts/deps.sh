@@ -4,8 +4,9 @@
 # what to install and leaves it (those tests then skip with a message).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# podman: make image-check builds the container image (Containerfile).
-packages=(kcat python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard podman)
+# podman: make image-check builds the container image (Containerfile);
+# chromium: the web console's browser tests (console/browser_test.go).
+packages=(kcat chromium python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard podman)
 if [ "${1:-}" = bench ]; then
 	packages=(librdkafka-dev) # bench/rdkafka/perf.c, workload W6
 fi

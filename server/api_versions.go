@@ -25,6 +25,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/internal/kafkaver"
 )
 
 func (s *Server) handleApiVersions(r *request) (reply, error) {
@@ -58,12 +60,12 @@ func (s *Server) handleApiVersions(r *request) (reply, error) {
 // putFeatures sets the supported and finalized features of an ApiVersions
 // response (Kafka's ApiVersionsResponse.Builder over BrokerFeatures).
 func (s *Server) putFeatures(resp *kmsg.ApiVersionsResponse, alterFeatureLevel0 bool) {
-	for _, f := range supportedFeatures {
-		if f.max == 0 || (alterFeatureLevel0 && f.min == 0) {
+	for _, f := range kafkaver.Supported {
+		if f.Max == 0 || (alterFeatureLevel0 && f.Min == 0) {
 			continue
 		}
 		sf := kmsg.NewApiVersionsResponseSupportedFeature()
-		sf.Name, sf.MinVersion, sf.MaxVersion = f.name, f.min, f.max
+		sf.Name, sf.MinVersion, sf.MaxVersion = f.Name, f.Min, f.Max
 		resp.SupportedFeatures = append(resp.SupportedFeatures, sf)
 	}
 	cur := s.features.cur.Load()

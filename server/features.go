@@ -16,11 +16,12 @@ package server
 // first written, one more for each applied UpdateFeatures. When the
 // cluster's metadata log arrives, these become FeatureLevelRecords.
 //
-// Supported ranges (what this build can run) are honest: a level is
-// supported only when Strata implements what it implies. metadata.version
-// spans Kafka 4.1's levels, 3.3-IV3 (7) to 4.1-IV1 (27); a single node has
-// no metadata log and no inter-broker protocol, which is all a
-// metadata.version governs, so every level serves it equally. The other
+// Supported ranges (what this build can run, internal/kafkaver's
+// Supported) are honest: a level is supported only when Strata implements
+// what it implies. metadata.version spans Kafka 4.1's levels, 3.3-IV3 (7)
+// to 4.1-IV1 (27); a single node has no metadata log and no inter-broker
+// protocol, which is all a metadata.version governs, so every level serves
+// it equally. The other
 // features Kafka 4.1 knows (transaction.version: KIP-890 transactions;
 // group.version: the KIP-848 protocol; share.version: KIP-932;
 // eligible.leader.replicas.version: KIP-966; kraft.version: KIP-853;
@@ -47,67 +48,19 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"github.com/stratabroker/strata/internal/javahash"
+	"github.com/stratabroker/strata/internal/kafkaver"
 	"github.com/stratabroker/strata/internal/metaprops"
 )
 
-const (
-	featuresFile        = "finalized_features.json"
-	metadataVersionName = "metadata.version"
-	kraftVersionName    = "kraft.version"
-)
+const featuresFile = "finalized_features.json"
 
-// metadataVersion is one of Kafka's metadata.version levels: its name as
-// Kafka prints it and whether it changed the metadata (a downgrade across
-// such a level may lose information; MetadataVersion.didMetadataChange).
-type metadataVersion struct {
-	level   int16
-	name    string
-	changed bool
-}
-
-// metadataVersions are Kafka 4.1's levels, MINIMUM_VERSION (3.3-IV3) to
-// LATEST_PRODUCTION (4.1-IV1), in order.
-var metadataVersions = []metadataVersion{
-	{7, "3.3-IV3", true}, {8, "3.4-IV0", true},
-	{9, "3.5-IV0", false}, {10, "3.5-IV1", false}, {11, "3.5-IV2", true},
-	{12, "3.6-IV0", false}, {13, "3.6-IV1", true}, {14, "3.6-IV2", true},
-	{15, "3.7-IV0", true}, {16, "3.7-IV1", false}, {17, "3.7-IV2", true}, {18, "3.7-IV3", false}, {19, "3.7-IV4", false},
-	{20, "3.8-IV0", false}, {21, "3.9-IV0", false},
-	{22, "4.0-IV0", false}, {23, "4.0-IV1", true}, {24, "4.0-IV2", false}, {25, "4.0-IV3", false},
-	{26, "4.1-IV0", false}, {27, "4.1-IV1", false},
-}
-
-// supportedFeature is a feature this build knows, with the range of levels
-// it supports.
-type supportedFeature struct {
-	name     string
-	min, max int16
-}
-
-// supportedFeatures are the features Kafka 4.1 knows, by name.
-var supportedFeatures = []supportedFeature{
-	{"eligible.leader.replicas.version", 0, 0},
-	{"group.version", 0, 0},
-	{kraftVersionName, 0, 0},
-	{metadataVersionName, 7, 27},
-	{"share.version", 0, 0},
-	{"streams.version", 0, 0},
-	{"transaction.version", 0, 0},
-}
+// metadataVersionName is the feature the broker treats specially (Kafka's
+// tables and the supported ranges are in internal/kafkaver).
+const metadataVersionName = kafkaver.MetadataVersionName
 
 // defaultFinalized is what a fresh log dir finalizes.
-var defaultFinalized = map[string]int16{metadataVersionName: 27}
-
-// supportedRange returns the levels of name this build supports; an
-// unknown feature gets 0-0 (Kafka's QuorumFeatures.DISABLED).
-func supportedRange(name string) (min, max int16, known bool) {
-	for _, f := range supportedFeatures {
-		if f.name == name {
-			return f.min, f.max, true
-		}
-	}
-	return 0, 0, false
-}
+var defaultFinalized = map[string]int16{metadataVersionName: kafkaver.LatestProduction}
 
 // Upgrade types of UpdateFeatures v1+ (FeatureUpdate.UpgradeType).
 const (
@@ -153,7 +106,7 @@ func (s *Server) loadFeatures() error {
 		case berr == nil:
 			f.levels = map[string]int16{}
 			for name, level := range boot.Features {
-				min, max, _ := supportedRange(name)
+				min, max, _ := kafkaver.SupportedRange(name)
 				if level < min || level > max {
 					return fmt.Errorf("%w: %s finalizes %s at level %d, which this broker does not support (%d-%d)",
 						ErrMeta, filepath.Join(s.dataDir, metaprops.BootstrapFile), name, level, min, max)
@@ -182,7 +135,7 @@ func (s *Server) loadFeatures() error {
 	}
 	f := &finalized{levels: map[string]int16{}, epoch: d.Epoch}
 	for name, level := range d.Features {
-		min, max, _ := supportedRange(name)
+		min, max, _ := kafkaver.SupportedRange(name)
 		if level < min || level > max {
 			return fmt.Errorf("%w: %s finalizes %s at level %d, which this broker does not support (%d-%d)", ErrMeta, path, name, level, min, max)
 		}
@@ -230,7 +183,7 @@ func (s *Server) updateFeatures(updates []featureUpdate, validateOnly bool) erro
 		}
 		want[u.name] = u
 	}
-	for _, name := range javaHashMapOrder(names) {
+	for _, name := range javahash.Order(names) {
 		if err := checkFeatureUpdate(cur, want[name], s.cfg.NodeID); err != nil {
 			return err
 		}
@@ -266,7 +219,7 @@ func checkFeatureUpdate(cur *finalized, u featureUpdate, nodeID int32) error {
 	if u.level < 0 {
 		return invalid("A feature version cannot be less than 0.")
 	}
-	min, max, known := supportedRange(u.name)
+	min, max, known := kafkaver.SupportedRange(u.name)
 	if u.level < min || u.level > max {
 		what := "Local controller " + strconv.Itoa(int(nodeID))
 		if max == 0 {
@@ -281,7 +234,7 @@ func checkFeatureUpdate(cur *finalized, u featureUpdate, nodeID int32) error {
 		return invalid("Can't downgrade to a newer version.")
 	}
 	if u.name == metadataVersionName {
-		if u.level < current && metadataChanged(u.level, current) {
+		if u.level < current && kafkaver.MetadataChanged(u.level, current) {
 			msg := "Refusing to perform the requested downgrade because it might delete metadata information."
 			if u.upgradeType == upgradeUnsafeDowngrade {
 				msg = "Unsafe metadata downgrade is not supported in this version."
@@ -298,51 +251,12 @@ func checkFeatureUpdate(cur *finalized, u featureUpdate, nodeID int32) error {
 	return nil
 }
 
-// metadataChanged reports whether a metadata.version level above low and
-// up to high changed the metadata (MetadataVersion.checkIfMetadataChanged).
-func metadataChanged(low, high int16) bool {
-	for _, mv := range metadataVersions {
-		if mv.level > low && mv.level <= high && mv.changed {
-			return true
-		}
-	}
-	return false
-}
-
 // versionRange is Kafka's VersionRange.toString.
 func versionRange(min, max int16) string {
 	if min == max {
 		return strconv.Itoa(int(min))
 	}
 	return strconv.Itoa(int(min)) + "-" + strconv.Itoa(int(max))
-}
-
-// javaHashMapOrder returns keys in the order a java.util.HashMap holding
-// them (inserted in the given order) iterates them: by bucket of the
-// spread String.hashCode, then insertion order within a bucket.
-func javaHashMapOrder(keys []string) []string {
-	n := 16
-	for len(keys) > n*3/4 {
-		n *= 2
-	}
-	bucket := func(k string) int {
-		var h int32
-		for _, r := range k {
-			// UTF-16 code units, as String.hashCode.
-			if r >= 0x10000 {
-				r -= 0x10000
-				h = 31*h + int32(0xD800+(r>>10))
-				h = 31*h + int32(0xDC00+(r&0x3FF))
-				continue
-			}
-			h = 31*h + int32(r)
-		}
-		u := uint32(h)
-		return int((u ^ u>>16) & uint32(n-1))
-	}
-	out := slices.Clone(keys)
-	slices.SortStableFunc(out, func(a, b string) int { return bucket(a) - bucket(b) })
-	return out
 }
 
 func sortedLevels(m map[string]int16) []string {

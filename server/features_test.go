@@ -241,14 +241,3 @@ func TestFeaturesCrash(t *testing.T) {
 		t.Fatalf("after a crash: %q epoch %d", fin, epoch)
 	}
 }
-
-// TestJavaHashMapOrder: the order java.util.HashMap iterates feature names
-// (what jshell printed for new HashMap<>() with these puts in this order,
-// then keySet()).
-func TestJavaHashMapOrder(t *testing.T) {
-	got := javaHashMapOrder([]string{"metadata.version", "transaction.version", "group.version", "kraft.version", "eligible.leader.replicas.version", "share.version", "streams.version"})
-	want := []string{"group.version", "kraft.version", "metadata.version", "share.version", "streams.version", "transaction.version", "eligible.leader.replicas.version"}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("order %q\nwant  %q", got, want)
-	}
-}

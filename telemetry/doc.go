@@ -25,7 +25,7 @@
 // subscription it matches ("*" alone if any has it), its push interval the
 // least of theirs (the default when none matches), and its subscription id
 // Kafka's: CRC32C of the text of the Java HashSet of metrics followed by
-// the interval, XORed with the Uuid's hashCode (javaset.go reproduces the
+// the interval, XORed with the Uuid's hashCode (internal/javahash reproduces the
 // set's iteration order), so a restart or another broker computes the same
 // id. A GetTelemetrySubscriptions sooner than the push interval after the
 // last request, and a push sooner than that after the last push (except the

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stratabroker/strata/internal/javahash"
 	"github.com/stratabroker/strata/internal/vfs"
 )
 
@@ -297,7 +298,7 @@ func (m *Manager) evaluate(id [16]byte, c Client) *instance {
 		if !s.matches(attrs) {
 			continue
 		}
-		for _, mt := range javaSetOrder(s.Metrics) {
+		for _, mt := range javahash.Order(s.Metrics) {
 			all = all || mt == AllMetrics
 			metrics = append(metrics, mt)
 		}
@@ -306,7 +307,7 @@ func (m *Manager) evaluate(id [16]byte, c Client) *instance {
 	if all {
 		metrics = []string{AllMetrics}
 	}
-	metrics = javaSetOrder(metrics)
+	metrics = javahash.Order(metrics)
 	return &instance{
 		id: id, client: c, attrs: attrs, version: m.version,
 		subID: subscriptionID(metrics, interval, id), metrics: metrics, interval: interval,

@@ -8,6 +8,7 @@ import (
 	"github.com/stratabroker/strata/tools/clientmetrics"
 	"github.com/stratabroker/strata/tools/clients"
 	"github.com/stratabroker/strata/tools/cluster"
+	"github.com/stratabroker/strata/tools/consolecmd"
 	"github.com/stratabroker/strata/tools/groups"
 	"github.com/stratabroker/strata/tools/logs"
 	"github.com/stratabroker/strata/tools/perf"
@@ -15,6 +16,7 @@ import (
 	"github.com/stratabroker/strata/tools/storage"
 	"github.com/stratabroker/strata/tools/streams"
 	"github.com/stratabroker/strata/tools/topics"
+	"github.com/stratabroker/strata/tools/verifiable"
 )
 
 // Commands returns every tool of every family.
@@ -26,11 +28,13 @@ func Commands() []cli.Command {
 		groups.Commands,
 		logs.Commands,
 		perf.Commands,
+		verifiable.Commands,
 		storage.Commands,
 		streams.Commands,
 		process.Commands,
 		cluster.Commands,
 		clientmetrics.Commands,
+		consolecmd.Commands,
 	} {
 		all = append(all, family...)
 	}

@@ -218,6 +218,8 @@ var protocolCommands = [][]string{
 	{"producer-perf-test", "--topic", "t", "--num-records", "1", "--record-size", "1", "--throughput", "-1"},
 	{"consumer-perf-test", "--topic", "t", "--messages", "1"},
 	{"e2e-latency", "--topic", "t", "--num-records", "1", "--producer-acks", "1", "--record-size", "1"},
+	{"verifiable-producer", "--topic", "t", "--max-messages", "1"},
+	{"verifiable-consumer", "--topic", "t", "--group-id", "g", "--max-messages", "1"},
 	{"streams-application-reset", "--application-id", "app", "--input-topics", "t"},
 	{"client-metrics", "--list"},
 }

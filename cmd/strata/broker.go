@@ -206,10 +206,10 @@ func runBroker(args, environ []string, stdout, stderr io.Writer, signals <-chan 
 	stopHTTP, err := startHTTP(&httpEnv{cfg: cfg, srv: srv, log: log})
 	if err != nil {
 		log.Error("start", "err", err)
+		stopHTTP()
 		srv.Close()
 		return exitError
 	}
-	defer stopHTTP()
 	log.Info("broker started", "node.id", cfg.NodeID, "cluster.id", srv.ClusterID(), "log.dirs", cfg.LogDirs[0], "addr", srv.Addr().String())
 	if err := notifyStarted(environ); err != nil {
 		log.Warn("telling the starting process", "err", err)
@@ -218,7 +218,10 @@ func runBroker(args, environ []string, stdout, stderr io.Writer, signals <-chan 
 	sig := <-signals
 	log.Info("shutting down (a second signal exits at once)", "signal", sig.String())
 	done := make(chan error, 1)
-	go func() { done <- srv.Close() }()
+	go func() {
+		stopHTTP() // the console and metrics first: they are the broker's clients
+		done <- srv.Close()
+	}()
 	select {
 	case err := <-done:
 		if err != nil {

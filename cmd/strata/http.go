@@ -18,7 +18,13 @@ type httpEnv struct {
 	cfg *config.Broker
 	srv *server.Server
 	log *slog.Logger
+	// closers run when the HTTP side stops, after its servers (a
+	// capability's clients and samplers).
+	closers []func()
 }
+
+// onClose registers fn to run when the HTTP side stops.
+func (h *httpEnv) onClose(fn func()) { h.closers = append(h.closers, fn) }
 
 // The HTTP capabilities register their routes through these, each from
 // its own wiring file (nil: not built into this binary). consoleRoutes
@@ -44,6 +50,10 @@ func startHTTP(h *httpEnv) (stop func(), err error) {
 		for _, s := range servers {
 			s.Shutdown(ctx)
 		}
+		for _, fn := range h.closers {
+			fn()
+		}
+		h.closers = nil
 	}
 	serve := func(prop, list, what string, mux *http.ServeMux) error {
 		addrs, cerr := config.ParseHTTPListeners(prop, list)

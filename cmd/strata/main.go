@@ -85,6 +85,10 @@ func runEnv(args []string, e *cli.Env) int {
 			return c.Run(args[1:], e)
 		}
 	}
+	if why, ok := laterScripts[args[0]]; ok {
+		fmt.Fprintf(e.Stderr, "strata: kafka-%s.sh is not available: %s\n", args[0], why)
+		return exitError
+	}
 	fmt.Fprintf(e.Stderr, "strata: unknown command %q (run strata --help)\n", args[0])
 	return exitUsage
 }

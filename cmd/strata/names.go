@@ -12,6 +12,27 @@ var scriptCommands = map[string]string{
 	"server-start": "broker",
 }
 
+// laterScripts are Kafka's scripts Strata does not have yet, with what
+// they wait for: running one says so instead of "unknown command".
+var laterScripts = map[string]string{
+	"acls":                      "Strata has no ACLs yet (the security work)",
+	"delegation-tokens":         "Strata has no delegation tokens yet (the security work)",
+	"transactions":              "Strata has no transactions yet",
+	"console-share-consumer":    "Strata has no share groups yet (KIP-932)",
+	"share-groups":              "Strata has no share groups yet (KIP-932)",
+	"share-consumer-perf-test":  "Strata has no share groups yet (KIP-932)",
+	"verifiable-share-consumer": "Strata has no share groups yet (KIP-932)",
+	"groups":                    "kafka-groups.sh comes with the KIP-848 consumer groups",
+	"streams-groups":            "Strata has no streams groups yet (KIP-1071)",
+	"metadata-quorum":           "Strata has no metadata quorum yet (the cluster work)",
+	"metadata-shell":            "Strata has no metadata log yet (the cluster work)",
+	"reassign-partitions":       "Strata has no replicas to reassign yet (replication)",
+	"leader-election":           "Strata has no replicas to elect from yet (replication)",
+	"replica-verification":      "Strata has no replicas yet (replication)",
+	"jmx":                       "Strata has no JMX; its metrics come with the console's /metrics",
+	"run-class":                 "Strata runs no Java classes; each tool is a strata subcommand (strata --help)",
+}
+
 // argsByName returns the command line to dispatch: os.Args[1:] when the
 // binary runs as strata, the command its Kafka script name stands for
 // followed by os.Args[1:] when it runs as kafka-<tool>.sh.
@@ -41,11 +62,18 @@ func commandOfScript(base string) (string, bool) {
 	return rest, true
 }
 
-// kafkaScripts returns the kafka-*.sh name of every command, for the links
-// `make build` writes beside the binary.
+// strataOnly are commands Kafka has no script for: no kafka-*.sh link.
+var strataOnly = map[string]bool{"console": true}
+
+// kafkaScripts returns the kafka-*.sh name of every command that stands
+// for one of Kafka's scripts, for the links `make build` writes beside the
+// binary.
 func kafkaScripts() []string {
 	var out []string
 	for _, c := range commands {
+		if strataOnly[c.Name] {
+			continue
+		}
 		name := c.Name
 		for script, cmd := range scriptCommands {
 			if cmd == c.Name {

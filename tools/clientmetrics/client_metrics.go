@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -231,6 +232,9 @@ func listResources(ctx context.Context, cl *kgo.Client) ([]string, error) {
 			names = append(names, r.Name)
 		}
 	}
+	// Kafka prints the broker's order, a hash order on Kafka and map order
+	// on others; sorted, the output is the same on every broker and run.
+	slices.Sort(names)
 	return names, nil
 }
 

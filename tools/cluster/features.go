@@ -12,6 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/stratabroker/strata/internal/kafkaver"
 	"github.com/stratabroker/strata/tools/cli"
 )
 
@@ -206,11 +207,11 @@ func upgradeOrDowngrade(e *cli.Env, release, metadata string, feats []string, up
 		if !ok {
 			return nil, unknown(release)
 		}
-		updates[metadataVersionName] = featureUpdate{mv.level, upgradeType}
-		for _, f := range productionFeatures {
+		updates[metadataVersionName] = featureUpdate{mv.Level, upgradeType}
+		for _, f := range kafkaver.Features {
 			// Don't send a request to upgrade a feature to 0.
-			if level := f.defaultLevel(mv.level); upgradeType != upgradeUpgrade || level > 0 {
-				updates[f.name] = featureUpdate{level, upgradeType}
+			if level := f.DefaultLevel(mv.Level); upgradeType != upgradeUpgrade || level > 0 {
+				updates[f.Name] = featureUpdate{level, upgradeType}
 			}
 		}
 		return updates, nil
@@ -221,7 +222,7 @@ func upgradeOrDowngrade(e *cli.Env, release, metadata string, feats []string, up
 		if !ok {
 			return nil, unknown(metadata)
 		}
-		updates[metadataVersionName] = featureUpdate{mv.level, upgradeType}
+		updates[metadataVersionName] = featureUpdate{mv.Level, upgradeType}
 	}
 	for _, feat := range feats {
 		name, level, err := parseNameAndLevel(feat)
@@ -315,15 +316,16 @@ func updateFeatures(ctx context.Context, e *cli.Env, n *node, op string, updates
 // versionMapping is FeatureCommand.handleVersionMapping.
 func versionMapping(e *cli.Env, release string) int {
 	if release == "" {
-		release = latestProduction.String()
+		release = kafkaver.MustLevel(kafkaver.LatestProduction).String()
 	}
 	mv, ok := metadataVersionFromString(release)
 	if !ok {
-		return fail(e, "features", fmt.Errorf("Unknown release version '%s'. Supported versions are: %s to %s", release, minimumVersion, latestProduction))
+		return fail(e, "features", fmt.Errorf("Unknown release version '%s'. Supported versions are: %s to %s", release,
+			kafkaver.MustLevel(kafkaver.Minimum), kafkaver.MustLevel(kafkaver.LatestProduction)))
 	}
-	fmt.Fprintf(e.Stdout, "metadata.version=%d (%s)\n", mv.level, release)
-	for _, f := range productionFeatures {
-		fmt.Fprintf(e.Stdout, "%s=%d\n", f.name, f.defaultLevel(mv.level))
+	fmt.Fprintf(e.Stdout, "metadata.version=%d (%s)\n", mv.Level, release)
+	for _, f := range kafkaver.Features {
+		fmt.Fprintf(e.Stdout, "%s=%d\n", f.Name, f.DefaultLevel(mv.Level))
 	}
 	return cli.ExitOK
 }
@@ -336,32 +338,32 @@ func featureDependencies(e *cli.Env, feats []string) int {
 			return fail(e, "features", err)
 		}
 		if name == metadataVersionName {
-			mv, ok := metadataVersionByLevel(level)
+			mv, ok := kafkaver.ByLevel(level)
 			if !ok {
 				return fail(e, "features", fmt.Errorf("Unknown metadata.version %d", level))
 			}
 			fmt.Fprintf(e.Stdout, "%s=%d (%s) has no dependencies.\n", name, level, mv)
 			continue
 		}
-		f, ok := productionFeature(name)
+		f, ok := kafkaver.FeatureByName(name)
 		if !ok {
 			return fail(e, "features", fmt.Errorf("Unknown feature: %s", name))
 		}
-		v, ok := f.version(level)
+		v, ok := f.Level(level, true)
 		if !ok {
 			return fail(e, "features", fmt.Errorf("No feature:%s with feature level %d", name, level))
 		}
-		if len(v.deps) == 0 {
+		if len(v.Deps) == 0 {
 			fmt.Fprintf(e.Stdout, "%s=%d has no dependencies.\n", name, level)
 			continue
 		}
 		fmt.Fprintf(e.Stdout, "%s=%d requires:\n", name, level)
-		for _, d := range v.deps {
-			if d.feature == metadataVersionName {
-				mv, _ := metadataVersionByLevel(d.level)
-				fmt.Fprintf(e.Stdout, "    %s=%d (%s)\n", d.feature, d.level, mv)
+		for _, d := range v.Deps {
+			if d.Feature == metadataVersionName {
+				mv, _ := kafkaver.ByLevel(d.Level)
+				fmt.Fprintf(e.Stdout, "    %s=%d (%s)\n", d.Feature, d.Level, mv)
 			} else {
-				fmt.Fprintf(e.Stdout, "    %s=%d\n", d.feature, d.level)
+				fmt.Fprintf(e.Stdout, "    %s=%d\n", d.Feature, d.Level)
 			}
 		}
 	}

@@ -7,7 +7,7 @@
 //     internal/metaprops) into every directory of log.dirs (or log.dir) and
 //     metadata.log.dir, with node.id of the configuration, and prints
 //     "Formatting <kind> directory <dir> with metadata.version <v>." per
-//     directory in the order Kafka's HashMap gives (javaorder.go). A
+//     directory in the order Kafka's HashMap gives (internal/javahash). A
 //     formatted directory is refused unless --ignore-formatted; one of
 //     another cluster or node is always refused (MetaPropertiesEnsemble's
 //     messages). Nothing is written before every check has passed.
@@ -18,8 +18,9 @@
 //
 // # Features
 //
-// The feature tables are Kafka 4.1's (MetadataVersion 3.3-IV3..4.2-IV1,
-// latest production 4.1-IV1; Feature.PRODUCTION_FEATURES). The tool prints,
+// The feature tables are Kafka 4.1's, from internal/kafkaver (MetadataVersion
+// 3.3-IV3..4.2-IV1, latest production 4.1-IV1; Feature.PRODUCTION_FEATURES),
+// and so are the levels Strata supports. The tool prints,
 // accepts and records only the features Strata has: metadata.version,
 // transaction.version, group.version and share.version (strataFeatures);
 // kraft.version, eligible.leader.replicas.version and streams.version are

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratabroker/strata/internal/kafkaver"
 	"github.com/stratabroker/strata/internal/metaprops"
 	"github.com/stratabroker/strata/internal/vfs"
 )
@@ -41,7 +42,7 @@ func runFormat(w io.Writer, fsys vfs.FS, c *nodeConfig, a formatArgs, now time.T
 	if len(a.addScram) > 0 {
 		return errors.New("--add-scram is not supported: Strata has no SCRAM credentials yet (SASL/SCRAM comes with the security work)")
 	}
-	var mv metadataVersion
+	var mv kafkaver.MetadataVersion
 	if a.releaseVersion != "" {
 		var err error
 		if mv, err = parseReleaseVersion(a.releaseVersion); err != nil {
@@ -102,10 +103,10 @@ func runFormat(w io.Writer, fsys vfs.FS, c *nodeConfig, a formatArgs, now time.T
 	}
 	if formatted := ens.Dirs(); !a.ignoreFormatted && len(formatted) > 0 {
 		return fmt.Errorf("Log directory %s is already formatted. Use --ignore-formatted to ignore this directory and format the others.",
-			javaHashOrder(formatted)[0])
+			hashOrder(formatted)[0])
 	}
 	if len(ens.Errors) > 0 {
-		for _, d := range javaHashOrder(keys(ens.Errors)) {
+		for _, d := range hashOrder(keys(ens.Errors)) {
 			fmt.Fprintf(w, "I/O error trying to read log directory %s. Ignoring...\n", d)
 		}
 		if len(ens.Empty) == 0 && len(ens.Props) == 0 {
@@ -139,7 +140,7 @@ func runFormat(w io.Writer, fsys vfs.FS, c *nodeConfig, a formatArgs, now time.T
 		ens.Props[d] = p // so the next NewDirectoryID avoids it
 		props[d] = p
 	}
-	for _, d := range javaHashOrder(ens.Empty) {
+	for _, d := range hashOrder(ens.Empty) {
 		fmt.Fprintf(w, "Formatting %s %s with %s %s.\n", kind[d], d, metadataVersionKey, mv)
 		if err := fsys.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("Error while writing meta.properties file %s: %w", d, err)
@@ -155,26 +156,25 @@ func runFormat(w io.Writer, fsys vfs.FS, c *nodeConfig, a formatArgs, now time.T
 }
 
 // effectiveReleaseVersion is Formatter.calculateEffectiveReleaseVersion.
-func effectiveReleaseVersion(mv metadataVersion, given bool, requested map[string]int16, unstable bool) (metadataVersion, error) {
+func effectiveReleaseVersion(mv kafkaver.MetadataVersion, given bool, requested map[string]int16, unstable bool) (kafkaver.MetadataVersion, error) {
 	if level, ok := requested[metadataVersionKey]; ok {
 		if given {
 			return mv, errors.New("Use --release-version instead of --feature metadata.version=X to avoid ambiguity.")
 		}
-		m, found := mvOf(level)
+		m, found := kafkaver.ByLevel(level)
 		if !found {
 			return mv, fmt.Errorf("No MetadataVersion with feature level %d. Valid feature levels are from %d to %d.",
-				level, mvMinimum, metadataVersions[len(metadataVersions)-1].level)
+				level, mvMinimum, kafkaver.Latest().Level)
 		}
 		mv, given = m, true
 	}
 	if !given {
 		if unstable {
-			return metadataVersions[len(metadataVersions)-1], nil
+			return kafkaver.Latest(), nil
 		}
-		m, _ := mvOf(mvLatestProduction)
-		return m, nil
+		return kafkaver.MustLevel(mvLatestProduction), nil
 	}
-	if !unstable && !mv.production() {
+	if !unstable && !mv.Production() {
 		return mv, fmt.Errorf("%s %s is not yet stable.", metadataVersionKey, mv)
 	}
 	return mv, nil
@@ -183,13 +183,13 @@ func effectiveReleaseVersion(mv metadataVersion, given bool, requested map[strin
 // effectiveFeatureLevels is Formatter.calculateEffectiveFeatureLevels over
 // Strata's features: the requested levels, defaults for the release for the
 // others, each checked against its feature's levels and dependencies.
-func effectiveFeatureLevels(mv metadataVersion, requested map[string]int16, unstable bool) (map[string]int16, error) {
+func effectiveFeatureLevels(mv kafkaver.MetadataVersion, requested map[string]int16, unstable bool) (map[string]int16, error) {
 	supported := supportedFeatures()
-	byName := map[string]feature{}
+	byName := map[string]kafkaver.Feature{}
 	var names []string
 	for _, f := range supported {
-		byName[f.name] = f
-		names = append(names, f.name)
+		byName[f.Name] = f
+		names = append(names, f.Name)
 	}
 	slices.Sort(names)
 	levels := map[string]int16{}
@@ -199,30 +199,30 @@ func effectiveFeatureLevels(mv metadataVersion, requested map[string]int16, unst
 		}
 		levels[name] = requested[name]
 	}
-	levels[metadataVersionKey] = mv.level
+	levels[metadataVersionKey] = mv.Level
 	for _, f := range supported {
-		if _, ok := levels[f.name]; !ok {
-			levels[f.name] = min(f.defaultLevel(mv.level), strataMaxLevel[f.name])
+		if _, ok := levels[f.Name]; !ok {
+			levels[f.Name] = min(f.DefaultLevel(mv.Level), strataMaxLevel(f.Name))
 		}
 	}
 	for _, name := range sortedNames(levels) {
 		if name == metadataVersionKey {
 			continue
 		}
-		fl, err := byName[name].fromLevel(levels[name], unstable)
+		fl, err := fromLevel(byName[name], levels[name], unstable)
 		if err != nil {
 			return nil, err
 		}
-		if max := strataMaxLevel[name]; fl.level > max {
-			return nil, fmt.Errorf("%s=%d is not supported by this broker: Strata supports %s up to level %d", name, fl.level, name, max)
+		if max := strataMaxLevel(name); fl.Level > max {
+			return nil, fmt.Errorf("%s=%d is not supported by this broker: Strata supports %s up to level %d", name, fl.Level, name, max)
 		}
-		if fl.level >= 1 && levels[metadataVersionKey] < mvMinimum {
-			min, _ := mvOf(mvMinimum)
-			return nil, fmt.Errorf("%s could not be set to %d because it depends on metadata.version=%d (%s)", name, fl.level, mvMinimum, min)
+		if fl.Level >= 1 && levels[metadataVersionKey] < mvMinimum {
+			return nil, fmt.Errorf("%s could not be set to %d because it depends on metadata.version=%d (%s)",
+				name, fl.Level, mvMinimum, kafkaver.MustLevel(mvMinimum))
 		}
-		for _, dep := range sortedNames(fl.deps) {
-			if have, ok := levels[dep]; !ok || have < fl.deps[dep] {
-				return nil, fmt.Errorf("%s could not be set to %d because it depends on %s level %d", name, fl.level, dep, fl.deps[dep])
+		for _, dep := range fl.Deps {
+			if have, ok := levels[dep.Feature]; !ok || have < dep.Level {
+				return nil, fmt.Errorf("%s could not be set to %d because it depends on %s level %d", name, fl.Level, dep.Feature, dep.Level)
 			}
 		}
 	}

@@ -237,9 +237,10 @@ func TestFormattedDirsStartBroker(t *testing.T) {
 }
 
 // TestJavaHashOrder: the order a JVM's HashMap iterated these paths in
-// (OpenJDK, printed by HashMap.keySet().toString()).
+// when put in sorted order (OpenJDK, printed by HashMap.keySet().toString()),
+// whatever order hashOrder is given them in.
 func TestJavaHashOrder(t *testing.T) {
-	got := javaHashOrder([]string{"/tmp/a", "/tmp/b", "/tmp/kafka-logs", "/tmp/kraft-combined-logs", "/x/data1", "/x/data2", "/x/data3"})
+	got := hashOrder([]string{"/x/data3", "/x/data2", "/x/data1", "/tmp/kraft-combined-logs", "/tmp/kafka-logs", "/tmp/b", "/tmp/a"})
 	want := "/tmp/kafka-logs /tmp/b /tmp/a /tmp/kraft-combined-logs /x/data1 /x/data3 /x/data2"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("%v\nwant %s", got, want)

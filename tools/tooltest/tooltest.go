@@ -42,7 +42,8 @@ func StartStrata(t *testing.T, settings ...string) Target {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := config.Defaults()
-	all := append([]string{"listeners", "PLAINTEXT://127.0.0.1:0", "log.dirs", dir}, settings...)
+	// Tests need no initial rebalance delay (Kafka's own tests set it to 0).
+	all := append([]string{"listeners", "PLAINTEXT://127.0.0.1:0", "log.dirs", dir, "group.initial.rebalance.delay.ms", "0"}, settings...)
 	for i := 0; i+1 < len(all); i += 2 {
 		if err := cfg.Set(all[i], all[i+1]); err != nil {
 			t.Fatalf("set %s: %v", all[i], err)
