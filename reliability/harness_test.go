@@ -115,8 +115,8 @@ func (b *broker) tryStart() error {
 	args := []string{"broker",
 		"--listeners", fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", b.port),
 		"--log.dirs", b.dir,
+		"--console.listeners", "http://127.0.0.1:0",
 		"--pprof-addr", "127.0.0.1:0",
-		"--console.listeners", "http://127.0.0.1:0", // never the default 8080
 		"--group.initial.rebalance.delay.ms", "0",
 		"--offsets.topic.num.partitions", "4",
 	}

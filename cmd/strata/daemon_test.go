@@ -125,7 +125,7 @@ func TestBrokerDaemon(t *testing.T) {
 	}
 	work := t.TempDir()
 	props := filepath.Join(work, "server.properties")
-	if err := os.WriteFile(props, []byte("listeners=PLAINTEXT://127.0.0.1:0\nlog.dirs=data\n"), 0o644); err != nil {
+	if err := os.WriteFile(props, []byte("listeners=PLAINTEXT://127.0.0.1:0\nlog.dirs=data\nconsole.listeners=http://127.0.0.1:0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	errOut, code := daemonize(t, work, nil, "server.properties", "-daemon", "--override", "node.id=3")

@@ -52,7 +52,8 @@ func TestKafkaScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"-daemon", config, "--override", "listeners=PLAINTEXT://127.0.0.1:0",
-		"--override", "advertised.listeners=", "--override", "log.dirs=" + dir}
+		"--override", "advertised.listeners=", "--override", "log.dirs=" + dir,
+		"--override", "console.listeners=http://127.0.0.1:0"}
 
 	_, errOut, code := runScript(t, work, start, args...)
 	if code != 0 || errOut != "" {

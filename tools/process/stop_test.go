@@ -77,6 +77,7 @@ func startBroker(t *testing.T, dir string, nodeID int) *proc {
 		"--override", "listeners=PLAINTEXT://127.0.0.1:0",
 		"--override", "advertised.listeners=",
 		"--override", "log.dirs="+dir,
+		"--override", "console.listeners=http://127.0.0.1:0",
 		"--override", "node.id="+strconv.Itoa(nodeID))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
