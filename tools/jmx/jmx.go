@@ -25,8 +25,8 @@ import (
 // Commands are the family's tools: metrics, and jmx (kafka-jmx.sh) for
 // the same tool under Kafka's name.
 var Commands = []cli.Command{
-	{Name: "metrics", Summary: "Print series of a Prometheus endpoint (a broker's /metrics) over time, as kafka-jmx.sh prints MBeans.", Run: runMetrics},
-	{Name: "jmx", Summary: "The metrics tool under Kafka's name (kafka-jmx.sh).", Run: runJmx},
+	{Name: "metrics", Summary: "print series of a Prometheus endpoint (a broker's /metrics) over time, as kafka-jmx.sh prints MBeans", Run: runMetrics},
+	{Name: "jmx", Summary: "the metrics tool under Kafka's name (kafka-jmx.sh)", Run: runJmx},
 }
 
 const usage = `Usage: strata %[1]s [--url URL] [--name REGEX ...] [--reporting-interval MS] [--one-time]
