@@ -12,6 +12,9 @@
 //	                                             (not Managed)
 //	*.tmp, *.deleted                             a state file being replaced, a deleted segment's
 //	                                             files awaiting removal; Open removes both
+//	<base>.{log,index,timeindex}.cleaned         the log cleaner's segment being written
+//	<base>.{log,index,timeindex}.swap            a cleaned segment being swapped in; Open
+//	                                             finishes or discards the swap (below)
 //
 // A Managed log (Options.Managed: every log the topic registry opens) has
 // no partition.checkpoint or marker of its own: its owner keeps every
@@ -62,6 +65,28 @@
 // compressed one is decompressed for it only when before.max.ms is set,
 // and otherwise judged by its MaxTimestamp); see checkTimestamps.
 //
+// # Compaction
+//
+// The log cleaner (package compact) reads the inactive segments of a
+// CleanerView, writes a cleaned segment (NewCleanedSegment: .cleaned files)
+// and puts it in the place of a run of inactive segments with
+// ReplaceSegments (clean.go; Kafka's LocalLog.replaceSegments): seal and
+// fsync it, rename it .swap (the .log last) and sync the directory, publish
+// a view with it in the middle, retire the old segments (renamed .deleted
+// at once, removed with their last reference: a Fetch in flight keeps its
+// files), sync, drop the .swap suffix (the .log first) and sync. Offsets
+// never change: a cleaned log has gaps, and Read, ListOffset and recovery
+// take a gap as normal (a read into one returns the next batch). Open
+// first follows Kafka's LogLoader: .cleaned files are deleted with every
+// .swap file at or above the smallest of them (a swap not wholly renamed:
+// the old segments stay); for the remaining .swap logs, the segment files
+// whose base lies in [smallest swap base, largest swap next offset) are
+// deleted and the .swap files renamed (the swap is finished), and the
+// log is then recovered as after a crash. ReplaceSegments holds retainMu
+// (retention, DeleteRecords and Close wait) and takes mu only to publish
+// the view; it refuses (ErrSwapAborted) segments that are no longer the
+// log's. OnRoll registers the callback a roll runs (the cleaner's wake).
+//
 // # Durability
 //
 // The flush policy is Kafka's: by default data stays in the page cache and
@@ -109,8 +134,9 @@
 // snapshot, nor writes one at Close. Otherwise Open recovers every segment
 // from the one holding the recovery point (segment.Recover checks every
 // batch's frame and CRC, truncates at the first bad one and rebuilds the
-// indexes), deletes the segments after the first one that was truncated or
-// ends short of its successor's base, and rebuilds producer state from the
+// indexes), deletes the segments after the first one that recovery cut
+// bytes from and that then ends short of its successor's base (a gap alone
+// is a cleaned log's, and kept), and rebuilds producer state from the
 // newest snapshot and the batch headers after it.
 //
 // A write that fails (ENOSPC, EIO) returns an error wrapping ErrStorage and

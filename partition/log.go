@@ -69,7 +69,8 @@ type Log struct {
 	// view is what readers see; replaced (never modified) under mu.
 	view   atomic.Pointer[view]
 	closed atomic.Bool
-	notify appendSignal // Wait's channel, without mu
+	notify appendSignal           // Wait's channel, without mu
+	onRoll atomic.Pointer[func()] // OnRoll's callback
 	// config is a copy of cfg for callers that must not take mu (Append's
 	// checks before it locks, Config); nil until first needed, then
 	// replaced with cfg under mu.
@@ -311,6 +312,9 @@ func (l *Log) rollLocked(nowMs int64) error {
 	copy(segs, v.segs)
 	l.view.Store(&view{segs: append(segs, s), logStart: l.logStart, hw: l.leo, hwPos: 0})
 	l.requestFlushLocked()
+	if fn := l.onRoll.Load(); fn != nil {
+		(*fn)()
+	}
 	return nil
 }
 

@@ -686,9 +686,10 @@ func TestDeleteRemovesDirectory(t *testing.T) {
 	}
 }
 
-// TestRecoveryDeletesSegmentsAfterAGap: a segment that lost its tail (its
-// offsets no longer reach the next segment's base) ends the log; the
-// segments after it are deleted, whatever they hold.
+// TestRecoveryDeletesSegmentsAfterAGap: a segment that recovery cut bytes
+// from and whose offsets then no longer reach the next segment's base (a
+// torn tail) ends the log; the segments after it are deleted, whatever
+// they hold.
 func TestRecoveryDeletesSegmentsAfterAGap(t *testing.T) {
 	mem := vfs.NewMem()
 	cfg := rollEvery3(t)
@@ -698,12 +699,13 @@ func TestRecoveryDeletesSegmentsAfterAGap(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// Segment 3 loses its last batch; the checkpoint predates it all.
+	// Segment 3 loses most of its last batch (torn); the checkpoint
+	// predates it all.
 	f, err := mem.OpenRW("/data/t-0/00000000000000000003.log")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Truncate(2 * B); err != nil {
+	if err := f.Truncate(2*B + 10); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()

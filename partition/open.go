@@ -48,6 +48,11 @@ func listDir(fsys vfs.FS, dir string) (dirListing, error) {
 	if err != nil {
 		return dirListing{}, err
 	}
+	return listNames(names), nil
+}
+
+// listNames sorts a directory's names into a dirListing.
+func listNames(names []string) dirListing {
 	var d dirListing
 	logs := make(map[int64]bool)
 	for _, name := range names {
@@ -77,7 +82,7 @@ func listDir(fsys vfs.FS, dir string) (dirListing, error) {
 	}
 	slices.Sort(d.bases)
 	slices.Sort(d.snapshots)
-	return d, nil
+	return d
 }
 
 // Open opens the log in dir, creating the directory and a first segment if
@@ -89,8 +94,10 @@ func listDir(fsys vfs.FS, dir string) (dirListing, error) {
 // and producer state from the newest snapshot. Otherwise every
 // segment from the recovery point on is recovered (segment.Recover: batch
 // by batch, truncating at the first bad one and rebuilding its indexes);
-// segments after one whose offsets no longer reach its successor's base
-// (recovery cut batches from it) are deleted; producer state is rebuilt from the latest snapshot and the
+// segments after one that recovery cut bytes from and whose offsets then
+// no longer reach its successor's base are deleted (a gap alone is a
+// cleaned log's, and kept); an interrupted swap of cleaned segments is
+// finished or discarded first (finishSwaps); producer state is rebuilt from the latest snapshot and the
 // batch headers after it. The marker is removed before Open returns.
 func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	if err := cfg.Validate(); err != nil {
@@ -142,10 +149,20 @@ func (l *Log) load() error {
 	if err := mkdirDurable(fsys, l.dir); err != nil {
 		return err
 	}
-	d, err := listDir(fsys, l.dir)
+	names, err := fsys.ReadDir(l.dir)
 	if err != nil {
 		return err
 	}
+	swapped, err := l.finishSwaps(names)
+	if err != nil {
+		return fmt.Errorf("finish an interrupted swap: %w", err)
+	}
+	if swapped {
+		if names, err = fsys.ReadDir(l.dir); err != nil {
+			return err
+		}
+	}
+	d := listNames(names)
 	for _, name := range d.stray {
 		if err := fsys.Remove(filepath.Join(l.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
@@ -169,6 +186,10 @@ func (l *Log) load() error {
 		segs = append(segs, s)
 	}
 	l.view.Store(&view{segs: segs})
+	if clean && swapped {
+		l.logger.Warn("an interrupted swap of cleaned segments was finished; recovering", "dir", l.dir)
+		clean = false
+	}
 	if clean && (len(segs) == 0 || logEnd < segs[len(segs)-1].Base()) {
 		l.logger.Warn("clean-shutdown marker disagrees with the segments; recovering", "dir", l.dir, "logEnd", logEnd)
 		clean = false
@@ -244,8 +265,8 @@ func (l *Log) load() error {
 }
 
 // recoverSegments recovers every segment from the one holding the recovery
-// point on, and deletes the segments after the first one that ends short of
-// its successor's base (recovery cut batches from it). It returns the remaining
+// point on, and deletes the segments after the first one that recovery cut
+// bytes from and that then ends short of its successor's base. It returns the remaining
 // segments, those (not active) whose data is not known to be durable, and
 // whether recovery cut bytes from the last one.
 func (l *Log) recoverSegments(segs []*segment.Segment, recoveryPoint int64) (kept, unsynced []*segment.Segment, lastCut bool, err error) {
@@ -270,10 +291,15 @@ func (l *Log) recoverSegments(segs []*segment.Segment, recoveryPoint int64) (kep
 		if err != nil {
 			return segs, nil, false, err
 		}
-		// Bytes cut at the end (a preallocated tail, or garbage after the
-		// last whole batch) are harmless while the offsets still run on
-		// into the next segment; a cut that lost batches leaves a gap.
-		if next == segs[i+1].Base() {
+		// A gap between a segment's last offset and its successor's base
+		// is normal in a cleaned log (the cleaner drops records, never
+		// renumbers them): only a segment recovery cut bytes from can have
+		// lost batches. Bytes cut at the end (a preallocated tail, or
+		// garbage after the last whole batch) are harmless while the
+		// offsets still run on into the next segment; a cut that leaves a
+		// gap lost batches (a cleaned segment is fsynced before it is
+		// swapped in, so no cut ever comes from cleaning).
+		if truncated == 0 || next == segs[i+1].Base() {
 			continue
 		}
 		l.logger.Warn("log recovery truncated a segment; deleting the segments after it",

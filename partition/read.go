@@ -106,11 +106,15 @@ func (v *view) read(offset int64, maxBytes int) (r *ReadResult, retry bool, err 
 		r.Bytes += sl.Len
 		remaining -= sl.Len
 		offset = sl.LastOffset + 1
-		// Go on only if this segment is exhausted: its next batch did not
-		// fit, so later segments must not fill in after a hole.
-		if remaining <= 0 || i+1 == len(v.segs) || offset < v.segs[i+1].Base() {
+		// Go on only if this segment is exhausted (the slice reached its
+		// end): otherwise its next batch did not fit, and later segments
+		// must not fill in after a hole. A cleaned segment may end below
+		// its successor's base: the offsets between are a gap, and the
+		// read goes on with the next segment's first batch.
+		if remaining <= 0 || i+1 == len(v.segs) || sl.Pos+sl.Len < maxPos {
 			break
 		}
+		offset = max(offset, v.segs[i+1].Base())
 	}
 	return r, false, nil
 }

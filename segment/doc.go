@@ -139,6 +139,16 @@
 // trunc only with TryLock; the teardown takes appendMu, trunc and lifeMu,
 // then, with appendMu still held, budget.mu.
 //
+// The log cleaner's segments are created with CreateSuffixed (names ending
+// in CleanedSuffix) and renamed with Rename (CleanedSuffix to SwapSuffix,
+// then to the live names), and the segments they replace are retired with
+// Retire: Delete that renames the files with DeletedSuffix at once whatever
+// the readers (the replacement takes the same names) and drops the owner's
+// reference in the background. IndexBytes (the bytes of index entries)
+// bounds the cleaner's groups, and Scan hands it every batch of an
+// inactive segment in turn, through the read mapping (no copy), with the
+// read lock held for the whole walk.
+//
 // Create and Open hold a reference; Close or Delete drops it. A reader that
 // uses a Slice after the call that returned it holds its own (Acquire,
 // Release); every method holds one while it runs. The last Release closes

@@ -17,6 +17,13 @@ const (
 	// releases the segment; files still carrying the suffix after a crash
 	// are garbage for the partition to remove.
 	DeletedSuffix = ".deleted"
+	// CleanedSuffix and SwapSuffix mark the files of a segment the log
+	// cleaner is writing (".cleaned") and of one that replaces older
+	// segments once renamed (".swap"): Kafka's names and protocol
+	// (LocalLog.replaceSegments); the partition's Open finishes or discards
+	// what a crash left (package partition).
+	CleanedSuffix = ".cleaned"
+	SwapSuffix    = ".swap"
 )
 
 // nameDigits is the width of the zero-padded base offset in file names.

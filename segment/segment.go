@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -211,10 +212,18 @@ func newSegment(fsys vfs.FS, dir string, base int64, opts Options) (*Segment, er
 // empty .log (an existing one is truncated) and empty indexes (stale index
 // files of the same base are removed first).
 func Create(fsys vfs.FS, dir string, base int64, opts Options) (*Segment, error) {
+	return CreateSuffixed(fsys, dir, base, "", opts)
+}
+
+// CreateSuffixed is Create with suffix (CleanedSuffix) appended to the
+// three file names: the log cleaner's new segment, which Rename later
+// gives its final names.
+func CreateSuffixed(fsys vfs.FS, dir string, base int64, suffix string, opts Options) (*Segment, error) {
 	s, err := newSegment(fsys, dir, base, opts)
 	if err != nil {
 		return nil, err
 	}
+	s.logPath, s.idxPath, s.tiPath = s.logPath+suffix, s.idxPath+suffix, s.tiPath+suffix
 	for _, p := range []string{s.idxPath, s.tiPath} {
 		if err := fsys.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("segment: create %s: remove stale index: %w", p, err)
@@ -250,10 +259,17 @@ func Create(fsys vfs.FS, dir string, base int64, opts Options) (*Segment, error)
 // Size is the .log's length until the first such method: after a crash it
 // may include bytes that recovery cuts.
 func Open(fsys vfs.FS, dir string, base int64, opts Options) (*Segment, error) {
+	return OpenSuffixed(fsys, dir, base, "", opts)
+}
+
+// OpenSuffixed is Open of a segment whose file names end in suffix
+// (SwapSuffix: what a crash left of the cleaner's swap).
+func OpenSuffixed(fsys vfs.FS, dir string, base int64, suffix string, opts Options) (*Segment, error) {
 	s, err := newSegment(fsys, dir, base, opts)
 	if err != nil {
 		return nil, err
 	}
+	s.logPath, s.idxPath, s.tiPath = s.logPath+suffix, s.idxPath+suffix, s.tiPath+suffix
 	st, err := fsys.Stat(s.logPath)
 	if err != nil {
 		return nil, fmt.Errorf("segment: open %s: %w", s.logPath, err)
@@ -512,6 +528,72 @@ func (s *Segment) Delete() error {
 	return err
 }
 
+// Retire is Delete for a segment that another takes the place of (the log
+// cleaner's swap): its files are renamed with DeletedSuffix at once,
+// whether or not a reader holds it, so that the replacement may take its
+// names, and removed when the last reference goes: the owner's reference
+// is dropped in the background (as Kafka deletes replaced segments
+// asynchronously), so the files may still be there, renamed, when Retire
+// returns.
+func (s *Segment) Retire() error {
+	s.appendMu.Lock()
+	s.lifeMu.Lock()
+	if s.deleted {
+		s.lifeMu.Unlock()
+		s.appendMu.Unlock()
+		return nil
+	}
+	s.deleted = true
+	var err error
+	if s.tornDown {
+		err = s.removeFilesLocked()
+	} else {
+		err = s.renameDeletedLocked()
+	}
+	torn := s.tornDown
+	s.lifeMu.Unlock()
+	s.appendMu.Unlock()
+	if !torn && s.closing.CompareAndSwap(false, true) {
+		go s.Release() // unlinking large files takes milliseconds: not on the caller's time
+	}
+	return err
+}
+
+// Rename changes the suffix of the segment's three file names from from
+// to to (CleanedSuffix to SwapSuffix, SwapSuffix to ""), the .log last
+// when to is a suffix and first when it is "" (see the partition's swap).
+// A missing index file is skipped (it is rebuilt when loaded). The
+// directory is not synced.
+func (s *Segment) Rename(from, to string) error {
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.deleted {
+		return ErrClosed
+	}
+	paths := []*string{&s.idxPath, &s.tiPath, &s.logPath}
+	if to == "" {
+		paths = []*string{&s.logPath, &s.idxPath, &s.tiPath}
+	}
+	for _, p := range paths {
+		cur, ok := strings.CutSuffix(*p, from)
+		if !ok {
+			return fmt.Errorf("%w: rename %s: no suffix %q", ErrInvalidArgument, *p, from)
+		}
+		next := cur + to
+		switch err := s.fs.Rename(*p, next); {
+		case err == nil:
+			*p = next
+		case errors.Is(err, fs.ErrNotExist) && p != &s.logPath:
+			*p = next
+		default:
+			return fmt.Errorf("segment: rename: %w", err)
+		}
+	}
+	return nil
+}
+
 // readersLocked is how many references readers hold: all of them but the
 // owner's, which Close or Delete drops. appendMu must be held.
 func (s *Segment) readersLocked() int64 {
@@ -573,4 +655,20 @@ func (s *Segment) teardown() error {
 		errs = append(errs, s.removeFilesLocked())
 	}
 	return errors.Join(errs...)
+}
+
+// IndexBytes is the bytes of entries in the offset index and in the time
+// index (Kafka's OffsetIndex.sizeInBytes, which the cleaner's grouping
+// sums). It loads the segment.
+func (s *Segment) IndexBytes() (offsetIndex, timeIndex int64, err error) {
+	if !s.hold() {
+		return 0, 0, ErrClosed
+	}
+	defer s.Release()
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	if err := s.useLocked(); err != nil {
+		return 0, 0, err
+	}
+	return int64(s.off.Entries()) * 8, int64(s.tim.Entries()) * 12, nil
 }

@@ -36,12 +36,13 @@ var allowed = map[string][]string{
 	"index":              {"internal/"},
 	"segment":            {"index", "recordbatch", "internal/"},
 	"partition":          {"segment", "index", "recordbatch", "internal/"},
-	"topic":              {"partition", "segment", "index", "recordbatch", "internal/"},
+	"compact":            {"partition", "segment", "index", "recordbatch", "internal/"},
+	"topic":              {"compact", "partition", "segment", "index", "recordbatch", "internal/"},
 	"group":              {"partition", "segment", "index", "recordbatch", "internal/"},
 	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
-	"server":             {"group", "topic", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+	"server":             {"group", "topic", "compact", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 	// The metrics read the broker's state; only cmd/strata imports them.
-	"metrics": {"server", "group", "topic", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+	"metrics": {"server", "group", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 
 	// Client metrics (KIP-714): the broker's side and the tool.
 	"telemetry":           {"internal/"},
