@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf16"
 
@@ -107,6 +108,9 @@ type Coordinator struct {
 	writers  []*writer
 	wg       sync.WaitGroup
 	once     sync.Once
+
+	// offsetCommits counts the offsets committed (stats.go).
+	offsetCommits atomic.Int64
 
 	// Owned by the run loop.
 	groups   map[string]*group

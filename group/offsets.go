@@ -130,6 +130,7 @@ func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCom
 		for _, it := range items {
 			g.offsets[it.tp] = it.o
 		}
+		c.offsetCommits.Add(int64(len(items)))
 		done()
 	})
 }

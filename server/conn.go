@@ -55,7 +55,12 @@ type conn struct {
 	raw      syscall.RawConn // nil when nc is not a TCP connection (tests over net.Pipe)
 	br       *bufio.Reader
 	listener string
+	l        *listener // nil on a connection of ServeFrame
 	remote   string
+
+	// t times the request being read or handled (stats.go); only the read
+	// goroutine touches it.
+	t timing
 
 	// softwareName and softwareVersion are what the client's ApiVersions
 	// (v3+) said it is (KIP-511), for client metrics; only the read
@@ -95,6 +100,7 @@ type conn struct {
 type pending struct {
 	corr int32
 	r    reply
+	t    timing
 }
 
 // reply is a response ready to be written.
@@ -160,6 +166,7 @@ func (c *conn) readLoop() error {
 		if err != nil {
 			return err
 		}
+		c.t = timing{read: sinceEpoch()}
 		// queued.max.requests: a whole frame waits here for a slot, and
 		// the connection reads nothing more meanwhile (queue.go).
 		if !c.s.slots.acquire(c.s.done) {
@@ -168,7 +175,9 @@ func (c *conn) readLoop() error {
 			return net.ErrClosed
 		}
 		c.slot.q, c.slot.held = c.s.slots, true
+		c.t.slotted = sinceEpoch()
 		corr, r, err := c.s.dispatch(c, *bufp)
+		c.t.handled = sinceEpoch()
 		putBuf(bufp)
 		c.releaseFrame()
 		c.slot.release()
@@ -176,11 +185,13 @@ func (c *conn) readLoop() error {
 			return err
 		}
 		if r == nil {
+			c.t.observe(c.t.handled, c.t.handled)
 			continue // acks=0 produce: no response
 		}
 		if f, ok := r.(*fetchReply); c.queued.Load() == 0 && (!ok || !f.large()) {
 			c.armWrite()
 			err := r.write(c, corr)
+			c.t.observe(c.t.handled, sinceEpoch())
 			r.release()
 			if err != nil { // as in the write loop: the client went away or stopped reading
 				c.s.log.Debug("write response", "remote", c.remote, "err", err)
@@ -189,7 +200,7 @@ func (c *conn) readLoop() error {
 			continue
 		}
 		c.queued.Add(1)
-		if err := c.queue(pending{corr: corr, r: r}); err != nil {
+		if err := c.queue(pending{corr: corr, r: r, t: c.t}); err != nil {
 			return err
 		}
 	}
@@ -340,10 +351,13 @@ func (c *conn) writeLoop() {
 	for p := range c.replies {
 		if !failed {
 			c.armWrite()
+			start := sinceEpoch()
 			if err := p.r.write(c, p.corr); err != nil {
 				failed = true
 				c.s.log.Debug("write response", "remote", c.remote, "err", err)
 				c.nc.Close() // the read loop sees it and ends
+			} else {
+				p.t.observe(start, sinceEpoch())
 			}
 		}
 		p.r.release()

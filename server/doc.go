@@ -30,6 +30,14 @@
 // queued replies pin segments retention has deleted (disk space and
 // descriptors).
 //
+// Metrics: the read loop times each request's phases (Kafka's
+// RequestMetrics split: queue, local, remote, response queue, response
+// send) and counts requests and answered error codes per API key and
+// version in fixed arrays of atomics (stats.go); produce and fetch add
+// bytes and records to the topic's topic.Counters. Package metrics reads
+// them at scrape time through APIStats, Listeners, GroupStats, LogDirs and
+// Registry (stats_state.go); nothing here knows Prometheus.
+//
 // Produce decompresses records only to rebuild a batch: a legacy message
 // set up-converted, or a batch whose codec is not the topic's
 // compression.type. That work is bounded per batch (16 x max.message.bytes

@@ -40,6 +40,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/stratabroker/strata/partition"
+	"github.com/stratabroker/strata/topic"
 )
 
 var (
@@ -170,7 +171,12 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 		// sits outside its request queue: slots held by long polls could
 		// otherwise keep out the produce they wait for (queue.go).
 		r.c.slot.release()
-		if !waitAny(waits, timer.C, s.done) {
+		r.c.t.startRemote()
+		s.reqStats.longPolls.Add(1)
+		woke := waitAny(waits, timer.C, s.done)
+		s.reqStats.longPolls.Add(-1)
+		r.c.t.endRemote()
+		if !woke {
 			// Timer fired or shutting down: one last read answers.
 			parts, _, _ := s.readParts(want, req)
 			return s.fetchAnswer(req, s.maybeOpen(req, open, want, sess), full, want, parts), nil
@@ -228,21 +234,27 @@ func waitAny(waits []<-chan struct{}, timeout <-chan time.Time, done <-chan stru
 
 // resolve returns the log of a wanted partition, or the error to answer.
 func (s *Server) resolve(k sessionKey, version int16) (*partition.Log, error) {
+	_, l, err := s.resolveTopic(k, version)
+	return l, err
+}
+
+// resolveTopic is resolve that also returns the partition's topic.
+func (s *Server) resolveTopic(k sessionKey, version int16) (*topic.Topic, *partition.Log, error) {
 	if version >= 13 {
 		t, ok := s.topics.GetByID(k.id)
 		if !ok {
-			return nil, kerr.UnknownTopicID
+			return nil, nil, kerr.UnknownTopicID
 		}
 		if k.partition < 0 || int(k.partition) >= len(t.Partitions) {
-			return nil, kerr.UnknownTopicOrPartition
+			return nil, nil, kerr.UnknownTopicOrPartition
 		}
-		return t.Partitions[k.partition], nil
+		return t, t.Partitions[k.partition], nil
 	}
 	t, ok := s.topics.Get(k.topic)
 	if !ok || k.partition < 0 || int(k.partition) >= len(t.Partitions) {
-		return nil, kerr.UnknownTopicOrPartition
+		return nil, nil, kerr.UnknownTopicOrPartition
 	}
-	return t.Partitions[k.partition], nil
+	return t, t.Partitions[k.partition], nil
 }
 
 // waitChans returns the append signals of the wanted partitions; taken
@@ -295,10 +307,11 @@ func (s *Server) readParts(want []wantPart, req *kmsg.FetchRequest) ([]fetchPart
 }
 
 func (s *Server) readPart(w wantPart, version int16, limit int64, minOne, offsetsOnly bool, p *fetchPart) error {
-	l, err := s.resolve(w.key, version)
+	t, l, err := s.resolveTopic(w.key, version)
 	if err != nil {
 		return err
 	}
+	p.counters = t.Counters
 	if w.leaderEpoch > 0 {
 		return kerr.UnknownLeaderEpoch // ours is 0: the client is ahead
 	}
@@ -343,6 +356,9 @@ func (s *Server) fetchAnswer(req *kmsg.FetchRequest, sess *fetchSession, full bo
 	}
 	for i, w := range want {
 		p := parts[i]
+		if p.read != nil {
+			p.countOut()
+		}
 		if sp := w.sess; sp != nil {
 			changed := p.errCode != 0 || p.read != nil || p.hw != sp.hw || p.lso != sp.lso || p.logStart != sp.logStart
 			if !full && !changed {

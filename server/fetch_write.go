@@ -13,6 +13,7 @@ import (
 	"github.com/stratabroker/strata/internal/zerocopy"
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/segment"
+	"github.com/stratabroker/strata/topic"
 )
 
 // A Fetch response is written in pieces: the framing, encoded here by hand
@@ -31,6 +32,17 @@ type fetchPart struct {
 	logStart  int64
 	aborted   bool                  // AbortedTransactions is an empty list (read_committed), not null
 	read      *partition.ReadResult // nil: no records
+	counters  *topic.Counters       // the topic's, for bytes and records out
+}
+
+// countOut adds the part's records to its topic's counters: the bytes,
+// and the offsets its whole batches span.
+func (p *fetchPart) countOut() {
+	var records int64
+	for _, sl := range p.read.Slices {
+		records += sl.LastOffset - sl.FirstOffset + 1
+	}
+	p.counters.Out(p.read.Bytes, records)
 }
 
 // fetchTopic is one topic of a Fetch response.

@@ -152,6 +152,13 @@ func (s *Server) serveGroup(r *request, serve func(*group.Coordinator) kmsg.Resp
 	if err != nil {
 		return groupUnavailable(r), nil
 	}
+	switch r.hdr.key {
+	case int16(kmsg.JoinGroup), int16(kmsg.SyncGroup), int16(kmsg.OffsetCommit):
+		// They wait on other members, or on the commit's append: Kafka's
+		// purgatories, remote time (stats.go).
+		r.c.t.startRemote()
+		defer r.c.t.endRemote()
+	}
 	return msgReply{serve(g)}, nil
 }
 

@@ -101,14 +101,24 @@ func (s *Server) dispatch(c *conn, frame []byte) (int32, reply, error) {
 		return 0, nil, err
 	}
 	s.requests.Add(1)
+	a := s.reqStats.api(hdr.key)
+	if a != nil {
+		a.requests[statVersion(hdr.version)].Add(1)
+	}
+	c.t.api = a
 	h := lookup(hdr.key)
+	var r reply
 	switch {
 	case h == nil:
-		return hdr.corr, unsupportedReply(hdr, nil, nil), nil
+		r = unsupportedReply(hdr, nil, nil)
 	case hdr.version > h.max && hdr.key == int16(kmsg.ApiVersions):
-		return hdr.corr, apiVersionsTooNew(), nil
+		r = apiVersionsTooNew()
 	case hdr.version < h.min || hdr.version > h.max:
-		return hdr.corr, unsupportedReply(hdr, body, h.refuse), nil
+		r = unsupportedReply(hdr, body, h.refuse)
+	}
+	if r != nil {
+		a.countReplyErrors(hdr.version, r)
+		return hdr.corr, r, nil
 	}
 	kreq := kmsg.RequestForKey(hdr.key)
 	kreq.SetVersion(hdr.version)
@@ -116,7 +126,8 @@ func (s *Server) dispatch(c *conn, frame []byte) (int32, reply, error) {
 		return 0, nil, fmt.Errorf("%w: %s v%d from %s: %w", errBadRequest, kmsg.NameForKey(hdr.key), hdr.version, c.remote, err)
 	}
 	s.log.Debug("request", "api", kmsg.NameForKey(hdr.key), "version", hdr.version, "corr", hdr.corr, "client", hdr.clientID, "remote", c.remote)
-	r, err := h.serve(s, &request{c: c, hdr: hdr, kreq: kreq})
+	r, err = h.serve(s, &request{c: c, hdr: hdr, kreq: kreq})
+	a.countReplyErrors(hdr.version, r)
 	return hdr.corr, r, err
 }
 

@@ -163,6 +163,9 @@ func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, to r
 	if err != nil {
 		return err
 	}
+	if !res.Duplicate {
+		t.Counters.In(int64(len(batch)), int64(recordbatch.Header(batch).RecordCount()))
+	}
 	sp.BaseOffset = res.BaseOffset
 	sp.LogAppendTime = res.LogAppendTime
 	sp.LogStartOffset = res.LogStartOffset

@@ -84,6 +84,7 @@ type Server struct {
 	connections, requests      atomic.Int64
 	sendfileBytes, copiedBytes atomic.Int64
 	heldReads                  atomic.Int64 // reads holding segment references (Stats.HeldReads)
+	reqStats                   *serverStats // per API key counters and latencies (stats.go)
 
 	limits   connLimits    // max.connections, max.connections.per.ip (limits.go)
 	slots    *requestSlots // queued.max.requests (queue.go)
@@ -98,6 +99,10 @@ type Server struct {
 type listener struct {
 	name string // the listener name, e.g. PLAINTEXT
 	ln   net.Listener
+
+	open     atomic.Int64 // connections open now (stats.go)
+	accepted atomic.Int64 // connections accepted so far
+	serving  atomic.Bool  // the accept loop runs (Ready)
 }
 
 // Errors returned by Start.
@@ -132,6 +137,7 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 		reqBytes: newByteBudget(math.MaxInt64),
 		budget:   newByteBudget(cfg.FetchMemoryMaxBytes),
 		frames:   newByteBudget(largeFrames),
+		reqStats: newServerStats(),
 
 		decompress: newByteBudget(cfg.ProduceDecompressionMemoryMaxBytes),
 	}
@@ -343,6 +349,8 @@ func (s *Server) Close() error {
 
 func (s *Server) accept(l *listener) {
 	defer s.wg.Done()
+	l.serving.Store(true)
+	defer l.serving.Store(false)
 	var delay time.Duration
 	for {
 		nc, err := l.ln.Accept()
@@ -369,6 +377,7 @@ func (s *Server) accept(l *listener) {
 		}
 		delay = 0
 		c := newConn(s, nc, l.name)
+		c.l = l
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -379,6 +388,8 @@ func (s *Server) accept(l *listener) {
 		s.wg.Add(1)
 		s.mu.Unlock()
 		s.connections.Add(1)
+		l.accepted.Add(1)
+		l.open.Add(1)
 		go c.serve()
 	}
 }
@@ -387,6 +398,9 @@ func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	if c.l != nil {
+		c.l.open.Add(-1)
+	}
 	s.wg.Done()
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/stratabroker/strata/tools/cluster"
 	"github.com/stratabroker/strata/tools/consolecmd"
 	"github.com/stratabroker/strata/tools/groups"
+	"github.com/stratabroker/strata/tools/jmx"
 	"github.com/stratabroker/strata/tools/logs"
 	"github.com/stratabroker/strata/tools/perf"
 	"github.com/stratabroker/strata/tools/process"
@@ -35,6 +36,7 @@ func Commands() []cli.Command {
 		cluster.Commands,
 		clientmetrics.Commands,
 		consolecmd.Commands,
+		jmx.Commands,
 	} {
 		all = append(all, family...)
 	}

@@ -135,7 +135,7 @@ func (r *Registry) load() ([]*Topic, error) {
 		if err != nil {
 			return fail(err)
 		}
-		t := &Topic{Name: m.Name, ID: id, Internal: IsInternal(m.Name), Configs: configs, Partitions: make([]*partition.Log, m.Partitions)}
+		t := &Topic{Name: m.Name, ID: id, Internal: IsInternal(m.Name), Configs: configs, Partitions: make([]*partition.Log, m.Partitions), Counters: new(Counters)}
 		cfgs[t] = cfg
 		dirOf[t] = make([]int, m.Partitions)
 		for p := range m.Partitions {

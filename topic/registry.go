@@ -87,6 +87,9 @@ type Topic struct {
 	// closed under a caller that kept it past a Delete (partition.ErrClosed).
 	Partitions []*partition.Log
 	Configs    map[string]string // the topic's config overrides only, as given; nil when none
+	// Counters are the topic's traffic counters (stats.go), shared by
+	// every snapshot of the topic.
+	Counters *Counters
 }
 
 // NumPartitions is len(Partitions).
@@ -417,7 +420,7 @@ func (r *Registry) Create(name string, partitions int32, configs map[string]stri
 	if err != nil {
 		return nil, err
 	}
-	t := &Topic{Name: name, Internal: IsInternal(name), Configs: configs}
+	t := &Topic{Name: name, Internal: IsInternal(name), Configs: configs, Counters: new(Counters)}
 	if validateOnly {
 		t.Partitions = make([]*partition.Log, partitions)
 		return t, nil

@@ -99,18 +99,26 @@ type broker struct {
 	done chan error
 	mu   sync.Mutex
 	log  strings.Builder
+	http []httpListener // the HTTP listeners logged before the Kafka one
 }
 
-var listenRE = regexp.MustCompile(`msg=listening listener=PLAINTEXT addr=(\S+)`)
+type httpListener struct{ what, url string }
+
+var (
+	listenRE = regexp.MustCompile(`msg=listening listener=PLAINTEXT addr=(\S+)`)
+	httpRE   = regexp.MustCompile(`msg=listening listener=HTTP what=(\S+) addr=(\S+)`)
+)
 
 // startBroker runs this test binary as `strata broker` on a free port with
-// data in dir, and waits until it listens.
-func startBroker(t *testing.T, dir string) *broker {
+// data in dir (the HTTP side, too, on a free port: no test binds 8080),
+// and waits until it has started. extra are more command-line arguments.
+func startBroker(t *testing.T, dir string, extra ...string) *broker {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, os.Args[0], "broker", "--listeners", "PLAINTEXT://127.0.0.1:0", "--log.dirs", dir,
-		"--console.listeners", "http://127.0.0.1:0")
+	args := append([]string{"broker", "--listeners", "PLAINTEXT://127.0.0.1:0", "--log.dirs", dir,
+		"--console.listeners", "http://127.0.0.1:0"}, extra...)
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "STRATA_TEST_MAIN=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -122,15 +130,25 @@ func startBroker(t *testing.T, dir string) *broker {
 	b := &broker{cmd: cmd, done: make(chan error, 1)}
 	addr := make(chan string, 1)
 	go func() {
+		var kafkaAddr string
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
 			b.mu.Lock()
 			b.log.WriteString(line + "\n")
 			b.mu.Unlock()
+			if m := httpRE.FindStringSubmatch(line); m != nil {
+				b.mu.Lock()
+				b.http = append(b.http, httpListener{what: m[1], url: m[2]})
+				b.mu.Unlock()
+			}
 			if m := listenRE.FindStringSubmatch(line); m != nil {
+				kafkaAddr = m[1]
+			}
+			// Logged once the HTTP side is up too.
+			if strings.Contains(line, `msg="broker started"`) {
 				select {
-				case addr <- m[1]:
+				case addr <- kafkaAddr:
 				default:
 				}
 			}

@@ -29,7 +29,6 @@ var laterScripts = map[string]string{
 	"reassign-partitions":       "Strata has no replicas to reassign yet (replication)",
 	"leader-election":           "Strata has no replicas to elect from yet (replication)",
 	"replica-verification":      "Strata has no replicas yet (replication)",
-	"jmx":                       "Strata has no JMX; its metrics come with the console's /metrics",
 	"run-class":                 "Strata runs no Java classes; each tool is a strata subcommand (strata --help)",
 }
 
@@ -63,7 +62,7 @@ func commandOfScript(base string) (string, bool) {
 }
 
 // strataOnly are commands Kafka has no script for: no kafka-*.sh link.
-var strataOnly = map[string]bool{"console": true}
+var strataOnly = map[string]bool{"console": true, "metrics": true}
 
 // kafkaScripts returns the kafka-*.sh name of every command that stands
 // for one of Kafka's scripts, for the links `make build` writes beside the

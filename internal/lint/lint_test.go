@@ -41,6 +41,8 @@ var allowed = map[string][]string{
 	"group":              {"partition", "segment", "index", "recordbatch", "internal/"},
 	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
 	"server":             {"group", "topic", "compact", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+	// The metrics read the broker's state; only cmd/strata imports them.
+	"metrics": {"server", "group", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 
 	// Client metrics (KIP-714): the broker's side and the tool.
 	"telemetry":           {"internal/"},
@@ -60,6 +62,7 @@ var allowed = map[string][]string{
 	"tools/cluster":    {"tools/cli", "internal/kafkaver"},
 	"tools/logs":       {"tools/cli", "segment", "index", "recordbatch", "internal/"},
 	"tools/storage":    {"tools/cli", "segment", "index", "recordbatch", "internal/"},
+	"tools/jmx":        {"tools/cli"},
 	"tools/tooltest":   {"tools/cli", "server", "config"},
 	"tools/process":    {"tools/cli"}, // server-stop: reads /proc and the log dirs' pid files, imports no broker package
 	// The web console is a Kafka client like the tools (kgo, kadm, kmsg);
@@ -104,6 +107,9 @@ func check(files []file) []string {
 			}
 			if own == "config" && f.pkg != "server" && f.pkg != "tools/tooltest" && !strings.HasPrefix(f.pkg, "cmd/") {
 				bad = append(bad, f.path+": only cmd, server and tools/tooltest import config")
+			}
+			if own == "metrics" && !strings.HasPrefix(f.pkg, "cmd/") {
+				bad = append(bad, f.path+": only cmd imports metrics")
 			}
 			rules, ok := allowed[f.pkg]
 			if !ok {
@@ -259,6 +265,8 @@ func TestCheckCatchesViolations(t *testing.T) {
 		{pkg: "tools/topics", path: "tools/topics/f.go", imports: []string{module + "/server", module + "/tools/cli"}},
 		{pkg: "tools/clients", path: "tools/clients/g.go", imports: []string{module + "/segment"}},
 		{pkg: "tools/newfamily", path: "tools/newfamily/h.go", imports: []string{module + "/tools/cli"}},
+		{pkg: "bench", path: "bench/i.go", imports: []string{module + "/metrics"}},
+		{pkg: "metrics", path: "metrics/j.go", imports: []string{module + "/config"}},
 		// allowed: tests use kmsg, internal uses unix, segment imports index, cmd prints.
 		{pkg: "recordbatch", path: "recordbatch/x_test.go", test: true, imports: []string{"github.com/twmb/franz-go/pkg/kmsg"}},
 		{pkg: "internal/mmap", path: "internal/mmap/m.go", imports: []string{"golang.org/x/sys/unix"}},
@@ -266,6 +274,8 @@ func TestCheckCatchesViolations(t *testing.T) {
 		{pkg: "cmd/strata", path: "cmd/strata/main.go", imports: []string{module + "/config"}, prints: []string{"line 9: fmt.Println"}},
 		{pkg: "tools/logs", path: "tools/logs/l.go", imports: []string{module + "/segment", module + "/tools/cli"}, prints: []string{"line 2: fmt.Println"}},
 		{pkg: "tools/tooltest", path: "tools/tooltest/t.go", imports: []string{module + "/server", module + "/config"}},
+		{pkg: "metrics", path: "metrics/k.go", imports: []string{module + "/server", module + "/group", module + "/topic"}},
+		{pkg: "cmd/strata", path: "cmd/strata/metrics.go", imports: []string{module + "/metrics"}},
 	}
 	got := check(files)
 	want := []string{
@@ -278,6 +288,9 @@ func TestCheckCatchesViolations(t *testing.T) {
 		"tools/topics/f.go: tools/topics may not import server",
 		"tools/clients/g.go: tools/clients may not import segment",
 		"tools/newfamily/h.go: tools/newfamily has no row in the arrows (allowed)",
+		"bench/i.go: only cmd imports metrics",
+		"metrics/j.go: only cmd, server and tools/tooltest import config",
+		"metrics/j.go: metrics may not import config",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("check:\n got %q\nwant %q", got, want)

@@ -233,7 +233,9 @@ func startBroker(name string, b bins, dir string, partitions int32) (*exec.Cmd, 
 		}
 		cmd = exec.Command(bin, "broker", "--listeners", "PLAINTEXT://"+addr, "--log.dirs", dir,
 			"--num.partitions", parts, "--group.initial.rebalance.delay.ms", "0", "--log-level", "warn",
-			"--console.enable", "false")
+			// The broker alone: no embedded console (a client of the broker
+			// that samples it); /metrics on a free port, never 8080.
+			"--console.enable", "false", "--console.listeners", "http://127.0.0.1:0")
 		if a := os.Getenv("STRATA_PPROF_ADDR"); a != "" { // profile the broker: go tool pprof http://ADDR/debug/pprof/profile
 			cmd.Args = append(cmd.Args, "--pprof-addr", a)
 		}

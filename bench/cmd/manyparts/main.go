@@ -115,7 +115,7 @@ func (b *broker) start() (time.Duration, error) {
 	switch b.name {
 	case "strata":
 		args = []string{"broker", "--listeners", "PLAINTEXT://" + b.addr, "--log.dirs", b.dir, "--log-level", b.o.logLevel,
-			"--console.enable", "false"}
+			"--console.enable", "false", "--console.listeners", "http://127.0.0.1:0"}
 	case "kfake":
 		bin = b.o.kfake
 		_, port, _ := strings.Cut(b.addr, ":")
