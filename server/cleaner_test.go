@@ -239,8 +239,9 @@ func TestOffsetsTopicCleaned(t *testing.T) {
 }
 
 // TestCleanerFollowsBrokerPolicy: a topic without a cleanup.policy of its
-// own joins the cleaner when the cluster default log.cleanup.policy
-// becomes compact (a dynamic broker config) and leaves it when that goes.
+// own joins the cleaner, and refuses keyless records, when the cluster
+// default log.cleanup.policy becomes compact (a dynamic broker config),
+// and leaves it, taking keyless records again, when that goes.
 func TestCleanerFollowsBrokerPolicy(t *testing.T) {
 	s := startServer(t)
 	if _, err := s.topics.Create("plain", 1, nil, false); err != nil {
@@ -248,16 +249,29 @@ func TestCleanerFollowsBrokerPolicy(t *testing.T) {
 	}
 	adm := newAdmin(t, s)
 	ctx := testCtx(t)
+	rc := dialRaw(t, s)
+	keyless := func() int16 {
+		return produceResults(t, rc.roundTrip(produceReq(9, 1, "plain", map[int32][]byte{0: batch(t, 1, "x", nil)})))[0].code
+	}
+	if code := keyless(); code != 0 {
+		t.Fatalf("keyless to a delete topic: %d", code)
+	}
 	if r := alterBroker(t, ctx, adm, []kadm.AlterConfig{{Name: "log.cleanup.policy", Value: sp("compact")}}); r.Err != nil {
 		t.Fatalf("alter: %v %s", r.Err, r.ErrMessage)
 	}
 	if !s.topics.Cleaned("plain", 0) {
 		t.Fatal("not cleaned under log.cleanup.policy=compact")
 	}
+	if code := keyless(); code != kerr.InvalidRecord.Code {
+		t.Fatalf("keyless under log.cleanup.policy=compact: %d, want INVALID_RECORD", code)
+	}
 	if r := alterBroker(t, ctx, adm, []kadm.AlterConfig{{Name: "log.cleanup.policy", Op: kadm.DeleteConfig}}); r.Err != nil {
 		t.Fatalf("alter: %v %s", r.Err, r.ErrMessage)
 	}
 	if s.topics.Cleaned("plain", 0) {
 		t.Fatal("still cleaned after log.cleanup.policy was deleted")
+	}
+	if code := keyless(); code != 0 {
+		t.Fatalf("keyless after log.cleanup.policy was deleted: %d", code)
 	}
 }

@@ -176,7 +176,7 @@ func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, to r
 // is compacted and a record has no key (produce_keys.go). A compressed
 // batch is decompressed within a reservation of its own, given back here.
 func (s *Server) checkKeys(r *reservation, t *topic.Topic, rp *kmsg.ProduceRequestTopicPartition, batch []byte, maxBytes int, version int16, sp *kmsg.ProduceResponseTopicPartition) error {
-	if !s.config().IsCompacted(t.Configs) {
+	if !s.compacted(t) {
 		return nil
 	}
 	kr := &reservation{s: s, wait: r.wait}

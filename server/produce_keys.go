@@ -24,8 +24,32 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/stratabroker/strata/config"
 	"github.com/stratabroker/strata/recordbatch"
+	"github.com/stratabroker/strata/topic"
 )
+
+// brokerPolicy is whether log.cleanup.policy holds compact under one
+// configuration.
+type brokerPolicy struct {
+	cfg     *config.Broker
+	compact bool
+}
+
+// compacted reports whether t's cleanup.policy holds compact: its
+// override, else the broker's, resolved once per configuration in force.
+func (s *Server) compacted(t *topic.Topic) bool {
+	cfg := s.config()
+	if _, ok := t.Configs["cleanup.policy"]; ok {
+		return cfg.IsCompacted(t.Configs)
+	}
+	if c := s.compactDef.Load(); c != nil && c.cfg == cfg {
+		return c.compact
+	}
+	c := &brokerPolicy{cfg: cfg, compact: cfg.IsCompacted(nil)}
+	s.compactDef.Store(c)
+	return c.compact
+}
 
 // keylessRecords returns the indexes of the records of batch (one valid v2
 // batch) that have no key, within r's budget for a compressed batch.

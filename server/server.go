@@ -94,6 +94,7 @@ type Server struct {
 
 	decompress *byteBudget                  // produce decompression and recompression memory (produce_compress.go)
 	target     atomic.Pointer[brokerTarget] // the broker's compression.type, for topics without an override (produce_compress.go)
+	compactDef atomic.Pointer[brokerPolicy] // whether log.cleanup.policy holds compact (produce_keys.go)
 }
 
 type listener struct {
