@@ -188,13 +188,22 @@ func (m *Manager) stopping() bool {
 
 func (m *Manager) run(id int) {
 	defer m.wg.Done()
-	dedupe, io := m.o.perThread()
-	c := NewCleaner(dedupe, io, m.throttle)
+	// The thread's cleaner, with its dedupe buffer, is made at its first
+	// pass: a broker whose compacted logs never need cleaning (a laptop,
+	// a test) never allocates log.cleaner.dedupe.buffer.size.
+	var c *Cleaner
+	cleaner := func() *Cleaner {
+		if c == nil {
+			dedupe, io := m.o.perThread()
+			c = NewCleaner(dedupe, io, m.throttle)
+		}
+		return c
+	}
 	backoff := time.Duration(m.o.BackoffMs) * time.Millisecond
 	timer := time.NewTimer(backoff)
 	defer timer.Stop()
 	for !m.stopping() {
-		if m.cleanOne(c, id) {
+		if m.cleanOne(cleaner, id) {
 			continue
 		}
 		if !timer.Stop() {
@@ -280,11 +289,12 @@ func (m *Manager) grab() *candidate {
 }
 
 // cleanOne runs one pass if a log is due; it reports whether it did.
-func (m *Manager) cleanOne(c *Cleaner, id int) bool {
+func (m *Manager) cleanOne(cleaner func() *Cleaner, id int) bool {
 	cd := m.grab()
 	if cd == nil {
 		return false
 	}
+	c := cleaner()
 	e := cd.e
 	c.Abort = func() bool { return e.removed.Load() || m.stopping() }
 	st, err := c.Clean(e.l, cd.tc.firstDirty, cd.cfg, m.o.Now())

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -224,5 +225,23 @@ func TestCheckpointRead(t *testing.T) {
 	m.Add("x-0", l2, cleanConfig)
 	if st := m.Stats(); st.Partitions[0].FirstDirty != -1 {
 		t.Fatalf("a version 1 checkpoint was read: %+v", st.Partitions[0])
+	}
+}
+
+// TestManagerAllocatesAtFirstPass: a started manager with nothing to clean
+// has not allocated its threads' dedupe buffers (64 MiB each here).
+func TestManagerAllocatesAtFirstPass(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m := NewManager(Options{Threads: 2, BackoffMs: 10, DedupeBufferSize: 128 << 20})
+	m.Start()
+	time.Sleep(100 * time.Millisecond) // ten backoffs: each thread looked for work
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 8<<20 {
+		t.Fatalf("an idle manager allocated %d bytes", got)
 	}
 }
