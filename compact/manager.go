@@ -363,9 +363,10 @@ type ManagerStats struct {
 	BytesRead, BytesWritten int64 // since start
 	Passes                  int64
 	LastPassDuration        time.Duration
-	MaxDirtyRatio           float64 // of the registered logs at the last look (max-dirty-percent / 100)
-	Uncleanable             int64   // partitions marked uncleanable since start
-	Started                 time.Time
+	MaxDirtyRatio           float64       // of the registered logs at the last look (max-dirty-percent / 100)
+	Uncleanable             int64         // partitions marked uncleanable since start
+	Started                 time.Time     // the manager's start (zero: not started)
+	At                      time.Time     // the snapshot's time, by Options.Now
 	Threads                 []ThreadStats // by thread id
 	Dirs                    []DirStats
 	Partitions              []PartitionStats
@@ -435,7 +436,8 @@ func (m *Manager) Stats() ManagerStats {
 	m.mu.Unlock()
 	// The manager no longer assesses uncleanable logs: do it here, outside
 	// the lock (it reads segment timestamps), as Kafka's gauge does.
-	now := m.o.Now().UnixMilli()
+	s.At = m.o.Now()
+	now := s.At.UnixMilli()
 	for i, e := range uncleanE {
 		tc := assess(e.l.CleanerView(), uncleanCk[i], e.cfg(), now)
 		p := &s.Partitions[unclean[i]]
