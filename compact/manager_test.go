@@ -174,6 +174,15 @@ func TestCorruptBatchUncleanable(t *testing.T) {
 	if stats.Uncleanable != 1 || len(stats.Partitions) != 2 || !stats.Partitions[0].Uncleanable || stats.Partitions[1].Uncleanable {
 		t.Fatalf("stats %+v", stats)
 	}
+	// Its uncleanable bytes (Kafka's uncleanable-bytes) are its dirty
+	// segment's; the thread's last pass is good-0's.
+	if p := stats.Partitions[0]; p.UncleanableBytes != st.Size() || p.DirtyRatio != 1 || stats.Partitions[1].UncleanableBytes != 0 {
+		t.Fatalf("bad-0 %+v, want %d uncleanable bytes, dirty ratio 1", p, st.Size())
+	}
+	if th := stats.Threads; len(th) != 1 || th[0].BytesWritten != stats.BytesWritten || th[0].BytesRead == 0 || th[0].BufferUse == 0 || th[0].Duration == 0 {
+		t.Fatalf("threads %+v (written %d)", th, stats.BytesWritten)
+	}
+	t.Logf("threads %+v read %d", stats.Threads, stats.BytesRead)
 	r, err = bad.Read(0, 1<<20)
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,9 @@ type cleanerState struct {
 	opts  *compact.Options
 	mgr   *compact.Manager
 	parts map[string]*cleaned // by DirName
+	// carried are the counters of the managers SetCleaner replaced, so
+	// CleanerStats' totals never go back.
+	carried struct{ bytesRead, bytesWritten, passes, uncleanable int64 }
 	// compaction resolves a topic's overrides into its cleaner settings
 	// (Options.Compaction).
 	compaction func(map[string]string) (compact.Config, bool)
@@ -188,6 +191,12 @@ func (r *Registry) SetCleaner(o compact.Options) error {
 		return nil
 	}
 	err := r.cl.mgr.Close()
+	old := r.cl.mgr.Stats()
+	c := &r.cl.carried
+	c.bytesRead += old.BytesRead
+	c.bytesWritten += old.BytesWritten
+	c.passes += old.Passes
+	c.uncleanable += old.Uncleanable
 	r.cl.opts = &o
 	r.cl.mgr = compact.NewManager(o)
 	for name, c := range r.cl.parts {
@@ -197,14 +206,23 @@ func (r *Registry) SetCleaner(o compact.Options) error {
 	return err
 }
 
-// CleanerStats returns the cleaner's counters (zero without a cleaner).
+// CleanerStats returns the cleaner's figures (zero without a cleaner).
+// Its counters (bytes read and written, passes, partitions marked
+// uncleanable) count since Open, across the managers SetCleaner replaced;
+// the rest is the manager's now.
 func (r *Registry) CleanerStats() compact.ManagerStats {
 	r.cl.mu.Lock()
 	defer r.cl.mu.Unlock()
 	if r.cl.mgr == nil {
 		return compact.ManagerStats{}
 	}
-	return r.cl.mgr.Stats()
+	s := r.cl.mgr.Stats()
+	c := r.cl.carried
+	s.BytesRead += c.bytesRead
+	s.BytesWritten += c.bytesWritten
+	s.Passes += c.passes
+	s.Uncleanable += c.uncleanable
+	return s
 }
 
 // Cleaned reports whether the cleaner runs over partition p of topic.
