@@ -148,6 +148,15 @@ func (s *Server) serveGroup(r *request, serve func(*group.Coordinator) kmsg.Resp
 	// queued.max.requests slot goes back first, as a waiting Fetch's does
 	// (queue.go). Group requests are small, so all of them do.
 	r.c.slot.release()
+	if r.hdr.key == int16(kmsg.ListGroups) {
+		// Listing creates nothing: with no __consumer_offsets there are no
+		// groups (Kafka creates the topic on a group's FindCoordinator,
+		// never on ListGroups, so a console or a metrics scrape listing
+		// groups of a fresh broker leaves it without 50 partitions).
+		if _, ok := s.topics.Get(offsetsTopic); !ok {
+			return msgReply{r.kreq.ResponseKind()}, nil
+		}
+	}
 	g, err := s.coordinator()
 	if err != nil {
 		return groupUnavailable(r), nil
