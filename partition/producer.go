@@ -18,6 +18,12 @@ type ProducerState struct {
 	LastSequence  int32 // the last sequence number of its last batch
 	LastTimestamp int64 // the max timestamp of its last batch
 	LastOffset    int64 // the offset of the last record of its last batch
+	// CoordinatorEpoch is the coordinator epoch of the producer's last
+	// marker, -1 if none.
+	CoordinatorEpoch int32
+	// CurrentTxnStartOffset is the first offset of its ongoing
+	// transaction, -1 when none.
+	CurrentTxnStartOffset int64
 }
 
 // batchesToRetain is how many of a producer's latest batches a log
