@@ -77,6 +77,7 @@ type Options struct {
 	beforeAppend          func(p int32) // tests: runs on a writer before each append
 	beforeMarker          func(tp TopicPartition) error
 	afterLoad             func()
+	loadGate              chan struct{} // tests: the load waits until it is closed
 	disableBackgroundJobs bool
 }
 
@@ -247,12 +248,12 @@ func call[T any](c *Coordinator, zero T, f func(answer func(T, error))) (T, erro
 
 // every runs f on the loop each d until the coordinator stops.
 func (c *Coordinator) every(d time.Duration, f func()) {
-	var t *time.Timer
-	t = time.AfterFunc(d, func() {
-		if c.post(f) {
-			t.Reset(d)
-		}
-	})
+	var t *time.Timer // touched only on the loop
+	tick := func() {
+		f()
+		t.Reset(d)
+	}
+	t = time.AfterFunc(d, func() { c.post(tick) })
 	c.timers = append(c.timers, t)
 }
 

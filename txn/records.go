@@ -148,6 +148,13 @@ func (c *Coordinator) store(m *meta, t *transit, done func(error)) {
 // transactions left in PrepareCommit or PrepareAbort.
 func (c *Coordinator) load() {
 	defer c.wg.Done()
+	if g := c.opts.loadGate; g != nil {
+		select {
+		case <-g:
+		case <-c.stop:
+			return
+		}
+	}
 	start := c.opts.Now()
 	txns := make(map[string]*meta)
 	for p, l := range c.opts.Logs {
