@@ -41,7 +41,7 @@ func isGroupKey(key []byte) bool { return len(key) >= 2 && binary.BigEndian.Uint
 // maybeCompact rewrites partition p if it is due. Loop only.
 func (c *Coordinator) maybeCompact(p int32) {
 	ps := &c.parts[p]
-	if ps.inflight > 0 || ps.compacting || ps.dirty < max(c.opts.CompactBytes, ps.last) {
+	if ps.inflight > 0 || ps.compacting || ps.dirty < max(c.opts.CompactBytes, ps.last) || c.openTxns(p) {
 		return
 	}
 	w := c.writers[p]

@@ -62,6 +62,7 @@ var handlers = [...]handler{
 	kmsg.IncrementalAlterConfigs: {min: 0, max: 1, serve: (*Server).handleIncrementalAlterConfigs},
 	kmsg.DescribeCluster:         {min: 0, max: 2, serve: (*Server).handleDescribeCluster},
 	kmsg.OffsetDelete:            {min: 0, max: 0, serve: (*Server).handleOffsetDelete},
+	kmsg.TxnOffsetCommit:         {min: 0, max: 6, serve: (*Server).handleTxnOffsetCommit},
 	kmsg.DescribeProducers:       {min: 0, max: 0, serve: (*Server).handleDescribeProducers},
 	kmsg.DescribeTransactions:    {min: 0, max: 0, serve: (*Server).handleDescribeTransactions},
 	kmsg.ListTransactions:        {min: 0, max: 2, serve: (*Server).handleListTransactions},
