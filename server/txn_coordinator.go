@@ -143,10 +143,8 @@ func (s *Server) writeMarker(topicName string, p int32, producerID int64, epoch 
 		s.groupsMu.Lock()
 		g := s.groups
 		s.groupsMu.Unlock()
-		if ct, ok := any(g).(interface {
-			CompleteTxn(offsetsPartition int32, producerID int64, commit bool)
-		}); ok && g != nil {
-			ct.CompleteTxn(p, producerID, commit)
+		if g != nil {
+			g.CompleteTxn(p, producerID, commit)
 		}
 	}
 	return nil
