@@ -339,9 +339,6 @@ func (v *view) abortedTxns(from, upTo int64) (out []AbortedTxn, retry bool, err 
 	i := max(v.find(from), 0)
 	for ; i < len(v.segs); i++ {
 		s := v.segs[i]
-		if s.Base() >= upTo {
-			break
-		}
 		got, complete, err := s.CollectAbortedTxns(from, upTo)
 		if errors.Is(err, segment.ErrClosed) {
 			return nil, true, nil
