@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -19,19 +20,32 @@ import (
 // txnBaseline holds each broker's non-transactional runs of W10.
 var txnBaseline = map[string][]result{}
 
-// runTxn measures the non-transactional baseline, then the transactional
-// workload, on one broker.
+// runTxn measures the non-transactional baseline and the transactional
+// workload on one broker, each into its own topic, in alternating order
+// from one round to the next (so neither always meets a cold broker), and
+// checks that every record of both landed.
 func runTxn(ctx context.Context, name string, pid int, addr, topic string, w workload, n int) (result, error) {
-	base, err := producer(addr, topic, w, 5*time.Millisecond)
-	if err != nil {
-		return result{}, err
+	baseline := func() error {
+		if err := createTopic(ctx, addr, topic+"-base", w.partitions); err != nil {
+			return err
+		}
+		cl, err := producer(addr, topic+"-base", w, 5*time.Millisecond)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		r, err := measure(pid, func() (int, []time.Duration, error) { return produceN(ctx, cl, w, n) })
+		if err == nil {
+			txnBaseline[name] = append(txnBaseline[name], r)
+		}
+		return err
 	}
-	r0, err := measure(pid, func() (int, []time.Duration, error) { return produceN(ctx, base, w, n) })
-	base.Close()
-	if err != nil {
-		return result{}, err
+	txnFirst := len(txnBaseline[name])%2 == 1
+	if !txnFirst {
+		if err := baseline(); err != nil {
+			return result{}, err
+		}
 	}
-	txnBaseline[name] = append(txnBaseline[name], r0)
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(addr),
 		kgo.DefaultProduceTopic(topic),
@@ -45,7 +59,31 @@ func runTxn(ctx context.Context, name string, pid int, addr, topic string, w wor
 		return result{}, err
 	}
 	defer cl.Close()
-	return measure(pid, func() (int, []time.Duration, error) { return produceTxnN(ctx, cl, w, n, 100*time.Millisecond) })
+	// Warm up as producer() does: the first transaction's InitProducerId,
+	// FindCoordinator and __transaction_state are not measured.
+	if _, _, err := produceTxnN(ctx, cl, w, 1, 0); err != nil {
+		return result{}, fmt.Errorf("warm-up transaction: %w", err)
+	}
+	r, err := measure(pid, func() (int, []time.Duration, error) { return produceTxnN(ctx, cl, w, n, 100*time.Millisecond) })
+	if err != nil {
+		return result{}, err
+	}
+	if txnFirst {
+		if err := baseline(); err != nil {
+			return result{}, err
+		}
+	}
+	// Every record landed: n+1 records and a marker per transaction.
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err != nil {
+		return result{}, err
+	}
+	var end int64
+	ends.Each(func(o kadm.ListedOffset) { end += o.Offset })
+	if end < int64(n)+1 {
+		return result{}, fmt.Errorf("transactional topic ends at %d, want at least %d", end, n+1)
+	}
+	return r, nil
 }
 
 // produceTxnN produces n records in transactions of period each (as many
@@ -60,9 +98,9 @@ func produceTxnN(ctx context.Context, cl *kgo.Client, w workload, n int, period 
 			return sent, nil, err
 		}
 		var wg sync.WaitGroup
-		end := time.Now().Add(period)
+		end, first := time.Now().Add(period), sent
 		for sent < n {
-			if sent%1000 == 0 && !time.Now().Before(end) { // the clock is read every 1000 records
+			if sent > first && sent%1000 == 0 && !time.Now().Before(end) { // the clock is read every 1000 records
 				break
 			}
 			wg.Add(1)
