@@ -41,9 +41,12 @@
 // answers CONCURRENT_TRANSACTIONS; the client retries and gets the next
 // epoch. A transaction open longer than its timeout is aborted the same
 // way (every transaction.abort.timed.out.transaction.cleanup.interval.ms).
-// The per-transaction epoch bump of KIP-890 part 2 (transaction version 2)
-// is not implemented, so EndTxn is served up to v4 and the feature's
-// finalized level stays below 2.
+// The per-transaction epoch bump of KIP-890 part 2 (transaction version 2,
+// with partitions added by Produce itself) is not implemented, so EndTxn is
+// served up to v4 and transaction.version is supported up to 1 (whose only
+// effect is the record version below). KIP-890 part 1 is: Produce asks
+// VerifyPartitions before the first transactional batch of a partition
+// (transaction.partition.verification.enable).
 //
 // # Concurrency
 //
@@ -59,8 +62,11 @@
 //
 // Records are Kafka's TransactionLog key (version 0: the transactional ID)
 // and value (version 0: producer ID and epoch, timeout, state, partitions,
-// last update and start timestamps), as kmsg's TxnMetadataKey and
-// TxnMetadataValue encode them; a null value is a tombstone. An ID lives in
+// last update and start timestamps; version 1, flexible with the previous
+// and next producer IDs as tagged fields, once transaction.version is
+// finalized at 1, as Kafka's TransactionVersion.transactionLogValueVersion
+// says), as kmsg's TxnMetadataKey and TxnMetadataValue encode them; a null
+// value is a tombstone. An ID lives in
 // partition PartitionFor(id, partitions): abs(id.hashCode()) % partitions.
 // The topic is compacted (cleanup.policy=compact), so the cleaner keeps
 // the last record of each ID.
