@@ -156,7 +156,9 @@ func TestTxnOffsetCommitValidation(t *testing.T) {
 		e := newEnv(t, Options{MinSessionTimeout: time.Second, MaxSessionTimeout: time.Minute})
 		m := e.stableMember("g", 30000)
 		e.opts.PartitionExists = nil
-		send := func(req *kmsg.TxnOffsetCommitRequest) int16 { return e.c.TxnOffsetCommit(req).Topics[0].Partitions[0].ErrorCode }
+		send := func(req *kmsg.TxnOffsetCommitRequest) int16 {
+			return e.c.TxnOffsetCommit(req).Topics[0].Partitions[0].ErrorCode
+		}
 		v3 := func(group, member string, gen int32, inst *string) *kmsg.TxnOffsetCommitRequest {
 			r := txnCommitReq(3, group, 1000, 0, "t", 0, 1)
 			r.MemberID, r.Generation, r.InstanceID = member, gen, inst

@@ -177,7 +177,9 @@ func abortFlags(f *cli.Flags) func(*job) int {
 			if err != nil {
 				return j.fail("Failed to validate producer state for partition "+tp.String(), err)
 			}
-			i := slices.IndexFunc(res[tp], func(p producerState) bool { return p.CurrentTxnStartOffset >= 0 && p.CurrentTxnStartOffset == *startOffset })
+			i := slices.IndexFunc(res[tp], func(p producerState) bool {
+				return p.CurrentTxnStartOffset >= 0 && p.CurrentTxnStartOffset == *startOffset
+			})
 			if i < 0 {
 				return j.failf("Could not find any open transactions starting at offset %d on partition %s", *startOffset, tp)
 			}
