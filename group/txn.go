@@ -36,7 +36,8 @@ type txnKey struct {
 	pid  int64
 }
 
-// TxnOffsetCommit serves a TxnOffsetCommit request (v0-6). It returns once
+// TxnOffsetCommit serves a TxnOffsetCommit request (v0-5, topics by name;
+// the server maps v6's topic IDs). It returns once
 // the offsets are appended to __consumer_offsets as part of the producer's
 // transaction; they count only after CompleteTxn commits it.
 func (c *Coordinator) TxnOffsetCommit(req *kmsg.TxnOffsetCommitRequest) *kmsg.TxnOffsetCommitResponse {

@@ -19,7 +19,9 @@ package server
 //     ILLEGAL_GENERATION, FENCED_INSTANCE_ID), except that a commit without
 //     them is accepted by a group with members
 //   - v4: TRANSACTION_ABORTABLE may be answered (KIP-890)
-//   - v5-6: transaction version 2 (KIP-890 part 2); same fields
+//   - v5: transaction version 2 (KIP-890 part 2); same fields
+//   - v6: topics by ID (Kafka 4.2): served as v5 with the names, answered
+//     by ID; an unknown ID gets UNKNOWN_TOPIC_ID
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -35,7 +37,38 @@ func (s *Server) handleTxnOffsetCommit(r *request) (reply, error) {
 	}
 	r.c.t.startRemote()
 	defer r.c.t.endRemote()
-	return msgReply{g.TxnOffsetCommit(req)}, nil
+	if req.Version < 6 {
+		return msgReply{g.TxnOffsetCommit(req)}, nil
+	}
+	ids := map[string][16]byte{}
+	var unknown []kmsg.TxnOffsetCommitRequestTopic
+	byName := *req
+	byName.Version, byName.Topics = 5, nil
+	for _, t := range req.Topics {
+		if tp, ok := s.topics.GetByID(t.TopicID); ok {
+			t.Topic = tp.Name
+			ids[tp.Name] = t.TopicID
+			byName.Topics = append(byName.Topics, t)
+		} else {
+			unknown = append(unknown, t)
+		}
+	}
+	resp := g.TxnOffsetCommit(&byName)
+	resp.Version = req.Version
+	for i := range resp.Topics {
+		resp.Topics[i].TopicID = ids[resp.Topics[i].Topic]
+	}
+	for _, t := range unknown {
+		rt := kmsg.NewTxnOffsetCommitResponseTopic()
+		rt.TopicID = t.TopicID
+		for _, p := range t.Partitions {
+			rp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
+			rp.Partition, rp.ErrorCode = p.Partition, kerr.UnknownTopicID.Code
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return msgReply{resp}, nil
 }
 
 // txnOffsetCommitError answers every partition of req with code.
@@ -43,7 +76,7 @@ func txnOffsetCommitError(req *kmsg.TxnOffsetCommitRequest, code int16) *kmsg.Tx
 	resp := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
 	for _, t := range req.Topics {
 		rt := kmsg.NewTxnOffsetCommitResponseTopic()
-		rt.Topic = t.Topic
+		rt.Topic, rt.TopicID = t.Topic, t.TopicID
 		for _, p := range t.Partitions {
 			rp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
 			rp.Partition, rp.ErrorCode = p.Partition, code
