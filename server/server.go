@@ -94,6 +94,8 @@ type Server struct {
 
 	decompress *byteBudget                  // produce decompression and recompression memory (produce_compress.go)
 	target     atomic.Pointer[brokerTarget] // the broker's compression.type, for topics without an override (produce_compress.go)
+
+	txnVerifier atomic.Pointer[txnVerifierBox] // Produce's transaction verification (txn_verify.go)
 }
 
 type listener struct {
