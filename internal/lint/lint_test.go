@@ -39,10 +39,11 @@ var allowed = map[string][]string{
 	"compact":            {"partition", "segment", "index", "recordbatch", "internal/"},
 	"topic":              {"compact", "partition", "segment", "index", "recordbatch", "internal/"},
 	"group":              {"partition", "segment", "index", "recordbatch", "internal/"},
+	"txn":                {"partition", "segment", "index", "recordbatch", "internal/"},
 	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
-	"server":             {"group", "topic", "compact", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+	"server":             {"group", "txn", "topic", "compact", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 	// The metrics read the broker's state; only cmd/strata imports them.
-	"metrics": {"server", "group", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+	"metrics": {"server", "group", "txn", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 
 	// Client metrics (KIP-714): the broker's side and the tool.
 	"telemetry":           {"internal/"},
