@@ -92,6 +92,7 @@ func (s *Server) openTxnsLocked() error {
 		Logs:                 t.Partitions,
 		Markers:              txnMarkers{s},
 		NewProducerID:        s.pids.allocate,
+		TransactionVersion:   func() int16 { return s.finalizedLevel("transaction.version") },
 		Now:                  s.now,
 		Logger:               s.log.With("component", "txn"),
 		MaxTimeout:           time.Duration(s.cfg.TransactionMaxTimeoutMs) * time.Millisecond,

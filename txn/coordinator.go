@@ -65,8 +65,12 @@ type Options struct {
 	Markers MarkerWriter
 	// NewProducerID hands out a producer ID never used before.
 	NewProducerID func() (int64, error)
-	Now           func() time.Time // nil: time.Now
-	Logger        *slog.Logger     // nil: discard
+	// TransactionVersion is the finalized transaction.version (nil: 0). At
+	// 1 and above records are written as value version 1 (flexible), as
+	// Kafka's TransactionVersion.transactionLogValueVersion says.
+	TransactionVersion func() int16
+	Now                func() time.Time // nil: time.Now
+	Logger             *slog.Logger     // nil: discard
 
 	MaxTimeout            time.Duration // transaction.max.timeout.ms: 15 min
 	AbortCheckInterval    time.Duration // transaction.abort.timed.out.transaction.cleanup.interval.ms: 10 s

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Java's String.hashCode values, as in group's test: Kafka places
@@ -309,5 +310,35 @@ func TestList(t *testing.T) {
 	txns, unknown, _ := c.List(ListFilter{StateNames: []string{"ongoing", "Ongoing"}, DurationMs: -1})
 	if len(txns) != 1 || !reflect.DeepEqual(unknown, []string{"ongoing"}) {
 		t.Fatalf("unknown state names: %v %v", txns, unknown)
+	}
+}
+
+// The records are Kafka's TransactionLog key and value: value version 0,
+// or 1 (flexible) once transaction.version is finalized at 1.
+func TestRecordVersions(t *testing.T) {
+	for _, level := range []int16{0, 1} {
+		e := newEnv(t, Options{TransactionVersion: func() int16 { return level }})
+		r := e.init("tx")
+		wantErr(t, "add", e.c.AddPartitions("tx", r.ProducerID, r.Epoch, []TopicPartition{tp("t", 4)}), nil)
+		recs := readRecords(t, e.logs[PartitionFor("tx", testPartitions)])
+		if len(recs) != 2 {
+			t.Fatalf("%d records, want 2", len(recs))
+		}
+		var k kmsg.TxnMetadataKey
+		if err := k.ReadFrom(recs[1].Key); err != nil || k.Version != 0 || k.TransactionalID != "tx" {
+			t.Fatalf("key %+v %v", k, err)
+		}
+		var v kmsg.TxnMetadataValue
+		if err := v.ReadFrom(recs[1].Value); err != nil {
+			t.Fatal(err)
+		}
+		want := kmsg.TxnMetadataValue{Version: level, ProducerID: 1001, ProducerEpoch: 0, TimeoutMillis: 60000,
+			State: kmsg.TransactionState(Ongoing), Topics: []kmsg.TxnMetadataValueTopic{{Topic: "t", Partitions: []int32{4}}},
+			LastUpdateTimestamp: e.clock.ms.Load(), StartTimestamp: e.clock.ms.Load(),
+			PreviousProducerID: -1, NextProducerID: -1, NextProducerEpoch: -1}
+		if !reflect.DeepEqual(v, want) {
+			t.Fatalf("transaction.version %d: value\n%+v\nwant\n%+v", level, v, want)
+		}
+		e.close()
 	}
 }

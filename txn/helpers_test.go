@@ -11,6 +11,7 @@ import (
 
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/partition"
+	"github.com/stratabroker/strata/recordbatch"
 )
 
 // marker is one marker a fakeMarkers was asked to write.
@@ -186,4 +187,41 @@ func partitionConfigFlushEach() partition.Config {
 	c := partition.DefaultConfig()
 	c.FlushMessages = 1
 	return c
+}
+
+// readRecords returns every record of l.
+func readRecords(t *testing.T, l *partition.Log) []recordbatch.Record {
+	t.Helper()
+	var out []recordbatch.Record
+	it := recordbatch.NewIterator(nil, maxRecord)
+	for off := l.LogStartOffset(); off < l.HighWatermark(); {
+		rr, err := l.Read(off, replayChunk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := off
+		for _, s := range rr.Slices {
+			buf := make([]byte, s.Len)
+			if _, err := s.File.ReadAt(buf, s.Pos); err != nil {
+				t.Fatal(err)
+			}
+			for b := buf; len(b) > 0; {
+				n, err := recordbatch.BatchSize(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				it.Reset(b[:n], maxRecord)
+				for it.Next() {
+					r := it.Record()
+					r.Key, r.Value = append([]byte(nil), r.Key...), append([]byte(nil), r.Value...)
+					out = append(out, *r)
+				}
+				next = recordbatch.Header(b[:n]).NextOffset()
+				b = b[n:]
+			}
+		}
+		rr.Release()
+		off = next
+	}
+	return out
 }

@@ -14,15 +14,15 @@ import (
 )
 
 // Records in __transaction_state are Kafka's TransactionLog records: key
-// version 0 (the transactional ID), value version 0 (kmsg.TxnMetadataValue;
-// Kafka writes version 1, flexible, only at transaction version 2). A null
-// value is a tombstone.
+// version 0 (the transactional ID), value version 0, or version 1
+// (flexible, with the tagged previous/next producer IDs) once
+// transaction.version is finalized at 1 or more (kmsg.TxnMetadataValue). A
+// null value is a tombstone.
 
 const (
-	keyVersion   = 0
-	valueVersion = 0
-	replayChunk  = 1 << 20
-	maxRecord    = 64 << 20
+	keyVersion  = 0
+	replayChunk = 1 << 20
+	maxRecord   = 64 << 20
 )
 
 // ErrReplay: a __transaction_state partition could not be read back.
@@ -33,9 +33,11 @@ func recordKey(id string) []byte {
 	return k.AppendTo(nil)
 }
 
-func recordValue(t *transit) []byte {
+func recordValue(t *transit, version int16) []byte {
 	v := kmsg.NewTxnMetadataValue()
-	v.Version = valueVersion
+	v.Version = version
+	v.PreviousProducerID = t.previousProducerID
+	v.NextProducerID, v.NextProducerEpoch, v.ClientTransactionVersion = -1, -1, 0
 	v.ProducerID = t.producerID
 	v.ProducerEpoch = t.producerEpoch
 	v.TimeoutMillis = t.timeoutMs
@@ -120,7 +122,11 @@ func (c *Coordinator) store(m *meta, t *transit, done func(error)) {
 	b.Reset()
 	rec := &recordbatch.Record{Timestamp: c.nowMs(), Key: recordKey(m.id)}
 	if t.state != Dead {
-		rec.Value = recordValue(t)
+		var version int16
+		if f := c.opts.TransactionVersion; f != nil && f() >= 1 {
+			version = 1
+		}
+		rec.Value = recordValue(t, version)
 	}
 	b.Add(rec)
 	batch, err := b.AppendTo(nil)
