@@ -7,8 +7,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/stratabroker/strata/recordbatch"
 )
 
 func txnCommitReq(version int16, group string, pid int64, epoch int16, topic string, p int32, off int64) *kmsg.TxnOffsetCommitRequest {
@@ -42,20 +40,8 @@ func (e *env) fetchStable(group, topic string, p int32, stable bool) (int64, int
 // CompleteTxn.
 func (e *env) marker(group string, pid int64, epoch int16, commit bool) {
 	e.t.Helper()
-	b := recordbatch.NewBuilder()
-	b.ProducerID, b.ProducerEpoch, b.Transactional, b.Control = pid, epoch, true, true
-	typ := byte(0)
-	if commit {
-		typ = 1
-	}
-	b.Add(&recordbatch.Record{Timestamp: time.Now().UnixMilli(), Key: []byte{0, 0, 0, typ}, Value: []byte{0, 0, 0, 0, 0, 5}})
-	batch, err := b.AppendTo(nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	l := e.logs[PartitionFor(group, len(e.logs))]
-	setTxnSequence(l, batch) // the partition checks it as a client's until markers have their own append path
-	if _, err := l.Append(batch, true); err != nil {
+	if _, err := l.AppendMarker(pid, epoch, commit, 5, time.Now().UnixMilli()); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -12,6 +12,14 @@ package server
 // group ID, INVALID_GROUP_ID; an epoch older than the producer's last one
 // in that partition, INVALID_PRODUCER_EPOCH.
 //
+// With transaction.partition.verification.enable (KIP-890 part 1) the
+// first commit of a transaction into the group's partition (the log has no
+// ongoing transaction of that producer and epoch) is verified with the
+// transaction coordinator, as Kafka's group coordinator does through
+// ReplicaManager: a partition AddOffsetsToTxn did not add gets
+// TRANSACTION_ABORTABLE from v4 on and INVALID_TXN_STATE before, a fenced
+// producer INVALID_PRODUCER_EPOCH.
+//
 // Version notes:
 //   - v2: LeaderEpoch
 //   - v3: flexible; Generation, MemberID, InstanceID (KIP-447): checked
@@ -24,8 +32,13 @@ package server
 //     by ID; an unknown ID gets UNKNOWN_TOPIC_ID
 
 import (
+	"errors"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/group"
+	"github.com/stratabroker/strata/txn"
 )
 
 func (s *Server) handleTxnOffsetCommit(r *request) (reply, error) {
@@ -37,6 +50,9 @@ func (s *Server) handleTxnOffsetCommit(r *request) (reply, error) {
 	}
 	r.c.t.startRemote()
 	defer r.c.t.endRemote()
+	if code := s.verifyTxnOffsets(req); code != 0 {
+		return msgReply{txnOffsetCommitError(req, code)}, nil
+	}
 	if req.Version < 6 {
 		return msgReply{g.TxnOffsetCommit(req)}, nil
 	}
@@ -85,4 +101,39 @@ func txnOffsetCommitError(req *kmsg.TxnOffsetCommitRequest, code int16) *kmsg.Tx
 		resp.Topics = append(resp.Topics, rt)
 	}
 	return resp
+}
+
+// verifyTxnOffsets asks the transaction coordinator whether the group's
+// __consumer_offsets partition is in the producer's transaction, unless
+// verification is off, the request will fail on its group ID anyway, or
+// the partition already holds an ongoing transaction of the producer.
+func (s *Server) verifyTxnOffsets(req *kmsg.TxnOffsetCommitRequest) int16 {
+	if s.verifier() == nil || req.Group == "" {
+		return 0
+	}
+	t, ok := s.topics.Get(offsetsTopic)
+	if !ok || len(t.Partitions) == 0 {
+		return 0
+	}
+	p := group.PartitionFor(req.Group, len(t.Partitions))
+	if t.Partitions[p].HasOngoingTransaction(req.ProducerID, req.ProducerEpoch) {
+		return 0
+	}
+	c, err := s.txnCoordinator()
+	if err != nil {
+		return kerr.CoordinatorNotAvailable.Code
+	}
+	errs, err := c.VerifyPartitions(req.TransactionalID, req.ProducerID, req.ProducerEpoch, []txn.TopicPartition{{Topic: offsetsTopic, Partition: p}})
+	if err == nil {
+		err = errs[0]
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, kerr.ProducerFenced):
+		return kerr.InvalidProducerEpoch.Code
+	case errors.Is(err, kerr.TransactionAbortable) && req.Version < 4:
+		return kerr.InvalidTxnState.Code
+	}
+	return errCode(err)
 }

@@ -3,7 +3,9 @@ package server
 import (
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/stratabroker/strata/group"
@@ -15,7 +17,7 @@ import (
 // transaction; an unknown topic gets UNKNOWN_TOPIC_OR_PARTITION, an empty
 // group INVALID_GROUP_ID.
 func TestTxnOffsetCommitWire(t *testing.T) {
-	s := startServer(t, groupSettings...)
+	s := startServer(t, append([]string{"transaction.partition.verification.enable", "false"}, groupSettings...)...)
 	if _, err := s.topics.Create("tt", 1, nil, false); err != nil {
 		t.Fatal(err)
 	}
@@ -84,5 +86,82 @@ func TestTxnOffsetCommitWire(t *testing.T) {
 	}
 	if off, code := fetch(7, true); off != 14 || code != 0 {
 		t.Errorf("after the commit: %d, error %d, want 14", off, code)
+	}
+}
+
+// TestTxnOffsetCommitVerified: with verification on (the default), a
+// TxnOffsetCommit before AddOffsetsToTxn gets TRANSACTION_ABORTABLE (v4)
+// or INVALID_TXN_STATE (v3) and stores nothing; after it the offsets are
+// pending until EndTxn's markers, then committed; a fenced producer gets
+// INVALID_PRODUCER_EPOCH.
+func TestTxnOffsetCommitVerified(t *testing.T) {
+	s := startServer(t, groupSettings...)
+	if _, err := s.topics.Create("in", 1, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	cl := newClient(t, s, kgo.TransactionalID("tx-v"), kgo.DefaultProduceTopic("in"))
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	pid, epoch, err := cl.ProducerID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := dialRaw(t, s)
+	commit := func(version int16, epoch int16, off int64) int16 {
+		t.Helper()
+		req := kmsg.NewPtrTxnOffsetCommitRequest()
+		req.Version, req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch = version, "tx-v", "gv", pid, epoch
+		rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+		rp.Partition, rp.Offset, rp.LeaderEpoch = 0, off, -1
+		req.Topics = []kmsg.TxnOffsetCommitRequestTopic{{Topic: "in", Partitions: []kmsg.TxnOffsetCommitRequestTopicPartition{rp}}}
+		resp := rc.roundTrip(req).(*kmsg.TxnOffsetCommitResponse) // at this version (kgo would pick v6)
+		return resp.Topics[0].Partitions[0].ErrorCode
+	}
+	if code := commit(4, epoch, 1); code != kerr.TransactionAbortable.Code {
+		t.Errorf("v4 before AddOffsetsToTxn: %d, want TRANSACTION_ABORTABLE", code)
+	}
+	if code := commit(3, epoch, 1); code != kerr.InvalidTxnState.Code {
+		t.Errorf("v3 before AddOffsetsToTxn: %d, want INVALID_TXN_STATE", code)
+	}
+	add := kmsg.NewPtrAddOffsetsToTxnRequest()
+	add.TransactionalID, add.ProducerID, add.ProducerEpoch, add.Group = "tx-v", pid, epoch, "gv"
+	if resp, err := add.RequestWith(ctx, cl); err != nil || resp.ErrorCode != 0 {
+		t.Fatalf("AddOffsetsToTxn: %v %+v", err, resp)
+	}
+	if code := commit(4, epoch, 1); code != 0 {
+		t.Fatalf("after AddOffsetsToTxn: %d", code)
+	}
+	adm := kadm.NewClient(cl)
+	fetched, err := adm.FetchOffsets(ctx, "gv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := fetched.Lookup("in", 0); ok {
+		t.Fatalf("pending offset visible: %+v", o)
+	}
+	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	// RequireStable: kgo retries UNSTABLE_OFFSET_COMMIT until the markers
+	// are written.
+	fetched, err = adm.FetchOffsets(kadm.RequireStable(ctx), "gv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := fetched.Lookup("in", 0); !ok || o.At != 1 || o.Err != nil {
+		t.Fatalf("after commit: %+v, want offset 1", o)
+	}
+	// A new producer of the transactional ID fences the old epoch.
+	other := newClient(t, s, kgo.TransactionalID("tx-v"), kgo.DefaultProduceTopic("in"))
+	if _, _, err := other.ProducerID(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code := commit(4, epoch, 2); code != kerr.InvalidProducerEpoch.Code {
+		t.Errorf("fenced producer: %d, want INVALID_PRODUCER_EPOCH", code)
 	}
 }
