@@ -2,12 +2,15 @@ package transactions
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/stratabroker/strata/recordbatch"
 	"github.com/stratabroker/strata/tools/cli"
 	"github.com/stratabroker/strata/tools/tooltest"
 )
@@ -110,4 +113,74 @@ func TestTransactionsUnreachable(t *testing.T) {
 	if r.Code != cli.ExitError || r.Stdout != "" || bytes.Count([]byte(r.Stderr), []byte("\n")) != 1 {
 		t.Fatalf("exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
 	}
+}
+
+// TestFindHangingAndAbort (Strata): a transactional batch written to a
+// partition its transaction never added (verification off, as before
+// KIP-890) is left open when the transaction commits elsewhere: find-hanging
+// reports it, abort --start-offset closes it, and find-hanging then finds
+// nothing; abort with --producer-id/--producer-epoch/--coordinator-epoch
+// writes its marker too.
+func TestFindHangingAndAbort(t *testing.T) {
+	tg := tooltest.StartStrata(t, "transaction.partition.verification.enable", "false")
+	ctx := tooltest.Ctx(t)
+	adm := kadm.NewClient(tooltest.Client(t, tg.Addr))
+	if _, err := adm.CreateTopics(ctx, 2, 1, nil, "t", "other"); err != nil {
+		t.Fatal(err)
+	}
+	cl := tooltest.Client(t, tg.Addr, kgo.TransactionalID("tx-hang"), kgo.DefaultProduceTopic("other"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	pid, epoch, err := cl.ProducerID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tds, err := adm.ListTopics(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tid := tds["t"].ID
+	// Two minutes old, so that Duration(min) is 2.
+	stray := func(p int32) {
+		b := recordbatch.NewBuilder()
+		b.ProducerID, b.ProducerEpoch, b.BaseSequence, b.Transactional = pid, epoch, 0, true
+		b.Add(&recordbatch.Record{Timestamp: time.Now().Add(-2*time.Minute - time.Second).UnixMilli(), Value: []byte("stray")})
+		batch, err := b.AppendTo(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := kmsg.NewPtrProduceRequest()
+		req.TransactionID, req.Acks, req.TimeoutMillis = kmsg.StringPtr("tx-hang"), -1, 5000
+		rt := kmsg.NewProduceRequestTopic()
+		rt.Topic, rt.TopicID = "t", tid // v13 names topics by ID
+		rp := kmsg.NewProduceRequestTopicPartition()
+		rp.Partition, rp.Records = p, batch
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+			t.Fatalf("stray produce: %v %+v", err, resp)
+		}
+	}
+	stray(0)
+	stray(1)
+	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	tr := tooltest.NewTranscript(t, tg, dispatch)
+	tr.Normalize(`\b1[0-9]{12} *\t`, "<ms>\t")
+	tr.Run("", "transactions", "find-hanging", "--topic", "t")
+	tr.Run("", "transactions", "find-hanging", "--broker-id", "1", "--max-transaction-timeout", "1")
+	tr.Run("", "transactions", "describe-producers", "--topic", "t", "--partition", "0", "--broker-id", "1")
+	tr.Run("", "transactions", "abort", "--topic", "t", "--partition", "0", "--start-offset", "0")
+	tr.Run("", "transactions", "abort", "--topic", "t", "--partition", "1", "--producer-id", strconv.FormatInt(pid, 10),
+		"--producer-epoch", strconv.Itoa(int(epoch)), "--coordinator-epoch", "-1")
+	tr.Run("", "transactions", "find-hanging", "--topic", "t", "--max-transaction-timeout", "0")
+	tr.Run("", "transactions", "describe-producers", "--topic", "t", "--partition", "1")
+	tr.Run("", "transactions", "describe-producers", "--topic", "t", "--partition", "0", "--broker-id", "7")
+	tr.Check("hanging")
 }
