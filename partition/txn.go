@@ -404,3 +404,12 @@ func (l *Log) replayMarker(s *segment.Segment, h recordbatch.Header) error {
 	l.producers.endTxn(pid, h.ProducerEpoch(), m)
 	return nil
 }
+
+// ParseEndTxnMarker reads the control record of a control batch h (whole):
+// whether it commits, and the coordinator epoch. ok is false for an empty
+// control batch (one the cleaner emptied) and for control types other
+// than commit (1) and abort (0). For the log cleaner.
+func ParseEndTxnMarker(h recordbatch.Header) (commit bool, coordinatorEpoch int32, ok bool, err error) {
+	m, ok, err := parseMarker(h)
+	return m.commit, m.coordEpoch, ok, err
+}
