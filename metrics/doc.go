@@ -28,8 +28,10 @@
 //     each begins and ends); connections per listener; long polls waiting;
 //     per partition, log size and segment count; groups by state, members
 //     and offset commits; space of each log dir; the request queue and
-//     memory bounds. Plus Go's runtime and process collectors (go_*,
-//     process_*).
+//     memory bounds; transactions by state, markers written and
+//     timeout aborts (TxnSource, txn.go) and, per partition, the last
+//     stable offset's lag behind the high watermark. Plus Go's runtime and
+//     process collectors (go_*, process_*).
 //   - kafka_*: consumer lag and partition offsets with kafka_exporter's
 //     names, help texts and labels (github.com/danielqsj/kafka_exporter),
 //     so its Grafana dashboards work unchanged, read from the group
