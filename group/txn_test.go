@@ -207,3 +207,29 @@ func TestTxnOffsetCommitExpiryKeepsPending(t *testing.T) {
 		}
 	})
 }
+
+// TestTxnOffsetCommitSuccessiveTxns: one producer's transactions follow
+// each other in the partition (the writer numbers their batches after the
+// producer's last one, and restarts at a new epoch); each commit's offset
+// becomes the committed one, also after a replay.
+func TestTxnOffsetCommitSuccessiveTxns(t *testing.T) {
+	e := newEnv(t, testOpts)
+	for i, epoch := range []int16{0, 0, 0, 1, 1} {
+		off := int64(10 * (i + 1))
+		if code := e.txnCommit("g", 1000, epoch, "t", 0, off); code != 0 {
+			t.Fatalf("transaction %d: TxnOffsetCommit: %d", i, code)
+		}
+		if code := e.txnCommit("g", 1000, epoch, "t", 1, off+1); code != 0 {
+			t.Fatalf("transaction %d: second TxnOffsetCommit: %d", i, code)
+		}
+		e.marker("g", 1000, epoch, true)
+		e.c.CompleteTxn(PartitionFor("g", 3), 1000, true)
+		if got := e.fetched("g", "t", 0); got != off {
+			t.Fatalf("transaction %d: offset %d, want %d", i, got, off)
+		}
+	}
+	e.reopen()
+	if got0, got1 := e.fetched("g", "t", 0), e.fetched("g", "t", 1); got0 != 50 || got1 != 51 {
+		t.Fatalf("after replay: %d %d, want 50 51", got0, got1)
+	}
+}
