@@ -233,3 +233,37 @@ func TestTxnOffsetCommitSuccessiveTxns(t *testing.T) {
 		t.Fatalf("after replay: %d %d, want 50 51", got0, got1)
 	}
 }
+
+// TestCompleteTxnWaitsForAppend: a CompleteTxn that arrives while a
+// commit of the transaction is being appended applies once the append
+// returned, so the offset is not left pending for ever.
+func TestCompleteTxnWaitsForAppend(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		opts := testOpts
+		h := newHolder("g", &opts)
+		e := newEnv(t, opts)
+		h.armed.Store(true)
+		codes := make(chan int16, 1)
+		go func() { codes <- e.txnCommit("g", 1000, 0, "t", 0, 42) }()
+		synctest.Wait() // the append is held
+		completed := make(chan struct{})
+		go func() {
+			e.c.CompleteTxn(PartitionFor("g", 3), 1000, true)
+			close(completed)
+		}()
+		synctest.Wait()
+		select {
+		case <-completed:
+			t.Fatal("CompleteTxn returned while the transaction's append was held")
+		default:
+		}
+		h.free()
+		if code := <-codes; code != 0 {
+			t.Fatalf("TxnOffsetCommit: %d", code)
+		}
+		<-completed
+		if off, code := e.fetchStable("g", "t", 0, true); off != 42 || code != 0 {
+			t.Fatalf("after CompleteTxn: offset %d, error %d; want 42, 0", off, code)
+		}
+	})
+}
