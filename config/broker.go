@@ -49,6 +49,8 @@ type Broker struct {
 	GroupMaxSessionTimeoutMs             int32    // group.max.session.timeout.ms: 1800000
 	GroupMaxSize                         int32    // group.max.size: math.MaxInt32
 	OffsetsTopicNumPartitions            int32    // offsets.topic.num.partitions: 50 (used when __consumer_offsets is created)
+	OffsetsTopicSegmentBytes             int32    // offsets.topic.segment.bytes: 104857600 (__consumer_offsets' segment.bytes when it is created)
+	OffsetsTopicCompressionCodec         int32    // offsets.topic.compression.codec: 0 (Kafka's CompressionType id the coordinator writes its batches with)
 	OffsetsRetentionCheckIntervalMs      int64    // offsets.retention.check.interval.ms: 600000
 	FetchMemoryMaxBytes                  int64    // strata.fetch.memory.max.bytes: 67108864 (Strata's own: Kafka has no such bound)
 	MaxIncrementalFetchSessionCacheSlots int      // max.incremental.fetch.session.cache.slots: 1000
@@ -61,6 +63,8 @@ type Broker struct {
 	TelemetryMaxBytes int32
 	// HTTP is the console's and the metrics' listeners (http.go).
 	HTTP HTTP
+	// Cleaner is the log cleaner's properties (cleaner.go).
+	Cleaner Cleaner
 
 	// Log holds the broker-level defaults of the topic configs Strata acts
 	// on, set by their broker synonyms: log.segment.bytes, log.roll.ms and
@@ -119,10 +123,12 @@ func Defaults() *Broker {
 		GroupMaxSessionTimeoutMs:             1800000,
 		GroupMaxSize:                         math.MaxInt32,
 		OffsetsTopicNumPartitions:            50,
+		OffsetsTopicSegmentBytes:             104857600,
 		OffsetsRetentionCheckIntervalMs:      600000,
 		FetchMemoryMaxBytes:                  64 << 20,
 		MaxIncrementalFetchSessionCacheSlots: 1000,
 		HTTP:                                 HTTP{ConsoleEnable: true, ConsoleListeners: "http://127.0.0.1:8080"},
+		Cleaner:                              DefaultCleaner(),
 		Log:                                  partition.DefaultConfig(),
 		Unknown:                              map[string]string{},
 		static:                               map[string]string{},
@@ -332,11 +338,18 @@ func buildBrokerProps() map[string]*brokerProp {
 		{name: "offsets.topic.num.partitions", spec: intAtLeast(1), dflt: "50",
 			get: func(b *Broker) (string, bool) { return itoa(b.OffsetsTopicNumPartitions) },
 			set: func(b *Broker, v string) { b.OffsetsTopicNumPartitions = i32(v) }},
+		{name: "offsets.topic.segment.bytes", spec: intAtLeast(1), dflt: "104857600",
+			get: func(b *Broker) (string, bool) { return itoa(b.OffsetsTopicSegmentBytes) },
+			set: func(b *Broker, v string) { b.OffsetsTopicSegmentBytes = i32(v) }},
+		{name: "offsets.topic.compression.codec", spec: integer(), dflt: "0",
+			get: func(b *Broker) (string, bool) { return itoa(b.OffsetsTopicCompressionCodec) },
+			set: func(b *Broker, v string) { b.OffsetsTopicCompressionCodec = i32(v) }},
 		{name: "offsets.retention.check.interval.ms", spec: longAtLeast(1), dflt: "600000",
 			get: func(b *Broker) (string, bool) { return itoa(b.OffsetsRetentionCheckIntervalMs) },
 			set: func(b *Broker, v string) { b.OffsetsRetentionCheckIntervalMs = i64(v) }},
 	}
 	props = append(props, httpProps()...)
+	props = append(props, cleanerProps()...)
 	m := make(map[string]*brokerProp, len(props)+2*len(topicDefs))
 	for _, p := range props {
 		p.group = []string{p.name}
@@ -519,6 +532,11 @@ func (b *Broker) Validate() error {
 	atLeast("message.max.bytes", int64(l.MaxMessageBytes), 0)
 	if err := b.Log.Validate(); err != nil {
 		add(invalid("", "log defaults: "+strings.TrimPrefix(err.Error(), "partition: ")))
+	}
+	add(b.validateCleaner())
+	if c := b.OffsetsTopicCompressionCodec; c < 0 || c > 4 {
+		// Kafka's CompressionType.forId, when the coordinator starts.
+		add(invalid("offsets.topic.compression.codec", "Unknown compression type id: "+strconv.Itoa(int(c))))
 	}
 	minLag := i64(b.brokerTopicValue(topicDefByName["min.compaction.lag.ms"]))
 	maxLag := i64(b.brokerTopicValue(topicDefByName["max.compaction.lag.ms"]))

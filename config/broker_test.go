@@ -40,6 +40,7 @@ func TestDefaults(t *testing.T) {
 		GroupMaxSessionTimeoutMs:             1800000,
 		GroupMaxSize:                         math.MaxInt32,
 		OffsetsTopicNumPartitions:            50,
+		OffsetsTopicSegmentBytes:             104857600,
 		OffsetsRetentionCheckIntervalMs:      600000,
 		FetchMemoryMaxBytes:                  67108864,
 		MaxIncrementalFetchSessionCacheSlots: 1000,
@@ -50,6 +51,8 @@ func TestDefaults(t *testing.T) {
 		ProduceDecompressionMemoryMaxBytes: 67108864,
 		TelemetryMaxBytes:                  1048576,
 		HTTP:                               HTTP{ConsoleEnable: true, ConsoleListeners: "http://127.0.0.1:8080"},
+		Cleaner: Cleaner{Enable: true, Threads: 1, DedupeBufferSize: 134217728, IOBufferSize: 524288,
+			IOBufferLoadFactor: 0.9, IOMaxBytesPerSecond: math.MaxFloat64, BackoffMs: 15000},
 	}
 	if !reflect.DeepEqual(b, want) {
 		t.Fatalf("Defaults() = %+v\nwant %+v", b, want)

@@ -120,7 +120,6 @@ type group struct {
 	// expiry and deletion must see them.
 	commits     map[topicPartition]int
 	pendingSync map[string]struct{}
-	stored      []byte // the last group metadata value in the log (nil: none, or a tombstone)
 
 	joinTimer      *time.Timer
 	joinSeq        uint64

@@ -197,6 +197,7 @@ func writeState(b []byte, srv *server.Server, want func(string) bool) []byte {
 	topicFamily(famBytesOut, func(c *topic.Counters) int64 { return c.BytesOut.Load() })
 	topicFamily(famRecordsIn, func(c *topic.Counters) int64 { return c.RecordsIn.Load() })
 	topicFamily(famRecordsOut, func(c *topic.Counters) int64 { return c.RecordsOut.Load() })
+	writeCleaner(&w, srv) // cleaner.go
 	return w.b
 }
 
