@@ -17,6 +17,10 @@ type toClean struct {
 	cleanableBytes   int64 // segments from firstDirty's to firstUncleanable's
 	ratio            float64
 	needNow          bool // max.compaction.lag.ms has passed for a dirty segment
+	// compactionDelayMs is how long ago the earliest dirty segment was
+	// due by max.compaction.lag.ms (0: none is; Kafka's
+	// maxCompactionDelay).
+	compactionDelayMs int64
 }
 
 func (t toClean) totalBytes() int64 { return t.cleanBytes + t.cleanableBytes }
@@ -65,6 +69,7 @@ func assess(cv partition.CleanerView, checkpoint int64, cfg Config, nowMs int64)
 	t.firstUncleanable = max(t.firstDirty, uncleanable)
 	if lagMax := max(cfg.MaxCompactionLagMs, 0); earliest < nowMs-lagMax {
 		t.needNow = true
+		t.compactionDelayMs = nowMs - lagMax - earliest
 	}
 	for i, s := range segs {
 		end := cv.ActiveBase

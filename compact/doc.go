@@ -125,5 +125,10 @@
 //
 // Each pass is logged at Info: partition, first dirty and end offsets,
 // bytes read, written and saved, records, keys, segments, duration, and
-// the dirty ratio before and after.
+// the dirty ratio before and after. Manager.Stats is the figures behind
+// the metrics (strata_cleaner_*) and the console: counters, each thread's
+// last pass (Kafka's LogCleaner gauges aggregate those), the dirtiest
+// ratio and each log directory's last pass (LogCleanerManager), and per
+// partition its dirty ratio, checkpoint, last pass, bytes saved and, when
+// uncleanable, the bytes it would clean (assessed at the call).
 package compact

@@ -14,7 +14,12 @@
 // than reading the broker's state: segment counts (DescribeLogDirs gives a
 // partition's size only) and fetch rates (no API reports them: the
 // overview's "consumed" rate is the growth of the groups' committed
-// offsets).
+// offsets). The one exception is Options.Broker (BrokerState, cleaner.go),
+// an interface the embedded console is given by cmd/strata, which reads
+// the broker's own state: a compacted topic's page shows each partition's
+// log cleaner state (dirty ratio, first dirty offset, last pass, bytes
+// saved, cleaning or uncleanable) from it; without one (`strata console`)
+// the page says that only the embedded console shows it.
 //
 // # Pages
 //

@@ -55,6 +55,10 @@ type Options struct {
 	SampleInterval time.Duration
 	// Limits of the message browser (0: defaults).
 	Limits Limits
+	// Broker is the state of the broker serving an embedded console (the
+	// log cleaner's); nil for `strata console`: the pages say it is
+	// only shown by the embedded console.
+	Broker BrokerState
 }
 
 // Limits bound what one message page reads from the cluster.

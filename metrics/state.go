@@ -198,7 +198,8 @@ func writeState(b []byte, srv *server.Server, want func(string) bool) []byte {
 	topicFamily(famBytesOut, func(c *topic.Counters) int64 { return c.BytesOut.Load() })
 	topicFamily(famRecordsIn, func(c *topic.Counters) int64 { return c.RecordsIn.Load() })
 	topicFamily(famRecordsOut, func(c *topic.Counters) int64 { return c.RecordsOut.Load() })
-	writeTxnState(&w, srv, topics)
+	writeCleaner(&w, srv)          // cleaner.go
+	writeTxnState(&w, srv, topics) // txn.go
 	return w.b
 }
 
