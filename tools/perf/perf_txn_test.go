@@ -1,7 +1,9 @@
 package perf
 
 import (
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -58,33 +60,35 @@ func TestProducerPerfTransactions(t *testing.T) {
 			t.Skip(tg.Name + " does not serve transactions")
 		}
 		b := []string{"--bootstrap-server", tg.Addr}
-		perf := func(topic string, extra ...string) {
+		perf := func(topic string, e *cli.Env, extra ...string) {
 			t.Helper()
-			for _, tp := range []string{topic} {
-				if r := tool(t, "", append([]string{"topics", "--create", "--topic", tp, "--partitions", "1"}, b...)...); r.Code != 0 {
-					t.Fatalf("create: %q", r.Stderr)
-				}
+			if r := tool(t, "", append([]string{"topics", "--create", "--topic", topic, "--partitions", "1"}, b...)...); r.Code != 0 {
+				t.Fatalf("create: %q", r.Stderr)
 			}
 			args := append([]string{"producer-perf-test", "--topic", topic, "--num-records", "40", "--record-size", "10", "--throughput", "400"}, b...)
-			if r := tool(t, "", append(args, extra...)...); r.Code != cli.ExitOK {
+			if r := tooltest.Run(t, dispatch, e, append(args, extra...)...); r.Code != cli.ExitOK {
 				t.Fatalf("producer-perf-test %v: exit %d: %s", extra, r.Code, r.Stderr)
 			}
 		}
-		perf("plain")
+		perf("plain", &cli.Env{})
 		if got := endOffset(t, tg.Addr, "plain"); got != 40 {
 			t.Errorf("without transactions: end offset %d, want 40", got)
 		}
-		perf("one", "--transactional-id", "perf-one", "--transaction-duration-ms", "3600000")
+		perf("one", &cli.Env{}, "--transactional-id", "perf-one", "--transaction-duration-ms", "3600000")
 		if got := endOffset(t, tg.Addr, "one"); got != 41 {
 			t.Errorf("one transaction: end offset %d, want 41 (40 records and a commit marker)", got)
 		}
 		if got := committedCount(t, tg.Addr, "one"); got != 40 {
 			t.Errorf("one transaction: read_committed read %d records, want 40", got)
 		}
-		// 2.5 ms between records: each transaction holds 1 or 2 of them.
-		perf("many", "--transaction-duration-ms", "1", "--producer-props", "transactional.id=perf-many")
-		if got := endOffset(t, tg.Addr, "many"); got < 60 || got > 80 {
-			t.Errorf("1 ms transactions: end offset %d, want 60 to 80 (a marker per 1 or 2 records)", got)
+		// A clock that advances 1 ms each time it is read: every record is
+		// sent at least 1 ms after its transaction began, so each is
+		// committed in a transaction of its own.
+		var ms atomic.Int64
+		clock := func() time.Time { return time.UnixMilli(1_700_000_000_000 + ms.Add(1)) }
+		perf("many", &cli.Env{Now: clock}, "--transaction-duration-ms", "1", "--producer-props", "transactional.id=perf-many")
+		if got := endOffset(t, tg.Addr, "many"); got != 80 {
+			t.Errorf("1 ms transactions: end offset %d, want 80 (40 records, each followed by its commit marker)", got)
 		}
 		if got := committedCount(t, tg.Addr, "many"); got != 40 {
 			t.Errorf("1 ms transactions: read_committed read %d records, want 40", got)
