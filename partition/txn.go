@@ -346,7 +346,11 @@ func (v *view) abortedTxns(from, upTo int64) (out []AbortedTxn, retry bool, err 
 		if err != nil {
 			return out, false, err
 		}
-		out = append(out, got...)
+		if out == nil {
+			out = got
+		} else {
+			out = append(out, got...)
+		}
 		if complete {
 			break
 		}
