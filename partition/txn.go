@@ -237,7 +237,9 @@ func (l *Log) appendMarkerLocked(h recordbatch.Header, pid int64, epoch int16, m
 		idxErr = l.active.AppendAbortedTxn(index.AbortedTxn{ProducerID: pid, FirstOffset: first, LastOffset: off, LastStableOffset: lso})
 	}
 	l.producers.endTxn(pid, epoch, m)
-	if first >= 0 && first == l.lsoFirst {
+	if first >= 0 && first <= l.lsoFirst {
+		// It was the oldest (the LSO may be the log start offset, past
+		// its first offset): the next one bounds readers now.
 		l.refreshLSOLocked(l.view.Load().segs)
 	}
 	l.publishLocked()
