@@ -393,8 +393,14 @@ func (l *Log) HasOngoingTransaction(producerID int64, epoch int16) bool {
 // the log is not shared yet.
 func (l *Log) replayMarker(s *segment.Segment, h recordbatch.Header) error {
 	m, ok, err := parseMarker(h)
-	if err != nil || !ok {
-		return err
+	if err != nil {
+		// A batch that passed its CRC but whose marker does not parse:
+		// Kafka's loader would fail the log; here it is skipped, logged.
+		l.logger.Warn("skipping an unreadable control batch", "dir", l.dir, "offset", h.BaseOffset(), "err", err)
+		return nil
+	}
+	if !ok {
+		return nil
 	}
 	pid, off := h.ProducerID(), h.BaseOffset()
 	first := l.producers.m[pid].txnFirstOrNone()
