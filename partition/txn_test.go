@@ -389,3 +389,26 @@ func TestTxnConcurrentReadCommitted(t *testing.T) {
 		t.Fatalf("%d segments: the test wants rolls", len(l.view.Load().segs))
 	}
 }
+
+// TestTxnLSOPastLogStart: DeleteRecords past an ongoing transaction's
+// first offset moves the LSO to the log start offset (Kafka's
+// maybeIncrementFirstUnstableOffset), and the marker then frees it.
+func TestTxnLSOPastLogStart(t *testing.T) {
+	l := mustOpen(t, vfs.NewMem(), smallConfig(), Options{})
+	defer l.Close()
+	mustAppend(t, l, txnBatch(1, 0, 0, 3, 1000)) // 0-2
+	mustAppend(t, l, makeBatch(plain(2, 1000, 10, 'a')))
+	checkLSO(t, l, 0)
+	if _, err := l.DeleteRecords(2); err != nil {
+		t.Fatal(err)
+	}
+	checkLSO(t, l, 2)
+	if got, lso, _ := readCommitted(t, l, 2); len(got) != 0 || lso != 2 {
+		t.Fatalf("read_committed at the log start: %v, LSO %d", got, lso)
+	}
+	mustMarker(t, l, 1, 0, true, 0, 1001)
+	checkLSO(t, l, 6)
+	if got, _, _ := readCommitted(t, l, 2); !slices.Equal(got, [][2]int64{{0, 2}, {3, 4}, {5, 5}}) {
+		t.Fatalf("after the marker: %v", got)
+	}
+}
