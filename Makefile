@@ -12,7 +12,7 @@ BENCH     ?= .
 BENCHTIME ?= 1s
 COUNT     ?= 1
 
-.PHONY: all build build-static image image-check run test deps vet lint race fuzz fuzz-short bench bench-e2e soak reliability-full clean
+.PHONY: all build build-static image image-check run test deps vet lint race fuzz fuzz-short bench bench-e2e bench-compact soak reliability-full clean
 
 all: build
 
@@ -73,6 +73,12 @@ ROUNDS    ?= 3
 bench-e2e:
 	bash scripts/deps.sh bench
 	$(GO) run ./bench/cmd/compare -workload $(WORKLOADS) -records $(RECORDS) -rounds $(ROUNDS)
+
+# bench-compact: log compaction end to end, Strata beside kfake (time to the
+# compacted view, bytes on disk) and produce throughput during a cleaner pass
+# (bench/cmd/compactbench; docs/BENCHMARKS.md).
+bench-compact:
+	$(GO) run ./bench/cmd/compactbench -records 200000 -keys 20000 -dirty-records 600000 -window 3s
 
 # soak: the 10-minute load test of docs/RELIABILITY.md (not in CI).
 soak:

@@ -17,6 +17,10 @@ type toClean struct {
 	cleanableBytes   int64 // segments from firstDirty's to firstUncleanable's
 	ratio            float64
 	needNow          bool // max.compaction.lag.ms has passed for a dirty segment
+	// compactionDelayMs is how long ago the earliest dirty segment was
+	// due by max.compaction.lag.ms (0: none is; Kafka's
+	// maxCompactionDelay).
+	compactionDelayMs int64
 }
 
 func (t toClean) totalBytes() int64 { return t.cleanBytes + t.cleanableBytes }
@@ -33,8 +37,8 @@ func floor(segs []*segment.Segment, offset int64) int {
 
 // assess follows cleanableOffsets and LogToClean: the first dirty offset
 // is the checkpoint unless it lies outside [log start, log end]; the pass
-// may not reach the active segment, the high watermark (the last stable
-// offset, once transactions exist), nor the first dirty segment whose
+// may not reach the active segment, the last stable offset (Kafka's
+// firstUnstableOffset: an ongoing transaction is never cleaned), nor the first dirty segment whose
 // largest timestamp is within min.compaction.lag.ms of now. The ratio is
 // the cleanable segments' bytes over the clean and cleanable ones'.
 func assess(cv partition.CleanerView, checkpoint int64, cfg Config, nowMs int64) toClean {
@@ -43,7 +47,7 @@ func assess(cv partition.CleanerView, checkpoint int64, cfg Config, nowMs int64)
 	if checkpoint < cv.LogStart || checkpoint > cv.HighWatermark {
 		t.firstDirty, t.resetCheckpoint = cv.LogStart, checkpoint >= 0
 	}
-	uncleanable := min(cv.ActiveBase, cv.HighWatermark)
+	uncleanable := min(cv.ActiveBase, cv.HighWatermark, cv.LastStableOffset)
 	segs := cv.Segments
 	first := floor(segs, t.firstDirty)
 	lag := max(cfg.MinCompactionLagMs, 0)
@@ -65,6 +69,7 @@ func assess(cv partition.CleanerView, checkpoint int64, cfg Config, nowMs int64)
 	t.firstUncleanable = max(t.firstDirty, uncleanable)
 	if lagMax := max(cfg.MaxCompactionLagMs, 0); earliest < nowMs-lagMax {
 		t.needNow = true
+		t.compactionDelayMs = nowMs - lagMax - earliest
 	}
 	for i, s := range segs {
 		end := cv.ActiveBase

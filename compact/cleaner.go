@@ -47,7 +47,7 @@ type Cleaner struct {
 	out      []byte
 	checked  map[*segment.Segment]int64 // this pass: bytes of each segment whose batches were checked
 	throttle *Throttle
-	// Txn builds the transaction hook for a range (nil: NoTransactions).
+	// Txn builds the transaction hook for a range (nil: Transactions).
 	Txn TxnSource
 	// Abort, if set, is polled between batches: true ends the pass
 	// (the manager's Remove and Close).
@@ -92,7 +92,7 @@ func (c *Cleaner) Clean(l *partition.Log, firstDirty int64, cfg Config, now time
 	}
 	txn := c.Txn
 	if txn == nil {
-		txn = NoTransactions
+		txn = Transactions
 	}
 	end, err := c.buildMap(cv, a.firstDirty, a.firstUncleanable, txn, l, &st)
 	if err != nil {
@@ -237,6 +237,9 @@ func (c *Cleaner) cleanGroup(p *passCtx, group []*segment.Segment, st *PassStats
 			cleaned.Delete()
 		}
 	}()
+	if ci, ok := p.txn.(interface{ CleanInto(*segment.Segment) }); ok {
+		ci.CleanInto(cleaned) // the kept aborted transactions go into its .txnindex
+	}
 	m := c.m
 	for si, s := range group {
 		if !s.Acquire() {
@@ -247,6 +250,9 @@ func (c *Cleaner) cleanGroup(p *passCtx, group []*segment.Segment, st *PassStats
 		if err != nil {
 			return err
 		}
+	}
+	if e, ok := p.txn.(interface{ Err() error }); ok && e.Err() != nil {
+		return e.Err()
 	}
 	var size int64
 	for _, s := range group {

@@ -56,9 +56,15 @@
 // the tombstone.
 //
 // Transactions: the TxnMetadata hook (txn.go, Kafka's
-// CleanedTransactionMetadata) sees every data and control batch of a pass;
-// NoTransactions keeps them all. The transactions issue plugs in there
-// (aborted data removed, markers removed after their horizon).
+// CleanedTransactionMetadata) sees every data and control batch of a pass.
+// Transactions, the default, takes the pass's aborted transactions from
+// the segments' .txnindex (partition.Log.AbortedTransactions): aborted
+// data is removed at once (not mapped either); an abort marker stays
+// while its transaction still had batches in the pass, and is indexed in
+// the cleaned segment's .txnindex; a marker whose transaction has no batch
+// left gets a delete horizon like a tombstone and goes after it. A pass
+// never reaches the last stable offset (an ongoing transaction is never
+// cleaned). NoTransactions keeps every batch and marker.
 //
 // # Crash safety
 //
@@ -119,5 +125,10 @@
 //
 // Each pass is logged at Info: partition, first dirty and end offsets,
 // bytes read, written and saved, records, keys, segments, duration, and
-// the dirty ratio before and after.
+// the dirty ratio before and after. Manager.Stats is the figures behind
+// the metrics (strata_cleaner_*) and the console: counters, each thread's
+// last pass (Kafka's LogCleaner gauges aggregate those), the dirtiest
+// ratio and each log directory's last pass (LogCleanerManager), and per
+// partition its dirty ratio, checkpoint, last pass, bytes saved and, when
+// uncleanable, the bytes it would clean (assessed at the call).
 package compact

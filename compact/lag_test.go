@@ -50,7 +50,8 @@ func TestMinCompactionLag(t *testing.T) {
 
 // TestMaxCompactionLag: a log below min.cleanable.dirty.ratio (a third of
 // it dirty, the bound 0.5) is due once its oldest dirty segment's first
-// batch is older than max.compaction.lag.ms, and not before.
+// batch is older than max.compaction.lag.ms, and not before; its
+// compaction delay is the time since then.
 func TestMaxCompactionLag(t *testing.T) {
 	c := newClock()
 	l := lagLog(t, c)
@@ -58,10 +59,14 @@ func TestMaxCompactionLag(t *testing.T) {
 	cfg.MaxCompactionLagMs = 60_000
 	cv := l.CleanerView()
 	// From the checkpoint 2, segment 2 (t0+20s) is the dirty third.
-	if tc := assess(cv, 2, cfg, t0.UnixMilli()+80_000); tc.due(cfg) || tc.needNow || tc.ratio > 0.34 || tc.ratio < 0.33 {
+	if tc := assess(cv, 2, cfg, t0.UnixMilli()+80_000); tc.due(cfg) || tc.needNow || tc.ratio > 0.34 || tc.ratio < 0.33 || tc.compactionDelayMs != 0 {
 		t.Fatalf("due at the lag: %+v", tc)
 	}
-	if tc := assess(cv, 2, cfg, t0.UnixMilli()+80_001); !tc.due(cfg) || !tc.needNow {
+	// Due for 1 ms (Kafka's max-compaction-delay-secs figure), then 5 s.
+	if tc := assess(cv, 2, cfg, t0.UnixMilli()+80_001); !tc.due(cfg) || !tc.needNow || tc.compactionDelayMs != 1 {
+		t.Fatalf("not due past the lag: %+v", tc)
+	}
+	if tc := assess(cv, 2, cfg, t0.UnixMilli()+85_000); !tc.due(cfg) || tc.compactionDelayMs != 5_000 {
 		t.Fatalf("not due past the lag: %+v", tc)
 	}
 	// The whole log dirty: the ratio alone makes it due.

@@ -35,6 +35,8 @@ type Manager struct {
 	started bool
 	closed  bool
 	lastRun map[string]time.Time // log directory -> last pass end
+	startAt time.Time            // Start's time
+	threads []ThreadStats        // by thread: its last pass (Kafka's CleanerThread.lastStats)
 
 	bytesRead, bytesWritten, passes, uncleanable atomic.Int64
 	lastDuration                                 atomic.Int64 // ns
@@ -69,6 +71,7 @@ func NewManager(o Options) *Manager {
 		logs:     map[string]*entry{},
 		dirs:     map[string]map[string]int64{},
 		lastRun:  map[string]time.Time{},
+		threads:  make([]ThreadStats, o.Threads),
 	}
 }
 
@@ -156,6 +159,7 @@ func (m *Manager) Start() {
 		return
 	}
 	m.started = true
+	m.startAt = m.o.Now()
 	for i := range m.o.Threads {
 		m.wg.Add(1)
 		go m.run(i)
@@ -188,13 +192,22 @@ func (m *Manager) stopping() bool {
 
 func (m *Manager) run(id int) {
 	defer m.wg.Done()
-	dedupe, io := m.o.perThread()
-	c := NewCleaner(dedupe, io, m.throttle)
+	// The thread's cleaner, with its dedupe buffer, is made at its first
+	// pass: a broker whose compacted logs never need cleaning (a laptop,
+	// a test) never allocates log.cleaner.dedupe.buffer.size.
+	var c *Cleaner
+	cleaner := func() *Cleaner {
+		if c == nil {
+			dedupe, io := m.o.perThread()
+			c = NewCleaner(dedupe, io, m.throttle)
+		}
+		return c
+	}
 	backoff := time.Duration(m.o.BackoffMs) * time.Millisecond
 	timer := time.NewTimer(backoff)
 	defer timer.Stop()
 	for !m.stopping() {
-		if m.cleanOne(c, id) {
+		if m.cleanOne(cleaner, id) {
 			continue
 		}
 		if !timer.Stop() {
@@ -219,6 +232,9 @@ type candidate struct {
 	cfg Config
 	ck  int64
 	tc  toClean
+	// delayMs is the largest compaction delay of the logs assessed with
+	// it (Kafka's PreCleanStats.maxCompactionDelayMs).
+	delayMs int64
 }
 
 // grab picks the filthiest log due for cleaning and marks it busy (Kafka's
@@ -236,6 +252,7 @@ func (m *Manager) grab() *candidate {
 	now := m.o.Now().UnixMilli()
 	var best *candidate
 	maxRatio := 0.0
+	var delayMs int64
 	var resets []*candidate
 	for _, e := range es {
 		cfg := e.cfg()
@@ -256,6 +273,7 @@ func (m *Manager) grab() *candidate {
 		if tc.totalBytes() > 0 {
 			maxRatio = max(maxRatio, tc.ratio)
 		}
+		delayMs = max(delayMs, tc.compactionDelayMs)
 		if tc.due(cfg) && (best == nil || tc.ratio > best.tc.ratio) {
 			best = cd
 		}
@@ -276,16 +294,21 @@ func (m *Manager) grab() *candidate {
 		return nil
 	}
 	best.e.busy, best.e.done = true, make(chan struct{})
+	best.delayMs = delayMs
 	return best
 }
 
 // cleanOne runs one pass if a log is due; it reports whether it did.
-func (m *Manager) cleanOne(c *Cleaner, id int) bool {
+func (m *Manager) cleanOne(cleaner func() *Cleaner, id int) bool {
 	cd := m.grab()
 	if cd == nil {
 		return false
 	}
+	c := cleaner()
 	e := cd.e
+	m.mu.Lock()
+	m.threads[id].CompactionDelay = time.Duration(cd.delayMs) * time.Millisecond
+	m.mu.Unlock()
 	c.Abort = func() bool { return e.removed.Load() || m.stopping() }
 	st, err := c.Clean(e.l, cd.tc.firstDirty, cd.cfg, m.o.Now())
 	saved := st.BytesSaved
@@ -318,6 +341,8 @@ func (m *Manager) cleanOne(c *Cleaner, id int) bool {
 	now := m.o.Now()
 	m.passes.Add(1)
 	m.lastDuration.Store(int64(st.Duration))
+	th := &m.threads[id]
+	th.BytesRead, th.BytesWritten, th.BufferUse, th.Duration = st.BytesRead, st.BytesWritten, st.BufferUse, st.Duration
 	e.lastPass, e.ratio = now, st.DirtyAfter
 	e.bytesSaved += saved
 	m.lastRun[e.dir] = now
@@ -348,10 +373,25 @@ type ManagerStats struct {
 	BytesRead, BytesWritten int64 // since start
 	Passes                  int64
 	LastPassDuration        time.Duration
-	MaxDirtyRatio           float64 // of the registered logs at the last look (max-dirty-percent / 100)
-	Uncleanable             int64   // partitions marked uncleanable since start
+	MaxDirtyRatio           float64       // of the registered logs at the last look (max-dirty-percent / 100)
+	Uncleanable             int64         // partitions marked uncleanable since start
+	Started                 time.Time     // the manager's start (zero: not started)
+	At                      time.Time     // the snapshot's time, by Options.Now
+	Threads                 []ThreadStats // by thread id
 	Dirs                    []DirStats
 	Partitions              []PartitionStats
+}
+
+// ThreadStats is one cleaner thread's last pass (Kafka's
+// CleanerThread.lastStats and lastPreCleanStats, which its LogCleaner
+// gauges aggregate): zero until the thread's first pass.
+type ThreadStats struct {
+	BytesRead, BytesWritten int64
+	BufferUse               float64 // the offset map's fill (keys over the slots the pass used)
+	Duration                time.Duration
+	// CompactionDelay is, at the look that gave the thread its last log,
+	// the longest a log had been due by max.compaction.lag.ms.
+	CompactionDelay time.Duration
 }
 
 // DirStats is one log directory's last pass (time-since-last-run-ms).
@@ -369,7 +409,11 @@ type PartitionStats struct {
 	LastPass    time.Time
 	BytesSaved  int64 // bytes the passes since Add took off the log
 	Uncleanable bool
-	Cleaning    bool // a pass runs now
+	// UncleanableBytes is, for an uncleanable partition, the bytes the
+	// cleaner would clean now (Kafka's uncleanable-bytes: its cleanable
+	// bytes); its DirtyRatio is assessed now too.
+	UncleanableBytes int64
+	Cleaning         bool // a pass runs now
 }
 
 // Stats returns a snapshot of the figures, partitions sorted by name.
@@ -379,8 +423,12 @@ func (m *Manager) Stats() ManagerStats {
 		LastPassDuration: time.Duration(m.lastDuration.Load()), MaxDirtyRatio: bitsFloat(m.maxDirty.Load()),
 		Uncleanable: m.uncleanable.Load(),
 	}
+	var unclean []int // indexes in s.Partitions
+	var uncleanE []*entry
+	var uncleanCk []int64
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	s.Started = m.startAt
+	s.Threads = slices.Clone(m.threads)
 	for dir := range m.dirs {
 		s.Dirs = append(s.Dirs, DirStats{Dir: dir, LastPass: m.lastRun[dir]})
 	}
@@ -389,8 +437,21 @@ func (m *Manager) Stats() ManagerStats {
 		if !ok {
 			fd = -1
 		}
+		if e.unclean {
+			unclean, uncleanE, uncleanCk = append(unclean, len(s.Partitions)), append(uncleanE, e), append(uncleanCk, fd)
+		}
 		s.Partitions = append(s.Partitions, PartitionStats{Name: e.name, Dir: e.dir, DirtyRatio: e.ratio, FirstDirty: fd,
 			LastPass: e.lastPass, BytesSaved: e.bytesSaved, Uncleanable: e.unclean, Cleaning: e.busy})
+	}
+	m.mu.Unlock()
+	// The manager no longer assesses uncleanable logs: do it here, outside
+	// the lock (it reads segment timestamps), as Kafka's gauge does.
+	s.At = m.o.Now()
+	now := s.At.UnixMilli()
+	for i, e := range uncleanE {
+		tc := assess(e.l.CleanerView(), uncleanCk[i], e.cfg(), now)
+		p := &s.Partitions[unclean[i]]
+		p.UncleanableBytes, p.DirtyRatio = tc.cleanableBytes, tc.ratio
 	}
 	slices.SortFunc(s.Dirs, func(a, b DirStats) int { return compareStrings(a.Dir, b.Dir) })
 	slices.SortFunc(s.Partitions, func(a, b PartitionStats) int { return compareStrings(a.Name, b.Name) })

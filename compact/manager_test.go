@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -173,6 +174,15 @@ func TestCorruptBatchUncleanable(t *testing.T) {
 	if stats.Uncleanable != 1 || len(stats.Partitions) != 2 || !stats.Partitions[0].Uncleanable || stats.Partitions[1].Uncleanable {
 		t.Fatalf("stats %+v", stats)
 	}
+	// Its uncleanable bytes (Kafka's uncleanable-bytes) are its dirty
+	// segment's; the thread's last pass is good-0's.
+	if p := stats.Partitions[0]; p.UncleanableBytes != st.Size() || p.DirtyRatio != 1 || stats.Partitions[1].UncleanableBytes != 0 {
+		t.Fatalf("bad-0 %+v, want %d uncleanable bytes, dirty ratio 1", p, st.Size())
+	}
+	if th := stats.Threads; len(th) != 1 || th[0].BytesWritten != stats.BytesWritten || th[0].BytesRead == 0 || th[0].BufferUse == 0 || th[0].Duration == 0 {
+		t.Fatalf("threads %+v (written %d)", th, stats.BytesWritten)
+	}
+	t.Logf("threads %+v read %d", stats.Threads, stats.BytesRead)
 	r, err = bad.Read(0, 1<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -224,5 +234,23 @@ func TestCheckpointRead(t *testing.T) {
 	m.Add("x-0", l2, cleanConfig)
 	if st := m.Stats(); st.Partitions[0].FirstDirty != -1 {
 		t.Fatalf("a version 1 checkpoint was read: %+v", st.Partitions[0])
+	}
+}
+
+// TestManagerAllocatesAtFirstPass: a started manager with nothing to clean
+// has not allocated its threads' dedupe buffers (64 MiB each here).
+func TestManagerAllocatesAtFirstPass(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m := NewManager(Options{Threads: 2, BackoffMs: 10, DedupeBufferSize: 128 << 20})
+	m.Start()
+	time.Sleep(100 * time.Millisecond) // ten backoffs: each thread looked for work
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 8<<20 {
+		t.Fatalf("an idle manager allocated %d bytes", got)
 	}
 }

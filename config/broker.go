@@ -20,36 +20,40 @@ import (
 // A Broker is not safe for concurrent use: a server that changes it at run
 // time (dynamic broker configs) should Clone, Set, Validate and swap.
 type Broker struct {
-	NodeID                             int32    // node.id (also broker.id): 1 (Kafka: required)
-	Listeners                          string   // listeners: "PLAINTEXT://127.0.0.1:9092" (Kafka: "PLAINTEXT://:9092")
-	AdvertisedListeners                string   // advertised.listeners: "" means listeners
-	ListenerSecurityProtocolMap        string   // listener.security.protocol.map: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
-	ControllerListenerNames            string   // controller.listener.names: "" (listeners named here are not served)
-	LogDirs                            []string // log.dirs, else log.dir: ["./data"] (Kafka: /tmp/kafka-logs); Strata uses the first
-	ClusterID                          string   // cluster.id: "" means generated once and persisted in the data dir
-	NumPartitions                      int32    // num.partitions: 1
-	DefaultReplicationFactor           int16    // default.replication.factor: 1
-	AutoCreateTopicsEnable             bool     // auto.create.topics.enable: true
-	DeleteTopicEnable                  bool     // delete.topic.enable: true
-	MessageMaxBytes                    int      // message.max.bytes: 1048588 (Set keeps Log.MaxMessageBytes equal)
-	SocketRequestMaxBytes              int      // socket.request.max.bytes: 104857600
-	MaxConnections                     int      // max.connections: math.MaxInt32
-	MaxConnectionsPerIP                int      // max.connections.per.ip: math.MaxInt32
-	QueuedMaxRequests                  int      // queued.max.requests: 500
-	QueuedMaxRequestBytes              int64    // queued.max.request.bytes: -1 (no bound; above 0, at least socket.request.max.bytes)
-	ConnectionsMaxIdleMs               int64    // connections.max.idle.ms: 600000
-	LogRetentionCheckIntervalMs        int64    // log.retention.check.interval.ms: 300000
-	NumRecoveryThreadsPerDataDir       int      // num.recovery.threads.per.data.dir: 2 (Kafka 4's)
-	SegmentFilesMax                    int64    // strata.segment.files.max: 0 = half of RLIMIT_NOFILE, at most half of vm.max_map_count (Strata's own)
-	LogFlushOffsetCheckpointIntervalMs int64    // log.flush.offset.checkpoint.interval.ms: 60000
-	LogFlushStartOffsetCheckpointMs    int64    // log.flush.start.offset.checkpoint.interval.ms: 60000
-	OffsetsRetentionMinutes            int64    // offsets.retention.minutes: 10080
-	GroupInitialRebalanceDelayMs       int64    // group.initial.rebalance.delay.ms: 3000
-	GroupMinSessionTimeoutMs           int32    // group.min.session.timeout.ms: 6000
-	GroupMaxSessionTimeoutMs           int32    // group.max.session.timeout.ms: 1800000
-	GroupMaxSize                       int32    // group.max.size: math.MaxInt32
-	OffsetsTopicNumPartitions          int32    // offsets.topic.num.partitions: 50 (used when __consumer_offsets is created)
-	OffsetsRetentionCheckIntervalMs    int64    // offsets.retention.check.interval.ms: 600000
+	NodeID                               int32    // node.id (also broker.id): 1 (Kafka: required)
+	Listeners                            string   // listeners: "PLAINTEXT://127.0.0.1:9092" (Kafka: "PLAINTEXT://:9092")
+	AdvertisedListeners                  string   // advertised.listeners: "" means listeners
+	ListenerSecurityProtocolMap          string   // listener.security.protocol.map: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
+	ControllerListenerNames              string   // controller.listener.names: "" (listeners named here are not served)
+	LogDirs                              []string // log.dirs, else log.dir: ["./data"] (Kafka: /tmp/kafka-logs); Strata uses the first
+	ClusterID                            string   // cluster.id: "" means generated once and persisted in the data dir
+	NumPartitions                        int32    // num.partitions: 1
+	DefaultReplicationFactor             int16    // default.replication.factor: 1
+	AutoCreateTopicsEnable               bool     // auto.create.topics.enable: true
+	DeleteTopicEnable                    bool     // delete.topic.enable: true
+	MessageMaxBytes                      int      // message.max.bytes: 1048588 (Set keeps Log.MaxMessageBytes equal)
+	SocketRequestMaxBytes                int      // socket.request.max.bytes: 104857600
+	MaxConnections                       int      // max.connections: math.MaxInt32
+	MaxConnectionsPerIP                  int      // max.connections.per.ip: math.MaxInt32
+	QueuedMaxRequests                    int      // queued.max.requests: 500
+	QueuedMaxRequestBytes                int64    // queued.max.request.bytes: -1 (no bound; above 0, at least socket.request.max.bytes)
+	ConnectionsMaxIdleMs                 int64    // connections.max.idle.ms: 600000
+	LogRetentionCheckIntervalMs          int64    // log.retention.check.interval.ms: 300000
+	NumRecoveryThreadsPerDataDir         int      // num.recovery.threads.per.data.dir: 2 (Kafka 4's)
+	SegmentFilesMax                      int64    // strata.segment.files.max: 0 = half of RLIMIT_NOFILE, at most half of vm.max_map_count (Strata's own)
+	LogFlushOffsetCheckpointIntervalMs   int64    // log.flush.offset.checkpoint.interval.ms: 60000
+	LogFlushStartOffsetCheckpointMs      int64    // log.flush.start.offset.checkpoint.interval.ms: 60000
+	OffsetsRetentionMinutes              int64    // offsets.retention.minutes: 10080
+	GroupInitialRebalanceDelayMs         int64    // group.initial.rebalance.delay.ms: 3000
+	GroupMinSessionTimeoutMs             int32    // group.min.session.timeout.ms: 6000
+	GroupMaxSessionTimeoutMs             int32    // group.max.session.timeout.ms: 1800000
+	GroupMaxSize                         int32    // group.max.size: math.MaxInt32
+	OffsetsTopicNumPartitions            int32    // offsets.topic.num.partitions: 50 (used when __consumer_offsets is created)
+	OffsetsTopicSegmentBytes             int32    // offsets.topic.segment.bytes: 104857600 (__consumer_offsets' segment.bytes when it is created)
+	OffsetsTopicCompressionCodec         int32    // offsets.topic.compression.codec: 0 (Kafka's CompressionType id the coordinator writes its batches with)
+	OffsetsRetentionCheckIntervalMs      int64    // offsets.retention.check.interval.ms: 600000
+	FetchMemoryMaxBytes                  int64    // strata.fetch.memory.max.bytes: 67108864 (Strata's own: Kafka has no such bound)
+	MaxIncrementalFetchSessionCacheSlots int      // max.incremental.fetch.session.cache.slots: 1000
 	// The transaction coordinator's (package txn), Kafka's names and defaults.
 	TransactionMaxTimeoutMs                   int32 // transaction.max.timeout.ms: 900000
 	TransactionStateLogNumPartitions          int32 // transaction.state.log.num.partitions: 50 (used when __transaction_state is created)
@@ -58,8 +62,6 @@ type Broker struct {
 	TransactionalIDExpirationMs               int32 // transactional.id.expiration.ms: 604800000
 	TransactionRemoveExpiredCleanupIntervalMs int32 // transaction.remove.expired.transaction.cleanup.interval.ms: 3600000
 	TransactionPartitionVerificationEnable    bool  // transaction.partition.verification.enable: true (KIP-890)
-	FetchMemoryMaxBytes                       int64 // strata.fetch.memory.max.bytes: 67108864 (Strata's own: Kafka has no such bound)
-	MaxIncrementalFetchSessionCacheSlots      int   // max.incremental.fetch.session.cache.slots: 1000
 	// strata.produce.decompression.memory.max.bytes: 67108864 (Strata's
 	// own): the memory produce requests may hold decompressing and
 	// recompressing records, across the broker (server/produce_compress.go).
@@ -69,6 +71,8 @@ type Broker struct {
 	TelemetryMaxBytes int32
 	// HTTP is the console's and the metrics' listeners (http.go).
 	HTTP HTTP
+	// Cleaner is the log cleaner's properties (cleaner.go).
+	Cleaner Cleaner
 
 	// Log holds the broker-level defaults of the topic configs Strata acts
 	// on, set by their broker synonyms: log.segment.bytes, log.roll.ms and
@@ -102,33 +106,40 @@ type Broker struct {
 // 127.0.0.1:9092, log.dirs ./data.
 func Defaults() *Broker {
 	return &Broker{
-		NodeID:                             1,
-		Listeners:                          "PLAINTEXT://127.0.0.1:9092",
-		ListenerSecurityProtocolMap:        defaultProtocolMap,
-		LogDirs:                            []string{"./data"},
-		NumPartitions:                      1,
-		DefaultReplicationFactor:           1,
-		AutoCreateTopicsEnable:             true,
-		DeleteTopicEnable:                  true,
-		MessageMaxBytes:                    1048588,
-		SocketRequestMaxBytes:              104857600,
-		MaxConnections:                     math.MaxInt32,
-		MaxConnectionsPerIP:                math.MaxInt32,
-		QueuedMaxRequests:                  500,
-		QueuedMaxRequestBytes:              -1,
-		ConnectionsMaxIdleMs:               600000,
-		LogRetentionCheckIntervalMs:        300000,
-		NumRecoveryThreadsPerDataDir:       2,
-		LogFlushOffsetCheckpointIntervalMs: 60000,
-		LogFlushStartOffsetCheckpointMs:    60000,
-		OffsetsRetentionMinutes:            10080,
-		GroupInitialRebalanceDelayMs:       3000,
-		GroupMinSessionTimeoutMs:           6000,
-		GroupMaxSessionTimeoutMs:           1800000,
-		GroupMaxSize:                       math.MaxInt32,
-		OffsetsTopicNumPartitions:          50,
-		OffsetsRetentionCheckIntervalMs:    600000,
-		FetchMemoryMaxBytes:                64 << 20,
+		NodeID:                               1,
+		Listeners:                            "PLAINTEXT://127.0.0.1:9092",
+		ListenerSecurityProtocolMap:          defaultProtocolMap,
+		LogDirs:                              []string{"./data"},
+		NumPartitions:                        1,
+		DefaultReplicationFactor:             1,
+		AutoCreateTopicsEnable:               true,
+		DeleteTopicEnable:                    true,
+		MessageMaxBytes:                      1048588,
+		SocketRequestMaxBytes:                104857600,
+		MaxConnections:                       math.MaxInt32,
+		MaxConnectionsPerIP:                  math.MaxInt32,
+		QueuedMaxRequests:                    500,
+		QueuedMaxRequestBytes:                -1,
+		ConnectionsMaxIdleMs:                 600000,
+		LogRetentionCheckIntervalMs:          300000,
+		NumRecoveryThreadsPerDataDir:         2,
+		LogFlushOffsetCheckpointIntervalMs:   60000,
+		LogFlushStartOffsetCheckpointMs:      60000,
+		OffsetsRetentionMinutes:              10080,
+		GroupInitialRebalanceDelayMs:         3000,
+		GroupMinSessionTimeoutMs:             6000,
+		GroupMaxSessionTimeoutMs:             1800000,
+		GroupMaxSize:                         math.MaxInt32,
+		OffsetsTopicNumPartitions:            50,
+		OffsetsTopicSegmentBytes:             104857600,
+		OffsetsRetentionCheckIntervalMs:      600000,
+		FetchMemoryMaxBytes:                  64 << 20,
+		MaxIncrementalFetchSessionCacheSlots: 1000,
+		HTTP:                                 HTTP{ConsoleEnable: true, ConsoleListeners: "http://127.0.0.1:8080"},
+		Cleaner:                              DefaultCleaner(),
+		Log:                                  partition.DefaultConfig(),
+		Unknown:                              map[string]string{},
+		static:                               map[string]string{},
 
 		TransactionMaxTimeoutMs:                   900000,
 		TransactionStateLogNumPartitions:          50,
@@ -137,11 +148,6 @@ func Defaults() *Broker {
 		TransactionalIDExpirationMs:               604800000,
 		TransactionRemoveExpiredCleanupIntervalMs: 3600000,
 		TransactionPartitionVerificationEnable:    true,
-		MaxIncrementalFetchSessionCacheSlots:      1000,
-		HTTP:                                      HTTP{ConsoleEnable: true, ConsoleListeners: "http://127.0.0.1:8080"},
-		Log:                                       partition.DefaultConfig(),
-		Unknown:                                   map[string]string{},
-		static:                                    map[string]string{},
 
 		ProduceDecompressionMemoryMaxBytes: 64 << 20,
 		TelemetryMaxBytes:                  1048576,
@@ -348,6 +354,12 @@ func buildBrokerProps() map[string]*brokerProp {
 		{name: "offsets.topic.num.partitions", spec: intAtLeast(1), dflt: "50",
 			get: func(b *Broker) (string, bool) { return itoa(b.OffsetsTopicNumPartitions) },
 			set: func(b *Broker, v string) { b.OffsetsTopicNumPartitions = i32(v) }},
+		{name: "offsets.topic.segment.bytes", spec: intAtLeast(1), dflt: "104857600",
+			get: func(b *Broker) (string, bool) { return itoa(b.OffsetsTopicSegmentBytes) },
+			set: func(b *Broker, v string) { b.OffsetsTopicSegmentBytes = i32(v) }},
+		{name: "offsets.topic.compression.codec", spec: integer(), dflt: "0",
+			get: func(b *Broker) (string, bool) { return itoa(b.OffsetsTopicCompressionCodec) },
+			set: func(b *Broker, v string) { b.OffsetsTopicCompressionCodec = i32(v) }},
 		{name: "offsets.retention.check.interval.ms", spec: longAtLeast(1), dflt: "600000",
 			get: func(b *Broker) (string, bool) { return itoa(b.OffsetsRetentionCheckIntervalMs) },
 			set: func(b *Broker, v string) { b.OffsetsRetentionCheckIntervalMs = i64(v) }},
@@ -374,6 +386,7 @@ func buildBrokerProps() map[string]*brokerProp {
 			set: func(b *Broker, v string) { b.TransactionPartitionVerificationEnable = v == "true" }},
 	}
 	props = append(props, httpProps()...)
+	props = append(props, cleanerProps()...)
 	m := make(map[string]*brokerProp, len(props)+2*len(topicDefs))
 	for _, p := range props {
 		p.group = []string{p.name}
@@ -556,6 +569,11 @@ func (b *Broker) Validate() error {
 	atLeast("message.max.bytes", int64(l.MaxMessageBytes), 0)
 	if err := b.Log.Validate(); err != nil {
 		add(invalid("", "log defaults: "+strings.TrimPrefix(err.Error(), "partition: ")))
+	}
+	add(b.validateCleaner())
+	if c := b.OffsetsTopicCompressionCodec; c < 0 || c > 4 {
+		// Kafka's CompressionType.forId, when the coordinator starts.
+		add(invalid("offsets.topic.compression.codec", "Unknown compression type id: "+strconv.Itoa(int(c))))
 	}
 	minLag := i64(b.brokerTopicValue(topicDefByName["min.compaction.lag.ms"]))
 	maxLag := i64(b.brokerTopicValue(topicDefByName["max.compaction.lag.ms"]))

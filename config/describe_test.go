@@ -40,7 +40,7 @@ func TestTopicConfigDefs(t *testing.T) {
 		{Name: "segment.bytes", BrokerSynonym: "log.segment.bytes", Type: "int", Default: "1073741824", Applied: true},
 		{Name: "max.message.bytes", BrokerSynonym: "message.max.bytes", Type: "int", Default: "1048588", Applied: true},
 		{Name: "cleanup.policy", BrokerSynonym: "log.cleanup.policy", Type: "list", Default: "delete", Applied: true},
-		{Name: "min.cleanable.dirty.ratio", BrokerSynonym: "log.cleaner.min.cleanable.ratio", Type: "double", Default: "0.5"},
+		{Name: "min.cleanable.dirty.ratio", BrokerSynonym: "log.cleaner.min.cleanable.ratio", Type: "double", Default: "0.5", Applied: true},
 		{Name: "file.delete.delay.ms", BrokerSynonym: "log.segment.delete.delay.ms", Type: "long", Default: "60000"},
 		{Name: "flush.ms", BrokerSynonym: "log.flush.interval.ms", Type: "long", Default: "9223372036854775807", Applied: true},
 		{Name: "message.timestamp.after.max.ms", BrokerSynonym: "log.message.timestamp.after.max.ms", Type: "long", Default: "3600000", Applied: true},

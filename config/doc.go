@@ -28,8 +28,10 @@
 //
 // Dynamic broker configs (dynamic.go; Kafka's KIP-226): the properties
 // IsDynamic names (the first broker synonym of every topic config but
-// log.message.format.version, and producer.id.expiration.ms) can change at
-// run time at two levels, this broker's and the cluster default's.
+// log.message.format.version, producer.id.expiration.ms, and the log
+// cleaner's: log.cleaner.threads, .dedupe.buffer.size, .io.buffer.size,
+// .io.buffer.load.factor, .io.max.bytes.per.second, .backoff.ms) can change
+// at run time at two levels, this broker's and the cluster default's.
 // CheckDynamic refuses any other name (ErrNotDynamic: "Cannot update these
 // configs dynamically: Set(...)") and bad values; AlterBrokerConfigs applies
 // IncrementalAlterConfigs operations to one level; WithDynamic returns the
@@ -37,6 +39,15 @@
 // static properties, the per-broker level over that, each dynamic value
 // hiding the synonyms of its name below it. So a topic config resolves:
 // override > dynamic per-broker > dynamic default > static > default.
+//
+// The log cleaner (cleaner.go): Broker.Cleaner holds Kafka's CleanerConfig
+// properties (log.cleaner.enable, threads, dedupe and I/O buffers, I/O
+// rate, backoff), checked as KafkaConfig checks the dedupe buffer (at
+// least 1 MiB a thread) and, on a dynamic change, as LogCleaner bounds the
+// thread count (CheckCleanerChange); CleanerTopicConfig resolves a topic's
+// compaction settings (cleanup.policy, min.cleanable.dirty.ratio,
+// min/max.compaction.lag.ms, delete.retention.ms) over the log.cleaner.*
+// synonyms.
 //
 // TopicConfigValue, TopicConfigSynonyms, TopicConfigEntries,
 // BrokerConfigEntries and BrokerDefaultConfigEntries build DescribeConfigs

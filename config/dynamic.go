@@ -17,11 +17,17 @@ import (
 // Kafka's DynamicLogConfig.ReconfigurableConfigs (the first broker synonym
 // of every topic config except log.message.format.version: log.retention.ms,
 // log.segment.bytes, log.roll.ms, log.cleanup.policy, message.max.bytes,
-// log.message.timestamp.*, ...) and producer.id.expiration.ms. Kafka's other
+// log.message.timestamp.*, ...), Kafka's LogCleaner.ReconfigurableConfigs
+// (log.cleaner.threads, .dedupe.buffer.size, .io.buffer.size,
+// .io.buffer.load.factor, .io.max.bytes.per.second, .backoff.ms) and
+// producer.id.expiration.ms. Kafka's other
 // dynamic properties (listeners, max.connections, thread pools, SSL stores)
 // are refused: Strata cannot apply them while it runs.
 var dynamicProps = func() map[string]bool {
 	m := map[string]bool{"producer.id.expiration.ms": true}
+	for _, name := range cleanerDynamic {
+		m[name] = true
+	}
 	for _, d := range topicDefs {
 		if len(d.syn) > 0 && d.Name != "message.format.version" {
 			m[d.syn[0].name] = true

@@ -177,6 +177,10 @@ func (d *topicDef) applied(f *field) *topicDef {
 	return d
 }
 
+// cleaner marks a config the log cleaner acts on (CleanerTopicConfig):
+// applied, with no partition.Config field.
+func (d *topicDef) cleaner() *topicDef { d.Applied = true; return d }
+
 func (d *topicDef) deprecated() *topicDef { d.Deprecated = true; return d }
 
 // topicDefs is every topic config, sorted by name except that
@@ -197,7 +201,7 @@ func buildTopicDefs() []*topicDef {
 	compressionTypes := []string{"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"}
 	defs := []*topicDef{
 		def("cleanup.policy", list("compact", "delete"), "delete",
-			`"delete" discards old segments by time or size; "compact" alone turns that off (Strata does not compact: every record is kept).`).
+			`"delete" discards old segments by time or size; "compact" keeps the last record of every key (the log cleaner), and alone turns retention by time and size off.`).
 			sameSyn("log.cleanup.policy").applied(cleanupPolicyField),
 		def("compression.gzip.level", gzipLevel(), "-1",
 			"The gzip level used when compression.type is gzip.").sameSyn("compression.gzip.level"),
@@ -209,7 +213,7 @@ func buildTopicDefs() []*topicDef {
 		def("compression.zstd.level", intBetween(-131072, 22), "3",
 			"The zstd level used when compression.type is zstd.").sameSyn("compression.zstd.level"),
 		def("delete.retention.ms", longAtLeast(0), "86400000",
-			"How long tombstones are kept on compacted topics.").sameSyn("log.cleaner.delete.retention.ms"),
+			"How long tombstones are kept on compacted topics.").sameSyn("log.cleaner.delete.retention.ms").cleaner(),
 		def("file.delete.delay.ms", longAtLeast(0), "60000",
 			"How long to wait before deleting a file from the filesystem.").sameSyn("log.segment.delete.delay.ms"),
 		def("flush.messages", longAtLeast(1), maxLong,
@@ -232,7 +236,7 @@ func buildTopicDefs() []*topicDef {
 		def("local.retention.ms", longAtLeast(-2), "-2",
 			"Local retention time with tiered storage; -2 uses retention.ms.").sameSyn("log.local.retention.ms"),
 		def("max.compaction.lag.ms", longAtLeast(1), maxLong,
-			"The longest time a record stays ineligible for compaction.").sameSyn("log.cleaner.max.compaction.lag.ms"),
+			"The longest time a record stays ineligible for compaction.").sameSyn("log.cleaner.max.compaction.lag.ms").cleaner(),
 		def("max.message.bytes", intAtLeast(0), "1048588",
 			"The largest record batch the topic accepts, after compression.").sameSyn("message.max.bytes").
 			applied(intField(func(c *partition.Config) *int { return &c.MaxMessageBytes })),
@@ -253,9 +257,9 @@ func buildTopicDefs() []*topicDef {
 			"CreateTime keeps the producer's timestamps; LogAppendTime stamps batches with the broker's clock.").
 			sameSyn("log.message.timestamp.type").applied(timestampTypeField),
 		def("min.cleanable.dirty.ratio", double(0, 1), "0.5",
-			"How dirty a log must be before it is compacted.").sameSyn("log.cleaner.min.cleanable.ratio"),
+			"How dirty a log must be before it is compacted.").sameSyn("log.cleaner.min.cleanable.ratio").cleaner(),
 		def("min.compaction.lag.ms", longAtLeast(0), "0",
-			"The shortest time a record stays uncompacted.").sameSyn("log.cleaner.min.compaction.lag.ms"),
+			"The shortest time a record stays uncompacted.").sameSyn("log.cleaner.min.compaction.lag.ms").cleaner(),
 		def("min.insync.replicas", intAtLeast(1), "1",
 			"Replicas that must acknowledge an acks=all write.").sameSyn("min.insync.replicas"),
 		def("preallocate", boolean(), "false",

@@ -55,6 +55,10 @@ type Options struct {
 	SampleInterval time.Duration
 	// Limits of the message browser (0: defaults).
 	Limits Limits
+	// Broker is the state of the broker serving an embedded console (the
+	// log cleaner's); nil for `strata console`: the pages say it is
+	// only shown by the embedded console.
+	Broker BrokerState
 }
 
 // Limits bound what one message page reads from the cluster.
@@ -192,6 +196,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	h("GET /{$}", cheap, s.overview)
 	h("GET /overview/rates", cheap, s.ratesFragment)
 	h("GET /topics", expensive, s.topics)
+	h("GET /transactions", expensive, s.transactions)
 	h("GET /topics/{topic}", expensive, s.topic)
 	h("GET /topics/{topic}/messages", expensive, s.messages)
 	h("GET /topics/{topic}/tail", expensive, s.tail)

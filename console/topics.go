@@ -318,6 +318,7 @@ type topicData struct {
 	Size       int64
 	TotalLag   int64
 	ConfigsErr string
+	Cleaner    cleanerView
 }
 
 // topicMeta returns a topic's metadata, or a 404 error.
@@ -389,6 +390,7 @@ func (s *Server) topic(w http.ResponseWriter, r *http.Request) error {
 	} else if len(cfgs) == 1 && cfgs[0].Err != nil {
 		d.ConfigsErr = errText(cfgs[0].Err)
 	}
+	d.Cleaner = s.cleaner(name, d.Configs)
 	d.Consumers, d.GroupsErr = s.consumersOf(ctx, name, ends)
 	for _, c := range d.Consumers {
 		d.TotalLag += c.Lag

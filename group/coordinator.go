@@ -49,10 +49,9 @@ type Options struct {
 	OffsetsRetention       time.Duration // offsets.retention.minutes: 7 days
 	RetentionCheckInterval time.Duration // offsets.retention.check.interval.ms: 10 min
 	MaxMetadataBytes       int           // offset.metadata.max.bytes: 4096
-	// CompactBytes is how many bytes must be appended to a partition of
-	// __consumer_offsets since its last rewrite before it is rewritten
-	// (compact.go): 16 MiB.
-	CompactBytes int64
+	// Compression is offsets.topic.compression.codec: the codec of the
+	// batches written to __consumer_offsets (none by default).
+	Compression recordbatch.Codec
 
 	// beforeAppend, when set (tests only), runs on the writer of
 	// partition p before each of its appends; blocking holds the append.
@@ -87,9 +86,6 @@ func (o *Options) defaults() {
 	if o.MaxMetadataBytes <= 0 {
 		o.MaxMetadataBytes = 4096
 	}
-	if o.CompactBytes <= 0 {
-		o.CompactBytes = 16 << 20
-	}
 }
 
 // Client identifies the connection a request came on, for DescribeGroups.
@@ -121,7 +117,7 @@ type Coordinator struct {
 	later    []func() // run after the current work item
 	builder  *recordbatch.Builder
 	retTimer *time.Timer
-	parts    []partState // by __consumer_offsets partition
+	replayed ReplayStats // what Open read; set before the loop starts
 	// Open transactions (txn.go): the groups with pending offsets of
 	// each, their appends in flight, and the CompleteTxn calls waiting
 	// for those.
@@ -154,14 +150,15 @@ func Open(opts Options) (*Coordinator, error) {
 	}
 	c.builder.BaseSequence = -1
 	start := opts.Now()
-	c.parts = make([]partState, len(opts.Logs))
+	var replayed ReplayStats
 	for p, l := range opts.Logs {
-		n, err := c.replay(int32(p), l)
+		st, err := c.replay(int32(p), l)
 		if err != nil {
 			return nil, err
 		}
-		c.parts[p].dirty = n
+		replayed.add(st)
 	}
+	c.replayed = replayed
 	loaded, offsets := 0, 0
 	for _, g := range c.groups {
 		loaded++
@@ -362,24 +359,7 @@ type txnProducer struct {
 func (c *Coordinator) storeTxn(id string, recs []kv, tx *txnProducer, done0 func(base int64, err error)) {
 	p := PartitionFor(id, len(c.writers))
 	w := c.writers[p]
-	ps := &c.parts[p]
-	ps.inflight++
-	var size int64
-	done := func(base int64, err error) {
-		ps.inflight--
-		if err == nil {
-			ps.dirty += size
-			if g := c.groups[id]; g != nil {
-				for _, r := range recs {
-					if isGroupKey(r.key) {
-						g.stored = r.value // what a replay would load (nil: a tombstone)
-					}
-				}
-			}
-		}
-		done0(base, err)
-		c.maybeCompact(p)
-	}
+	done := done0
 	b := c.builder
 	b.Reset()
 	if tx != nil {
@@ -391,6 +371,9 @@ func (c *Coordinator) storeTxn(id string, recs []kv, tx *txnProducer, done0 func
 		b.Add(&recordbatch.Record{Timestamp: now, Key: r.key, Value: r.value})
 	}
 	batch, err := b.AppendTo(nil)
+	if err == nil && c.opts.Compression != recordbatch.CodecNone {
+		batch, err = recordbatch.Recompress(nil, batch, c.opts.Compression, recordbatch.DefaultLevel(c.opts.Compression), len(batch))
+	}
 	if err == nil && len(batch) > w.log.Config().MaxMessageBytes {
 		err = fmt.Errorf("%w: %d bytes, max.message.bytes %d", errTooLarge, len(batch), w.log.Config().MaxMessageBytes)
 	}
@@ -398,7 +381,6 @@ func (c *Coordinator) storeTxn(id string, recs []kv, tx *txnProducer, done0 func
 		c.later = append(c.later, func() { done(-1, err) })
 		return
 	}
-	size = int64(len(batch))
 	w.enqueue(write{batch: batch, txn: tx != nil, done: func(res partition.AppendResult, err error) { done(res.BaseOffset, err) }})
 }
 

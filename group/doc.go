@@ -49,11 +49,13 @@
 // and their session timers start, so members that keep heartbeating carry
 // on without a rebalance, as after a Kafka coordinator failover.
 //
-// Kafka compacts __consumer_offsets; Strata rewrites it (compact.go): once
-// as many bytes were appended to a partition since its last rewrite as
-// that rewrite took (at least Options.CompactBytes), the live state of its
-// groups is appended again and the log start offset moves to it, so a
-// replay reads only the live records and what followed them.
+// __consumer_offsets is compacted by the log cleaner like any topic with
+// cleanup.policy=compact (package compact, run by the topic registry): it
+// keeps the last record of every key and drops tombstones once
+// delete.retention.ms has passed, so a replay reads only live state.
+// Replay takes the log as it is: a cleaned log has gaps between offsets
+// (each batch gives the next offset to read) and tombstones whose group
+// or offset never appears again.
 //
 // Offsets of an empty group expire offsets.retention.minutes after it
 // became empty (after their commit for groups that never had members), and
@@ -82,8 +84,10 @@
 // partition that has one answers UNSTABLE_OFFSET_COMMIT. A replay keeps
 // the records of a transactional batch pending and applies control
 // batches (commit or abort of the batch's producer) when it meets them.
-// Pending offsets do not expire, keep their group, are removed by a
+// Pending offsets do not expire, keep their group, and are removed by a
 // tombstone of their partition (OffsetDelete, DeleteGroups, topic
-// deletion), and stop the rewrite of their partition until they are
-// resolved. Not implemented: KIP-848 groups.
+// deletion). The batches are appended as a client's would be, so the
+// writer numbers their sequences after the producer's last batch in the
+// partition (setTxnSequence; Kafka's coordinator appends are not
+// sequence-checked). Not implemented: KIP-848 groups.
 package group

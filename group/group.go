@@ -128,7 +128,6 @@ type group struct {
 	// (txn.go).
 	txnOffsets  map[int64]map[topicPartition]*offset
 	pendingSync map[string]struct{}
-	stored      []byte // the last group metadata value in the log (nil: none, or a tombstone)
 
 	joinTimer      *time.Timer
 	joinSeq        uint64

@@ -1,7 +1,6 @@
 package group
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -79,17 +78,36 @@ func (g *group) value() []byte {
 	return v.AppendTo(nil)
 }
 
+// ReplayStats is what Open read of __consumer_offsets.
+type ReplayStats struct {
+	Bytes   int64 // of whole batches
+	Batches int64 // control batches included
+	Records int64 // of data batches, tombstones included
+}
+
+func (s *ReplayStats) add(o ReplayStats) {
+	s.Bytes += o.Bytes
+	s.Batches += o.Batches
+	s.Records += o.Records
+}
+
+// Replayed returns what Open read of __consumer_offsets: on a compacted
+// log, only the live records (and tombstones not yet removed).
+func (c *Coordinator) Replayed() ReplayStats { return c.replayed }
+
 // replay reads one partition of __consumer_offsets from its start and
-// applies every record in order. It returns the bytes it read.
-func (c *Coordinator) replay(p int32, l *partition.Log) (int64, error) {
+// applies every record in order. A cleaned log has gaps: each batch gives
+// the offset to read next, and Read returns the first batch at or after
+// an offset in a gap.
+func (c *Coordinator) replay(p int32, l *partition.Log) (ReplayStats, error) {
 	it := recordbatch.NewIterator(nil, maxReplayRecord)
 	var buf []byte
-	var read int64
+	var st ReplayStats
 	off := l.LogStartOffset()
 	for off < l.HighWatermark() {
 		rr, err := l.Read(off, replayChunk)
 		if err != nil {
-			return 0, fmt.Errorf("%w: partition %d at offset %d: %w", ErrReplay, p, off, err)
+			return st, fmt.Errorf("%w: partition %d at offset %d: %w", ErrReplay, p, off, err)
 		}
 		next := off
 		for _, s := range rr.Slices {
@@ -102,15 +120,16 @@ func (c *Coordinator) replay(p int32, l *partition.Log) (int64, error) {
 			buf = buf[:s.Len]
 			if _, err := s.File.ReadAt(buf, s.Pos); err != nil {
 				rr.Release()
-				return 0, fmt.Errorf("%w: partition %d: %w", ErrReplay, p, err)
+				return st, fmt.Errorf("%w: partition %d: %w", ErrReplay, p, err)
 			}
 			for b := buf; len(b) > 0; {
 				n, err := recordbatch.BatchSize(b)
 				if err != nil || n > len(b) {
 					rr.Release()
-					return 0, fmt.Errorf("%w: partition %d: batch at byte %d: %v", ErrReplay, p, s.Pos+int64(len(buf)-len(b)), err)
+					return st, fmt.Errorf("%w: partition %d: batch at byte %d: %v", ErrReplay, p, s.Pos+int64(len(buf)-len(b)), err)
 				}
 				h := recordbatch.Header(b[:n])
+				st.Batches++
 				pid := int64(-1) // Kafka's loader: the producer of transactional batches only
 				if h.Transactional() {
 					pid = h.ProducerID()
@@ -119,6 +138,7 @@ func (c *Coordinator) replay(p int32, l *partition.Log) (int64, error) {
 				for it.Next() {
 					r := it.Record()
 					if !h.Control() {
+						st.Records++
 						c.apply(r.Key, r.Value, r.Offset, pid)
 					} else if commit, ok := controlType(r.Key); ok && pid >= 0 {
 						c.completeTxn(txnKey{p, pid}, commit)
@@ -126,20 +146,20 @@ func (c *Coordinator) replay(p int32, l *partition.Log) (int64, error) {
 				}
 				if err := it.Err(); err != nil {
 					rr.Release()
-					return 0, fmt.Errorf("%w: partition %d: %w", ErrReplay, p, err)
+					return st, fmt.Errorf("%w: partition %d: %w", ErrReplay, p, err)
 				}
 				next = h.NextOffset()
 				b = b[n:]
 			}
 		}
 		rr.Release()
-		read += rr.Bytes
+		st.Bytes += rr.Bytes
 		if next <= off {
 			break
 		}
 		off = next
 	}
-	return read, nil
+	return st, nil
 }
 
 // errBadRecord: a record in __consumer_offsets whose key or value does not
@@ -193,7 +213,6 @@ func (c *Coordinator) apply(key, value []byte, at, pid int64) {
 		}
 		if value == nil {
 			if g := c.groups[k.Group]; g != nil {
-				g.stored = nil
 				g.members, g.order, g.static = map[string]*member{}, nil, map[string]string{}
 				g.protocolType, g.protocol, g.leader, g.generation = "", "", "", 0
 				g.state = stateEmpty
@@ -208,7 +227,6 @@ func (c *Coordinator) apply(key, value []byte, at, pid int64) {
 		}
 		g := c.getOrCreate(k.Group)
 		g.load(&v)
-		g.stored = bytes.Clone(value)
 	default:
 		// KIP-848 and share-group records: not this coordinator's.
 	}

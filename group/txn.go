@@ -24,10 +24,10 @@ import (
 // they are dropped. A replay does the same when it meets the control
 // batch; a tombstone for a partition drops its pending offsets too.
 //
-// Pending offsets never expire, a group holding some is neither expired
-// nor forgotten, and a __consumer_offsets partition holding some is not
-// rewritten (compact.go): the rewrite would cut the log before the
-// transactional records whose marker is still to come.
+// Pending offsets never expire, and a group holding some is neither
+// expired nor forgotten. The log cleaner keeps a transaction's records
+// until its marker is written (they are above the last stable offset),
+// and keeps record offsets, which the commit's comparison relies on.
 
 // txnKey names the open transaction of a producer in one partition of
 // __consumer_offsets.
@@ -36,7 +36,8 @@ type txnKey struct {
 	pid  int64
 }
 
-// TxnOffsetCommit serves a TxnOffsetCommit request (v0-6). It returns once
+// TxnOffsetCommit serves a TxnOffsetCommit request (v0-5, topics by name;
+// the server maps v6's topic IDs). It returns once
 // the offsets are appended to __consumer_offsets as part of the producer's
 // transaction; they count only after CompleteTxn commits it.
 func (c *Coordinator) TxnOffsetCommit(req *kmsg.TxnOffsetCommitRequest) *kmsg.TxnOffsetCommitResponse {
@@ -293,20 +294,6 @@ func (c *Coordinator) completeTxn(key txnKey, commit bool) {
 		c.maybeDropEmpty(g)
 	}
 	delete(c.txnGroups, key)
-	if c.writers != nil { // not during replay
-		c.maybeCompact(key.part)
-	}
-}
-
-// openTxns reports whether partition p of __consumer_offsets holds
-// offsets of an open transaction. Loop only.
-func (c *Coordinator) openTxns(p int32) bool {
-	for k := range c.txnGroups {
-		if k.part == p {
-			return true
-		}
-	}
-	return false
 }
 
 // controlType is the type of a control record (Kafka's

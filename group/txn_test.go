@@ -7,8 +7,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/stratabroker/strata/recordbatch"
 )
 
 func txnCommitReq(version int16, group string, pid int64, epoch int16, topic string, p int32, off int64) *kmsg.TxnOffsetCommitRequest {
@@ -42,20 +40,8 @@ func (e *env) fetchStable(group, topic string, p int32, stable bool) (int64, int
 // CompleteTxn.
 func (e *env) marker(group string, pid int64, epoch int16, commit bool) {
 	e.t.Helper()
-	b := recordbatch.NewBuilder()
-	b.ProducerID, b.ProducerEpoch, b.Transactional, b.Control = pid, epoch, true, true
-	typ := byte(0)
-	if commit {
-		typ = 1
-	}
-	b.Add(&recordbatch.Record{Timestamp: time.Now().UnixMilli(), Key: []byte{0, 0, 0, typ}, Value: []byte{0, 0, 0, 0, 0, 5}})
-	batch, err := b.AppendTo(nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	l := e.logs[PartitionFor(group, len(e.logs))]
-	setTxnSequence(l, batch) // the partition checks it as a client's until markers have their own append path
-	if _, err := l.Append(batch, true); err != nil {
+	if _, err := l.AppendMarker(pid, epoch, commit, 5, time.Now().UnixMilli()); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -156,7 +142,9 @@ func TestTxnOffsetCommitValidation(t *testing.T) {
 		e := newEnv(t, Options{MinSessionTimeout: time.Second, MaxSessionTimeout: time.Minute})
 		m := e.stableMember("g", 30000)
 		e.opts.PartitionExists = nil
-		send := func(req *kmsg.TxnOffsetCommitRequest) int16 { return e.c.TxnOffsetCommit(req).Topics[0].Partitions[0].ErrorCode }
+		send := func(req *kmsg.TxnOffsetCommitRequest) int16 {
+			return e.c.TxnOffsetCommit(req).Topics[0].Partitions[0].ErrorCode
+		}
 		v3 := func(group, member string, gen int32, inst *string) *kmsg.TxnOffsetCommitRequest {
 			r := txnCommitReq(3, group, 1000, 0, "t", 0, 1)
 			r.MemberID, r.Generation, r.InstanceID = member, gen, inst
@@ -216,6 +204,66 @@ func TestTxnOffsetCommitExpiryKeepsPending(t *testing.T) {
 		e.c.CompleteTxn(PartitionFor("g", 3), 1000, true)
 		if off := e.fetched("g", "t", 0); off != 42 {
 			t.Fatalf("offset after commit: %d, want 42", off)
+		}
+	})
+}
+
+// TestTxnOffsetCommitSuccessiveTxns: one producer's transactions follow
+// each other in the partition (the writer numbers their batches after the
+// producer's last one, and restarts at a new epoch); each commit's offset
+// becomes the committed one, also after a replay.
+func TestTxnOffsetCommitSuccessiveTxns(t *testing.T) {
+	e := newEnv(t, testOpts)
+	for i, epoch := range []int16{0, 0, 0, 1, 1} {
+		off := int64(10 * (i + 1))
+		if code := e.txnCommit("g", 1000, epoch, "t", 0, off); code != 0 {
+			t.Fatalf("transaction %d: TxnOffsetCommit: %d", i, code)
+		}
+		if code := e.txnCommit("g", 1000, epoch, "t", 1, off+1); code != 0 {
+			t.Fatalf("transaction %d: second TxnOffsetCommit: %d", i, code)
+		}
+		e.marker("g", 1000, epoch, true)
+		e.c.CompleteTxn(PartitionFor("g", 3), 1000, true)
+		if got := e.fetched("g", "t", 0); got != off {
+			t.Fatalf("transaction %d: offset %d, want %d", i, got, off)
+		}
+	}
+	e.reopen()
+	if got0, got1 := e.fetched("g", "t", 0), e.fetched("g", "t", 1); got0 != 50 || got1 != 51 {
+		t.Fatalf("after replay: %d %d, want 50 51", got0, got1)
+	}
+}
+
+// TestCompleteTxnWaitsForAppend: a CompleteTxn that arrives while a
+// commit of the transaction is being appended applies once the append
+// returned, so the offset is not left pending for ever.
+func TestCompleteTxnWaitsForAppend(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		opts := testOpts
+		h := newHolder("g", &opts)
+		e := newEnv(t, opts)
+		h.armed.Store(true)
+		codes := make(chan int16, 1)
+		go func() { codes <- e.txnCommit("g", 1000, 0, "t", 0, 42) }()
+		synctest.Wait() // the append is held
+		completed := make(chan struct{})
+		go func() {
+			e.c.CompleteTxn(PartitionFor("g", 3), 1000, true)
+			close(completed)
+		}()
+		synctest.Wait()
+		select {
+		case <-completed:
+			t.Fatal("CompleteTxn returned while the transaction's append was held")
+		default:
+		}
+		h.free()
+		if code := <-codes; code != 0 {
+			t.Fatalf("TxnOffsetCommit: %d", code)
+		}
+		<-completed
+		if off, code := e.fetchStable("g", "t", 0, true); off != 42 || code != 0 {
+			t.Fatalf("after CompleteTxn: offset %d, error %d; want 42, 0", off, code)
 		}
 	})
 }

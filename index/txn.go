@@ -1,10 +1,12 @@
 package index
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 
 	"github.com/stratabroker/strata/internal/vfs"
 )
@@ -96,8 +98,42 @@ func ReadTxnIndex(fsys vfs.FS, path string) ([]AbortedTxn, error) {
 // entries whose transaction overlaps [fetchOffset, upperBound) (last
 // offset >= fetchOffset, first offset < upperBound); complete reports
 // that an entry's last stable offset reached upperBound, so no later
-// segment's index can hold another.
+// segment's index can hold another. entries are in marker order (last
+// offsets increasing, as a transaction index holds them): the entries
+// that end before fetchOffset are skipped by a binary search (none of
+// them could complete the search: an entry's last stable offset is at
+// most its last offset + 1 <= fetchOffset < upperBound).
 func CollectAbortedTxns(entries []AbortedTxn, fetchOffset, upperBound int64) (out []AbortedTxn, complete bool) {
+	i, _ := slices.BinarySearchFunc(entries, fetchOffset, func(a AbortedTxn, off int64) int { return cmp.Compare(a.LastOffset, off) })
+	if i > 0 && entries[i-1].LastStableOffset >= upperBound {
+		// Not in an index this package wrote; answer as the full scan.
+		return collectScan(entries, fetchOffset, upperBound)
+	}
+	// Count first: one allocation of the answer.
+	n, end := 0, len(entries)
+	for j, a := range entries[i:] {
+		if a.FirstOffset < upperBound {
+			n++
+		}
+		if a.LastStableOffset >= upperBound {
+			end, complete = i+j+1, true
+			break
+		}
+	}
+	if n == 0 {
+		return nil, complete
+	}
+	out = make([]AbortedTxn, 0, n)
+	for _, a := range entries[i:end] {
+		if a.FirstOffset < upperBound {
+			out = append(out, a)
+		}
+	}
+	return out, complete
+}
+
+// collectScan is CollectAbortedTxns scanning every entry.
+func collectScan(entries []AbortedTxn, fetchOffset, upperBound int64) (out []AbortedTxn, complete bool) {
 	for _, a := range entries {
 		if a.LastOffset >= fetchOffset && a.FirstOffset < upperBound {
 			out = append(out, a)

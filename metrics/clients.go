@@ -114,7 +114,7 @@ func (c clientCollector) Collect(ch chan<- prometheus.Metric) {
 // duplicates of its own families by itself).
 var stateFamily = func() map[string]bool {
 	m := map[string]bool{}
-	for _, f := range stateFamilies {
+	for _, f := range append(stateFamilies, cleanerFamilies...) {
 		m[f.name] = true
 	}
 	return m

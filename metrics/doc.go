@@ -28,8 +28,14 @@
 //     each begins and ends); connections per listener; long polls waiting;
 //     per partition, log size and segment count; groups by state, members
 //     and offset commits; space of each log dir; the request queue and
-//     memory bounds. Plus Go's runtime and process collectors (go_*,
-//     process_*).
+//     memory bounds; the log cleaner (strata_cleaner_*, cleaner.go: Kafka's
+//     LogCleaner and LogCleanerManager gauges in base units, bytes and
+//     passes, and each compacted partition's dirty ratio, from one
+//     compact.ManagerStats snapshot a scrape); transactions by state,
+//     markers written and timeout aborts (TxnSource, txn.go) and, per
+//     partition, the last stable offset's lag behind the high watermark.
+//     Plus Go's runtime and
+//     process collectors (go_*, process_*).
 //   - kafka_*: consumer lag and partition offsets with kafka_exporter's
 //     names, help texts and labels (github.com/danielqsj/kafka_exporter),
 //     so its Grafana dashboards work unchanged, read from the group
@@ -46,8 +52,12 @@
 //
 // Cost at scrape time: one pass over the registry's topics and their
 // partitions per family (atomic loads), one copy of the group
-// coordinator's offsets on its run loop; BenchmarkScrape measures a scrape
-// of 10,000 partitions with a group committed on all of them (13 ms).
+// coordinator's offsets on its run loop, one snapshot of the cleaner
+// (its partitions copied and sorted under its lock); BenchmarkScrape
+// measures a scrape of 10,000 compacted partitions with a group committed
+// on all of them (18-22 ms on the development machine, 2 vCPU shared; 10
+// ms for the same partitions not compacted, without the cleaner's
+// 10,000 dirty-ratio series).
 //
 // Health: /healthz answers 200 "ok" while the process serves HTTP;
 // /readyz 200 "ready" when server.Server.Ready finds the log dirs loaded

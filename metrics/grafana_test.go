@@ -120,8 +120,8 @@ func TestMetricNames(t *testing.T) {
 }
 
 // TestGrafanaDashboard: every metric docs/grafana/strata.json queries is in
-// a scrape of a broker with a topic, traffic, an error answered and a
-// group with lag.
+// a scrape of a broker with a topic, traffic, an error answered, a group
+// with lag and a compacted topic.
 func TestGrafanaDashboard(t *testing.T) {
 	queries := dashboardQueries(t, "../docs/grafana/strata.json")
 	b := startBroker(t, false)
@@ -151,6 +151,12 @@ func TestGrafanaDashboard(t *testing.T) {
 	rt.Partitions = append(rt.Partitions, kmsg.NewListOffsetsRequestTopicPartition())
 	lo.Topics = append(lo.Topics, rt)
 	dialRaw(t, b.addr).do(lo) // an error answered
+	if _, err := adm.CreateTopic(ctx(t), 1, 1, map[string]*string{"cleanup.policy": sp("compact")}, "dash-kv"); err != nil {
+		t.Fatal(err)
+	}
+	if err := prod.ProduceSync(ctx(t), &kgo.Record{Topic: "dash-kv", Key: []byte("k"), Value: []byte("v")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
 
 	_, body := get(t, b.url+"/metrics")
 	p := expfmt.NewTextParser(model.UTF8Validation)
@@ -173,6 +179,9 @@ func TestGrafanaDashboard(t *testing.T) {
 	}
 	if !have["kafka_consumergroup_lag"] || parse(t, body)[`kafka_consumergroup_lag{consumergroup="dash-group",partition="0",topic="dash"}`] != 2 {
 		t.Fatalf("the broker shows no lag of 2:\n%s", strings.Join(parse(t, body).with("kafka_consumergroup_lag"), "\n"))
+	}
+	if _, ok := parse(t, body)[`strata_cleaner_dirty_ratio{partition="0",topic="dash-kv"}`]; !ok {
+		t.Fatalf("no dirty ratio of the compacted topic:\n%s", strings.Join(parse(t, body).with("strata_cleaner_dirty_ratio"), "\n"))
 	}
 	checked := 0
 	for _, q := range queries {

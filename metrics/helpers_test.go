@@ -32,6 +32,12 @@ type broker struct {
 
 func startBroker(t testing.TB, pprofOn bool, settings ...string) *broker {
 	t.Helper()
+	return startBrokerWith(t, pprofOn, server.Options{}, settings...)
+}
+
+// startBrokerWith is startBroker with the server's options (a clock).
+func startBrokerWith(t testing.TB, pprofOn bool, so server.Options, settings ...string) *broker {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := config.Defaults()
 	all := append([]string{"listeners", "PLAINTEXT://127.0.0.1:0", "log.dirs", dir, "group.initial.rebalance.delay.ms", "0"}, settings...)
@@ -43,7 +49,7 @@ func startBroker(t testing.TB, pprofOn bool, settings ...string) *broker {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.Start(cfg, server.Options{})
+	srv, err := server.Start(cfg, so)
 	if err != nil {
 		t.Fatal(err)
 	}

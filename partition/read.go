@@ -88,7 +88,11 @@ func (v *view) read(offset int64, maxBytes int, committed bool) (r *ReadResult, 
 	end, endSeg, endPos := v.hw, len(v.segs)-1, v.hwPos
 	if committed && v.lso < v.hw {
 		end = v.lso
-		if v.lsoSeg != nil {
+		if v.lsoSeg == nil {
+			// Its batch was not found (logged when it was looked up):
+			// stop at the start of the segment that should hold it.
+			endSeg, endPos = max(v.find(v.lso), 0), 0
+		} else {
 			endSeg, endPos = v.find(v.lso), v.lsoPos
 			if endSeg < 0 || v.segs[endSeg] != v.lsoSeg {
 				endSeg = slices.Index(v.segs, v.lsoSeg)

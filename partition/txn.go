@@ -237,7 +237,9 @@ func (l *Log) appendMarkerLocked(h recordbatch.Header, pid int64, epoch int16, m
 		idxErr = l.active.AppendAbortedTxn(index.AbortedTxn{ProducerID: pid, FirstOffset: first, LastOffset: off, LastStableOffset: lso})
 	}
 	l.producers.endTxn(pid, epoch, m)
-	if first >= 0 && first == l.lsoFirst {
+	if first >= 0 && first <= l.lsoFirst {
+		// It was the oldest (the LSO may be the log start offset, past
+		// its first offset): the next one bounds readers now.
 		l.refreshLSOLocked(l.view.Load().segs)
 	}
 	l.publishLocked()
@@ -346,7 +348,11 @@ func (v *view) abortedTxns(from, upTo int64) (out []AbortedTxn, retry bool, err 
 		if err != nil {
 			return out, false, err
 		}
-		out = append(out, got...)
+		if out == nil {
+			out = got
+		} else {
+			out = append(out, got...)
+		}
 		if complete {
 			break
 		}
@@ -387,8 +393,14 @@ func (l *Log) HasOngoingTransaction(producerID int64, epoch int16) bool {
 // the log is not shared yet.
 func (l *Log) replayMarker(s *segment.Segment, h recordbatch.Header) error {
 	m, ok, err := parseMarker(h)
-	if err != nil || !ok {
-		return err
+	if err != nil {
+		// A batch that passed its CRC but whose marker does not parse:
+		// Kafka's loader would fail the log; here it is skipped, logged.
+		l.logger.Warn("skipping an unreadable control batch", "dir", l.dir, "offset", h.BaseOffset(), "err", err)
+		return nil
+	}
+	if !ok {
+		return nil
 	}
 	pid, off := h.ProducerID(), h.BaseOffset()
 	first := l.producers.m[pid].txnFirstOrNone()
@@ -403,4 +415,13 @@ func (l *Log) replayMarker(s *segment.Segment, h recordbatch.Header) error {
 	}
 	l.producers.endTxn(pid, h.ProducerEpoch(), m)
 	return nil
+}
+
+// ParseEndTxnMarker reads the control record of a control batch h (whole):
+// whether it commits, and the coordinator epoch. ok is false for an empty
+// control batch (one the cleaner emptied) and for control types other
+// than commit (1) and abort (0). For the log cleaner.
+func ParseEndTxnMarker(h recordbatch.Header) (commit bool, coordinatorEpoch int32, ok bool, err error) {
+	m, ok, err := parseMarker(h)
+	return m.commit, m.coordEpoch, ok, err
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/recordbatch"
+	"github.com/stratabroker/strata/segment"
 )
 
 // TestTxnCrashRecovery crashes (a machine crash: what was fsynced stays)
@@ -215,4 +216,48 @@ func TestSnapshotV1Migration(t *testing.T) {
 	if err != nil || p2.m[3].txnFirst != 3 || p2.ongoing != 1 {
 		t.Fatalf("v2 snapshot: %+v, %v", p2.m[3], err)
 	}
+}
+
+// TestTxnReplayMarkerAcrossWindow: recovery reads batch headers in 4 KiB
+// windows; a marker whose header ends inside a window and whose record
+// lies past it is read whole, and its abort indexed.
+func TestTxnReplayMarkerAcrossWindow(t *testing.T) {
+	cfg := smallConfig()
+	cfg.SegmentBytes = 1 << 20
+	cfg.FlushMessages = 1
+	mem := vfs.NewMem()
+	l := mustOpen(t, mem, cfg, Options{})
+	if _, err := l.Append(txnBatch(5, 0, 0, 1, 1000), true); err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := markerBatch(5, 0, false, 0, 1000)
+	target := int64(4096 - recordbatch.HeaderSize - 5) // the marker's header fits the first window, its record does not
+	for l.Size() < target-600 {
+		mustAppend(t, l, makeBatch(plain(1, 1000, 400, 'f')))
+	}
+	for v := 0; ; v++ {
+		b := makeBatch(plain(1, 1000, v, 'g'))
+		if l.Size()+int64(len(b)) == target {
+			mustAppend(t, l, b)
+			break
+		}
+		if v > 700 {
+			t.Fatalf("no filler reaches %d from %d", target, l.Size())
+		}
+	}
+	off := mustMarker(t, l, 5, 0, false, 0, 1001)
+	if l.Size() != target+int64(len(mb)) || target+int64(len(mb)) <= 4096 {
+		t.Fatalf("marker at byte %d, %d bytes: does not straddle 4096", target, len(mb))
+	}
+	want := []AbortedTxn{{ProducerID: 5, FirstOffset: 0, LastOffset: off, LastStableOffset: off + 1}}
+	c := mem.CrashClone(vfs.CrashOptions{})
+	c.Remove(filepath.Join("/data/t-0", checkpointName))
+	c.Remove(segment.TxnIndexPath("/data/t-0", 0))
+	l.Close()
+	r := mustOpen(t, c, cfg, Options{})
+	defer r.Close()
+	if got := r.AbortedTransactions(0, off); !slices.Equal(got, want) {
+		t.Fatalf("rebuilt index: %+v, want %+v", got, want)
+	}
+	checkLSO(t, r, off+1)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"path/filepath"
 	"slices"
@@ -297,5 +298,117 @@ func TestTxnIndexAcrossSegments(t *testing.T) {
 	}
 	if _, err := fs.Stat(segment.TxnIndexPath("/data/t-0", 5)); err != nil {
 		t.Fatalf("txnindex of segment 5: %v", err)
+	}
+}
+
+// TestTxnConcurrentReadCommitted: read_committed readers run beside an
+// appender of transactional data, plain batches and markers (some
+// aborting), rolling segments: every read ends below the LSO it reports,
+// the LSO never goes back, and every aborted transaction a read lists
+// overlaps what it read. Run with -race.
+func TestTxnConcurrentReadCommitted(t *testing.T) {
+	cfg := smallConfig()
+	cfg.SegmentBytes = 1000
+	l := mustOpen(t, vfs.NewMem(), cfg, Options{})
+	defer l.Close()
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	go func() {
+		defer close(done)
+		seq := map[int64]int32{}
+		for i := range 600 {
+			pid := int64(i % 3)
+			switch {
+			case i%7 == 6:
+				if _, err := l.AppendMarker(pid, 0, i%2 == 0, 0, 1000); err != nil {
+					errs <- err
+					return
+				}
+			case i%5 == 4:
+				if _, err := l.Append(makeBatch(plain(1, 1000, 10, 'p')), false); err != nil {
+					errs <- err
+					return
+				}
+			default:
+				if _, err := l.Append(txnBatch(pid, 0, seq[pid], 2, 1000), false); err != nil {
+					errs <- err
+					return
+				}
+				seq[pid] += 2
+			}
+		}
+	}()
+	for range 2 {
+		go func() {
+			var lastLSO int64
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				r, err := l.ReadIsolated(0, 1<<20, true)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if r.LastStableOffset < lastLSO {
+					errs <- fmt.Errorf("LSO went back from %d to %d", lastLSO, r.LastStableOffset)
+				}
+				lastLSO = r.LastStableOffset
+				var end int64
+				if n := len(r.Slices); n > 0 {
+					end = r.Slices[n-1].LastOffset + 1
+				}
+				if end > r.LastStableOffset {
+					errs <- fmt.Errorf("read up to %d past the LSO %d", end, r.LastStableOffset)
+				}
+				for _, a := range r.Aborted {
+					if a.FirstOffset >= end {
+						errs <- fmt.Errorf("aborted %+v listed for a read ending at %d", a, end)
+					}
+				}
+				r.Release()
+			}
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case err := <-errs:
+		if err != nil {
+			t.Fatal(err)
+		}
+	default:
+	}
+	if len(l.view.Load().segs) < 3 {
+		t.Fatalf("%d segments: the test wants rolls", len(l.view.Load().segs))
+	}
+}
+
+// TestTxnLSOPastLogStart: DeleteRecords past an ongoing transaction's
+// first offset moves the LSO to the log start offset (Kafka's
+// maybeIncrementFirstUnstableOffset), and the marker then frees it.
+func TestTxnLSOPastLogStart(t *testing.T) {
+	l := mustOpen(t, vfs.NewMem(), smallConfig(), Options{})
+	defer l.Close()
+	mustAppend(t, l, txnBatch(1, 0, 0, 3, 1000)) // 0-2
+	mustAppend(t, l, makeBatch(plain(2, 1000, 10, 'a')))
+	checkLSO(t, l, 0)
+	if _, err := l.DeleteRecords(2); err != nil {
+		t.Fatal(err)
+	}
+	checkLSO(t, l, 2)
+	if got, lso, _ := readCommitted(t, l, 2); len(got) != 0 || lso != 2 {
+		t.Fatalf("read_committed at the log start: %v, LSO %d", got, lso)
+	}
+	mustMarker(t, l, 1, 0, true, 0, 1001)
+	checkLSO(t, l, 6)
+	if got, _, _ := readCommitted(t, l, 2); !slices.Equal(got, [][2]int64{{0, 2}, {3, 4}, {5, 5}}) {
+		t.Fatalf("after the marker: %v", got)
 	}
 }

@@ -36,18 +36,29 @@ func (s *Segment) loadTxnLocked() error {
 	if s.txnLoaded {
 		return nil
 	}
-	s.lifeMu.Lock()
-	path, deleted := s.txnPath, s.deleted
-	s.lifeMu.Unlock()
-	if deleted {
-		return ErrClosed
+	// A rename (Retire, Delete, a swap's Rename) between reading the path
+	// and opening the file would read a missing file as no entries: read
+	// again until the path held still.
+	for range 4 {
+		s.lifeMu.Lock()
+		path, deleted := s.txnPath, s.deleted
+		s.lifeMu.Unlock()
+		if deleted {
+			return ErrClosed
+		}
+		entries, err := index.ReadTxnIndex(s.fs, path)
+		if err != nil {
+			return fmt.Errorf("segment %d: %w", s.base, err)
+		}
+		s.lifeMu.Lock()
+		same := s.txnPath == path
+		s.lifeMu.Unlock()
+		if same {
+			s.txns, s.txnLoaded = entries, true
+			return nil
+		}
 	}
-	entries, err := index.ReadTxnIndex(s.fs, path)
-	if err != nil {
-		return fmt.Errorf("segment %d: %w", s.base, err)
-	}
-	s.txns, s.txnLoaded = entries, true
-	return nil
+	return ErrClosed
 }
 
 // AbortedTxns returns the entries of the transaction index, oldest first.

@@ -183,6 +183,10 @@ func (s *Server) alterBrokerConfigs(name string, next func(map[string]string) (m
 	if err != nil {
 		return asInvalidRequest(err)
 	}
+	old := s.config()
+	if err := old.CheckCleanerChange(eff); err != nil {
+		return asInvalidRequest(err)
+	}
 	if validateOnly {
 		return nil
 	}
@@ -206,6 +210,7 @@ func (s *Server) alterBrokerConfigs(name string, next func(map[string]string) (m
 	s.dyn.stored = f
 	s.dyn.eff.Store(eff)
 	failed := s.topics.Reconfigure()
+	s.reconfigureCleaner(old, eff)
 	level := "broker " + self
 	if name == "" {
 		level = "cluster default"

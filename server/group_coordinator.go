@@ -13,27 +13,30 @@ import (
 	"fmt"
 	"net"
 	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/stratabroker/strata/group"
+	"github.com/stratabroker/strata/recordbatch"
 	"github.com/stratabroker/strata/topic"
 )
 
 // offsetsTopic is Kafka's internal topic of committed offsets.
 const offsetsTopic = "__consumer_offsets"
 
-// offsetsTopicConfigs are the configs __consumer_offsets is created with:
-// Kafka's (compact, 100 MiB segments). Instead of compacting, the group
-// coordinator rewrites a partition's live records and moves its log start
-// offset past the old ones (group/compact.go), so nothing may be deleted
-// by time: the log is the only copy of the commits.
-var offsetsTopicConfigs = map[string]string{
-	"cleanup.policy": "compact",
-	"segment.bytes":  "104857600",
-	"retention.ms":   "-1",
+// offsetsTopicConfigs are the configs __consumer_offsets is created with,
+// Kafka's (GroupCoordinatorService.groupMetadataTopicConfigs): compacted
+// by the log cleaner, the producer's compression (the coordinator's batches
+// carry offsets.topic.compression.codec), offsets.topic.segment.bytes.
+func (s *Server) offsetsTopicConfigs() map[string]string {
+	return map[string]string{
+		"cleanup.policy":   "compact",
+		"compression.type": "producer",
+		"segment.bytes":    strconv.Itoa(int(s.cfg.OffsetsTopicSegmentBytes)),
+	}
 }
 
 // errNoCoordinator: the coordinator could not be started (the server is
@@ -84,7 +87,7 @@ func (s *Server) openGroupsLocked() error {
 	t, ok := s.topics.Get(offsetsTopic)
 	if !ok {
 		var err error
-		t, err = s.topics.Create(offsetsTopic, s.cfg.OffsetsTopicNumPartitions, offsetsTopicConfigs, false)
+		t, err = s.topics.Create(offsetsTopic, s.cfg.OffsetsTopicNumPartitions, s.offsetsTopicConfigs(), false)
 		if errors.Is(err, topic.ErrTopicExists) {
 			t, ok = s.topics.Get(offsetsTopic)
 			if !ok {
@@ -105,6 +108,7 @@ func (s *Server) openGroupsLocked() error {
 		MaxGroupSize:           int(s.cfg.GroupMaxSize),
 		OffsetsRetention:       time.Duration(s.cfg.OffsetsRetentionMinutes) * time.Minute,
 		RetentionCheckInterval: time.Duration(s.cfg.OffsetsRetentionCheckIntervalMs) * time.Millisecond,
+		Compression:            recordbatch.Codec(s.cfg.OffsetsTopicCompressionCodec),
 	})
 	if err != nil {
 		return fmt.Errorf("server: group coordinator: %w", err)

@@ -147,6 +147,9 @@ func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, to r
 		if batch, err = upconvertBatch(r, req.Version, rp.Records, cfg, to); err != nil {
 			return err
 		}
+		if err := s.checkKeys(r, t, rp, batch, cfg.MaxMessageBytes, req.Version, sp); err != nil {
+			return err
+		}
 	} else {
 		if err := validateBatch(req.Version, rp.Records, cfg); err != nil {
 			return err
@@ -162,6 +165,9 @@ func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, to r
 		}
 		if h.Control() {
 			return kerrf(kerr.InvalidRecord, "Clients are not allowed to write control records in topic partition %s-%d", t.Name, rp.Partition)
+		}
+		if err := s.checkKeys(r, t, rp, rp.Records, cfg.MaxMessageBytes, req.Version, sp); err != nil {
+			return err
 		}
 		var err error
 		if batch, err = r.recompress(rp.Records, to, cfg.MaxMessageBytes); err != nil {
@@ -179,6 +185,22 @@ func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, to r
 	sp.LogAppendTime = res.LogAppendTime
 	sp.LogStartOffset = res.LogStartOffset
 	return nil
+}
+
+// checkKeys refuses batch, the partition's records as v2, when its topic
+// is compacted and a record has no key (produce_keys.go). A compressed
+// batch is decompressed within a reservation of its own, given back here.
+func (s *Server) checkKeys(r *reservation, t *topic.Topic, rp *kmsg.ProduceRequestTopicPartition, batch []byte, maxBytes int, version int16, sp *kmsg.ProduceResponseTopicPartition) error {
+	if !s.compacted(t) {
+		return nil
+	}
+	kr := &reservation{s: s, wait: r.wait}
+	defer kr.release()
+	keyless, err := kr.keylessRecords(batch, maxBytes)
+	if err != nil || len(keyless) == 0 {
+		return err
+	}
+	return keylessError(t.Name, rp.Partition, keyless, version, sp)
 }
 
 // upconvertBatch returns the v2 batch, with the topic's codec, of a

@@ -97,6 +97,7 @@ type Server struct {
 
 	decompress *byteBudget                  // produce decompression and recompression memory (produce_compress.go)
 	target     atomic.Pointer[brokerTarget] // the broker's compression.type, for topics without an override (produce_compress.go)
+	compactDef atomic.Pointer[brokerPolicy] // whether log.cleanup.policy holds compact (produce_keys.go)
 
 	txnVerifier atomic.Pointer[txnVerifierBox] // Produce's transaction verification (txn_verify.go)
 }
@@ -256,6 +257,8 @@ func (s *Server) openStorage() (err error) {
 		RecoveryThreads:                 s.cfg.NumRecoveryThreadsPerDataDir,
 		RecoveryPointCheckpointInterval: checkpointInterval(s.cfg.LogFlushOffsetCheckpointIntervalMs),
 		LogStartCheckpointInterval:      checkpointInterval(s.cfg.LogFlushStartOffsetCheckpointMs),
+		Cleaner:                         s.cleanerOptions(s.config()),
+		Compaction:                      s.compaction,
 	})
 	if err != nil {
 		return errors.Join(fmt.Errorf("server: open topics: %w", err), s.flusher.Close())

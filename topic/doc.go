@@ -89,6 +89,12 @@
 // publishes a new snapshot after topics.json is written. A *Topic is never
 // modified once published.
 //
+// The log cleaner (cleaner.go): with Options.Cleaner the registry runs a
+// compact.Manager over every partition of a compacted topic
+// (Options.Compaction), adding and removing partitions as topics are
+// opened, created, grown, reconfigured, deleted and closed; the manager
+// wakes on a partition's roll. Close stops it before the logs close.
+//
 // One background goroutine applies retention to every log every
 // Options.RetentionCheckInterval (Kafka's log.retention.check.interval.ms;
 // zero: never) and writes the checkpoint files at their intervals, until

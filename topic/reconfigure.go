@@ -3,7 +3,8 @@ package topic
 // Reconfigure resolves every topic's overrides again (Options.Resolve) and
 // applies the result to its logs (Log.SetConfig): the broker's defaults
 // changed (dynamic broker configs), so topics that do not override a config
-// take the new value at once. A topic whose overrides no longer resolve
+// take the new value at once, and a topic whose cleanup.policy comes from
+// log.cleanup.policy joins or leaves the log cleaner. A topic whose overrides no longer resolve
 // keeps its logs' config; the failure is logged and counted in the result.
 // Serialised with the other changes, so a topic created meanwhile is
 // resolved either before or here.
@@ -23,6 +24,7 @@ func (r *Registry) Reconfigure() (failed int) {
 		for _, l := range t.Partitions {
 			l.SetConfig(cfg)
 		}
+		r.cleanerSync(t) // log.cleanup.policy may have changed
 	}
 	return failed
 }

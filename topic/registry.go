@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratabroker/strata/compact"
 	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/partition"
 )
@@ -57,6 +58,16 @@ type Options struct {
 	// every DeleteRecords).
 	RecoveryPointCheckpointInterval time.Duration
 	LogStartCheckpointInterval      time.Duration
+	// Cleaner is the log cleaner's settings (log.cleaner.*): the registry
+	// runs a compact.Manager over the partitions of every compacted topic
+	// (cleaner.go). Nil: no cleaner (log.cleaner.enable=false), and
+	// compacted topics keep every record, as in Kafka.
+	Cleaner *compact.Options
+	// Compaction resolves a topic's overrides into its cleaner settings
+	// (SegmentBytes and MaxIndexBytes are filled from its logs' config);
+	// ok is false when its cleanup.policy does not hold compact. Nil: no
+	// topic is compacted.
+	Compaction func(overrides map[string]string) (cfg compact.Config, ok bool)
 }
 
 // Kafka's defaults for the Options above.
@@ -133,6 +144,8 @@ type Registry struct {
 
 	stop chan struct{} // closed by Close: ends the retention goroutine
 	done chan struct{} // closed when the retention goroutine has ended
+
+	cl cleanerState // the log cleaner (cleaner.go)
 }
 
 func defaultResolve(overrides map[string]string) (partition.Config, error) {
@@ -167,6 +180,8 @@ func Open(dir string, opts Options) (*Registry, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 		workers: cmp.Or(max(opts.RecoveryThreads, 0), defaultRecoveryThreads),
+		cl: cleanerState{enabled: opts.Cleaner != nil && opts.Compaction != nil, opts: opts.Cleaner,
+			compaction: opts.Compaction},
 	}
 	all, err := metadataFirst(r.fs, append([]string{dir}, opts.ExtraDirs...))
 	if err != nil {
@@ -184,6 +199,11 @@ func Open(dir string, opts Options) (*Registry, error) {
 	}
 	if r.resolve == nil {
 		r.resolve = defaultResolve
+	}
+	if r.cl.opts != nil && r.cl.opts.FS == nil {
+		o := *r.cl.opts
+		o.FS = r.fs // the cleaner's checkpoints, beside the logs
+		r.cl.opts = &o
 	}
 	r.popts.FS = r.fs
 	r.popts.Managed = true
@@ -216,6 +236,7 @@ func Open(dir string, opts Options) (*Registry, error) {
 		return nil, err
 	}
 	r.snap.Store(r.open.Load())
+	r.startCleaner(r.open.Load().sorted)
 	intervals := [3]time.Duration{opts.RetentionCheckInterval,
 		checkpointInterval(opts.RecoveryPointCheckpointInterval), checkpointInterval(opts.LogStartCheckpointInterval)}
 	go pprof.Do(context.Background(), pprof.Labels("strata", "topic-background"), func(context.Context) {
@@ -412,6 +433,7 @@ func (r *Registry) Create(name string, partitions int32, configs map[string]stri
 		r.deleteLogs(t.Partitions)
 		return nil, err
 	}
+	r.cleanerAdd(t, 0)
 	r.logger.Info("created topic", "topic", name, "id", FormatID(t.ID), "partitions", partitions, "configs", configs)
 	if HasCollisionChars(name) && !t.Internal {
 		r.logger.Warn("topics with a period ('.') or underscore ('_') could collide in metric names; use either, not both", "topic", name)
@@ -462,6 +484,7 @@ func (r *Registry) Delete(name string) error {
 	if err := r.commit(replaced(s.sorted, t, nil)); err != nil {
 		return err
 	}
+	r.cleanerRemove(t, true)
 	r.deleteLogs(t.Partitions)
 	// Without its entries, so that a topic created with the same name
 	// later is not opened, after a crash, with this one's recovery point.
@@ -512,6 +535,7 @@ func (r *Registry) AddPartitions(name string, total int32, validateOnly bool) er
 		r.deleteLogs(logs)
 		return err
 	}
+	r.cleanerAdd(&nt, int(cur))
 	r.logger.Info("added partitions", "topic", name, "from", cur, "to", total)
 	return nil
 }
@@ -541,6 +565,7 @@ func (r *Registry) SetConfigs(name string, configs map[string]string, validateOn
 	for _, l := range nt.Partitions {
 		l.SetConfig(cfg)
 	}
+	r.cleanerSync(&nt)
 	r.logger.Info("set topic configs", "topic", name, "configs", configs)
 	return nil
 }
@@ -638,5 +663,6 @@ func (r *Registry) Close() error {
 	r.mu.Unlock()
 	close(r.stop)
 	<-r.done
-	return r.closeAll(s.sorted)
+	cerr := r.stopCleaner()
+	return errors.Join(r.closeAll(s.sorted), cerr)
 }

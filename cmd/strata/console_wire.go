@@ -4,12 +4,15 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/stratabroker/strata/config"
 	"github.com/stratabroker/strata/console"
+	"github.com/stratabroker/strata/server"
 )
 
 // The embedded console: the same console as `strata console`, a Kafka
@@ -34,6 +37,7 @@ func init() {
 			Info: console.Info{Version: console.BuildVersion(), Embedded: true, NodeID: h.cfg.NodeID,
 				Started: time.Now(), Listeners: listeners},
 			Logger: h.log,
+			Broker: brokerState{h.srv},
 		})
 		if err != nil {
 			return err
@@ -42,6 +46,30 @@ func init() {
 		h.onClose(c.Close)
 		return nil
 	}
+}
+
+// brokerState is the embedded console's console.BrokerState: what the
+// Kafka protocol does not carry, read from this broker's topic registry.
+type brokerState struct{ srv *server.Server }
+
+// CleanerState is the log cleaner's state of topic's partitions
+// (compact.Manager.Stats through the registry that owns the cleaner).
+func (b brokerState) CleanerState(topic string) map[int32]console.CleanerPartition {
+	out := map[int32]console.CleanerPartition{}
+	prefix := topic + "-"
+	for _, p := range b.srv.Registry().CleanerStats().Partitions {
+		rest, ok := strings.CutPrefix(p.Name, prefix)
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(rest, 10, 32)
+		if err != nil || n < 0 {
+			continue // another topic's ("a-b-0" for "a")
+		}
+		out[int32(n)] = console.CleanerPartition{DirtyRatio: p.DirtyRatio, FirstDirty: p.FirstDirty, LastPass: p.LastPass,
+			BytesSaved: p.BytesSaved, Uncleanable: p.Uncleanable, UncleanableBytes: p.UncleanableBytes, Cleaning: p.Cleaning}
+	}
+	return out
 }
 
 // loopback is addr with an unspecified host (0.0.0.0, ::) made loopback.
