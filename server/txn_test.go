@@ -307,3 +307,56 @@ func mustCreate(t *testing.T, s *Server, name string, partitions int32) {
 		t.Fatal(err)
 	}
 }
+
+// TxnOffsetCommit with an unknown transactional ID, another producer ID or
+// epoch, or before AddOffsetsToTxn: Kafka's codes (the verification of
+// KIP-890 part 1 against this coordinator), and nothing is appended.
+func TestTxnOffsetCommitBadInput(t *testing.T) {
+	s := startServer(t, "group.initial.rebalance.delay.ms", "0")
+	mustCreate(t, s, "in", 1)
+	x := txnRaw{t, dialRaw(t, s)}
+	r := x.init("tx", 60000, -1, -1, 4)
+	if r.ErrorCode != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	commit := func(version int16, id string, pid int64, epoch int16) int16 {
+		req := kmsg.NewPtrTxnOffsetCommitRequest()
+		req.Version, req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch = version, id, "g", pid, epoch
+		rt := kmsg.NewTxnOffsetCommitRequestTopic()
+		rt.Topic = "in"
+		rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+		rp.Partition, rp.Offset = 0, 5
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		return x.rc.roundTrip(req).(*kmsg.TxnOffsetCommitResponse).Topics[0].Partitions[0].ErrorCode
+	}
+	if _, err := s.coordinator(); err != nil {
+		t.Fatal(err)
+	}
+	gp := group.PartitionFor("g", int(s.cfg.OffsetsTopicNumPartitions))
+	hw := func() int64 { return mustTopic(t, s, "__consumer_offsets").Partitions[gp].HighWatermark() }
+	for _, c := range []struct {
+		name    string
+		version int16
+		id      string
+		pid     int64
+		epoch   int16
+		want    int16
+	}{
+		{"unknown transactional ID", 3, "nope", r.ProducerID, r.ProducerEpoch, kerr.InvalidProducerIDMapping.Code},
+		{"another producer ID", 3, "tx", r.ProducerID + 1, r.ProducerEpoch, kerr.InvalidProducerIDMapping.Code},
+		{"another epoch", 3, "tx", r.ProducerID, r.ProducerEpoch + 1, kerr.InvalidProducerEpoch.Code},
+		{"before AddOffsetsToTxn, v3", 3, "tx", r.ProducerID, r.ProducerEpoch, kerr.InvalidTxnState.Code},
+		{"before AddOffsetsToTxn, v4", 4, "tx", r.ProducerID, r.ProducerEpoch, kerr.TransactionAbortable.Code},
+	} {
+		if got := commit(c.version, c.id, c.pid, c.epoch); got != c.want {
+			t.Errorf("%s: code %d, want %d", c.name, got, c.want)
+		}
+	}
+	if got := hw(); got != 0 {
+		t.Fatalf("__consumer_offsets-%d high watermark %d after refused commits, want 0", gp, got)
+	}
+	if st := x.describe("tx"); st.State != "Empty" || len(st.Topics) != 0 {
+		t.Fatalf("transaction after refused commits: %+v", st)
+	}
+}
