@@ -210,8 +210,11 @@ func TestTimeoutAborts(t *testing.T) {
 	if tx, _ := c.Describe("other"); tx.State != Ongoing {
 		t.Fatalf("other: %v, want Ongoing", tx.State)
 	}
-	if n := c.timeoutAborts.Load(); n != 1 {
+	if n := c.TimeoutAborts(); n != 1 {
 		t.Fatalf("timeout aborts %d", n)
+	}
+	if n := c.MarkersWritten(); n != 1 {
+		t.Fatalf("markers written %d, want 1", n)
 	}
 	wantErr(t, "timed-out producer's commit", c.EndTxn("tx", r.ProducerID, r.Epoch, true), kerr.ProducerFenced)
 }
