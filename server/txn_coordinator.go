@@ -152,10 +152,7 @@ func (s *Server) writeMarker(topicName string, p int32, producerID int64, epoch 
 }
 
 // txnVerify is Produce's TxnVerifier (KIP-890 part 1), answered by the
-// coordinator's verify-only AddPartitionsToTxn, with the codes Kafka's
-// AddPartitionsToTxnManager gives a Produce that predates
-// TRANSACTION_ABORTABLE: a partition not in the transaction gets
-// INVALID_TXN_STATE, a fenced producer INVALID_PRODUCER_EPOCH.
+// coordinator's verify-only AddPartitionsToTxn.
 type txnVerify struct{ c *txn.Coordinator }
 
 func (v txnVerify) VerifyPartition(ctx context.Context, transactionalID string, producerID int64, epoch int16, topicName string, p int32) error {
@@ -163,6 +160,17 @@ func (v txnVerify) VerifyPartition(ctx context.Context, transactionalID string, 
 	if err == nil {
 		err = errs[0]
 	}
+	return produceVerifyError(err)
+}
+
+// produceVerifyError is the answer Kafka gives a Produce whose verification
+// failed with err (AddPartitionsToTxnManager, then ReplicaManager): a
+// fenced producer INVALID_PRODUCER_EPOCH; a partition not in the
+// transaction INVALID_TXN_STATE (the code of clients that predate
+// TRANSACTION_ABORTABLE); a coordinator that is loading, moving or busy
+// completing the previous transaction NOT_ENOUGH_REPLICAS, which every
+// client retries without refreshing metadata.
+func produceVerifyError(err error) error {
 	switch {
 	case err == nil:
 		return nil
@@ -170,6 +178,9 @@ func (v txnVerify) VerifyPartition(ctx context.Context, transactionalID string, 
 		return kerr.InvalidProducerEpoch
 	case errors.Is(err, kerr.TransactionAbortable):
 		return kerr.InvalidTxnState
+	case errors.Is(err, kerr.ConcurrentTransactions), errors.Is(err, kerr.CoordinatorLoadInProgress),
+		errors.Is(err, kerr.CoordinatorNotAvailable), errors.Is(err, kerr.NotCoordinator):
+		return kerr.NotEnoughReplicas
 	}
 	return err
 }

@@ -360,3 +360,43 @@ func TestTxnOffsetCommitBadInput(t *testing.T) {
 		t.Fatalf("transaction after refused commits: %+v", st)
 	}
 }
+
+func TestTxnProduceVerifyError(t *testing.T) {
+	for _, c := range []struct{ in, want error }{
+		{nil, nil},
+		{kerr.ProducerFenced, kerr.InvalidProducerEpoch},
+		{kerr.TransactionAbortable, kerr.InvalidTxnState},
+		{kerr.ConcurrentTransactions, kerr.NotEnoughReplicas},
+		{kerr.CoordinatorLoadInProgress, kerr.NotEnoughReplicas},
+		{kerr.CoordinatorNotAvailable, kerr.NotEnoughReplicas},
+		{kerr.NotCoordinator, kerr.NotEnoughReplicas},
+		{kerr.InvalidProducerIDMapping, kerr.InvalidProducerIDMapping},
+	} {
+		if got := produceVerifyError(c.in); got != c.want {
+			t.Errorf("%v: %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+// A transactional batch for a partition never added to the transaction
+// is refused with INVALID_TXN_STATE by the coordinator's verification.
+func TestTxnProduceNotAdded(t *testing.T) {
+	s := startServer(t)
+	mustCreate(t, s, "data", 2)
+	x := txnRaw{t, dialRaw(t, s)}
+	r := x.init("tx", 60000, -1, -1, 4)
+	if got := x.add(3, "tx", r.ProducerID, r.ProducerEpoch, "data", 0); got["data/0"] != 0 {
+		t.Fatalf("add: %v", got)
+	}
+	v := txnVerify{s.runningTxnCoordinator()}
+	ctx := testCtx(t)
+	if err := v.VerifyPartition(ctx, "tx", r.ProducerID, r.ProducerEpoch, "data", 0); err != nil {
+		t.Fatalf("added partition: %v", err)
+	}
+	if err := v.VerifyPartition(ctx, "tx", r.ProducerID, r.ProducerEpoch, "data", 1); err != kerr.InvalidTxnState {
+		t.Fatalf("partition not added: %v", err)
+	}
+	if err := v.VerifyPartition(ctx, "tx", r.ProducerID, r.ProducerEpoch-1, "data", 0); err != kerr.InvalidProducerEpoch {
+		t.Fatalf("older epoch: %v", err)
+	}
+}
