@@ -100,9 +100,9 @@ func (c *Cleaner) Clean(l *partition.Log, firstDirty int64, cfg Config, now time
 	}
 	st.Keys, st.BufferUse = c.m.size, c.m.utilization()
 
-	last := make(map[int64]int64)
+	last := make(map[int64]lastRecord)
 	for _, p := range l.ProducerStates() {
-		last[p.ProducerID] = p.LastOffset
+		last[p.ProducerID] = lastRecord{p.LastOffset, p.Epoch}
 	}
 	var segs []*segment.Segment
 	for _, s := range cv.Segments {
@@ -218,7 +218,7 @@ func (c *Cleaner) mapSegment(s *segment.Segment, from, to int64, capacity int, t
 type passCtx struct {
 	l       *partition.Log
 	txn     TxnMetadata
-	last    map[int64]int64 // producer ID -> offset of its last record (Kafka's lastRecordsOfActiveProducers)
+	last    map[int64]lastRecord // producer ID -> its last data offset and epoch (Kafka's lastRecordsOfActiveProducers)
 	upper   int64           // the pass's first uncleanable offset
 	now     int64
 	horizon int64 // delete horizon for tombstones kept for the first time
@@ -283,7 +283,7 @@ func (c *Cleaner) cleanInto(p *passCtx, s *segment.Segment, lastOfGroup bool, cl
 		}
 		ret := deleteEmpty
 		switch {
-		case h.ProducerID() >= 0 && p.last[h.ProducerID()] == h.LastOffset():
+		case h.ProducerID() >= 0 && p.lastOfProducer(h):
 			ret = retainEmpty // the producer's last batch: its sequence and epoch stay
 		case h.NextOffset() == p.upper:
 			ret = retainEmpty // the pass's last batch: the log's last offset stays

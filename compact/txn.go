@@ -142,3 +142,25 @@ func (c *cleanedTxns) OnControlBatch(h recordbatch.Header) bool {
 	}
 	return false
 }
+
+// lastRecord is Kafka's LastRecord: a producer's last data offset (-1
+// when it has none left, e.g. after a marker bumped its epoch) and epoch.
+type lastRecord struct {
+	offset int64
+	epoch  int16
+}
+
+// lastOfProducer is Kafka's isBatchLastRecordOfProducer: the batch holds
+// its producer's last data offset (its sequence stays), or, for a
+// producer with no data offset, it is a marker of the producer's epoch
+// (its epoch stays, for fencing).
+func (p *passCtx) lastOfProducer(h recordbatch.Header) bool {
+	r, ok := p.last[h.ProducerID()]
+	switch {
+	case !ok:
+		return false
+	case r.offset >= 0:
+		return h.LastOffset() == r.offset
+	}
+	return h.Control() && h.ProducerEpoch() == r.epoch
+}

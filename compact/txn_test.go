@@ -166,3 +166,36 @@ func TestCleanStopsAtLSO(t *testing.T) {
 		t.Fatalf("after the commit: %v, want %v", data, want)
 	}
 }
+
+// TestCleanKeepsFencingMarker: a producer whose state is only a marker
+// (its epoch bumped by the coordinator's abort, so no data offset) keeps
+// that marker, emptied, past its horizon (Kafka's
+// isBatchLastRecordOfProducer): its epoch survives cleaning.
+func TestCleanKeepsFencingMarker(t *testing.T) {
+	fs := vfs.NewMem()
+	c := newClock()
+	l := openLog(t, fs, c, testConfig())
+	defer l.Close()
+	appendBatch(t, l, keyed(t, 9, 0, "k1", "a")) // 0
+	if _, err := l.AppendMarker(9, 1, false, 0, c.now().UnixMilli()); err != nil {
+		t.Fatal(err) // 1: the abort with the bumped epoch
+	}
+	appendBatch(t, l, keyed(t, -1, 0, "k2", "b"))   // 2
+	appendRolling(t, l, keyed(t, -1, 0, "k3", "c")) // 3
+	cl := NewCleaner(1<<20, 64<<10, nil)
+	cfg := cleanConfig()
+	for _, adv := range []int64{0, 1, cfg.DeleteRetentionMs + 1} {
+		c.advance(adv)
+		if _, err := cl.Clean(l, 0, cfg, c.now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, bs := readLog(t, l)
+	var got [][3]int64
+	for _, h := range bs {
+		got = append(got, [3]int64{h.BaseOffset(), int64(h.RecordCount()), int64(h.ProducerEpoch())})
+	}
+	if want := [][3]int64{{1, 0, 1}, {2, 1, -1}, {3, 1, -1}}; !slices.Equal(got, want) {
+		t.Fatalf("batches (base, records, epoch) %v, want %v", got, want)
+	}
+}
