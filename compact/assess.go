@@ -37,8 +37,8 @@ func floor(segs []*segment.Segment, offset int64) int {
 
 // assess follows cleanableOffsets and LogToClean: the first dirty offset
 // is the checkpoint unless it lies outside [log start, log end]; the pass
-// may not reach the active segment, the high watermark (the last stable
-// offset, once transactions exist), nor the first dirty segment whose
+// may not reach the active segment, the last stable offset (Kafka's
+// firstUnstableOffset: an ongoing transaction is never cleaned), nor the first dirty segment whose
 // largest timestamp is within min.compaction.lag.ms of now. The ratio is
 // the cleanable segments' bytes over the clean and cleanable ones'.
 func assess(cv partition.CleanerView, checkpoint int64, cfg Config, nowMs int64) toClean {
@@ -47,7 +47,7 @@ func assess(cv partition.CleanerView, checkpoint int64, cfg Config, nowMs int64)
 	if checkpoint < cv.LogStart || checkpoint > cv.HighWatermark {
 		t.firstDirty, t.resetCheckpoint = cv.LogStart, checkpoint >= 0
 	}
-	uncleanable := min(cv.ActiveBase, cv.HighWatermark)
+	uncleanable := min(cv.ActiveBase, cv.HighWatermark, cv.LastStableOffset)
 	segs := cv.Segments
 	first := floor(segs, t.firstDirty)
 	lag := max(cfg.MinCompactionLagMs, 0)

@@ -47,7 +47,7 @@ type Cleaner struct {
 	out      []byte
 	checked  map[*segment.Segment]int64 // this pass: bytes of each segment whose batches were checked
 	throttle *Throttle
-	// Txn builds the transaction hook for a range (nil: NoTransactions).
+	// Txn builds the transaction hook for a range (nil: Transactions).
 	Txn TxnSource
 	// Abort, if set, is polled between batches: true ends the pass
 	// (the manager's Remove and Close).
@@ -92,7 +92,7 @@ func (c *Cleaner) Clean(l *partition.Log, firstDirty int64, cfg Config, now time
 	}
 	txn := c.Txn
 	if txn == nil {
-		txn = NoTransactions
+		txn = Transactions
 	}
 	end, err := c.buildMap(cv, a.firstDirty, a.firstUncleanable, txn, l, &st)
 	if err != nil {
@@ -100,9 +100,9 @@ func (c *Cleaner) Clean(l *partition.Log, firstDirty int64, cfg Config, now time
 	}
 	st.Keys, st.BufferUse = c.m.size, c.m.utilization()
 
-	last := make(map[int64]int64)
+	last := make(map[int64]lastRecord)
 	for _, p := range l.ProducerStates() {
-		last[p.ProducerID] = p.LastOffset
+		last[p.ProducerID] = lastRecord{p.LastOffset, p.Epoch}
 	}
 	var segs []*segment.Segment
 	for _, s := range cv.Segments {
@@ -218,7 +218,7 @@ func (c *Cleaner) mapSegment(s *segment.Segment, from, to int64, capacity int, t
 type passCtx struct {
 	l       *partition.Log
 	txn     TxnMetadata
-	last    map[int64]int64 // producer ID -> offset of its last record (Kafka's lastRecordsOfActiveProducers)
+	last    map[int64]lastRecord // producer ID -> its last data offset and epoch (Kafka's lastRecordsOfActiveProducers)
 	upper   int64           // the pass's first uncleanable offset
 	now     int64
 	horizon int64 // delete horizon for tombstones kept for the first time
@@ -237,6 +237,9 @@ func (c *Cleaner) cleanGroup(p *passCtx, group []*segment.Segment, st *PassStats
 			cleaned.Delete()
 		}
 	}()
+	if ci, ok := p.txn.(interface{ CleanInto(*segment.Segment) }); ok {
+		ci.CleanInto(cleaned) // the kept aborted transactions go into its .txnindex
+	}
 	m := c.m
 	for si, s := range group {
 		if !s.Acquire() {
@@ -247,6 +250,9 @@ func (c *Cleaner) cleanGroup(p *passCtx, group []*segment.Segment, st *PassStats
 		if err != nil {
 			return err
 		}
+	}
+	if e, ok := p.txn.(interface{ Err() error }); ok && e.Err() != nil {
+		return e.Err()
 	}
 	var size int64
 	for _, s := range group {
@@ -277,7 +283,7 @@ func (c *Cleaner) cleanInto(p *passCtx, s *segment.Segment, lastOfGroup bool, cl
 		}
 		ret := deleteEmpty
 		switch {
-		case h.ProducerID() >= 0 && p.last[h.ProducerID()] == h.LastOffset():
+		case h.ProducerID() >= 0 && p.lastOfProducer(h):
 			ret = retainEmpty // the producer's last batch: its sequence and epoch stay
 		case h.NextOffset() == p.upper:
 			ret = retainEmpty // the pass's last batch: the log's last offset stays

@@ -56,9 +56,15 @@
 // the tombstone.
 //
 // Transactions: the TxnMetadata hook (txn.go, Kafka's
-// CleanedTransactionMetadata) sees every data and control batch of a pass;
-// NoTransactions keeps them all. The transactions issue plugs in there
-// (aborted data removed, markers removed after their horizon).
+// CleanedTransactionMetadata) sees every data and control batch of a pass.
+// Transactions, the default, takes the pass's aborted transactions from
+// the segments' .txnindex (partition.Log.AbortedTransactions): aborted
+// data is removed at once (not mapped either); an abort marker stays
+// while its transaction still had batches in the pass, and is indexed in
+// the cleaned segment's .txnindex; a marker whose transaction has no batch
+// left gets a delete horizon like a tombstone and goes after it. A pass
+// never reaches the last stable offset (an ongoing transaction is never
+// cleaned). NoTransactions keeps every batch and marker.
 //
 // # Crash safety
 //

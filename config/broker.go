@@ -54,6 +54,14 @@ type Broker struct {
 	OffsetsRetentionCheckIntervalMs      int64    // offsets.retention.check.interval.ms: 600000
 	FetchMemoryMaxBytes                  int64    // strata.fetch.memory.max.bytes: 67108864 (Strata's own: Kafka has no such bound)
 	MaxIncrementalFetchSessionCacheSlots int      // max.incremental.fetch.session.cache.slots: 1000
+	// The transaction coordinator's (package txn), Kafka's names and defaults.
+	TransactionMaxTimeoutMs                   int32 // transaction.max.timeout.ms: 900000
+	TransactionStateLogNumPartitions          int32 // transaction.state.log.num.partitions: 50 (used when __transaction_state is created)
+	TransactionStateLogSegmentBytes           int32 // transaction.state.log.segment.bytes: 104857600
+	TransactionAbortTimedOutCleanupIntervalMs int32 // transaction.abort.timed.out.transaction.cleanup.interval.ms: 10000
+	TransactionalIDExpirationMs               int32 // transactional.id.expiration.ms: 604800000
+	TransactionRemoveExpiredCleanupIntervalMs int32 // transaction.remove.expired.transaction.cleanup.interval.ms: 3600000
+	TransactionPartitionVerificationEnable    bool  // transaction.partition.verification.enable: true (KIP-890)
 	// strata.produce.decompression.memory.max.bytes: 67108864 (Strata's
 	// own): the memory produce requests may hold decompressing and
 	// recompressing records, across the broker (server/produce_compress.go).
@@ -132,6 +140,14 @@ func Defaults() *Broker {
 		Log:                                  partition.DefaultConfig(),
 		Unknown:                              map[string]string{},
 		static:                               map[string]string{},
+
+		TransactionMaxTimeoutMs:                   900000,
+		TransactionStateLogNumPartitions:          50,
+		TransactionStateLogSegmentBytes:           104857600,
+		TransactionAbortTimedOutCleanupIntervalMs: 10000,
+		TransactionalIDExpirationMs:               604800000,
+		TransactionRemoveExpiredCleanupIntervalMs: 3600000,
+		TransactionPartitionVerificationEnable:    true,
 
 		ProduceDecompressionMemoryMaxBytes: 64 << 20,
 		TelemetryMaxBytes:                  1048576,
@@ -347,6 +363,27 @@ func buildBrokerProps() map[string]*brokerProp {
 		{name: "offsets.retention.check.interval.ms", spec: longAtLeast(1), dflt: "600000",
 			get: func(b *Broker) (string, bool) { return itoa(b.OffsetsRetentionCheckIntervalMs) },
 			set: func(b *Broker, v string) { b.OffsetsRetentionCheckIntervalMs = i64(v) }},
+		{name: "transaction.max.timeout.ms", spec: intAtLeast(1), dflt: "900000",
+			get: func(b *Broker) (string, bool) { return itoa(b.TransactionMaxTimeoutMs) },
+			set: func(b *Broker, v string) { b.TransactionMaxTimeoutMs = i32(v) }},
+		{name: "transaction.state.log.num.partitions", spec: intAtLeast(1), dflt: "50",
+			get: func(b *Broker) (string, bool) { return itoa(b.TransactionStateLogNumPartitions) },
+			set: func(b *Broker, v string) { b.TransactionStateLogNumPartitions = i32(v) }},
+		{name: "transaction.state.log.segment.bytes", spec: intAtLeast(1), dflt: "104857600",
+			get: func(b *Broker) (string, bool) { return itoa(b.TransactionStateLogSegmentBytes) },
+			set: func(b *Broker, v string) { b.TransactionStateLogSegmentBytes = i32(v) }},
+		{name: "transaction.abort.timed.out.transaction.cleanup.interval.ms", spec: intAtLeast(1), dflt: "10000",
+			get: func(b *Broker) (string, bool) { return itoa(b.TransactionAbortTimedOutCleanupIntervalMs) },
+			set: func(b *Broker, v string) { b.TransactionAbortTimedOutCleanupIntervalMs = i32(v) }},
+		{name: "transactional.id.expiration.ms", spec: intAtLeast(1), dflt: "604800000",
+			get: func(b *Broker) (string, bool) { return itoa(b.TransactionalIDExpirationMs) },
+			set: func(b *Broker, v string) { b.TransactionalIDExpirationMs = i32(v) }},
+		{name: "transaction.remove.expired.transaction.cleanup.interval.ms", spec: intAtLeast(1), dflt: "3600000",
+			get: func(b *Broker) (string, bool) { return itoa(b.TransactionRemoveExpiredCleanupIntervalMs) },
+			set: func(b *Broker, v string) { b.TransactionRemoveExpiredCleanupIntervalMs = i32(v) }},
+		{name: "transaction.partition.verification.enable", spec: boolean(), dflt: "true",
+			get: func(b *Broker) (string, bool) { return btoa(b.TransactionPartitionVerificationEnable) },
+			set: func(b *Broker, v string) { b.TransactionPartitionVerificationEnable = v == "true" }},
 	}
 	props = append(props, httpProps()...)
 	props = append(props, cleanerProps()...)

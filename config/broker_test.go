@@ -48,6 +48,14 @@ func TestDefaults(t *testing.T) {
 		Unknown:                              map[string]string{},
 		static:                               map[string]string{},
 
+		TransactionMaxTimeoutMs:                   900000,
+		TransactionStateLogNumPartitions:          50,
+		TransactionStateLogSegmentBytes:           104857600,
+		TransactionAbortTimedOutCleanupIntervalMs: 10000,
+		TransactionalIDExpirationMs:               604800000,
+		TransactionRemoveExpiredCleanupIntervalMs: 3600000,
+		TransactionPartitionVerificationEnable:    true,
+
 		ProduceDecompressionMemoryMaxBytes: 67108864,
 		TelemetryMaxBytes:                  1048576,
 		HTTP:                               HTTP{ConsoleEnable: true, ConsoleListeners: "http://127.0.0.1:8080"},
@@ -190,6 +198,10 @@ func TestSetInvalid(t *testing.T) {
 		{"max.incremental.fetch.session.cache.slots", "-1", "Invalid value -1 for configuration max.incremental.fetch.session.cache.slots: Value must be at least 0"},
 		{"log.dirs", "/a,/a", "Invalid value /a,/a for configuration log.dirs: Configuration 'log.dirs' values must not be duplicated."},
 		{"listener.security.protocol.map", "PLAINTEXT:TLS", "Invalid value PLAINTEXT:TLS for configuration listener.security.protocol.map: No enum constant for security protocol TLS"},
+		{"transaction.max.timeout.ms", "0", "Invalid value 0 for configuration transaction.max.timeout.ms: Value must be at least 1"},
+		{"transaction.state.log.num.partitions", "0", "Invalid value 0 for configuration transaction.state.log.num.partitions: Value must be at least 1"},
+		{"transactional.id.expiration.ms", "2147483648", "Invalid value 2147483648 for configuration transactional.id.expiration.ms: Not a number of type INT"},
+		{"transaction.partition.verification.enable", "1", "Invalid value 1 for configuration transaction.partition.verification.enable: Expected value to be either true or false"},
 		{"", "x", "empty property name"},
 	}
 	for _, tt := range tests {

@@ -40,12 +40,25 @@
 //	/topics/{t}/produce                  produce a record
 //	/topics/{t}/delete, /topics/{t}/partitions/{p}/purge, /new-topic
 //	/groups, /groups/{g}, /groups/{g}/reset, /groups/{g}/delete
+//	/transactions                        transactions and the partitions they hold
+//
+// The transactions page (transactions.go) lists every transaction the
+// coordinators know (ListTransactions to every broker, DescribeTransactions:
+// state, producer ID and epoch, partitions, age, timeout) and the
+// partitions whose last stable offset is below the high watermark
+// (ListOffsets read_committed and read_uncommitted), with the producer whose
+// open transaction starts at the LSO (DescribeProducers, at most 1000
+// partitions). It flags as hanging a transaction open longer than its
+// timeout, a partition whose transaction has held its LSO longer than that
+// timeout, and one held for 15 minutes (transaction.max.timeout.ms's
+// default) by a producer no coordinator lists it for, which is what
+// `strata transactions find-hanging` reports.
 //
 // # Navigation
 //
 // The left navigation is one table (nav.go: sections). Sections later
-// issues bring (brokers and replicas, transactions, ACLs and users, share
-// groups) are listed now, greyed and marked "coming", so the layout and
+// issues bring (brokers and replicas, ACLs and users, share groups) are
+// listed now, greyed and marked "coming", so the layout and
 // the URLs they will take do not move when they land. Each row names the
 // API key its page needs; a built section whose key the cluster does not
 // advertise (ApiVersions, cached for a minute) is hidden, so a share-group

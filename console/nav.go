@@ -35,7 +35,7 @@ var sections = []struct {
 	{navEntry{Name: "Topics", Path: "/topics", Section: "topics"}, int16(kmsg.Metadata)},
 	{navEntry{Name: "Consumer groups", Path: "/groups", Section: "groups"}, int16(kmsg.ListGroups)},
 	{navEntry{Name: "Brokers & replicas", Section: "brokers", Coming: "coming"}, int16(kmsg.DescribeCluster)},
-	{navEntry{Name: "Transactions", Section: "transactions", Coming: "coming"}, int16(kmsg.ListTransactions)},
+	{navEntry{Name: "Transactions", Path: "/transactions", Section: "transactions"}, int16(kmsg.ListTransactions)},
 	{navEntry{Name: "ACLs & users", Section: "acls", Coming: "coming"}, int16(kmsg.DescribeACLs)},
 	{navEntry{Name: "Share groups", Section: "share-groups", Coming: "coming"}, int16(kmsg.ShareGroupDescribe)},
 }
@@ -79,6 +79,8 @@ var funcs = template.FuncMap{
 	"ms":     humanMillis,
 	"time":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000") },
 	"add":    func(a, b int) int { return a + b },
+	"sub":    func(a, b int64) int64 { return a - b },
+	"msAge":  func(ms int32) string { return humanAge(time.Duration(ms) * time.Millisecond) },
 	"pct":    func(a, b int64) int64 { return percent(a, b) },
 	"query":  queryString,
 	"sortBy": sortLink,

@@ -118,6 +118,12 @@ type Coordinator struct {
 	builder  *recordbatch.Builder
 	retTimer *time.Timer
 	replayed ReplayStats // what Open read; set before the loop starts
+	// Open transactions (txn.go): the groups with pending offsets of
+	// each, their appends in flight, and the CompleteTxn calls waiting
+	// for those.
+	txnGroups   map[txnKey]map[string]bool
+	txnInflight map[txnKey]int
+	txnDeferred map[txnKey][]func()
 }
 
 // Open replays __consumer_offsets into memory and starts the run loop.
@@ -137,6 +143,10 @@ func Open(opts Options) (*Coordinator, error) {
 		loopDone: make(chan struct{}),
 		groups:   make(map[string]*group),
 		builder:  recordbatch.NewBuilder(),
+
+		txnGroups:   map[txnKey]map[string]bool{},
+		txnInflight: map[txnKey]int{},
+		txnDeferred: map[txnKey][]func(){},
 	}
 	c.builder.BaseSequence = -1
 	start := opts.Now()
@@ -281,7 +291,10 @@ type writer struct {
 
 type write struct {
 	batch []byte
-	done  func(partition.AppendResult, error) // runs on the loop
+	// txn: a transactional batch of producer batch's ProducerID; the
+	// writer sets its sequence (txnSequence) before the append.
+	txn  bool
+	done func(partition.AppendResult, error) // runs on the loop
 }
 
 func (w *writer) enqueue(x write) {
@@ -315,6 +328,9 @@ func (w *writer) run() {
 			if h := w.c.opts.beforeAppend; h != nil {
 				h(w.p)
 			}
+			if x.txn {
+				setTxnSequence(w.log, x.batch)
+			}
 			res, err := w.log.Append(x.batch, true)
 			if !w.c.post(func() { x.done(res, err) }) {
 				return
@@ -329,11 +345,27 @@ type kv struct{ key, value []byte }
 // store appends records for group id to its partition; done runs on the
 // loop after the append (or its failure), never before store returns.
 func (c *Coordinator) store(id string, recs []kv, done0 func(error)) {
+	c.storeTxn(id, recs, nil, func(_ int64, err error) { done0(err) })
+}
+
+// txnProducer is the producer of a transactional offset commit.
+type txnProducer struct {
+	id    int64
+	epoch int16
+}
+
+// storeTxn is store for records of transaction tx (nil: none, a plain
+// batch); done gets the offset of the first record.
+func (c *Coordinator) storeTxn(id string, recs []kv, tx *txnProducer, done0 func(base int64, err error)) {
 	p := PartitionFor(id, len(c.writers))
 	w := c.writers[p]
 	done := done0
 	b := c.builder
 	b.Reset()
+	if tx != nil {
+		b.ProducerID, b.ProducerEpoch, b.Transactional = tx.id, tx.epoch, true
+		defer func() { b.ProducerID, b.ProducerEpoch, b.Transactional = -1, -1, false }()
+	}
 	now := c.nowMs()
 	for _, r := range recs {
 		b.Add(&recordbatch.Record{Timestamp: now, Key: r.key, Value: r.value})
@@ -346,10 +378,10 @@ func (c *Coordinator) store(id string, recs []kv, done0 func(error)) {
 		err = fmt.Errorf("%w: %d bytes, max.message.bytes %d", errTooLarge, len(batch), w.log.Config().MaxMessageBytes)
 	}
 	if err != nil {
-		c.later = append(c.later, func() { done(err) })
+		c.later = append(c.later, func() { done(-1, err) })
 		return
 	}
-	w.enqueue(write{batch: batch, done: func(_ partition.AppendResult, err error) { done(err) }})
+	w.enqueue(write{batch: batch, txn: tx != nil, done: func(res partition.AppendResult, err error) { done(res.BaseOffset, err) }})
 }
 
 // storeCode is the error code a failed append gives an OffsetCommit
@@ -366,6 +398,8 @@ func storeCode(err error, commit bool) int16 {
 		return kerr.UnknownServerError.Code
 	case errors.Is(err, partition.ErrClosed), errors.Is(err, partition.ErrStorage):
 		return kerr.NotCoordinator.Code
+	case errors.Is(err, partition.ErrInvalidProducerEpoch):
+		return kerr.InvalidProducerEpoch.Code
 	}
 	return kerr.UnknownServerError.Code
 }

@@ -69,6 +69,25 @@
 // every group's offsets of it, commits in flight included, are tombstoned
 // before DeleteTopics answers, and empty groups left without offsets are
 // deleted, as Kafka's onPartitionsDeleted does; a topic created again with
-// the name starts without committed offsets. Not implemented:
-// transactional offset commits; KIP-848 groups.
+// the name starts without committed offsets.
+//
+// # Transactional offsets
+//
+// TxnOffsetCommit (txn.go) appends its offsets in a transactional batch
+// of the producer (its ID and epoch; the partition refuses an older epoch
+// with INVALID_PRODUCER_EPOCH). They are pending, per group and producer,
+// until the transaction coordinator has written the transaction's marker
+// into the group's partition and calls CompleteTxn: commit makes each the
+// committed offset unless a plain commit was appended after it (records'
+// offsets compared, as Kafka's OffsetAndMetadata.recordOffset), abort
+// drops them. OffsetFetch does not show them; with RequireStable (v7+) a
+// partition that has one answers UNSTABLE_OFFSET_COMMIT. A replay keeps
+// the records of a transactional batch pending and applies control
+// batches (commit or abort of the batch's producer) when it meets them.
+// Pending offsets do not expire, keep their group, and are removed by a
+// tombstone of their partition (OffsetDelete, DeleteGroups, topic
+// deletion). The batches are appended as a client's would be, so the
+// writer numbers their sequences after the producer's last batch in the
+// partition (setTxnSequence; Kafka's coordinator appends are not
+// sequence-checked). Not implemented: KIP-848 groups.
 package group

@@ -36,6 +36,10 @@ type offset struct {
 	leaderEpoch int32
 	metadata    string
 	commitTime  int64 // ms
+	// recordOffset is the offset of its record in __consumer_offsets:
+	// a transaction's offset replaces a committed one only if appended
+	// after it (Kafka's OffsetAndMetadata.recordOffset).
+	recordOffset int64
 }
 
 type protocol struct {
@@ -118,7 +122,11 @@ type group struct {
 	// commits counts, per partition, the commits being appended (Kafka's
 	// pendingOffsetCommits): their offsets are not in offsets yet, and
 	// expiry and deletion must see them.
-	commits     map[topicPartition]int
+	commits map[topicPartition]int
+	// txnOffsets are the offsets of open transactions, by producer ID:
+	// invisible to OffsetFetch until the transaction's commit marker
+	// (txn.go).
+	txnOffsets  map[int64]map[topicPartition]*offset
 	pendingSync map[string]struct{}
 
 	joinTimer      *time.Timer
@@ -149,7 +157,7 @@ func (c *Coordinator) getOrCreate(id string) *group {
 // maybeDropEmpty forgets a group that holds nothing at all: no members,
 // no offsets, no commit in flight, never a generation.
 func (c *Coordinator) maybeDropEmpty(g *group) {
-	if c.groups[g.id] == g && g.state == stateEmpty && len(g.members) == 0 && len(g.pending) == 0 && len(g.offsets) == 0 && len(g.commits) == 0 && g.generation == 0 {
+	if c.groups[g.id] == g && g.state == stateEmpty && len(g.members) == 0 && len(g.pending) == 0 && len(g.offsets) == 0 && len(g.commits) == 0 && len(g.txnOffsets) == 0 && g.generation == 0 {
 		g.stopTimers()
 		delete(c.groups, g.id)
 	}

@@ -111,7 +111,7 @@ func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCom
 	for _, it := range items {
 		g.commitStarted(it.tp)
 	}
-	c.store(id, recs, func(err error) {
+	c.storeTxn(id, recs, nil, func(base int64, err error) {
 		for _, it := range items {
 			g.commitDone(it.tp)
 		}
@@ -127,7 +127,8 @@ func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCom
 		// the commit is in the log after the deletion's records, so it
 		// is in memory too, as a replay would load it.
 		g := c.getOrCreate(id)
-		for _, it := range items {
+		for i, it := range items {
+			it.o.recordOffset = base + int64(i)
 			g.offsets[it.tp] = it.o
 		}
 		c.offsetCommits.Add(int64(len(items)))
@@ -150,14 +151,20 @@ func (g *group) commitDone(tp topicPartition) {
 }
 
 // fetchGroup answers one group's OffsetFetch: the requested partitions
-// (nil: every partition with a committed offset), -1 where none is.
-func (c *Coordinator) fetchGroup(id string, topics []kmsg.OffsetFetchRequestGroupTopic, all bool) []kmsg.OffsetFetchResponseGroupTopic {
+// (nil: every partition with a committed offset), -1 where none is. With
+// stable (RequireStable, v7+), a partition with an offset of an open
+// transaction answers UNSTABLE_OFFSET_COMMIT, as Kafka's fetchOffsets.
+func (c *Coordinator) fetchGroup(id string, topics []kmsg.OffsetFetchRequestGroupTopic, all, stable bool) []kmsg.OffsetFetchResponseGroupTopic {
 	g := c.groups[id]
 	var out []kmsg.OffsetFetchResponseGroupTopic
 	part := func(tp topicPartition) kmsg.OffsetFetchResponseGroupTopicPartition {
 		rp := kmsg.NewOffsetFetchResponseGroupTopicPartition()
 		rp.Partition = tp.partition
 		rp.Offset, rp.LeaderEpoch, rp.Metadata = -1, -1, kmsg.StringPtr("")
+		if g != nil && stable && g.hasTxnOffset(tp) {
+			rp.ErrorCode = kerr.UnstableOffsetCommit.Code
+			return rp
+		}
 		if g != nil {
 			if o := g.offsets[tp]; o != nil {
 				rp.Offset, rp.LeaderEpoch, rp.Metadata = o.offset, o.leaderEpoch, kmsg.StringPtr(o.metadata)
@@ -212,7 +219,7 @@ func (c *Coordinator) fetch(req *kmsg.OffsetFetchRequest, resp *kmsg.OffsetFetch
 		for _, rg := range req.Groups {
 			gr := kmsg.NewOffsetFetchResponseGroup()
 			gr.Group = rg.Group
-			gr.Topics = c.fetchGroup(rg.Group, rg.Topics, rg.Topics == nil)
+			gr.Topics = c.fetchGroup(rg.Group, rg.Topics, rg.Topics == nil, req.RequireStable)
 			resp.Groups = append(resp.Groups, gr)
 		}
 		return
@@ -221,7 +228,7 @@ func (c *Coordinator) fetch(req *kmsg.OffsetFetchRequest, resp *kmsg.OffsetFetch
 	for _, t := range req.Topics {
 		topics = append(topics, kmsg.OffsetFetchRequestGroupTopic{Topic: t.Topic, Partitions: t.Partitions})
 	}
-	for _, gt := range c.fetchGroup(req.Group, topics, req.Topics == nil && req.Version >= 2) {
+	for _, gt := range c.fetchGroup(req.Group, topics, req.Topics == nil && req.Version >= 2, req.Version >= 7 && req.RequireStable) {
 		rt := kmsg.NewOffsetFetchResponseTopic()
 		rt.Topic = gt.Topic
 		for _, gp := range gt.Partitions {
@@ -287,7 +294,7 @@ func (c *Coordinator) offsetDelete(req *kmsg.OffsetDeleteRequest, resp *kmsg.Off
 				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			default:
 				tp := topicPartition{t.Topic, p.Partition}
-				if g.offsets[tp] != nil {
+				if g.offsets[tp] != nil || g.hasTxnOffset(tp) {
 					recs = append(recs, kv{offsetKey(g.id, tp.topic, tp.partition), nil})
 					tps = append(tps, tp)
 				}
@@ -310,6 +317,7 @@ func (c *Coordinator) offsetDelete(req *kmsg.OffsetDeleteRequest, resp *kmsg.Off
 		if g := c.groups[id]; g != nil {
 			for _, tp := range tps {
 				delete(g.offsets, tp)
+				c.dropTxnOffsets(g, tp)
 			}
 		}
 		done()
@@ -356,12 +364,12 @@ func (c *Coordinator) expireOffsets() {
 			if g.state == stateEmpty && g.protocolType != "" {
 				base = g.stateTime
 			}
-			if now-base >= retention && !subscribed[tp.topic] && g.commits[tp] == 0 {
+			if now-base >= retention && !subscribed[tp.topic] && g.commits[tp] == 0 && !g.hasTxnOffset(tp) {
 				recs = append(recs, kv{offsetKey(id, tp.topic, tp.partition), nil})
 				tps = append(tps, tp)
 			}
 		}
-		if g.state == stateEmpty && len(tps) == len(g.offsets) && len(g.commits) == 0 {
+		if g.state == stateEmpty && len(tps) == len(g.offsets) && len(g.commits) == 0 && len(g.txnOffsets) == 0 {
 			recs = append(recs, c.remove(g))
 			c.log.Info("group expired", "group", id, "offsets", len(tps))
 		}
@@ -414,6 +422,17 @@ func (c *Coordinator) deleteGroups(req *kmsg.DeleteGroupsRequest, resp *kmsg.Del
 		for tp := range g.offsets {
 			recs = append(recs, kv{offsetKey(id, tp.topic, tp.partition), nil})
 			tps = append(tps, tp)
+		}
+		for _, m := range g.txnOffsets { // Kafka's deleteAllOffsets
+			for tp := range m {
+				if g.offsets[tp] == nil && !slices.Contains(tps, tp) {
+					recs = append(recs, kv{offsetKey(id, tp.topic, tp.partition), nil})
+					tps = append(tps, tp)
+				}
+			}
+		}
+		for _, tp := range tps {
+			c.dropTxnOffsets(g, tp)
 		}
 		recs = append(recs, kv{groupKey(id), nil})
 		waiting++

@@ -130,17 +130,23 @@ func (c *Coordinator) replay(p int32, l *partition.Log) (ReplayStats, error) {
 				}
 				h := recordbatch.Header(b[:n])
 				st.Batches++
-				if !h.Control() {
-					it.Reset(b[:n], maxReplayRecord)
-					for it.Next() {
-						r := it.Record()
+				pid := int64(-1) // Kafka's loader: the producer of transactional batches only
+				if h.Transactional() {
+					pid = h.ProducerID()
+				}
+				it.Reset(b[:n], maxReplayRecord)
+				for it.Next() {
+					r := it.Record()
+					if !h.Control() {
 						st.Records++
-						c.apply(r.Key, r.Value, r.Offset)
+						c.apply(r.Key, r.Value, r.Offset, pid)
+					} else if commit, ok := controlType(r.Key); ok && pid >= 0 {
+						c.completeTxn(txnKey{p, pid}, commit)
 					}
-					if err := it.Err(); err != nil {
-						rr.Release()
-						return st, fmt.Errorf("%w: partition %d: %w", ErrReplay, p, err)
-					}
+				}
+				if err := it.Err(); err != nil {
+					rr.Release()
+					return st, fmt.Errorf("%w: partition %d: %w", ErrReplay, p, err)
 				}
 				next = h.NextOffset()
 				b = b[n:]
@@ -160,8 +166,9 @@ func (c *Coordinator) replay(p int32, l *partition.Log) (ReplayStats, error) {
 // decode; replay logs and skips it, as Kafka does for unknown records.
 var errBadRecord = errors.New("group: undecodable __consumer_offsets record")
 
-// apply folds one record into the in-memory state (replay only).
-func (c *Coordinator) apply(key, value []byte, at int64) {
+// apply folds one record into the in-memory state (replay only); pid is
+// the producer of a transactional batch's record, else -1.
+func (c *Coordinator) apply(key, value []byte, at, pid int64) {
 	if len(key) < 2 {
 		c.log.Warn("skipping record", "err", errBadRecord, "offset", at)
 		return
@@ -177,6 +184,7 @@ func (c *Coordinator) apply(key, value []byte, at int64) {
 		if value == nil {
 			if g := c.groups[k.Group]; g != nil {
 				delete(g.offsets, tp)
+				c.dropTxnOffsets(g, tp)
 				c.maybeDropEmpty(g)
 			}
 			return
@@ -191,7 +199,12 @@ func (c *Coordinator) apply(key, value []byte, at int64) {
 		if v.Version >= 3 {
 			epoch = v.LeaderEpoch
 		}
-		g.offsets[tp] = &offset{offset: v.Offset, leaderEpoch: epoch, metadata: v.Metadata, commitTime: v.CommitTimestamp}
+		o := &offset{offset: v.Offset, leaderEpoch: epoch, metadata: v.Metadata, commitTime: v.CommitTimestamp, recordOffset: at}
+		if pid >= 0 {
+			c.addTxnOffset(g, pid, tp, o)
+			return
+		}
+		g.offsets[tp] = o
 	case 2:
 		var k kmsg.GroupMetadataKey
 		if err := k.ReadFrom(key); err != nil {

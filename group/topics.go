@@ -66,6 +66,19 @@ func (c *Coordinator) deleteTopicOffsets(topics map[string]bool, done func(error
 				tps = append(tps, tp)
 			}
 		}
+		for _, m := range g.txnOffsets { // Kafka deletes pending transactional offsets too
+			for tp := range m {
+				switch {
+				case !topics[tp.topic]:
+					left++
+				case g.offsets[tp] == nil && g.commits[tp] == 0 && !slices.Contains(tps, tp):
+					tps = append(tps, tp)
+				}
+			}
+		}
+		for _, tp := range tps {
+			c.dropTxnOffsets(g, tp)
+		}
 		dead := g.state == stateEmpty && left == 0
 		if len(tps) == 0 && !dead {
 			continue

@@ -86,4 +86,14 @@
 // read-write lock exclusively, and readers hold it shared, so no reader ever
 // touches an unmapped page. Lock order: the append mutex before the remap
 // lock.
+//
+// # Transaction index
+//
+// txn.go holds the layout of the third kind, Kafka's .txnindex
+// (TransactionIndex, AbortedTxn): 34-byte entries, version i16 (0),
+// producerId, firstOffset, lastOffset (the abort marker's offset) and
+// lastStableOffset, all i64 big-endian, one per aborted transaction in
+// marker order, no header. ParseTxnIndex, ReadTxnIndex and
+// CollectAbortedTxns (Kafka's collectAbortedTxns) read it; the segment
+// package writes it.
 package index

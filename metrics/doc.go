@@ -31,7 +31,10 @@
 //     memory bounds; the log cleaner (strata_cleaner_*, cleaner.go: Kafka's
 //     LogCleaner and LogCleanerManager gauges in base units, bytes and
 //     passes, and each compacted partition's dirty ratio, from one
-//     compact.ManagerStats snapshot a scrape). Plus Go's runtime and
+//     compact.ManagerStats snapshot a scrape); transactions by state,
+//     markers written and timeout aborts (TxnSource, txn.go) and, per
+//     partition, the last stable offset's lag behind the high watermark.
+//     Plus Go's runtime and
 //     process collectors (go_*, process_*).
 //   - kafka_*: consumer lag and partition offsets with kafka_exporter's
 //     names, help texts and labels (github.com/danielqsj/kafka_exporter),

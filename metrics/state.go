@@ -51,6 +51,7 @@ var stateFamilies = []family{
 	famCurrentOffset, famOldestOffset, famTopicParts,
 	famGroupMembers, famOffsetCommits, famGroups, famSegments, famLogSize,
 	famBytesIn, famBytesOut, famRecordsIn, famRecordsOut,
+	famTxns, famMarkers, famTimeoutAborts, famLSOLag,
 }
 
 // groupTopic is one group's committed offsets on one topic, by partition
@@ -197,7 +198,8 @@ func writeState(b []byte, srv *server.Server, want func(string) bool) []byte {
 	topicFamily(famBytesOut, func(c *topic.Counters) int64 { return c.BytesOut.Load() })
 	topicFamily(famRecordsIn, func(c *topic.Counters) int64 { return c.RecordsIn.Load() })
 	topicFamily(famRecordsOut, func(c *topic.Counters) int64 { return c.RecordsOut.Load() })
-	writeCleaner(&w, srv) // cleaner.go
+	writeCleaner(&w, srv)          // cleaner.go
+	writeTxnState(&w, srv, topics) // txn.go
 	return w.b
 }
 

@@ -27,13 +27,18 @@ type CleanerView struct {
 	ActiveBase    int64 // the active segment's base offset: never cleaned
 	LogStart      int64
 	HighWatermark int64
+	// LastStableOffset bounds cleaning as Kafka's firstUnstableOffset
+	// does: an ongoing transaction's batches are not cleaned.
+	LastStableOffset int64
 }
 
 // CleanerView returns the log's segments as the cleaner sees them.
 func (l *Log) CleanerView() CleanerView {
 	v := l.view.Load()
 	n := len(v.segs) - 1
-	return CleanerView{Segments: slices.Clone(v.segs[:n]), ActiveBase: v.segs[n].Base(), LogStart: v.logStart, HighWatermark: v.hw}
+	v = l.ensureLSO()
+	return CleanerView{Segments: slices.Clone(v.segs[:n]), ActiveBase: v.segs[n].Base(), LogStart: v.logStart, HighWatermark: v.hw,
+		LastStableOffset: v.lso}
 }
 
 // OnRoll registers fn, called (with the append lock held: it must not
@@ -142,7 +147,10 @@ func (l *Log) ReplaceSegments(cleaned *segment.Segment, old []*segment.Segment) 
 	segs = append(segs, cleaned)
 	segs = append(segs, cur.segs[i+len(old):]...)
 	l.pendingSeal = slices.DeleteFunc(l.pendingSeal, func(s *segment.Segment) bool { return slices.Contains(old, s) })
-	l.view.Store(&view{segs: segs, logStart: l.logStart, hw: l.leo, hwPos: l.active.Size()})
+	if l.lsoFirst >= 0 && slices.Contains(old, l.lsoSeg) {
+		l.refreshLSOLocked(segs) // its batch moved into cleaned
+	}
+	l.storeViewLocked(segs)
 	l.mu.Unlock()
 	l.step("published")
 
@@ -173,7 +181,7 @@ func (l *Log) ReplaceSegments(cleaned *segment.Segment, old []*segment.Segment) 
 
 // fileBase returns the base offset of a segment file name with any of
 // the given suffixes after the segment suffix (".log", ".index",
-// ".timeindex"), and which segment suffix it has.
+// ".timeindex", ".txnindex"), and which segment suffix it has.
 func fileBase(name string) (base int64, kind string, ok bool) {
 	digits, rest, found := strings.Cut(name, ".")
 	if !found || len(digits) != 20 {
@@ -185,7 +193,7 @@ func fileBase(name string) (base int64, kind string, ok bool) {
 	}
 	kind, _, _ = strings.Cut(rest, ".")
 	switch "." + kind {
-	case segment.LogSuffix, segment.IndexSuffix, segment.TimeIndexSuffix:
+	case segment.LogSuffix, segment.IndexSuffix, segment.TimeIndexSuffix, segment.TxnIndexSuffix:
 		return n, "." + kind, true
 	}
 	return 0, "", false

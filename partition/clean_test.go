@@ -164,7 +164,7 @@ func TestReplaceSegments(t *testing.T) {
 
 // TestReplaceSegmentsCrashAtEachStep: a machine crash after each step of
 // the swap, then Open, gives either the log as it was or the cleaned one,
-// never a mix, and no leftover file.
+// never a mix, and no leftover file; the .txnindex follows its segment.
 func TestReplaceSegmentsCrashAtEachStep(t *testing.T) {
 	mem := vfs.NewMem()
 	cfg := rollEvery3(t)
@@ -176,6 +176,17 @@ func TestReplaceSegmentsCrashAtEachStep(t *testing.T) {
 	batches := splitBatches(t, readAll(t, l, 0))
 	before := slices.Concat(batches...)
 	after := slices.Concat(batches[1], batches[4], batches[5], slices.Concat(batches[6:]...))
+	// Transaction index entries (made up: only where they are matters):
+	// one in the old segment 0, another in the cleaned segment.
+	oldTxn := AbortedTxn{ProducerID: 1, FirstOffset: 0, LastOffset: 2, LastStableOffset: 3}
+	newTxn := AbortedTxn{ProducerID: 2, FirstOffset: 1, LastOffset: 5, LastStableOffset: 6}
+	seg0 := l.view.Load().segs[0]
+	if err := seg0.AppendAbortedTxn(oldTxn); err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(seg0.Flush(), mem.SyncDir("/data/t-0")); err != nil {
+		t.Fatal(err)
+	}
 	type crash struct {
 		step string
 		fs   *vfs.MemFS
@@ -186,6 +197,9 @@ func TestReplaceSegmentsCrashAtEachStep(t *testing.T) {
 	}
 	defer func() { swapStep = nil }()
 	c := cleanedOf(t, l, batches)
+	if err := c.AppendAbortedTxn(newTxn); err != nil {
+		t.Fatal(err)
+	}
 	crashes = append(crashes, crash{"written", mem.CrashClone(vfs.CrashOptions{})})
 	if err := l.ReplaceSegments(c, l.CleanerView().Segments[:2]); err != nil {
 		t.Fatal(err)
@@ -210,6 +224,13 @@ func TestReplaceSegmentsCrashAtEachStep(t *testing.T) {
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("crash at %s: log reads %d bytes, want the %s state (%d bytes)", c.step, len(got), name, len(want))
+		}
+		wantTxn := []AbortedTxn{oldTxn}
+		if wantAfter[c.step] {
+			wantTxn = []AbortedTxn{newTxn}
+		}
+		if got := l2.AbortedTransactions(0, 10); !slices.Equal(got, wantTxn) {
+			t.Errorf("crash at %s: aborted transactions %+v, want %+v", c.step, got, wantTxn)
 		}
 		if l2.LogEndOffset() != 10 {
 			t.Errorf("crash at %s: log end %d", c.step, l2.LogEndOffset())

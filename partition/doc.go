@@ -6,14 +6,16 @@
 // A partition directory holds:
 //
 //	<base>.log, <base>.index, <base>.timeindex   one segment per base offset (package segment)
+//	<base>.txnindex                              its aborted transactions, if any (Kafka's
+//	                                             TransactionIndex; package index)
 //	<offset>.snapshot                            producer state after every batch below offset
 //	partition.checkpoint                         log start offset and recovery point (not Managed)
 //	.strata_cleanshutdown                        the clean-shutdown marker, with the log end offset
 //	                                             (not Managed)
 //	*.tmp, *.deleted                             a state file being replaced, a deleted segment's
 //	                                             files awaiting removal; Open removes both
-//	<base>.{log,index,timeindex}.cleaned         the log cleaner's segment being written
-//	<base>.{log,index,timeindex}.swap            a cleaned segment being swapped in; Open
+//	<base>.{log,...,txnindex}.cleaned            the log cleaner's segment being written
+//	<base>.{log,...,txnindex}.swap               a cleaned segment being swapped in; Open
 //	                                             finishes or discards the swap (below)
 //
 // A Managed log (Options.Managed: every log the topic registry opens) has
@@ -156,9 +158,51 @@
 // newer epoch must start at sequence 0; within an epoch sequences must be
 // consecutive (wrapping after math.MaxInt32) or ErrOutOfOrderSequence. A
 // producer the log does not know may start at any sequence, as in Kafka
-// since 2.5 (KIP-360). Transactions are not implemented: the last stable
-// offset is the high watermark and control batches do not change producer
-// state.
+// since 2.5 (KIP-360).
+//
+// # Transactions
+//
+// txn.go, Kafka's ProducerStateManager and ProducerAppendInfo. A
+// transactional batch records its producer's ongoing transaction (the
+// offset of its first batch, CurrentTxnStartOffset); a non-transactional
+// batch from a producer in a transaction is ErrInvalidTxnState. A marker
+// is written only by AppendMarker (Append refuses a client's control
+// batch, recordbatch.ErrInvalidRecord): one control batch in Kafka's
+// exact format (markerBatch), checked for an older producer epoch
+// (ErrInvalidProducerEpoch) and an older coordinator epoch than the
+// producer's last marker (ErrTransactionCoordinatorFenced); it ends the
+// transaction, and an abort of a transaction with data is appended to the
+// .txnindex of the segment the marker lands in, with the LSO it leaves
+// (the oldest other ongoing transaction's first offset, else the marker's
+// offset + 1).
+//
+// The last stable offset is the first offset of the oldest ongoing
+// transaction, at least the log start offset, else the high watermark
+// (one node: the high watermark is the log end). The view carries it with
+// the segment and byte position of its batch, found when it changes (an
+// append that starts the first ongoing transaction knows it; a marker
+// that ends the oldest one, retention moving the log start past it or a
+// swap that rewrote its segment look it up), so a read_committed Read
+// (ReadIsolated) is the same sendfile slices bounded by that position
+// instead of the high watermark's, with ReadResult.Aborted from the
+// .txnindex of the segment holding the fetch offset and the later ones
+// (Kafka's collectAbortedTransactions: entries with last offset >= the
+// fetch offset and first offset < the end of what was read, until an
+// entry's LSO reaches that end). After a clean shutdown the producer state
+// is read at its first use, so the view's LSO is unknown until then: the
+// first read_committed read, LastStableOffset or CleanerView reads it.
+//
+// Producer snapshots are version 2 (the coordinator epoch and the ongoing
+// transaction's first offset per producer); a version 1 snapshot is read
+// with neither (nothing could be ongoing then) and the next snapshot is
+// version 2. A producer in a transaction is never expired nor trimmed.
+// Recovery after a crash resets the .txnindex of every segment it
+// recovers and rebuilds it while it replays the log into the producer
+// state, from a snapshot at or below the first recovered segment's base
+// (Kafka's LogLoader.recoverSegment); the control batches' records are
+// read for it. The .txnindex of a segment below the recovery point is
+// trusted: it was fsynced with the segment's seal, and the roll before
+// the seal had the directory synced.
 //
 // # Locks
 //

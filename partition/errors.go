@@ -23,6 +23,15 @@ var (
 	// it exists so that callers can name the code.
 	ErrUnknownProducerID = errors.New("partition: unknown producer id")
 
+	// ErrInvalidTxnState: a non-transactional batch from a producer with
+	// an ongoing transaction, or a transactional one for a partition the
+	// coordinator never added. INVALID_TXN_STATE.
+	ErrInvalidTxnState = errors.New("partition: invalid transaction state")
+
+	// ErrTransactionCoordinatorFenced: a marker with a coordinator epoch
+	// older than the producer's last marker. TRANSACTION_COORDINATOR_FENCED.
+	ErrTransactionCoordinatorFenced = errors.New("partition: transaction coordinator fenced")
+
 	// ErrMessageTooLarge: the batch is larger than max.message.bytes.
 	// MESSAGE_TOO_LARGE.
 	ErrMessageTooLarge = errors.New("partition: message too large")

@@ -103,6 +103,16 @@ type Log struct {
 	leo           int64 // log end offset, also the high watermark
 	logStart      int64
 	producers     producers
+	// The first unstable offset (the oldest ongoing transaction's first
+	// offset, at least the log start offset), -1 when none, and its
+	// batch's segment and position: the view's LSO (txn.go).
+	lsoFirst int64
+	lsoSeg   *segment.Segment
+	lsoPos   int64
+	// txnRebuildFrom: while Open replays the log, the abort markers at or
+	// above it are indexed again (their segments' .txnindex were reset);
+	// math.MaxInt64 otherwise.
+	txnRebuildFrom int64
 
 	// Durability state, guarded by mu, written by flushNow.
 	unflushed     int64              // messages appended since the last flush began
@@ -129,6 +139,14 @@ type view struct {
 	logStart int64
 	hw       int64 // high watermark = log end offset
 	hwPos    int64 // the byte position of hw in the last segment
+	// The last stable offset: read_committed reads stop at lso, at byte
+	// lsoPos of lsoSeg (nil: lso is hw, at hwPos of the last segment).
+	// lsoKnown is false while the producer state is unread (Open after a
+	// clean shutdown defers it): ensureLSO reads it.
+	lso      int64
+	lsoSeg   *segment.Segment
+	lsoPos   int64
+	lsoKnown bool
 }
 
 type snapshotJob struct {
@@ -228,6 +246,21 @@ func (l *Log) appendLocked(h recordbatch.Header) (res AppendResult, wait bool, e
 		}
 	}
 
+	if h.Control() {
+		// LogValidator.validateBatch, origin CLIENT: markers come only
+		// from AppendMarker.
+		return AppendResult{}, false, fmt.Errorf("%w: clients are not allowed to write control records", recordbatch.ErrInvalidRecord)
+	}
+	return l.writeLocked(h)
+}
+
+// writeLocked appends a checked batch: it assigns the offsets, rolls if
+// it must, writes, records the batch in the producer state (and the
+// transaction it begins), publishes the new offsets and applies the flush
+// policy. mu must be held (and the producer state read if the batch has a
+// producer).
+func (l *Log) writeLocked(h recordbatch.Header) (res AppendResult, wait bool, err error) {
+	cfg := &l.cfg
 	nowMs := l.now().UnixMilli()
 	base := l.leo
 	h.SetBaseOffset(base)
@@ -244,14 +277,19 @@ func (l *Log) appendLocked(h recordbatch.Header) (res AppendResult, wait bool, e
 	if err := l.maybeRollLocked(h, nowMs); err != nil {
 		return AppendResult{}, false, err
 	}
+	pos := l.active.Size()
 	if err := l.active.Append(h); err != nil {
 		// The segment cut a partial write back: the log is as it was.
 		return AppendResult{}, false, fmt.Errorf("%w: append at offset %d to %s: %w", ErrStorage, base, l.dir, err)
 	}
 	l.leo = last + 1
 	l.activeWritten = true
-	if h.ProducerID() >= 0 {
+	if h.ProducerID() >= 0 && !h.Control() {
 		l.producers.update(h)
+		if h.Transactional() && l.lsoFirst < 0 && l.producers.m[h.ProducerID()].txnFirst == base {
+			// The first ongoing transaction: the LSO stops at this batch.
+			l.lsoFirst, l.lsoSeg, l.lsoPos = base, l.active, pos
+		}
 	}
 	l.publishLocked()
 	l.notify.wake()
@@ -310,7 +348,7 @@ func (l *Log) rollLocked(nowMs int64) error {
 	v := l.view.Load()
 	segs := make([]*segment.Segment, len(v.segs), len(v.segs)+1)
 	copy(segs, v.segs)
-	l.view.Store(&view{segs: append(segs, s), logStart: l.logStart, hw: l.leo, hwPos: 0})
+	l.storeViewLocked(append(segs, s))
 	l.requestFlushLocked()
 	if fn := l.onRoll.Load(); fn != nil {
 		(*fn)()
@@ -334,11 +372,20 @@ func (l *Log) segmentOptions() segment.Options {
 	}
 }
 
-// publishLocked makes the current log end and log start visible to
-// readers. mu must be held.
-func (l *Log) publishLocked() {
-	v := l.view.Load()
-	l.view.Store(&view{segs: v.segs, logStart: l.logStart, hw: l.leo, hwPos: l.active.Size()})
+// publishLocked makes the current log end, log start and last stable
+// offset visible to readers. mu must be held.
+func (l *Log) publishLocked() { l.storeViewLocked(l.view.Load().segs) }
+
+// storeViewLocked publishes a view of segs (the last one the active
+// segment) with the current offsets. mu must be held.
+func (l *Log) storeViewLocked(segs []*segment.Segment) {
+	v := &view{segs: segs, logStart: l.logStart, hw: l.leo, hwPos: l.active.Size(), lso: l.leo, lsoKnown: !l.prodPending}
+	if l.prodPending {
+		v.lso = l.logStart // unknown until ensureLSO reads the producer state
+	} else if l.lsoFirst >= 0 {
+		v.lso, v.lsoSeg, v.lsoPos = l.lsoFirst, l.lsoSeg, l.lsoPos
+	}
+	l.view.Store(v)
 }
 
 // appendSignal is the append signal of long polls, read and replaced

@@ -530,7 +530,7 @@ func TestIdempotentAppend(t *testing.T) {
 	if l.LogEndOffset() != 8 {
 		t.Fatalf("refused batches were appended: leo %d", l.LogEndOffset())
 	}
-	want := []ProducerState{{ProducerID: 5, Epoch: 1, LastSequence: 0, LastTimestamp: 1002, LastOffset: 7}}
+	want := []ProducerState{{ProducerID: 5, Epoch: 1, LastSequence: 0, LastTimestamp: 1002, LastOffset: 7, CoordinatorEpoch: -1, CurrentTxnStartOffset: -1}}
 	if got := l.ProducerStates(); !slices.Equal(got, want) {
 		t.Fatalf("states %+v, want %+v", got, want)
 	}
@@ -574,8 +574,8 @@ func TestIdempotenceSurvivesReopen(t *testing.T) {
 			l2 := mustOpen(t, fs, cfg, Options{})
 			defer l2.Close()
 			want := []ProducerState{
-				{ProducerID: 1, Epoch: 0, LastSequence: int32(n - 1), LastTimestamp: 1000 + int64(n-1), LastOffset: int64(2*n - 2)},
-				{ProducerID: 2, Epoch: 0, LastSequence: int32(10 + n - 1), LastTimestamp: 1000 + int64(10+n-1), LastOffset: int64(2*n - 1)},
+				{ProducerID: 1, Epoch: 0, LastSequence: int32(n - 1), LastTimestamp: 1000 + int64(n-1), LastOffset: int64(2*n - 2), CoordinatorEpoch: -1, CurrentTxnStartOffset: -1},
+				{ProducerID: 2, Epoch: 0, LastSequence: int32(10 + n - 1), LastTimestamp: 1000 + int64(10+n-1), LastOffset: int64(2*n - 1), CoordinatorEpoch: -1, CurrentTxnStartOffset: -1},
 			}
 			if got := l2.ProducerStates(); !slices.Equal(got, want) {
 				t.Fatalf("states %+v, want %+v", got, want)

@@ -69,7 +69,7 @@ func listNames(names []string) dirListing {
 			d.marker = true
 		case name == checkpointName:
 			d.checkpoint = true
-		case strings.HasSuffix(name, ".index"), strings.HasSuffix(name, ".timeindex"):
+		case strings.HasSuffix(name, ".index"), strings.HasSuffix(name, ".timeindex"), strings.HasSuffix(name, segment.TxnIndexSuffix):
 			digits, _, _ := strings.Cut(name, ".")
 			if base, err := strconv.ParseInt(digits, 10, 64); err == nil && !logs[base] {
 				d.stray = append(d.stray, name)
@@ -198,6 +198,8 @@ func (l *Log) load() error {
 	var leo int64
 	var toSeal []*segment.Segment
 	activeCut := false
+	l.txnRebuildFrom = math.MaxInt64
+	defer func() { l.txnRebuildFrom = math.MaxInt64 }()
 	if clean {
 		leo = logEnd
 		l.recoveryPoint = logEnd
@@ -260,7 +262,11 @@ func (l *Log) load() error {
 	} else if err := l.loadProducers(d.snapshots, math.MaxInt64); err != nil {
 		return err
 	}
-	l.view.Store(&view{segs: segs, logStart: l.logStart, hw: leo, hwPos: l.active.Size()})
+	l.lsoFirst = -1
+	if !l.prodPending {
+		l.refreshLSOLocked(segs)
+	}
+	l.storeViewLocked(segs)
 	return nil
 }
 
@@ -276,12 +282,19 @@ func (l *Log) recoverSegments(segs []*segment.Segment, recoveryPoint int64) (kep
 	if first == len(segs) || segs[first].Base() > recoveryPoint {
 		first = max(first-1, 0)
 	}
+	// The transaction indexes of the recovered segments are rebuilt by
+	// the producer state's replay (loadProducers), from a snapshot at or
+	// below the first one's base (Kafka's LogLoader.recoverSegment).
+	l.txnRebuildFrom = segs[first].Base()
 	for i := first; i < len(segs); i++ {
 		s := segs[i]
 		recovered.Add(1)
 		truncated, err := s.Recover()
 		if err != nil {
 			return segs, nil, false, fmt.Errorf("recover segment %d: %w", s.Base(), err)
+		}
+		if err := s.ResetTxnIndex(); err != nil {
+			return segs, nil, false, err
 		}
 		if i == len(segs)-1 {
 			lastCut = truncated > 0
@@ -337,6 +350,9 @@ func (l *Log) loadProducers(snapshots []int64, replayTo int64) error {
 				return err
 			}
 			continue
+		}
+		if off > l.txnRebuildFrom {
+			continue // the replay must rebuild the transaction indexes from there
 		}
 		b, err := readSmallFile(l.fs, path, maxSnapshotBytes)
 		if errors.Is(err, errBadFile) { // larger than any snapshot a log writes
@@ -405,7 +421,22 @@ func (l *Log) replayProducers(from int64) error {
 			if err != nil || pos+int64(size) > end {
 				return fmt.Errorf("batch at %d of segment %d: %w", pos, s.Base(), cmp.Or(err, errShortRead))
 			}
-			if h.NextOffset() > from {
+			if h.NextOffset() > from && h.Control() && h.ProducerID() >= 0 {
+				if pos+int64(size) > wpos+int64(len(w)) { // the marker's record too
+					if size > len(buf) {
+						buf = make([]byte, size)
+					}
+					n, err := sl.File.ReadAt(buf[:min(int64(len(buf)), end-pos)], pos)
+					if n < size {
+						return fmt.Errorf("read control batch at %d of segment %d: %w", pos, s.Base(), cmp.Or(err, errShortRead))
+					}
+					w, wpos = buf[:n], pos
+					h = recordbatch.Header(w)
+				}
+				if err := l.replayMarker(s, h[:size]); err != nil {
+					return fmt.Errorf("control batch at %d of segment %d: %w", pos, s.Base(), err)
+				}
+			} else if h.NextOffset() > from {
 				l.producers.update(h)
 			}
 			pos += int64(size)

@@ -18,6 +18,12 @@ type ProducerState struct {
 	LastSequence  int32 // the last sequence number of its last batch
 	LastTimestamp int64 // the max timestamp of its last batch
 	LastOffset    int64 // the offset of the last record of its last batch
+	// CoordinatorEpoch is the coordinator epoch of the producer's last
+	// marker, -1 if none.
+	CoordinatorEpoch int32
+	// CurrentTxnStartOffset is the first offset of its ongoing
+	// transaction, -1 when none.
+	CurrentTxnStartOffset int64
 }
 
 // batchesToRetain is how many of a producer's latest batches a log
@@ -38,13 +44,17 @@ type batchMeta struct {
 func (b batchMeta) firstOffset() int64 { return b.lastOffset - int64(b.offsetDelta) }
 
 // producerEntry is the state of one producer ID (Kafka's
-// ProducerStateEntry, without transactions).
+// ProducerStateEntry).
 type producerEntry struct {
 	epoch         int16
 	lastTimestamp int64
 	n             int // batches held, oldest first
 	batches       [batchesToRetain]batchMeta
+	coordEpoch    int32 // the coordinator epoch of its last marker, -1 if none
+	txnFirst      int64 // the first offset of its ongoing transaction, -1 if none
 }
+
+func newEntry() *producerEntry { return &producerEntry{epoch: noEpoch, coordEpoch: -1, txnFirst: -1} }
 
 func (e *producerEntry) last() batchMeta { return e.batches[e.n-1] }
 
@@ -97,11 +107,14 @@ func inSequence(last, next int32) bool {
 // has no state for.
 const noEpoch = -1
 
-// producers is the idempotence state of one log. It is guarded by the
-// log's mu.
+// producers is the idempotence and transaction state of one log. It is
+// guarded by the log's mu.
 type producers struct {
 	m     map[int64]*producerEntry
 	dirty bool // changed since the last snapshot was encoded
+	// ongoing counts the entries with an ongoing transaction (txnFirst >=
+	// 0): the last stable offset needs a scan only when it is not zero.
+	ongoing int
 }
 
 func newProducers() producers { return producers{m: make(map[int64]*producerEntry)} }
@@ -152,11 +165,19 @@ func (p *producers) check(h recordbatch.Header) (dup batchMeta, isDup bool, err 
 				ErrOutOfOrderSequence, pid, epoch, first, lastSequence(lastSeq, 1))
 		}
 	}
+	if e.txnFirst >= 0 && !h.Transactional() {
+		// ProducerAppendInfo.appendDataBatch: a non-transactional batch
+		// while the producer's transaction is ongoing.
+		return batchMeta{}, false, fmt.Errorf("%w: expected a transactional batch from producer %d, whose transaction began at offset %d",
+			ErrInvalidTxnState, pid, e.txnFirst)
+	}
 	return batchMeta{}, false, nil
 }
 
-// update records an appended batch whose offsets and max timestamp are
-// final. It does not validate: recovery replays the log through it.
+// update records an appended data batch whose offsets and max timestamp
+// are final, and the transaction it begins (Kafka's appendDataBatch). It
+// does not validate: recovery replays the log through it. Control
+// batches go to endTxn.
 func (p *producers) update(h recordbatch.Header) {
 	pid := h.ProducerID()
 	if pid < 0 || h.Control() {
@@ -164,10 +185,14 @@ func (p *producers) update(h recordbatch.Header) {
 	}
 	e := p.m[pid]
 	if e == nil {
-		e = &producerEntry{epoch: noEpoch}
+		e = newEntry()
 		p.m[pid] = e
 	}
 	p.dirty = true
+	if h.Transactional() && e.txnFirst < 0 {
+		e.txnFirst = h.BaseOffset()
+		p.ongoing++
+	}
 	e.add(h.ProducerEpoch(), batchMeta{
 		firstSeq:    h.BaseSequence(),
 		lastSeq:     lastSequence(h.BaseSequence(), h.LastOffsetDelta()),
@@ -185,7 +210,8 @@ func (p *producers) expire(nowMs, expMs int64) int {
 	}
 	n := 0
 	for pid, e := range p.m {
-		if nowMs-e.lastTimestamp >= expMs {
+		// Kafka's isProducerExpired: never one with an ongoing transaction.
+		if e.txnFirst < 0 && nowMs-e.lastTimestamp >= expMs {
 			delete(p.m, pid)
 			n++
 		}
@@ -198,7 +224,8 @@ func (p *producers) expire(nowMs, expMs int64) int {
 func (p *producers) states() []ProducerState {
 	out := make([]ProducerState, 0, len(p.m))
 	for pid, e := range p.m {
-		s := ProducerState{ProducerID: pid, Epoch: e.epoch, LastSequence: -1, LastTimestamp: e.lastTimestamp, LastOffset: -1}
+		s := ProducerState{ProducerID: pid, Epoch: e.epoch, LastSequence: -1, LastTimestamp: e.lastTimestamp, LastOffset: -1,
+			CoordinatorEpoch: e.coordEpoch, CurrentTxnStartOffset: e.txnFirst}
 		if e.n > 0 {
 			s.LastSequence, s.LastOffset = e.last().lastSeq, e.last().lastOffset
 		}
@@ -209,18 +236,25 @@ func (p *producers) states() []ProducerState {
 }
 
 // Producer snapshot file, <20-digit offset>.snapshot: the producer state
-// after every batch below offset. Layout (big-endian):
+// after every batch below offset. Layout (big-endian), version 2:
 //
-//	magic "SPPS" | version u16 = 1 | offset i64 | count u32 | count entries | crc32c u32
-//	entry: producer id i64 | epoch i16 | last timestamp i64 | n u8 (<= 5) | n batches
+//	magic "SPPS" | version u16 = 2 | offset i64 | count u32 | count entries | crc32c u32
+//	entry: producer id i64 | epoch i16 | last timestamp i64 | coordinator epoch i32 |
+//	       current txn first offset i64 (-1: none) | n u8 (<= 5) | n batches
 //	batch: first seq i32 | last seq i32 | offset delta i32 | last offset i64 | timestamp i64
 //
-// Entries are sorted by producer ID, so equal states give equal bytes.
+// Version 1 (written before transactions) has no coordinator epoch and
+// txn first offset in its entries; it is read as -1 for both (no
+// transaction was possible then) and rewritten as version 2 at the next
+// snapshot. Entries are sorted by producer ID, so equal states give equal
+// bytes.
 const (
 	snapshotMagic     = "SPPS"
-	snapshotVersion   = 1
+	snapshotVersion   = 2
+	snapshotV1        = 1
 	snapshotHeader    = 4 + 2 + 8 + 4
-	snapshotEntryMin  = 8 + 2 + 8 + 1
+	snapshotEntryV1   = 8 + 2 + 8 + 1
+	snapshotEntryMin  = snapshotEntryV1 + 4 + 8
 	snapshotBatchSize = 4 + 4 + 4 + 8 + 8
 	snapshotEntryMax  = snapshotEntryMin + batchesToRetain*snapshotBatchSize
 )
@@ -252,8 +286,11 @@ func (p *producers) trim(limit int) int {
 	type age struct{ pid, ts int64 }
 	all := make([]age, 0, len(p.m))
 	for pid, e := range p.m {
-		all = append(all, age{pid, e.lastTimestamp})
+		if e.txnFirst < 0 { // one in a transaction is never forgotten
+			all = append(all, age{pid, e.lastTimestamp})
+		}
 	}
+	n = min(n, len(all))
 	slices.SortFunc(all, func(a, b age) int { return cmp.Or(cmp.Compare(a.ts, b.ts), cmp.Compare(a.pid, b.pid)) })
 	for _, a := range all[:n] {
 		delete(p.m, a.pid)
@@ -293,6 +330,7 @@ func (l *Log) producersLocked() error {
 		return fmt.Errorf("%w: load the producer state of %s: %w", ErrStorage, l.dir, err)
 	}
 	l.prodPending, l.prodSnaps = false, nil
+	l.refreshLSOLocked(l.view.Load().segs)
 	return nil
 }
 
@@ -365,6 +403,8 @@ func (p *producers) encodeSnapshot(offset int64) []byte {
 		b = binary.BigEndian.AppendUint64(b, uint64(pid))
 		b = binary.BigEndian.AppendUint16(b, uint16(e.epoch))
 		b = binary.BigEndian.AppendUint64(b, uint64(e.lastTimestamp))
+		b = binary.BigEndian.AppendUint32(b, uint32(e.coordEpoch))
+		b = binary.BigEndian.AppendUint64(b, uint64(e.txnFirst))
 		b = append(b, byte(e.n))
 		for _, m := range e.batches[:e.n] {
 			b = binary.BigEndian.AppendUint32(b, uint32(m.firstSeq))
@@ -380,27 +420,49 @@ func (p *producers) encodeSnapshot(offset int64) []byte {
 // decodeSnapshot parses a snapshot file, returning the offset it was taken
 // at and the state. Every count is bounded by the bytes present.
 func decodeSnapshot(b []byte) (int64, producers, error) {
-	if err := checkFrame(b, snapshotMagic, snapshotVersion, -(snapshotHeader + 4)); err != nil {
+	version := uint16(snapshotVersion)
+	if len(b) >= 6 && binary.BigEndian.Uint16(b[4:]) == snapshotV1 {
+		version = snapshotV1
+	}
+	if err := checkFrame(b, snapshotMagic, version, -(snapshotHeader + 4)); err != nil {
 		return 0, producers{}, err
+	}
+	entryMin := snapshotEntryMin
+	if version == snapshotV1 {
+		entryMin = snapshotEntryV1
 	}
 	offset := int64(binary.BigEndian.Uint64(b[6:]))
 	count := binary.BigEndian.Uint32(b[14:])
 	body := b[snapshotHeader : len(b)-4]
-	if offset < 0 || uint64(count) > uint64(len(body)/snapshotEntryMin) {
+	if offset < 0 || uint64(count) > uint64(len(body)/entryMin) {
 		return 0, producers{}, fmt.Errorf("%w: snapshot offset %d, %d producers in %d bytes", errBadFile, offset, count, len(body))
 	}
 	p := producers{m: make(map[int64]*producerEntry, count)}
 	for range count {
-		if len(body) < snapshotEntryMin {
+		if len(body) < entryMin {
 			return 0, producers{}, fmt.Errorf("%w: snapshot entry truncated", errBadFile)
 		}
 		pid := int64(binary.BigEndian.Uint64(body))
 		e := &producerEntry{
 			epoch:         int16(binary.BigEndian.Uint16(body[8:])),
 			lastTimestamp: int64(binary.BigEndian.Uint64(body[10:])),
-			n:             int(body[18]),
+			coordEpoch:    -1,
+			txnFirst:      -1,
 		}
-		body = body[snapshotEntryMin:]
+		if version == snapshotV1 {
+			e.n = int(body[18])
+		} else {
+			e.coordEpoch = int32(binary.BigEndian.Uint32(body[18:]))
+			e.txnFirst = int64(binary.BigEndian.Uint64(body[22:]))
+			e.n = int(body[30])
+			if e.txnFirst < -1 {
+				return 0, producers{}, fmt.Errorf("%w: snapshot entry for producer %d has transaction offset %d", errBadFile, pid, e.txnFirst)
+			}
+			if e.txnFirst >= 0 {
+				p.ongoing++
+			}
+		}
+		body = body[entryMin:]
 		if e.n > batchesToRetain || len(body) < e.n*snapshotBatchSize || pid < 0 {
 			return 0, producers{}, fmt.Errorf("%w: snapshot entry for producer %d holds %d batches", errBadFile, pid, e.n)
 		}

@@ -151,8 +151,8 @@ func TestProducerStatesAndExpire(t *testing.T) {
 	appendTo(&p, &next, idem(9, 2, 3, 2, 2000))
 	got := p.states()
 	want := []ProducerState{
-		{ProducerID: 4, Epoch: 0, LastSequence: 0, LastTimestamp: 5000, LastOffset: 3},
-		{ProducerID: 9, Epoch: 2, LastSequence: 4, LastTimestamp: 2000, LastOffset: 5},
+		{ProducerID: 4, Epoch: 0, LastSequence: 0, LastTimestamp: 5000, LastOffset: 3, CoordinatorEpoch: -1, CurrentTxnStartOffset: -1},
+		{ProducerID: 9, Epoch: 2, LastSequence: 4, LastTimestamp: 2000, LastOffset: 5, CoordinatorEpoch: -1, CurrentTxnStartOffset: -1},
 	}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("states = %+v, want %+v", got, want)
@@ -176,8 +176,8 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 	appendTo(&p, &next, idem(2, 3, 0, 4, 50))
 	b := p.encodeSnapshot(next)
-	// 18 header (with the count) + 2 entries of 19 + (5 + 1) batches of 28 + 4 CRC.
-	if want := 18 + 2*19 + 6*28 + 4; len(b) != want {
+	// 18 header (with the count) + 2 entries of 31 + (5 + 1) batches of 28 + 4 CRC.
+	if want := 18 + 2*31 + 6*28 + 4; len(b) != want {
 		t.Fatalf("snapshot is %d bytes, want %d", len(b), want)
 	}
 	off, q, err := decodeSnapshot(b)

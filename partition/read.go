@@ -14,9 +14,13 @@ import (
 type ReadResult struct {
 	Slices           []segment.Slice
 	HighWatermark    int64
-	LastStableOffset int64 // = HighWatermark: no transactions yet
+	LastStableOffset int64
 	LogStartOffset   int64
 	Bytes            int64 // the sum of the slices' lengths
+	// Aborted (read_committed only) lists the aborted transactions whose
+	// data overlaps the offsets read (AbortedTransactions over [offset,
+	// last offset read + 1)), nil when none.
+	Aborted []AbortedTxn
 
 	segs []*segment.Segment // references to drop
 }
@@ -45,12 +49,26 @@ const maxReadAttempts = 8
 // lock the appender holds; it takes references on the segments it returns,
 // which the caller drops with Release.
 func (l *Log) Read(offset int64, maxBytes int) (*ReadResult, error) {
+	return l.ReadIsolated(offset, maxBytes, false)
+}
+
+// ReadIsolated is Read with Fetch's isolation level: committed
+// (read_committed) stops at the last stable offset instead of the high
+// watermark (an offset in [LSO, HW] reads nothing) and lists the aborted
+// transactions of what it read in ReadResult.Aborted, from the segments'
+// transaction indexes: the bytes stay file ranges for sendfile.
+func (l *Log) ReadIsolated(offset int64, maxBytes int, committed bool) (*ReadResult, error) {
 	for range maxReadAttempts {
 		if l.closed.Load() {
 			return nil, ErrClosed
 		}
-		v := l.view.Load()
-		r, retry, err := v.read(offset, maxBytes)
+		var v *view
+		if committed {
+			v = l.ensureLSO()
+		} else {
+			v = l.view.Load()
+		}
+		r, retry, err := v.read(offset, maxBytes, committed)
 		if !retry {
 			return r, err
 		}
@@ -58,28 +76,62 @@ func (l *Log) Read(offset int64, maxBytes int) (*ReadResult, error) {
 	return nil, fmt.Errorf("%w: read at %d: segments kept changing", ErrStorage, offset)
 }
 
-func (v *view) read(offset int64, maxBytes int) (r *ReadResult, retry bool, err error) {
+func (v *view) read(offset int64, maxBytes int, committed bool) (r *ReadResult, retry bool, err error) {
 	if offset < v.logStart || offset > v.hw {
 		return nil, false, fmt.Errorf("%w: offset %d, log start %d, high watermark %d", ErrOffsetOutOfRange, offset, v.logStart, v.hw)
 	}
-	r = &ReadResult{HighWatermark: v.hw, LastStableOffset: v.hw, LogStartOffset: v.logStart}
-	if offset == v.hw {
+	lso := v.hw
+	if v.lsoKnown {
+		lso = v.lso
+	}
+	r = &ReadResult{HighWatermark: v.hw, LastStableOffset: lso, LogStartOffset: v.logStart}
+	end, endSeg, endPos := v.hw, len(v.segs)-1, v.hwPos
+	if committed && v.lso < v.hw {
+		end = v.lso
+		if v.lsoSeg == nil {
+			// Its batch was not found (logged when it was looked up):
+			// stop at the start of the segment that should hold it.
+			endSeg, endPos = max(v.find(v.lso), 0), 0
+		} else {
+			endSeg, endPos = v.find(v.lso), v.lsoPos
+			if endSeg < 0 || v.segs[endSeg] != v.lsoSeg {
+				endSeg = slices.Index(v.segs, v.lsoSeg)
+			}
+			if endSeg < 0 {
+				return nil, true, nil // retention or a swap took it: the next view has it right
+			}
+		}
+	}
+	if offset >= end {
 		return r, false, nil
 	}
+	from := offset
+	defer func() {
+		if committed && err == nil && !retry && len(r.Slices) > 0 {
+			r.Aborted, retry, err = v.abortedTxns(from, r.Slices[len(r.Slices)-1].LastOffset+1)
+			if retry || err != nil {
+				r.Release()
+				r = nil
+				if err != nil {
+					err = fmt.Errorf("%w: read the transaction index: %w", ErrStorage, err)
+				}
+			}
+		}
+	}()
 	i := v.find(offset)
 	if i < 0 {
 		return nil, false, fmt.Errorf("%w: offset %d below the first segment", ErrOffsetOutOfRange, offset)
 	}
 	remaining := int64(maxBytes)
-	for ; i < len(v.segs); i++ {
+	for ; i <= endSeg; i++ {
 		s := v.segs[i]
 		if !s.Acquire() {
 			r.Release()
 			return nil, true, nil
 		}
 		maxPos := s.Size()
-		if i == len(v.segs)-1 {
-			maxPos = v.hwPos
+		if i == endSeg {
+			maxPos = endPos
 		}
 		sl, err := s.Read(offset, int(min(max(remaining, 0), int64(maxInt))), maxPos)
 		switch {
@@ -111,7 +163,7 @@ func (v *view) read(offset int64, maxBytes int) (r *ReadResult, retry bool, err 
 		// must not fill in after a hole. A cleaned segment may end below
 		// its successor's base: the offsets between are a gap, and the
 		// read goes on with the next segment's first batch.
-		if remaining <= 0 || i+1 == len(v.segs) || sl.Pos+sl.Len < maxPos {
+		if remaining <= 0 || i == endSeg || sl.Pos+sl.Len < maxPos {
 			break
 		}
 		offset = max(offset, v.segs[i+1].Base())

@@ -36,6 +36,9 @@ func (l *Log) DeleteRecords(before int64) (lowWatermark int64, err error) {
 		return ls, nil
 	}
 	l.logStart = before
+	if l.lsoFirst >= 0 && l.lsoFirst < before {
+		l.refreshLSOLocked(l.view.Load().segs)
+	}
 	l.publishLocked()
 	l.mu.Unlock()
 	if err := l.writeCheckpoint(0); err != nil {
@@ -106,7 +109,11 @@ func (l *Log) ApplyRetention() (deletedSegments int, err error) {
 	doomed := segs[:n]
 	l.pendingSeal = slices.DeleteFunc(l.pendingSeal, func(s *segment.Segment) bool { return slices.Contains(doomed, s) })
 	l.logStart = max(l.logStart, segs[n].Base())
-	l.view.Store(&view{segs: slices.Clone(segs[n:]), logStart: l.logStart, hw: l.leo, hwPos: l.active.Size()})
+	kept := slices.Clone(segs[n:])
+	if l.lsoFirst >= 0 && l.lsoFirst < l.logStart {
+		l.refreshLSOLocked(kept)
+	}
+	l.storeViewLocked(kept)
 	logStart = l.logStart
 	l.mu.Unlock()
 

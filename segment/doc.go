@@ -5,7 +5,16 @@
 //	<dir>/00000000000000000042.log        batches, back to back
 //	<dir>/00000000000000000042.index      offset index: relative offset -> position
 //	<dir>/00000000000000000042.timeindex  time index: timestamp -> relative offset
+//	<dir>/00000000000000000042.txnindex   aborted transactions (only once there is one)
 //
+// The .txnindex (txn.go) is Kafka's TransactionIndex: the partition
+// writes it (AppendAbortedTxn) and rebuilds it after a crash
+// (ResetTxnIndex, then appends while it replays); the segment keeps its
+// entries in memory once read, holds no descriptor for it (each append
+// opens, writes and closes the file; Seal and Flush fsync it when written
+// since), and carries it through Rename, Delete, Retire and TruncateTo
+// with the other three files. Recover leaves it alone (it cannot be
+// rebuilt from the segment alone).
 // The number is the segment's base offset, zero-padded to 20 digits
 // (LogPath, IndexPath, TimeIndexPath, ParseLogName). A segment holds
 // offsets base .. base+2^31-1 (Fits) and at most MaxLogBytes of log.

@@ -424,6 +424,9 @@ func (s *Segment) TruncateTo(offset int64) (err error) {
 	if pos >= size {
 		return nil
 	}
+	if err := s.TruncateTxnIndex(offset); err != nil {
+		return err
+	}
 	s.size.Store(pos)
 	s.off.TruncateTo(offset)
 	s.tim.TruncateTo(offset)
@@ -467,7 +470,7 @@ func (s *Segment) Seal() error {
 	if err := s.useLocked(); err != nil {
 		return err
 	}
-	err := errors.Join(s.finishLocked(), s.off.Trim(), s.tim.Trim(), s.flush())
+	err := errors.Join(s.finishLocked(), s.off.Trim(), s.tim.Trim(), s.flush(), s.flushTxn())
 	s.trunc.Lock()
 	s.mapReadLocked(s.size.Load()) // give back the room the mapping kept for appends
 	s.trunc.Unlock()
@@ -509,13 +512,13 @@ func (s *Segment) Flush() error {
 	defer s.Release()
 	if !s.loaded.Load() {
 		if !s.dirty.Load() {
-			return nil
+			return s.flushTxn()
 		}
 		if err := s.files(); err != nil {
 			return err
 		}
 	}
-	return s.flush()
+	return errors.Join(s.flush(), s.flushTxn())
 }
 
 // flush fsyncs a loaded segment. The caller holds a reference or appendMu.

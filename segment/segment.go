@@ -148,8 +148,16 @@ type Segment struct {
 	// lifeMu guards the paths, deleted and tornDown. Taken after appendMu.
 	lifeMu                   sync.Mutex
 	logPath, idxPath, tiPath string
+	txnPath                  string // the transaction index (txn.go)
 	deleted                  bool
-	tornDown                 bool
+
+	// txnMu guards the transaction index's entries (txn.go). Taken before
+	// lifeMu.
+	txnMu     sync.Mutex
+	txns      []index.AbortedTxn
+	txnLoaded bool // txns holds the file's entries
+	txnDirty  bool // written since the last fsync
+	tornDown  bool
 
 	// appendMu serialises mutations: Append, Recover, TruncateTo, Seal,
 	// loading the indexes, Close's finalisation, Delete's renames. Taken
@@ -200,7 +208,8 @@ func newSegment(fsys vfs.FS, dir string, base int64, opts Options) (*Segment, er
 	s := &Segment{
 		fs: fsys, dir: dir, base: base, opts: opts, log: opts.Logger,
 		logPath: LogPath(dir, base), idxPath: IndexPath(dir, base), tiPath: TimeIndexPath(dir, base),
-		maxTs: -1, maxOff: -1, ringIdx: -1,
+		txnPath: TxnIndexPath(dir, base),
+		maxTs:   -1, maxOff: -1, ringIdx: -1,
 	}
 	s.refs.Store(1)
 	s.rollTs.Store(noRollTimestamp)
@@ -223,8 +232,9 @@ func CreateSuffixed(fsys vfs.FS, dir string, base int64, suffix string, opts Opt
 	if err != nil {
 		return nil, err
 	}
-	s.logPath, s.idxPath, s.tiPath = s.logPath+suffix, s.idxPath+suffix, s.tiPath+suffix
-	for _, p := range []string{s.idxPath, s.tiPath} {
+	s.logPath, s.idxPath, s.tiPath, s.txnPath = s.logPath+suffix, s.idxPath+suffix, s.tiPath+suffix, s.txnPath+suffix
+	s.txnLoaded = true // a new segment has no aborted transaction
+	for _, p := range []string{s.idxPath, s.tiPath, s.txnPath} {
 		if err := fsys.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("segment: create %s: remove stale index: %w", p, err)
 		}
@@ -269,7 +279,7 @@ func OpenSuffixed(fsys vfs.FS, dir string, base int64, suffix string, opts Optio
 	if err != nil {
 		return nil, err
 	}
-	s.logPath, s.idxPath, s.tiPath = s.logPath+suffix, s.idxPath+suffix, s.tiPath+suffix
+	s.logPath, s.idxPath, s.tiPath, s.txnPath = s.logPath+suffix, s.idxPath+suffix, s.tiPath+suffix, s.txnPath+suffix
 	st, err := fsys.Stat(s.logPath)
 	if err != nil {
 		return nil, fmt.Errorf("segment: open %s: %w", s.logPath, err)
@@ -572,9 +582,9 @@ func (s *Segment) Rename(from, to string) error {
 	if s.deleted {
 		return ErrClosed
 	}
-	paths := []*string{&s.idxPath, &s.tiPath, &s.logPath}
+	paths := []*string{&s.idxPath, &s.tiPath, &s.txnPath, &s.logPath}
 	if to == "" {
-		paths = []*string{&s.logPath, &s.idxPath, &s.tiPath}
+		paths = []*string{&s.logPath, &s.idxPath, &s.tiPath, &s.txnPath}
 	}
 	for _, p := range paths {
 		cur, ok := strings.CutSuffix(*p, from)
@@ -608,7 +618,7 @@ func (s *Segment) readersLocked() int64 {
 // must be held.
 func (s *Segment) renameDeletedLocked() error {
 	var errs []error
-	for _, p := range []*string{&s.logPath, &s.idxPath, &s.tiPath} {
+	for _, p := range []*string{&s.logPath, &s.idxPath, &s.tiPath, &s.txnPath} {
 		to := *p + DeletedSuffix
 		switch err := s.fs.Rename(*p, to); {
 		case err == nil:
@@ -624,7 +634,7 @@ func (s *Segment) renameDeletedLocked() error {
 // removeFilesLocked removes the three files. lifeMu must be held.
 func (s *Segment) removeFilesLocked() error {
 	var errs []error
-	for _, p := range []string{s.logPath, s.idxPath, s.tiPath} {
+	for _, p := range []string{s.logPath, s.idxPath, s.tiPath, s.txnPath} {
 		if err := s.fs.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("segment: delete: %w", err))
 		}

@@ -2,9 +2,10 @@ package server
 
 // DescribeProducers: v0
 //
-// The idempotent producers each partition remembers (their last epoch,
-// sequence and timestamp). No transactions: CoordinatorEpoch and
-// CurrentTxnStartOffset are always -1.
+// The producers each partition remembers (their last epoch, sequence and
+// timestamp), with the coordinator epoch of their last transaction marker
+// (-1 if none) and the first offset of their ongoing transaction (-1 if
+// none), as Kafka's ProducerStateEntry reports them.
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -32,8 +33,8 @@ func (s *Server) handleDescribeProducers(r *request) (reply, error) {
 				ap.ProducerEpoch = int32(ps.Epoch)
 				ap.LastSequence = ps.LastSequence
 				ap.LastTimestamp = ps.LastTimestamp
-				ap.CoordinatorEpoch = -1
-				ap.CurrentTxnStartOffset = -1
+				ap.CoordinatorEpoch = ps.CoordinatorEpoch
+				ap.CurrentTxnStartOffset = ps.CurrentTxnStartOffset
 				sp.ActiveProducers = append(sp.ActiveProducers, ap)
 			}
 			st.Partitions = append(st.Partitions, sp)

@@ -41,6 +41,10 @@ func errCode(err error) int16 {
 		return kerr.OutOfOrderSequenceNumber.Code
 	case errors.Is(err, partition.ErrInvalidProducerEpoch):
 		return kerr.InvalidProducerEpoch.Code
+	case errors.Is(err, partition.ErrInvalidTxnState):
+		return kerr.InvalidTxnState.Code
+	case errors.Is(err, partition.ErrTransactionCoordinatorFenced):
+		return kerr.TransactionCoordinatorFenced.Code
 	case errors.Is(err, partition.ErrUnknownProducerID):
 		return kerr.UnknownProducerID.Code
 	case errors.Is(err, partition.ErrMessageTooLarge):

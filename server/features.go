@@ -21,9 +21,12 @@ package server
 // what it implies. metadata.version spans Kafka 4.1's levels, 3.3-IV3 (7)
 // to 4.1-IV1 (27); a single node has no metadata log and no inter-broker
 // protocol, which is all a metadata.version governs, so every level serves
-// it equally. The other
-// features Kafka 4.1 knows (transaction.version: KIP-890 transactions;
-// group.version: the KIP-848 protocol; share.version: KIP-932;
+// it equally. transaction.version is supported up to 1: level 1 only
+// makes the transaction coordinator write flexible (version 1)
+// __transaction_state values (txn/), which it does; level 2 (KIP-890 part
+// 2: an epoch bump per transaction, partitions added by Produce) is not
+// implemented. The other
+// features Kafka 4.1 knows (group.version: the KIP-848 protocol; share.version: KIP-932;
 // eligible.leader.replicas.version: KIP-966; kraft.version: KIP-853;
 // streams.version: KIP-1071) are supported at level 0 only, and, as
 // Kafka's BrokerFeatures does for a feature whose highest level is 0, they
@@ -31,8 +34,8 @@ package server
 //
 // A fresh log dir finalizes what Kafka 4.1's `kafka-storage format`
 // finalizes, within those ranges: metadata.version 4.1-IV1 (27); every
-// other feature's default for 4.1-IV1 is above what Strata supports, so it
-// stays at 0.
+// other feature's default for 4.1-IV1 is above what Strata supports
+// (transaction.version's is 2), so it stays at 0.
 
 import (
 	"encoding/json"
@@ -265,4 +268,12 @@ func sortedLevels(m map[string]int16) []string {
 		out = append(out, k+"="+strconv.Itoa(int(m[k])))
 	}
 	return out
+}
+
+// finalizedLevel is feature name's finalized level (0: not finalized).
+func (s *Server) finalizedLevel(name string) int16 {
+	if f := s.features.cur.Load(); f != nil {
+		return f.levels[name]
+	}
+	return 0
 }

@@ -6,9 +6,13 @@ package server
 // partition's Read yields whole batches as file slices (KIP-74: the first
 // non-empty partition always gets its first batch whole, even over
 // MaxBytes or PartitionMaxBytes; later partitions get only what fits).
-// read_committed reads up to the last stable offset (the high watermark:
-// there are no transactions yet) and answers an empty, non-null
-// AbortedTransactions list.
+// read_committed (IsolationLevel 1) reads up to the last stable offset and
+// answers the aborted transactions of what it read from the segments'
+// transaction indexes (partition.ReadIsolated), an empty non-null list
+// when there are none: the record bytes still go by sendfile. Every
+// answer carries the partition's LSO (for read_uncommitted, the high
+// watermark until the log's producer state is first read after a clean
+// start).
 //
 // Long poll: when fewer than MinBytes are readable and no partition has an
 // error, the fetch waits on every partition's append signal until enough
@@ -316,13 +320,13 @@ func (s *Server) readPart(w wantPart, version int16, limit int64, minOne, offset
 		return kerr.UnknownLeaderEpoch // ours is 0: the client is ahead
 	}
 	if offsetsOnly { // touching no segment
-		p.hw, p.lso, p.logStart = l.HighWatermark(), l.HighWatermark(), l.LogStartOffset()
+		p.hw, p.lso, p.logStart = l.HighWatermark(), l.LastStableOffset(), l.LogStartOffset()
 		if w.fetchOffset < p.logStart || w.fetchOffset > p.hw {
 			return kerr.OffsetOutOfRange
 		}
 		return nil
 	}
-	rr, err := l.Read(w.fetchOffset, int(max(limit, 1)))
+	rr, err := l.ReadIsolated(w.fetchOffset, int(max(limit, 1)), p.aborted)
 	if err != nil {
 		return err
 	}

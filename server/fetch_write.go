@@ -30,7 +30,7 @@ type fetchPart struct {
 	hw        int64
 	lso       int64
 	logStart  int64
-	aborted   bool                  // AbortedTransactions is an empty list (read_committed), not null
+	aborted   bool                  // read_committed: AbortedTransactions is read.Aborted (or empty), not null
 	read      *partition.ReadResult // nil: no records
 	counters  *topic.Counters       // the topic's, for bytes and records out
 }
@@ -117,16 +117,30 @@ func (f *fetchResponse) encode(dst []byte, corr int32, holes []hole) ([]byte, []
 				dst = kbin.AppendInt64(dst, p.logStart)
 			}
 			if v >= 4 {
-				// AbortedTransactions: null, or an empty list.
+				// AbortedTransactions: null (read_uncommitted), or the
+				// list of read_committed.
+				var list []partition.AbortedTxn
+				if p.read != nil {
+					list = p.read.Aborted
+				}
 				switch {
 				case flexible && p.aborted:
-					dst = append(dst, 1)
+					dst = kbin.AppendCompactArrayLen(dst, len(list))
 				case flexible:
 					dst = append(dst, 0)
 				case p.aborted:
-					dst = kbin.AppendInt32(dst, 0)
+					dst = kbin.AppendArrayLen(dst, len(list))
 				default:
 					dst = kbin.AppendInt32(dst, -1)
+				}
+				if p.aborted {
+					for _, a := range list {
+						dst = kbin.AppendInt64(dst, a.ProducerID)
+						dst = kbin.AppendInt64(dst, a.FirstOffset)
+						if flexible {
+							dst = append(dst, 0) // tagged fields
+						}
+					}
 				}
 			}
 			if v >= 11 {

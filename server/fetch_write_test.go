@@ -19,7 +19,8 @@ import (
 // file bytes put where the holes say, is byte for byte kmsg's encoding of
 // the same response, at every Fetch version kmsg knows: several topics,
 // partitions with records from several slices, without records, with
-// errors, read_committed's empty aborted list, a session ID, topic IDs.
+// errors, read_committed's aborted lists (empty and not), a session ID,
+// topic IDs.
 func TestFetchEncodingMatchesKmsg(t *testing.T) {
 	data := make([]byte, 300000)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -44,9 +45,13 @@ func TestFetchEncodingMatchesKmsg(t *testing.T) {
 	for _, sizes := range [][2]int64{{100, 7}, {200000, 90000}} { // small and large (multi-byte uvarint lengths)
 		for v := int16(0); v <= kmsg.NewPtrFetchResponse().MaxVersion(); v++ {
 			for _, aborted := range []bool{false, true} {
+				r0 := read(slice(0, sizes[0]), slice(sizes[0], sizes[1]))
+				if aborted {
+					r0.Aborted = []partition.AbortedTxn{{ProducerID: 5, FirstOffset: 10, LastOffset: 12, LastStableOffset: 13}, {ProducerID: 1 << 40, FirstOffset: 998}}
+				}
 				resp := &fetchResponse{version: v, errCode: 0, sessionID: 123456, topics: []fetchTopic{
 					{name: "alpha", id: topicA, parts: []fetchPart{
-						{partition: 0, hw: 1000, lso: 999, logStart: 5, aborted: aborted, read: read(slice(0, sizes[0]), slice(sizes[0], sizes[1]))},
+						{partition: 0, hw: 1000, lso: 999, logStart: 5, aborted: aborted, read: r0},
 						{partition: 3, hw: 7, lso: 7, logStart: 0, aborted: aborted},
 						{partition: 9, errCode: 1, hw: -1, lso: -1, logStart: -1, aborted: aborted},
 					}},
@@ -106,6 +111,13 @@ func kmsgFetch(r *fetchResponse, corr int32, data []byte) []byte {
 			kp.HighWatermark, kp.LastStableOffset, kp.LogStartOffset = p.hw, p.lso, p.logStart
 			if p.aborted {
 				kp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
+				if p.read != nil {
+					for _, a := range p.read.Aborted {
+						ka := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+						ka.ProducerID, ka.FirstOffset = a.ProducerID, a.FirstOffset
+						kp.AbortedTransactions = append(kp.AbortedTransactions, ka)
+					}
+				}
 			}
 			kp.RecordBatches = []byte{}
 			if p.read != nil {

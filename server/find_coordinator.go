@@ -2,10 +2,10 @@ package server
 
 // FindCoordinator: v0-6
 //
-// This broker coordinates every group (group_coordinator.go); the first
-// group lookup creates __consumer_offsets, as in Kafka.
-// Transactions are not supported yet: transaction and share coordinators
-// get COORDINATOR_NOT_AVAILABLE.
+// This broker coordinates every group (group_coordinator.go) and every
+// transactional ID (txn_coordinator.go); the first lookup of each kind
+// creates __consumer_offsets or __transaction_state, as in Kafka. Share
+// coordinators get COORDINATOR_NOT_AVAILABLE.
 //
 // Advertising this key also matters to librdkafka, which takes
 // FindCoordinator v0 as its sign that the broker understands LZ4 and
@@ -28,12 +28,17 @@ func (s *Server) handleFindCoordinator(r *request) (reply, error) {
 	host, port := s.advertised(r.c.listener, r.c.nc.LocalAddr())
 	answer := func(key string) (nodeID int32, h string, p int32, err error) {
 		switch {
-		case req.CoordinatorType != 0:
+		case req.CoordinatorType != 0 && req.CoordinatorType != 1:
 			return -1, "", -1, kerrf(kerr.CoordinatorNotAvailable, "The coordinator is not available.")
-		case key == "" && req.Version < 4:
+		case key == "" && req.Version < 4 && req.CoordinatorType == 0:
 			return -1, "", -1, kerrf(kerr.InvalidRequest, "The group ID must not be empty.")
 		}
-		if _, err := s.coordinator(); err != nil {
+		if req.CoordinatorType == 1 {
+			_, err = s.txnCoordinator()
+		} else {
+			_, err = s.coordinator()
+		}
+		if err != nil {
 			return -1, "", -1, kerrf(kerr.CoordinatorNotAvailable, "The coordinator is not available.")
 		}
 		return s.cfg.NodeID, host, port, nil

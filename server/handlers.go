@@ -48,6 +48,10 @@ var handlers = [...]handler{
 	kmsg.DeleteTopics:            {min: 0, max: 6, serve: (*Server).handleDeleteTopics},
 	kmsg.InitProducerID:          {min: 0, max: 5, serve: (*Server).handleInitProducerID},
 	kmsg.OffsetForLeaderEpoch:    {min: 0, max: 4, serve: (*Server).handleOffsetForLeaderEpoch},
+	kmsg.AddPartitionsToTxn:      {min: 0, max: 5, serve: (*Server).handleAddPartitionsToTxn},
+	kmsg.AddOffsetsToTxn:         {min: 0, max: 4, serve: (*Server).handleAddOffsetsToTxn},
+	kmsg.EndTxn:                  {min: 0, max: 4, serve: (*Server).handleEndTxn}, // v5 is transaction version 2 (end_txn.go)
+	kmsg.WriteTxnMarkers:         {min: 0, max: 2, serve: (*Server).handleWriteTxnMarkers},
 	kmsg.DeleteRecords:           {min: 0, max: 2, serve: (*Server).handleDeleteRecords},
 	kmsg.DescribeACLs:            {min: 0, max: 3, serve: (*Server).handleDescribeACLs},
 	kmsg.DescribeConfigs:         {min: 0, max: 4, serve: (*Server).handleDescribeConfigs},
@@ -58,7 +62,10 @@ var handlers = [...]handler{
 	kmsg.IncrementalAlterConfigs: {min: 0, max: 1, serve: (*Server).handleIncrementalAlterConfigs},
 	kmsg.DescribeCluster:         {min: 0, max: 2, serve: (*Server).handleDescribeCluster},
 	kmsg.OffsetDelete:            {min: 0, max: 0, serve: (*Server).handleOffsetDelete},
+	kmsg.TxnOffsetCommit:         {min: 0, max: 6, serve: (*Server).handleTxnOffsetCommit},
 	kmsg.DescribeProducers:       {min: 0, max: 0, serve: (*Server).handleDescribeProducers},
+	kmsg.DescribeTransactions:    {min: 0, max: 0, serve: (*Server).handleDescribeTransactions},
+	kmsg.ListTransactions:        {min: 0, max: 2, serve: (*Server).handleListTransactions},
 	kmsg.UpdateFeatures:          {min: 0, max: 2, serve: (*Server).handleUpdateFeatures},
 	kmsg.UnregisterBroker:        {min: 0, max: 0, serve: (*Server).handleUnregisterBroker},
 

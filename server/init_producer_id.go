@@ -8,37 +8,57 @@ package server
 // producerIDs). Epoch bumps requested with ProducerID/ProducerEpoch (v3+,
 // KIP-360) are answered the same way: a fresh ID.
 //
-// Transactions are not supported yet: a transactional ID gets
-// COORDINATOR_NOT_AVAILABLE (an empty one INVALID_REQUEST, as in Kafka).
+// A transactional ID goes to the transaction coordinator (package txn):
+// the ID's epoch is bumped, fencing an older producer with the same ID; an
+// ongoing transaction is aborted first (CONCURRENT_TRANSACTIONS: the client
+// retries); transaction.timeout.ms must be within
+// transaction.max.timeout.ms (INVALID_TRANSACTION_TIMEOUT). A ProducerID
+// and ProducerEpoch of which only one is -1 is INVALID_REQUEST, an empty
+// transactional ID too, as in Kafka.
 //
 // Version notes:
 //   - v1: ThrottleMillis
 //   - v2: flexible
 //   - v3: ProducerID, ProducerEpoch in the request (KIP-360)
-//   - v4: PRODUCER_FENCED; v5: Enable2Pc, KeepPreparedTxn (KIP-939)
+//   - v4: PRODUCER_FENCED (INVALID_PRODUCER_EPOCH before)
+//   - v5: Enable2Pc, KeepPreparedTxn (KIP-939): ignored, as Kafka's
+//     coordinator does without transaction.two.phase.commit.enable
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/txn"
 )
 
 func (s *Server) handleInitProducerID(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.InitProducerIDRequest)
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
-	switch {
-	case req.TransactionalID != nil && *req.TransactionalID == "":
-		resp.ErrorCode = kerr.InvalidRequest.Code
-	case req.TransactionalID != nil:
-		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
-	default:
+	if req.TransactionalID == nil {
 		id, err := s.pids.allocate()
 		if err != nil {
 			s.log.Error("allocate producer ID", "err", err)
 			resp.ErrorCode = kerr.KafkaStorageError.Code
-			break
+		} else {
+			resp.ProducerID, resp.ProducerEpoch = id, 0
 		}
-		resp.ProducerID, resp.ProducerEpoch = id, 0
+		return msgReply{resp}, nil
 	}
-	return msgReply{resp}, nil
+	noID, noEpoch := req.ProducerID == -1, req.ProducerEpoch == -1
+	if noID != noEpoch || *req.TransactionalID == "" {
+		resp.ErrorCode = kerr.InvalidRequest.Code
+		return msgReply{resp}, nil
+	}
+	return s.serveTxn(r, func(c *txn.Coordinator) reply {
+		res, err := c.InitProducerID(*req.TransactionalID, req.TransactionTimeoutMillis, req.ProducerID, req.ProducerEpoch, !noID)
+		resp.ErrorCode = fencedCode(err, req.Version, 4)
+		if err == nil {
+			resp.ProducerID, resp.ProducerEpoch = res.ProducerID, res.Epoch
+		}
+		return msgReply{resp}
+	}, func(err error) reply {
+		resp.ErrorCode = errCode(err)
+		return msgReply{resp}
+	})
 }

@@ -3,12 +3,14 @@ package server
 // ListOffsets: v0-11
 //
 // Timestamps: -2 earliest (the log start offset), -1 latest (the high
-// watermark; for read_committed the last stable offset, the same here),
+// watermark; for read_committed the last stable offset),
 // -3 the record with the largest timestamp (v7+, KIP-734), -4 earliest
 // local (v8+; no tiered storage, so the earliest), -5 latest tiered and -6
 // earliest pending upload (v9+, v11: nothing is tiered, so -1), and any
 // other non-negative value the first offset whose timestamp is at or after
-// it (-1 when there is none).
+// it (-1 when there is none; for read_committed also when it is at or
+// past the last stable offset, as Kafka's Partition.fetchOffsetForTimestamp
+// bounds it by the last fetchable offset).
 //
 // Version notes:
 //   - v0: MaxNumOffsets, OldStyleOffsets
@@ -41,7 +43,7 @@ func (s *Server) handleListOffsets(r *request) (reply, error) {
 			case rp.CurrentLeaderEpoch > 0:
 				err = kerr.UnknownLeaderEpoch
 			default:
-				err = listOffset(t.Partitions[rp.Partition], req.Version, rp, &sp)
+				err = listOffset(t.Partitions[rp.Partition], req.Version, req.IsolationLevel == 1, rp, &sp)
 			}
 			if err != nil {
 				sp.ErrorCode = errCode(err)
@@ -54,7 +56,7 @@ func (s *Server) handleListOffsets(r *request) (reply, error) {
 	return msgReply{resp}, nil
 }
 
-func listOffset(l *partition.Log, version int16, rp kmsg.ListOffsetsRequestTopicPartition, sp *kmsg.ListOffsetsResponseTopicPartition) error {
+func listOffset(l *partition.Log, version int16, committed bool, rp kmsg.ListOffsetsRequestTopicPartition, sp *kmsg.ListOffsetsResponseTopicPartition) error {
 	ts := rp.Timestamp
 	switch ts {
 	case -4: // earliest local: everything is local
@@ -69,6 +71,14 @@ func listOffset(l *partition.Log, version int16, rp kmsg.ListOffsetsRequestTopic
 	offset, timestamp, err := l.ListOffset(ts)
 	if err != nil {
 		return err
+	}
+	if committed {
+		switch lso := l.LastStableOffset(); {
+		case ts == partition.LatestTimestamp:
+			offset = lso
+		case ts != partition.EarliestTimestamp && offset >= lso:
+			offset, timestamp = -1, -1
+		}
 	}
 	sp.Timestamp, sp.Offset, sp.LeaderEpoch = timestamp, offset, 0
 	if offset < 0 {

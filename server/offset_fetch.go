@@ -9,7 +9,8 @@ package server
 //   - v3: ThrottleMillis
 //   - v5: LeaderEpoch
 //   - v6: flexible
-//   - v7: RequireStable (no transactions, so always stable)
+//   - v7: RequireStable: partitions with an offset of an open transaction
+//     (TxnOffsetCommit) answer UNSTABLE_OFFSET_COMMIT
 //   - v8: several groups per request (KIP-709)
 //   - v9: MemberID, MemberEpoch (KIP-848 groups; ignored for classic groups)
 //   - v10: topics by ID (Kafka 4.2): served as v9 with the names, answered

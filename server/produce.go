@@ -17,6 +17,16 @@ package server
 // produce_compress.go bounds that work per batch and across the broker. A
 // bad batch fails its partition alone and appends nothing.
 //
+// Transactions (Kafka's KafkaApis.handleProduceRequest, ReplicaManager and
+// LogValidator): a request carrying a transactional batch without a
+// TransactionalID fails whole with TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+// a transactional batch whose producer has no ongoing transaction in the
+// partition is first verified with the TxnVerifier (KIP-890: a partition
+// the coordinator never added gets its answer, INVALID_TXN_STATE), unless
+// verification is off; a control batch is refused with INVALID_RECORD
+// ("Clients are not allowed to write control records"); the log applies
+// the producer rules (partition.Log.Append).
+//
 // acks: 0 sends no response (and closes the connection if a partition
 // failed, as Kafka does, so the producer notices); 1 answers after the
 // append; -1 (all) also waits for the fsync when the topic's flush policy
@@ -52,9 +62,11 @@ func (s *Server) handleProduce(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.ProduceRequest)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 
-	var acksErr error
+	var reqErr error
 	if req.Acks != 0 && req.Acks != 1 && req.Acks != -1 {
-		acksErr = kerrf(kerr.InvalidRequiredAcks, "Invalid required acks %d", req.Acks)
+		reqErr = kerrf(kerr.InvalidRequiredAcks, "Invalid required acks %d", req.Acks)
+	} else if req.TransactionID == nil && hasTransactionalRecords(req) {
+		reqErr = kerr.TransactionalIDAuthorizationFailed // the whole request, as Kafka answers it
 	}
 	failed := false
 	wait := newBudgetWait(req.TimeoutMillis)
@@ -67,8 +79,8 @@ func (s *Server) handleProduce(r *request) (reply, error) {
 			topErr error
 		)
 		switch {
-		case acksErr != nil:
-			topErr = acksErr
+		case reqErr != nil:
+			topErr = reqErr
 		case req.Version >= 13:
 			var ok bool
 			if t, ok = s.topics.GetByID(rt.TopicID); !ok {
@@ -143,13 +155,16 @@ func (s *Server) producePartition(req *kmsg.ProduceRequest, t *topic.Topic, to r
 			return err
 		}
 		h := recordbatch.Header(rp.Records)
-		switch {
-		case h.Control():
-			return kerrf(kerr.InvalidRecord, "Clients may not send control batches.")
-		case h.Transactional() || req.TransactionID != nil:
-			return kerrf(kerr.TransactionalIDAuthorizationFailed, "Strata does not support transactions yet.")
-		case h.Codec() == recordbatch.CodecZstd && req.Version < 7:
+		if h.Codec() == recordbatch.CodecZstd && req.Version < 7 {
 			return kerrf(kerr.UnsupportedCompressionType, "Produce requests with version %d cannot carry zstd batches (v7 and above can).", req.Version)
+		}
+		if h.Transactional() && h.ProducerID() >= 0 {
+			if err := s.verifyTxnPartition(req, t.Name, rp.Partition, l, h); err != nil {
+				return err
+			}
+		}
+		if h.Control() {
+			return kerrf(kerr.InvalidRecord, "Clients are not allowed to write control records in topic partition %s-%d", t.Name, rp.Partition)
 		}
 		if err := s.checkKeys(r, t, rp, rp.Records, cfg.MaxMessageBytes, req.Version, sp); err != nil {
 			return err

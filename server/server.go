@@ -21,6 +21,7 @@ import (
 	"github.com/stratabroker/strata/segment"
 	"github.com/stratabroker/strata/telemetry"
 	"github.com/stratabroker/strata/topic"
+	"github.com/stratabroker/strata/txn"
 )
 
 // Options are the parts of a Server that are not Kafka configuration.
@@ -67,6 +68,8 @@ type Server struct {
 	sessions *fetchSessions
 	groupsMu sync.Mutex
 	groups   *group.Coordinator // nil until __consumer_offsets exists; see coordinator
+	txnsMu   sync.Mutex
+	txns     *txn.Coordinator // nil until __transaction_state exists; see txnCoordinator
 
 	telemetry *telemetry.Manager // client metrics subscriptions and pushed metrics (client_metrics.go)
 
@@ -95,6 +98,8 @@ type Server struct {
 	decompress *byteBudget                  // produce decompression and recompression memory (produce_compress.go)
 	target     atomic.Pointer[brokerTarget] // the broker's compression.type, for topics without an override (produce_compress.go)
 	compactDef atomic.Pointer[brokerPolicy] // whether log.cleanup.policy holds compact (produce_keys.go)
+
+	txnVerifier atomic.Pointer[txnVerifierBox] // Produce's transaction verification (txn_verify.go)
 }
 
 type listener struct {
@@ -265,6 +270,13 @@ func (s *Server) openStorage() (err error) {
 			return errors.Join(err, s.topics.Close(), s.flusher.Close())
 		}
 	}
+	if _, ok := s.topics.Get(transactionTopic); ok {
+		// Load the transactions now: the ones left half-completed are
+		// completed, and timeouts run, from the start, as in Kafka.
+		if err := s.openTxns(); err != nil {
+			return errors.Join(err, s.closeGroups(), s.topics.Close(), s.flusher.Close())
+		}
+	}
 	return nil
 }
 
@@ -279,7 +291,7 @@ func checkpointInterval(ms int64) time.Duration {
 
 func (s *Server) closeStorage() error {
 	var errs []error
-	errs = append(errs, s.closeGroups())
+	errs = append(errs, s.closeTxns(), s.closeGroups())
 	if s.topics != nil {
 		errs = append(errs, s.topics.Close())
 	}
@@ -339,7 +351,9 @@ func (s *Server) Close() error {
 			c.nc.Close()
 		}
 		s.mu.Unlock()
-		// Requests waiting on a rebalance or a commit end now.
+		// Requests waiting on a rebalance, a commit or a transaction's
+		// record end now.
+		s.closeTxns()
 		s.closeGroups()
 		s.wg.Wait()
 		s.closeErr = s.closeStorage()

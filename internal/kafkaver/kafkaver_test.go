@@ -121,13 +121,20 @@ func TestFeatureLevel(t *testing.T) {
 	}
 }
 
-// TestSupportedRange: metadata.version 7-27, Kafka's other features at 0
-// only, an unknown feature 0-0 and not known; the table is by name.
+// TestSupportedRange: metadata.version 7-27, transaction.version 0-1
+// (txn/), Kafka's other features at 0 only, an unknown feature 0-0 and not
+// known; the table is by name.
 func TestSupportedRange(t *testing.T) {
 	if min, max, ok := SupportedRange(MetadataVersionName); min != 7 || max != 27 || !ok {
 		t.Errorf("metadata.version %d-%d %v", min, max, ok)
 	}
+	if min, max, ok := SupportedRange("transaction.version"); min != 0 || max != 1 || !ok {
+		t.Errorf("transaction.version %d-%d %v", min, max, ok)
+	}
 	for _, f := range Features {
+		if f.Name == "transaction.version" {
+			continue
+		}
 		if min, max, ok := SupportedRange(f.Name); min != 0 || max != 0 || !ok {
 			t.Errorf("%s %d-%d %v", f.Name, min, max, ok)
 		}

@@ -39,10 +39,11 @@ var allowed = map[string][]string{
 	"compact":            {"partition", "segment", "index", "recordbatch", "internal/"},
 	"topic":              {"compact", "partition", "segment", "index", "recordbatch", "internal/"},
 	"group":              {"partition", "segment", "index", "recordbatch", "internal/"},
+	"txn":                {"partition", "segment", "index", "recordbatch", "internal/"},
 	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
-	"server":             {"group", "topic", "compact", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+	"server":             {"group", "txn", "topic", "compact", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 	// The metrics read the broker's state; only cmd/strata imports them.
-	"metrics": {"server", "group", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+	"metrics": {"server", "group", "txn", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 
 	// Client metrics (KIP-714): the broker's side and the tool.
 	"telemetry":           {"internal/"},
@@ -51,20 +52,21 @@ var allowed = map[string][]string{
 	// The tools speak the Kafka protocol (kgo, kadm) and share tools/cli;
 	// only the log tools read the on-disk formats. tools/tooltest, test
 	// support, starts a broker.
-	"tools":            {"tools/"},
-	"tools/cli":        {"internal/props"},
-	"tools/topics":     {"tools/cli"},
-	"tools/clients":    {"tools/cli"},
-	"tools/groups":     {"tools/cli"},
-	"tools/perf":       {"tools/cli"},
-	"tools/verifiable": {"tools/cli"},
-	"tools/streams":    {"tools/cli"},
-	"tools/cluster":    {"tools/cli", "internal/kafkaver"},
-	"tools/logs":       {"tools/cli", "segment", "index", "recordbatch", "internal/"},
-	"tools/storage":    {"tools/cli", "segment", "index", "recordbatch", "internal/"},
-	"tools/jmx":        {"tools/cli"},
-	"tools/tooltest":   {"tools/cli", "server", "config"},
-	"tools/process":    {"tools/cli"}, // server-stop: reads /proc and the log dirs' pid files, imports no broker package
+	"tools":              {"tools/"},
+	"tools/cli":          {"internal/props"},
+	"tools/topics":       {"tools/cli"},
+	"tools/clients":      {"tools/cli"},
+	"tools/groups":       {"tools/cli"},
+	"tools/transactions": {"tools/cli"},
+	"tools/perf":         {"tools/cli"},
+	"tools/verifiable":   {"tools/cli"},
+	"tools/streams":      {"tools/cli"},
+	"tools/cluster":      {"tools/cli", "internal/kafkaver"},
+	"tools/logs":         {"tools/cli", "segment", "index", "recordbatch", "internal/"},
+	"tools/storage":      {"tools/cli", "segment", "index", "recordbatch", "internal/"},
+	"tools/jmx":          {"tools/cli"},
+	"tools/tooltest":     {"tools/cli", "server", "config"},
+	"tools/process":      {"tools/cli"}, // server-stop: reads /proc and the log dirs' pid files, imports no broker package
 	// The web console is a Kafka client like the tools (kgo, kadm, kmsg);
 	// `strata console` serves it on its own.
 	"console":          {"tools/cli"},

@@ -21,7 +21,7 @@ import (
 
 const dumpLogUsage = `Usage: strata dump-log --files F1,F2,... [flags]
 
-Prints segment files (.log, .index, .timeindex) as kafka-dump-log.sh does,
+Prints segment files (.log, .index, .timeindex, .txnindex) as kafka-dump-log.sh does,
 reading the files directly: no broker is needed. The active .log of a running
 broker may end in preallocated zeros; the dump stops there and says so.
 
@@ -85,6 +85,8 @@ func runDumpLog(args []string, e *cli.Env) int {
 			err = d.dumpIndex(file)
 		case segment.TimeIndexSuffix:
 			err = d.dumpTimeIndex(file)
+		case segment.TxnIndexSuffix:
+			err = d.dumpTxnIndex(file)
 		default:
 			d.out.Flush()
 			fmt.Fprintf(e.Stderr, "Ignoring unknown file %s\n", file)

@@ -2,9 +2,12 @@ package perf
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +40,12 @@ Flags:
   --json                        print the final result as one JSON object on stdout
                                 (the periodic lines go to stderr)
   --reporting-interval MS       ms between periodic lines (default 5000)
+  --transactional-id ID         produce in transactions with this transactional.id (wins over
+                                the transactional.id property)
+  --transaction-duration-ms MS  commit each transaction once MS have passed since it began
+                                (default 3000 when transactions are on: with this flag,
+                                --transactional-id or a transactional.id property; without
+                                an id, performance-producer- and a random UUID)
 `
 
 func runProducerPerf(args []string, e *cli.Env) int {
@@ -51,6 +60,8 @@ func runProducerPerf(args []string, e *cli.Env) int {
 	client := f.ClientConfig([]string{"producer.config", "command-config"}, []string{"producer-props", "command-property"})
 	asJSON := f.Bool("json", false, "")
 	interval := f.Int64("reporting-interval", 5000, "")
+	txnID := f.String("transactional-id", "", "")
+	txnDuration := f.Int64("transaction-duration-ms", 0, "")
 	if ok, code := f.Parse(args, e); !ok {
 		return code
 	}
@@ -67,6 +78,8 @@ func runProducerPerf(args []string, e *cli.Env) int {
 		return f.UsageError(e, "--throughput is required (-1 for no limit)")
 	case *interval <= 0:
 		return f.UsageError(e, "--reporting-interval must be positive")
+	case f.IsSet("transaction-duration-ms") && *txnDuration <= 0:
+		return f.UsageError(e, "--transaction-duration-ms should be greater than zero")
 	}
 	var payloads [][]byte
 	if *payloadFile != "" {
@@ -86,12 +99,16 @@ func runProducerPerf(args []string, e *cli.Env) int {
 	if _, ok := pp["client.id"]; !ok {
 		pp["client.id"] = "perf-producer-client"
 	}
+	txn, err := transactionConf(pp, *txnID, f.IsSet("transactional-id"), *txnDuration, f.IsSet("transaction-duration-ms"))
+	if err != nil {
+		return f.UsageError(e, "%v", err)
+	}
 	pc, err := cli.ProducerOpts(pp)
 	if err != nil {
 		return f.UsageError(e, "%v", err)
 	}
 	cli.WarnUnused(e, "producer-perf-test", "producer", pc.Ignored)
-	opts := pc.Opts
+	opts := append(pc.Opts, txn.opts...)
 
 	ctx, cancel := e.Context()
 	defer cancel()
@@ -108,7 +125,7 @@ func runProducerPerf(args []string, e *cli.Env) int {
 	if *asJSON {
 		periodic = e.Stderr
 	}
-	res, err := producePerf(ctx, e, cl, pc, *numRecords, *recordSize, payloads, *throughput, time.Duration(*interval)*time.Millisecond, periodic)
+	res, err := producePerf(ctx, e, cl, pc, *numRecords, *recordSize, payloads, *throughput, time.Duration(*interval)*time.Millisecond, periodic, txn.duration)
 	if *asJSON {
 		writeJSON(e.Stdout, res)
 	} else {
@@ -146,7 +163,12 @@ func readPayloads(path, delim string) ([][]byte, error) {
 
 // producePerf sends n records at up to rate records/s: random payloads of
 // size bytes, or payloads chosen at random from the file's when given.
-func producePerf(ctx context.Context, e *cli.Env, cl *kgo.Client, pc cli.ProducerConf, n int64, size int, payloads [][]byte, rate float64, interval time.Duration, periodic io.Writer) (perfResult, error) {
+//
+// With txnDuration > 0 the records go in transactions, as Kafka's
+// ProducerPerformance sends them: one begins before a record when none is
+// open, and is committed (after a flush) after the first record sent once
+// txnDuration has passed since it began, and at the end.
+func producePerf(ctx context.Context, e *cli.Env, cl *kgo.Client, pc cli.ProducerConf, n int64, size int, payloads [][]byte, rate float64, interval time.Duration, periodic io.Writer, txnDuration time.Duration) (perfResult, error) {
 	stats := newPerfStats(n, interval, e.Now, periodic)
 	random := newSplittableRandom(0)
 	var (
@@ -155,7 +177,28 @@ func producePerf(ctx context.Context, e *cli.Env, cl *kgo.Client, pc cli.Produce
 		firstErr error
 	)
 	start := e.Now()
+	var (
+		txnSize  int
+		txnStart time.Time
+	)
+	commit := func() error {
+		if err := cl.Flush(ctx); err != nil {
+			return err
+		}
+		if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+			return fmt.Errorf("committing a transaction: %s", cli.ErrText(err))
+		}
+		txnSize = 0
+		return nil
+	}
+	var txnErr error
 	for i := int64(0); i < n && ctx.Err() == nil; i++ {
+		if txnDuration > 0 && txnSize == 0 {
+			if txnErr = cl.BeginTransaction(); txnErr != nil {
+				break
+			}
+			txnStart = e.Now()
+		}
 		var payload []byte
 		if payloads != nil {
 			payload = payloads[random.nextIntn(int32(len(payloads)))]
@@ -184,6 +227,12 @@ func producePerf(ctx context.Context, e *cli.Env, cl *kgo.Client, pc cli.Produce
 			continue
 		}
 		cl.Produce(ctx, rec, promise)
+		txnSize++
+		if txnDuration > 0 && sent.Sub(txnStart) >= txnDuration {
+			if txnErr = commit(); txnErr != nil {
+				break
+			}
+		}
 		if rate > 0 {
 			// ThroughputThrottler: sleep once ahead of the target rate.
 			ahead := time.Duration(float64(i+1)/rate*float64(time.Second)) - e.Now().Sub(start)
@@ -195,6 +244,9 @@ func producePerf(ctx context.Context, e *cli.Env, cl *kgo.Client, pc cli.Produce
 			}
 		}
 	}
+	if txnErr == nil && txnDuration > 0 && txnSize > 0 {
+		txnErr = commit()
+	}
 	if err := cl.Flush(ctx); err != nil && firstErr == nil {
 		firstErr = err
 	}
@@ -202,6 +254,9 @@ func producePerf(ctx context.Context, e *cli.Env, cl *kgo.Client, pc cli.Produce
 	mu.Lock()
 	defer mu.Unlock()
 	res.Failed = failed
+	if txnErr != nil {
+		return res, txnErr
+	}
 	if firstErr != nil {
 		return res, fmt.Errorf("%d records failed; the first: %v", failed, firstErr)
 	}
@@ -209,4 +264,59 @@ func producePerf(ctx context.Context, e *cli.Env, cl *kgo.Client, pc cli.Produce
 		return res, ctx.Err()
 	}
 	return res, nil
+}
+
+// txnConf is producer-perf-test's transaction settings: the client options
+// and the duration of each transaction (0: none).
+type txnConf struct {
+	opts     []kgo.Opt
+	duration time.Duration
+}
+
+// defaultTxnDuration is ProducerPerformance.DEFAULT_TRANSACTION_DURATION_MS.
+const defaultTxnDuration = 3000 * time.Millisecond
+
+// transactionConf takes the transactional.id and transaction.timeout.ms
+// properties out of props and decides, as ProducerPerformance's
+// ConfigPostProcessor: transactions are on when --transaction-duration-ms
+// or --transactional-id is given or props hold a transactional.id; the
+// flag's ID wins over the property's, and without either the ID is
+// performance-producer- and a random UUID.
+func transactionConf(props map[string]string, id string, idSet bool, durMs int64, durSet bool) (txnConf, error) {
+	var c txnConf
+	propID, hasProp := props["transactional.id"]
+	delete(props, "transactional.id")
+	if v, ok := props["transaction.timeout.ms"]; ok {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("invalid value %q for producer property transaction.timeout.ms", v)
+		}
+		delete(props, "transaction.timeout.ms")
+		c.opts = append(c.opts, kgo.TransactionTimeout(time.Duration(n)*time.Millisecond))
+	}
+	if !durSet && !idSet && !hasProp {
+		c.opts = nil
+		return c, nil
+	}
+	switch {
+	case idSet:
+	case hasProp:
+		id = propID
+	default:
+		id = "performance-producer-" + randomUUID()
+	}
+	c.opts = append(c.opts, kgo.TransactionalID(id))
+	c.duration = defaultTxnDuration
+	if durSet {
+		c.duration = time.Duration(durMs) * time.Millisecond
+	}
+	return c, nil
+}
+
+// randomUUID is a random UUID as Kafka's Uuid.randomUuid().toString()
+// prints one: URL-safe base64 without padding.
+func randomUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }

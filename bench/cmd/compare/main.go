@@ -19,6 +19,8 @@
 //	W7 a kgo consumer reading a W1 topic from offset 0
 //	W8 end-to-end latency at 10,000 records/s (produce call to consumer receipt)
 //	W9 4 producers and 4 group consumers at once, 8 partitions
+//	W10 transactional produce, 100 B, a commit every 100 ms, 1 partition,
+//	    against the same without transactions (txn.go)
 package main
 
 import (
@@ -52,6 +54,7 @@ const (
 	consume
 	e2eLatency
 	mixed
+	produceTxn
 )
 
 type workload struct {
@@ -75,6 +78,7 @@ var workloads = []workload{
 	{"W7", consume, 100, 1, kgo.LeaderAck(), false, kgo.NoCompression(), false},
 	{"W8", e2eLatency, 100, 1, kgo.LeaderAck(), false, kgo.NoCompression(), false},
 	{"W9", mixed, 100, 8, kgo.LeaderAck(), false, kgo.NoCompression(), false},
+	{"W10", produceTxn, 100, 1, kgo.AllISRAcks(), true, kgo.NoCompression(), false},
 }
 
 type result struct {
@@ -95,7 +99,7 @@ func (r result) pct(p float64) time.Duration {
 type bins struct{ strata, strataB, kfake, floor, rdkafka string }
 
 func main() {
-	wl := flag.String("workload", "W1", "workloads, comma separated (W1..W9)")
+	wl := flag.String("workload", "W1", "workloads, comma separated (W1..W10)")
 	records := flag.Int("records", 1_000_000, "records per run")
 	e2eRecords := flag.Int("e2e-records", 100_000, "records per W8 run, sent at 10,000/s")
 	rounds := flag.Int("rounds", 3, "runs per broker, alternating")
@@ -166,6 +170,9 @@ func main() {
 			}
 		}
 		report(w, names, by)
+		if w.kind == produceTxn {
+			reportTxn(names, by)
+		}
 	}
 }
 
@@ -362,6 +369,8 @@ func runOnce(name string, b bins, dir string, w workload, n int) (result, error)
 		return measure(pid, func() (int, []time.Duration, error) { return e2e(ctx, addr, topic, w, n, 10_000) })
 	case mixed:
 		return measure(pid, func() (int, []time.Duration, error) { return mix(ctx, addr, topic, w, n) })
+	case produceTxn:
+		return runTxn(ctx, name, pid, addr, topic, w, n)
 	}
 	return result{}, fmt.Errorf("workload kind %d", w.kind)
 }

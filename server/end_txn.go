@@ -1,0 +1,40 @@
+package server
+
+// EndTxn: v0-4
+//
+// Commits or aborts a producer's transaction in the transaction
+// coordinator (package txn). The answer comes once the PrepareCommit or
+// PrepareAbort record is in __transaction_state; the markers follow, and
+// until they are all written the transactional ID answers
+// CONCURRENT_TRANSACTIONS. A repeated EndTxn of a completed transaction
+// with the same outcome succeeds; the other outcome, or an EndTxn with no
+// transaction, is INVALID_TXN_STATE; an unknown ID or another producer ID
+// INVALID_PRODUCER_ID_MAPPING; another epoch PRODUCER_FENCED.
+//
+// v5 (transaction version 2, KIP-890 part 2: the epoch bumped by every
+// EndTxn and returned in the answer) is not served: Strata implements
+// transaction version 1 (txn/doc.go).
+//
+// Version notes:
+//   - v2: PRODUCER_FENCED (INVALID_PRODUCER_EPOCH before)
+//   - v3: flexible
+//   - v4: TRANSACTION_ABORTABLE in answers (KIP-890)
+
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/txn"
+)
+
+func (s *Server) handleEndTxn(r *request) (reply, error) {
+	req := r.kreq.(*kmsg.EndTxnRequest)
+	resp := req.ResponseKind().(*kmsg.EndTxnResponse)
+	return s.serveTxn(r, func(c *txn.Coordinator) reply {
+		err := c.EndTxn(req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit)
+		resp.ErrorCode = fencedCode(err, req.Version, 2)
+		return msgReply{resp}
+	}, func(err error) reply {
+		resp.ErrorCode = errCode(err)
+		return msgReply{resp}
+	})
+}

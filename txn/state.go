@@ -1,0 +1,210 @@
+package txn
+
+import (
+	"math"
+	"sort"
+)
+
+// State is a transactional ID's state, numbered as in the log
+// (kmsg.TransactionState, Kafka's TransactionState.id).
+type State int8
+
+// The states, Kafka's.
+const (
+	Empty             State = 0
+	Ongoing           State = 1
+	PrepareCommit     State = 2
+	PrepareAbort      State = 3
+	CompleteCommit    State = 4
+	CompleteAbort     State = 5
+	Dead              State = 6
+	PrepareEpochFence State = 7
+)
+
+var stateNames = [...]string{"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "Dead", "PrepareEpochFence"}
+
+// String is Kafka's name of the state, as DescribeTransactions and
+// ListTransactions show it.
+func (s State) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "Unknown"
+}
+
+// ParseState returns the state named name (Kafka's names, exactly).
+func ParseState(name string) (State, bool) {
+	for i, n := range stateNames {
+		if n == name {
+			return State(i), true
+		}
+	}
+	return 0, false
+}
+
+const (
+	noProducerID    int64 = -1
+	noProducerEpoch int16 = -1
+)
+
+// epochExhausted is Kafka's TransactionMetadata.isEpochExhausted: the last
+// epoch is kept for fencing, so one below the maximum is the last usable.
+func epochExhausted(e int16) bool { return e >= math.MaxInt16-1 }
+
+// TopicPartition names a partition of a transaction.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+// meta is one transactional ID's state (Kafka's TransactionMetadata),
+// owned by the run loop.
+type meta struct {
+	id                 string
+	producerID         int64
+	previousProducerID int64
+	producerEpoch      int16
+	lastProducerEpoch  int16
+	timeoutMs          int32
+	state              State
+	partitions         map[TopicPartition]struct{}
+	startMs            int64 // transaction start, -1 when none
+	updateMs           int64
+	// pending is the transition whose record is being appended (nil:
+	// none); fence is set while a PrepareEpochFence is pending.
+	pending *transit
+	// failedFence: an epoch fence was bumped in memory but not written
+	// (Kafka's hasFailedEpochFence): the next fence does not bump again.
+	failedFence bool
+}
+
+// transit is the state a transition leads to (Kafka's
+// TxnTransitMetadata): what is written, and what memory becomes once it
+// is.
+type transit struct {
+	producerID         int64
+	previousProducerID int64
+	producerEpoch      int16
+	lastProducerEpoch  int16
+	timeoutMs          int32
+	state              State
+	partitions         map[TopicPartition]struct{}
+	startMs            int64
+	updateMs           int64
+}
+
+func (m *meta) transit(state State) *transit {
+	return &transit{
+		producerID: m.producerID, previousProducerID: m.previousProducerID,
+		producerEpoch: m.producerEpoch, lastProducerEpoch: m.lastProducerEpoch,
+		timeoutMs: m.timeoutMs, state: state, partitions: m.partitions,
+		startMs: m.startMs, updateMs: m.updateMs,
+	}
+}
+
+// complete makes t the ID's state (Kafka's completeTransitionTo).
+func (m *meta) complete(t *transit) {
+	m.producerID, m.previousProducerID = t.producerID, t.previousProducerID
+	m.producerEpoch, m.lastProducerEpoch = t.producerEpoch, t.lastProducerEpoch
+	m.timeoutMs, m.state, m.partitions = t.timeoutMs, t.state, t.partitions
+	m.startMs, m.updateMs = t.startMs, t.updateMs
+	m.pending = nil
+}
+
+// incrementEpoch is Kafka's prepareIncrementProducerEpoch: InitProducerId
+// on an ID with no transaction in progress. expected < -1 means the
+// request carried no epoch.
+func (m *meta) incrementEpoch(timeoutMs int32, expected int16, haveExpected bool, now int64) (*transit, error) {
+	bumped := m.producerEpoch + 1
+	var epoch, last int16
+	switch {
+	case !haveExpected:
+		epoch, last = bumped, noProducerEpoch
+	case m.producerEpoch == noProducerEpoch || expected == m.producerEpoch:
+		epoch, last = bumped, m.producerEpoch
+	case expected == m.lastProducerEpoch:
+		// A retry of a bump whose answer was lost: the same answer.
+		epoch, last = m.producerEpoch, m.lastProducerEpoch
+	default:
+		return nil, errProducerFenced
+	}
+	t := m.transit(Empty)
+	t.producerEpoch, t.lastProducerEpoch = epoch, last
+	t.timeoutMs, t.partitions, t.startMs, t.updateMs = timeoutMs, nil, -1, now
+	return t, nil
+}
+
+// rotateProducerID is Kafka's prepareProducerIdRotation: the epoch is
+// exhausted, so the ID gets a new producer ID at epoch 0.
+func (m *meta) rotateProducerID(newID int64, timeoutMs int32, now int64, recordLast bool) *transit {
+	t := m.transit(Empty)
+	t.previousProducerID, t.producerID, t.producerEpoch = m.producerID, newID, 0
+	t.lastProducerEpoch = noProducerEpoch
+	if recordLast {
+		t.lastProducerEpoch = m.producerEpoch
+	}
+	t.timeoutMs, t.partitions, t.startMs, t.updateMs = timeoutMs, nil, -1, now
+	return t
+}
+
+// fenceEpoch is Kafka's prepareFenceProducerEpoch: the epoch the abort of
+// an ongoing transaction is written with, so the markers fence the
+// producer.
+func (m *meta) fenceEpoch() *transit {
+	t := m.transit(PrepareEpochFence)
+	if !m.failedFence {
+		t.producerEpoch = m.producerEpoch + 1
+	}
+	t.lastProducerEpoch = noProducerEpoch
+	return t
+}
+
+// addPartitions is Kafka's prepareAddPartitions.
+func (m *meta) addPartitions(tps []TopicPartition, now int64) *transit {
+	t := m.transit(Ongoing)
+	t.partitions = make(map[TopicPartition]struct{}, len(m.partitions)+len(tps))
+	for tp := range m.partitions {
+		t.partitions[tp] = struct{}{}
+	}
+	for _, tp := range tps {
+		t.partitions[tp] = struct{}{}
+	}
+	if m.state == Empty || m.state == CompleteCommit || m.state == CompleteAbort {
+		t.startMs = now
+	}
+	t.updateMs = now
+	return t
+}
+
+// prepareEnd is Kafka's prepareAbortOrCommit.
+func (m *meta) prepareEnd(state State, now int64) *transit {
+	t := m.transit(state)
+	t.updateMs = now
+	return t
+}
+
+// prepareComplete is Kafka's prepareComplete: the markers are written.
+func (m *meta) prepareComplete(now int64) *transit {
+	s := CompleteCommit
+	if m.state == PrepareAbort {
+		s = CompleteAbort
+	}
+	t := m.transit(s)
+	t.partitions, t.updateMs = nil, now
+	return t
+}
+
+// sortedPartitions returns the partitions by topic, then partition.
+func sortedPartitions(set map[TopicPartition]struct{}) []TopicPartition {
+	out := make([]TopicPartition, 0, len(set))
+	for tp := range set {
+		out = append(out, tp)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Topic != out[j].Topic {
+			return out[i].Topic < out[j].Topic
+		}
+		return out[i].Partition < out[j].Partition
+	})
+	return out
+}
