@@ -219,7 +219,7 @@ type passCtx struct {
 	l       *partition.Log
 	txn     TxnMetadata
 	last    map[int64]lastRecord // producer ID -> its last data offset and epoch (Kafka's lastRecordsOfActiveProducers)
-	upper   int64           // the pass's first uncleanable offset
+	upper   int64                // the pass's first uncleanable offset
 	now     int64
 	horizon int64 // delete horizon for tombstones kept for the first time
 }
