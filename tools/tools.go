@@ -17,6 +17,7 @@ import (
 	"github.com/stratabroker/strata/tools/storage"
 	"github.com/stratabroker/strata/tools/streams"
 	"github.com/stratabroker/strata/tools/topics"
+	"github.com/stratabroker/strata/tools/transactions"
 	"github.com/stratabroker/strata/tools/verifiable"
 )
 
@@ -37,6 +38,7 @@ func Commands() []cli.Command {
 		clientmetrics.Commands,
 		consolecmd.Commands,
 		jmx.Commands,
+		transactions.Commands,
 	} {
 		all = append(all, family...)
 	}
