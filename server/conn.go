@@ -50,13 +50,24 @@ const (
 
 // conn is one client connection.
 type conn struct {
-	s        *Server
-	nc       net.Conn
-	raw      syscall.RawConn // nil when nc is not a TCP connection (tests over net.Pipe)
-	br       *bufio.Reader
-	listener string
-	l        *listener // nil on a connection of ServeFrame
-	remote   string
+	s      *Server
+	nc     net.Conn
+	raw    syscall.RawConn // nil when nc is not a TCP connection (tests over net.Pipe)
+	br     *bufio.Reader
+	l      *listener // nil on a connection of ServeFrame
+	remote string
+
+	// listenerName is the listener the connection came in on (PLAINTEXT,
+	// SSL, a named listener, ...) and securityProtocol that listener's
+	// protocol from listener.security.protocol.map (PLAINTEXT, SSL,
+	// SASL_PLAINTEXT, SASL_SSL). Both are fixed at accept.
+	listenerName, securityProtocol string
+	// principal is who the connection acts as, Kafka's KafkaPrincipal
+	// string: "User:ANONYMOUS" until TLS client authentication (the mapped
+	// subject DN, after the handshake on a listener with ssl.client.auth)
+	// or SASL authentication (the authenticated name) sets it. Only the
+	// read goroutine touches it.
+	principal string
 
 	// t times the request being read or handled (stats.go); only the read
 	// goroutine touches it.
@@ -111,16 +122,22 @@ type reply interface {
 	release()
 }
 
-func newConn(s *Server, nc net.Conn, listener string) *conn {
+// anonymous is the principal of a connection that has not authenticated,
+// Kafka's KafkaPrincipal.ANONYMOUS.
+const anonymous = "User:ANONYMOUS"
+
+func newConn(s *Server, nc net.Conn, listenerName string) *conn {
 	c := &conn{
-		s:        s,
-		nc:       nc,
-		br:       bufio.NewReaderSize(nc, 16<<10),
-		listener: listener,
-		remote:   nc.RemoteAddr().String(),
-		replies:  make(chan pending, replyQueue),
-		wdone:    make(chan struct{}),
-		rdone:    make(chan struct{}),
+		s:                s,
+		nc:               nc,
+		br:               bufio.NewReaderSize(nc, 16<<10),
+		listenerName:     listenerName,
+		securityProtocol: "PLAINTEXT",
+		principal:        anonymous,
+		remote:           nc.RemoteAddr().String(),
+		replies:          make(chan pending, replyQueue),
+		wdone:            make(chan struct{}),
+		rdone:            make(chan struct{}),
 	}
 	if ms := s.cfg.ConnectionsMaxIdleMs; ms > 0 {
 		c.idle = time.Duration(ms) * time.Millisecond

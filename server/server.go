@@ -98,8 +98,9 @@ type Server struct {
 }
 
 type listener struct {
-	name string // the listener name, e.g. PLAINTEXT
-	ln   net.Listener
+	name     string // the listener name, e.g. PLAINTEXT
+	protocol string // its security protocol: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
+	ln       net.Listener
 
 	open     atomic.Int64 // connections open now (stats.go)
 	accepted atomic.Int64 // connections accepted so far
@@ -162,7 +163,7 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 			s.closeListeners()
 			return nil, fmt.Errorf("server: listen on %s: %w", l.Addr(), err)
 		}
-		s.listeners = append(s.listeners, &listener{name: l.Name, ln: ln})
+		s.listeners = append(s.listeners, &listener{name: l.Name, protocol: l.Protocol, ln: ln})
 	}
 	if err := s.openStorage(); err != nil {
 		s.closeListeners()
@@ -379,6 +380,7 @@ func (s *Server) accept(l *listener) {
 		delay = 0
 		c := newConn(s, nc, l.name)
 		c.l = l
+		c.securityProtocol = l.protocol
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
