@@ -234,7 +234,7 @@ func (s *oauthSession) unsecured(tok string) (map[string]any, error) {
 	if !ok || math.IsNaN(exp) {
 		return nil, errors.New("required claim missing: exp")
 	}
-	if now.After(time.UnixMilli(int64(exp*1000)).Add(s.cfg.ClockSkew)) {
+	if now.After(time.UnixMilli(int64(exp * 1000)).Add(s.cfg.ClockSkew)) {
 		return nil, errors.New("the token has expired")
 	}
 	if iat, ok := claims["iat"].(float64); ok && time.UnixMilli(int64(iat*1000)).After(now.Add(s.cfg.ClockSkew)) {

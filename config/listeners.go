@@ -99,7 +99,8 @@ func (b *Broker) ListenerEndpoints() ([]Listener, error) {
 	return b.parseEndpoints("listeners", b.Listeners)
 }
 
-// ServedListeners returns the listeners Strata serves: every PLAINTEXT one
+// ServedListeners returns the listeners Strata serves: every PLAINTEXT or
+// SASL_PLAINTEXT one
 // that is not a controller listener. The apache/kafka image's default
 // (PLAINTEXT://localhost:29092, CONTROLLER://localhost:29093,
 // PLAINTEXT_HOST://0.0.0.0:9092) yields two. Other protocols are not served.
@@ -113,7 +114,7 @@ func (b *Broker) ServedListeners() ([]Listener, error) {
 	controllers := b.controllerNames()
 	var served []Listener
 	for _, l := range all {
-		if l.Protocol == "PLAINTEXT" && !contains(controllers, l.Name) {
+		if (l.Protocol == "PLAINTEXT" || l.Protocol == "SASL_PLAINTEXT") && !contains(controllers, l.Name) {
 			served = append(served, l)
 		}
 	}

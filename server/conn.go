@@ -68,6 +68,8 @@ type conn struct {
 	// or SASL authentication (the authenticated name) sets it. Only the
 	// read goroutine touches it.
 	principal string
+	// sasl is the SASL state (sasl.go); nil on a listener without SASL.
+	sasl *saslConn
 
 	// t times the request being read or handled (stats.go); only the read
 	// goroutine touches it.
@@ -288,7 +290,7 @@ func (c *conn) readFrame() (*[]byte, error) {
 	if limit := int64(c.s.cfg.SocketRequestMaxBytes); n > limit || n < 0 {
 		return nil, fmt.Errorf("%w: %d bytes from %s, limit %d", errFrameTooLarge, n, c.remote, limit)
 	}
-	if n < minFrame {
+	if n < minFrame && !c.saslRawMode() {
 		return nil, fmt.Errorf("%w: %d bytes from %s", errFrameTooSmall, n, c.remote)
 	}
 	if !c.reserve(n) {

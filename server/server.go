@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratabroker/strata/auth"
 	"github.com/stratabroker/strata/config"
 	"github.com/stratabroker/strata/group"
 	"github.com/stratabroker/strata/internal/dirlock"
@@ -71,7 +72,12 @@ type Server struct {
 	telemetry *telemetry.Manager // client metrics subscriptions and pushed metrics (client_metrics.go)
 
 	listeners []*listener
-	done      chan struct{} // closed by Close: long polls end, accept loops stop
+	auth      *auth.Authenticator // SASL (sasl.go); nil when no listener uses SASL
+	scram     *auth.Store         // SCRAM credentials of the first log dir (scram_credentials.go)
+
+	authMu     sync.Mutex
+	authCounts map[authKey]*AuthCount // SASL outcomes per listener and mechanism (sasl.go)
+	done       chan struct{}          // closed by Close: long polls end, accept loops stop
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
@@ -155,6 +161,10 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	saslListeners, err := saslConfig(cfg, served)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	// Bind first: a broker that cannot listen must not touch the log
 	// dirs (no meta.properties written into a new dir, no recovery run).
 	for _, l := range served {
@@ -167,6 +177,11 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 	}
 	if err := s.openStorage(); err != nil {
 		s.closeListeners()
+		return nil, err
+	}
+	if err := s.openAuth(saslListeners); err != nil {
+		s.closeListeners()
+		s.closeStorage()
 		return nil, err
 	}
 	for _, l := range s.listeners {
@@ -343,6 +358,7 @@ func (s *Server) Close() error {
 		// Requests waiting on a rebalance or a commit end now.
 		s.closeGroups()
 		s.wg.Wait()
+		s.auth.Close()
 		s.closeErr = s.closeStorage()
 		s.log.Info("shut down", "clean", s.closeErr == nil)
 	})
@@ -381,6 +397,9 @@ func (s *Server) accept(l *listener) {
 		c := newConn(s, nc, l.name)
 		c.l = l
 		c.securityProtocol = l.protocol
+		if isSASL(l.protocol) {
+			c.sasl = &saslConn{l: s.auth.Listener(l.name)}
+		}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()

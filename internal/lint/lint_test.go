@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"internal/bufpool":   {},
 	"internal/dirlock":   {},
 	"internal/metaprops": {"internal/vfs", "internal/props"},
+	"internal/scramcred": {"internal/vfs"},
 	"internal/kafkaver":  {},
 	"internal/javahash":  {},
 	"recordbatch":        {"internal/"},
@@ -40,7 +41,8 @@ var allowed = map[string][]string{
 	"topic":              {"compact", "partition", "segment", "index", "recordbatch", "internal/"},
 	"group":              {"partition", "segment", "index", "recordbatch", "internal/"},
 	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
-	"server":             {"group", "topic", "compact", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+	"auth":               {"internal/"},
+	"server":             {"auth", "group", "topic", "compact", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 	// The metrics read the broker's state; only cmd/strata imports them.
 	"metrics": {"server", "group", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 
