@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/xdg-go/scram"
@@ -10,7 +11,8 @@ import (
 // scramSession is SCRAM-SHA-256/512 (RFC 5802, RFC 7677) through
 // xdg-go/scram's server conversation, with credentials from Store.
 type scramSession struct {
-	conv *scram.ServerConversation
+	conv  *scram.ServerConversation
+	first bool // the client-first message was taken
 }
 
 func (s *Store) newSession(mech string) (Session, error) {
@@ -35,15 +37,28 @@ func (s *Store) newSession(mech string) (Session, error) {
 	return &scramSession{conv: srv.NewConversation()}, nil
 }
 
-func (s *scramSession) Step(token []byte) ([]byte, error) {
+func (s *scramSession) Step(token []byte) (resp []byte, err error) {
 	if s.conv.Done() {
 		return nil, ErrInvalidCredentials
 	}
-	resp, err := s.conv.Step(string(token))
+	// xdg-go/scram v1.1.2 indexes the GS2 flag of a client-first message
+	// without checking its length: ",,," panicked (FuzzScramClientFirst).
+	if !s.first && (len(token) == 0 || token[0] == ',') {
+		return nil, fmt.Errorf("%w: malformed client-first message", ErrInvalidCredentials)
+	}
+	s.first = true
+	// Whatever else the library does not expect must fail this exchange,
+	// not the broker.
+	defer func() {
+		if p := recover(); p != nil {
+			resp, err = nil, fmt.Errorf("%w: SCRAM message: %v", ErrInvalidCredentials, p)
+		}
+	}()
+	r, err := s.conv.Step(string(token))
 	if err != nil {
 		return nil, errors.Join(ErrInvalidCredentials, err)
 	}
-	return []byte(resp), nil
+	return []byte(r), nil
 }
 
 func (s *scramSession) Done() bool        { return s.conv.Done() && s.conv.Valid() }
