@@ -5,8 +5,7 @@
 // H(HMAC(SaltedPassword, "Client Key")), ServerKey = HMAC(SaltedPassword,
 // "Server Key")), Kafka's mechanism names and types (SCRAM-SHA-256 = 1,
 // SCRAM-SHA-512 = 2) and iteration bounds (4096..16384, ScramMechanism and
-// ScramControlManager), the `SCRAM-SHA-256=[name=..,password=..]` syntax of
-// kafka-storage.sh and kafka-configs.sh, and the file that holds them.
+// ScramControlManager), and the file that holds them.
 //
 // File layout: <first log dir>/scram-credentials.json, JSON
 //

@@ -14,8 +14,6 @@ import (
 	"io/fs"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/stratabroker/strata/internal/vfs"
 )
@@ -156,80 +154,6 @@ func Save(fsys vfs.FS, dir string, u Users) error {
 		return err
 	}
 	return vfs.WriteFileAtomic(fsys, dir, File, append(data, '\n'))
-}
-
-// Entry is one parsed `MECHANISM=[key=value,...]` argument of
-// kafka-storage.sh --add-scram or kafka-configs.sh --add-config.
-type Entry struct {
-	Mechanism Mechanism
-	Fields    map[string]string
-}
-
-// ParseEntry parses `SCRAM-SHA-256=[name=alice,password=alice-secret]`.
-// Values may be quoted with "..." (kafka-storage.sh's syntax); a quoted
-// value may hold commas.
-func ParseEntry(s string) (Entry, error) {
-	name, rest, ok := strings.Cut(s, "=")
-	if !ok {
-		return Entry{}, fmt.Errorf("expected a SCRAM mechanism, '=' and a bracketed list: %q", s)
-	}
-	m, ok := ByName(strings.TrimSpace(name))
-	if !ok {
-		return Entry{}, fmt.Errorf("the SCRAM mechanism %s is not supported", strings.TrimSpace(name))
-	}
-	rest = strings.TrimSpace(rest)
-	if !strings.HasPrefix(rest, "[") || !strings.HasSuffix(rest, "]") {
-		return Entry{}, fmt.Errorf("expected a bracketed list after %s=: %q", m.Name, rest)
-	}
-	fields, err := splitFields(rest[1 : len(rest)-1])
-	if err != nil {
-		return Entry{}, err
-	}
-	return Entry{Mechanism: m, Fields: fields}, nil
-}
-
-func splitFields(s string) (map[string]string, error) {
-	out := map[string]string{}
-	for len(s) > 0 {
-		k, rest, ok := strings.Cut(s, "=")
-		if !ok {
-			return nil, fmt.Errorf("expected key=value in %q", s)
-		}
-		k = strings.TrimSpace(k)
-		var v string
-		if strings.HasPrefix(rest, `"`) {
-			end := strings.Index(rest[1:], `"`)
-			if end < 0 {
-				return nil, fmt.Errorf("unterminated quote in %q", rest)
-			}
-			v, rest = rest[1:1+end], rest[2+end:]
-			rest = strings.TrimPrefix(strings.TrimSpace(rest), ",")
-		} else {
-			v, rest, _ = strings.Cut(rest, ",")
-		}
-		if k == "" {
-			return nil, errors.New("empty key in SCRAM credential")
-		}
-		if _, dup := out[k]; dup {
-			return nil, fmt.Errorf("%s given twice", k)
-		}
-		out[k] = v
-		s = rest
-	}
-	return out, nil
-}
-
-// Iterations returns the iterations field of e, or DefaultIterations.
-func (e Entry) Iterations() (int, error) {
-	v, ok := e.Fields["iterations"]
-	if !ok {
-		return DefaultIterations, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, fmt.Errorf("iterations: %q is not a number", v)
-	}
-	return n, nil
 }
 
 // Names returns the user names of u, sorted.
