@@ -288,8 +288,8 @@ func TestStorageFormatAddScram(t *testing.T) {
 	}
 	for _, c := range []struct {
 		user, mech, pass string
-		hash           scram.HashGeneratorFcn
-		iters          int
+		hash             scram.HashGeneratorFcn
+		iters            int
 	}{{"admin", "SCRAM-SHA-256", "admin-secret", scram.SHA256, 4096}, {"alice", "SCRAM-SHA-512", "alice-secret", scram.SHA512, 8192}} {
 		got, ok := users[c.user][c.mech]
 		if !ok || got.Iterations != c.iters {
