@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -170,6 +171,63 @@ func TestScramStoreDurableAndUnknownUser(t *testing.T) {
 	if u := st2.Users(); len(u) != 0 {
 		t.Fatalf("after delete: %v", u)
 	}
+}
+
+// TestScramLibrdkafkaNonce: librdkafka sends its nonce in front of the
+// server-first nonce in client-final; Kafka (endsWith) accepts it, and so
+// does Strata, with the AuthMessage over what the client sent.
+func TestScramLibrdkafkaNonce(t *testing.T) {
+	fsys := vfs.NewMem()
+	if err := fsys.MkdirAll("/d", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := OpenStore(fsys, "/d")
+	m, _ := scramcred.ByName(ScramSHA256)
+	salted, _ := m.SaltedPassword("pw", []byte("salt"), 4096)
+	cred := m.FromSaltedPassword(salted, []byte("salt"), 4096)
+	if err := st.Apply([]Change{{User: "u,x", Mechanism: ScramSHA256, Credential: &cred}}); err != nil {
+		t.Fatal(err)
+	}
+	a := New(map[string]*Listener{"L": {Mechanisms: []string{ScramSHA256}}}, st, nil)
+	run := func(prefix, proofFor string) (Session, error) {
+		s, _ := a.NewSession("L", ScramSHA256)
+		first := "n,,n=u=2Cx,r=cnonce"
+		sf, err := s.Step([]byte(first))
+		if err != nil {
+			t.Fatal(err)
+		}
+		nonce := strings.TrimPrefix(strings.Split(string(sf), ",")[0], "r=")
+		wop := "c=biws,r=" + prefix + nonce
+		auth := first[3:] + "," + string(sf) + "," + wop
+		key := hmacSum(m, salted, "Client Key")
+		h := m.Hash()
+		h.Write(key)
+		sig := hmacSum(m, h.Sum(nil), auth)
+		if proofFor != "" {
+			sig = hmacSum(m, h.Sum(nil), proofFor)
+		}
+		proof := make([]byte, len(key))
+		for i := range key {
+			proof[i] = key[i] ^ sig[i]
+		}
+		_, err = s.Step([]byte(wop + ",p=" + base64.StdEncoding.EncodeToString(proof)))
+		return s, err
+	}
+	for _, prefix := range []string{"", "cnonce"} {
+		s, err := run(prefix, "")
+		if err != nil || !s.Done() || s.User() != "u,x" {
+			t.Fatalf("prefix %q: %v done %v user %q", prefix, err, s.Done(), s.User())
+		}
+	}
+	if _, err := run("", "other"); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("wrong proof: %v", err)
+	}
+}
+
+func hmacSum(m scramcred.Mechanism, key []byte, s string) []byte {
+	mac := hmac.New(m.Hash, key)
+	mac.Write([]byte(s))
+	return mac.Sum(nil)
 }
 
 func TestPlainSession(t *testing.T) {

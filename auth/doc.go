@@ -9,11 +9,17 @@
 //   - PLAIN (RFC 4616) against the user_<name>="<password>" options of the
 //     PlainLoginModule JAAS line (ParseJAAS parses Kafka's JAAS syntax:
 //     class, flag, key=value or key="quoted \" value", ';').
-//   - SCRAM-SHA-256/512 (RFC 5802, RFC 7677) with xdg-go/scram's server
-//     conversation over Store: salt, stored key, server key, iterations per
-//     user and mechanism (internal/scramcred derives them and owns the file
-//     layout). An unknown user gets a made-up credential with a stable salt,
-//     so it fails at the proof exactly as a wrong password does.
+//   - SCRAM-SHA-256/512 (RFC 5802, RFC 7677), server side written here as
+//     Kafka's ScramSaslServer and ScramMessages (grammar, the final nonce
+//     only has to end with the server's, as librdkafka sends its own nonce
+//     in front; AuthMessage with the final message rebuilt as c=..,r=..;
+//     alphanumeric server nonces) over Store: salt, stored key, server key,
+//     iterations per user and mechanism (internal/scramcred derives them and
+//     owns the file layout). xdg-go/scram's server was tried first: it
+//     demands the exact nonce (librdkafka 2.0 fails) and panicked on ",,,"
+//     (FuzzScramClientFirst). An unknown user gets a made-up credential with
+//     a stable salt, so it fails at the proof exactly as a wrong password
+//     does.
 //   - OAUTHBEARER (RFC 7628 client message, ParseOAuthBearer): Kafka's
 //     unsecured JWS (alg none) by default, or signed JWTs checked against a
 //     JWKS (golang-jwt/jwt/v5 with MicahParks/keyfunc/v3) when
