@@ -157,7 +157,7 @@ func (x *xdgClient) Begin(user, pass, authz string) error {
 	return nil
 }
 func (x *xdgClient) Step(challenge string) (string, error) { return x.conv.Step(challenge) }
-func (x *xdgClient) Done() bool                             { return x.conv.Done() }
+func (x *xdgClient) Done() bool                            { return x.conv.Done() }
 
 func TestSASLSarama(t *testing.T) {
 	s := startSASLWithScram(t)
