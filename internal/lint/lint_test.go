@@ -40,7 +40,8 @@ var allowed = map[string][]string{
 	"topic":              {"compact", "partition", "segment", "index", "recordbatch", "internal/"},
 	"group":              {"partition", "segment", "index", "recordbatch", "internal/"},
 	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
-	"server":             {"group", "topic", "compact", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+	"tlsconf":            {},
+	"server":             {"group", "topic", "compact", "config", "telemetry", "tlsconf", "partition", "segment", "index", "recordbatch", "internal/"},
 	// The metrics read the broker's state; only cmd/strata imports them.
 	"metrics": {"server", "group", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 
