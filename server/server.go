@@ -318,6 +318,17 @@ func (s *Server) closeListeners() {
 // Addr is the address of the first listener.
 func (s *Server) Addr() net.Addr { return s.listeners[0].ln.Addr() }
 
+// ListenerAddr is the address of the listener named name (PLAINTEXT, SSL,
+// ...), nil when there is none.
+func (s *Server) ListenerAddr(name string) net.Addr {
+	for _, l := range s.listeners {
+		if l.name == name {
+			return l.ln.Addr()
+		}
+	}
+	return nil
+}
+
 // ClusterID is the cluster ID the server reports.
 func (s *Server) ClusterID() string { return s.clusterID }
 

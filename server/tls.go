@@ -110,6 +110,7 @@ func (c *conn) handshake() error {
 			return fmt.Errorf("server: SSL authentication: %w", err)
 		}
 		c.principal = p
+		c.s.log.Debug("TLS client authenticated", "remote", c.remote, "listener", c.listenerName, "principal", p)
 	}
 	return nil
 }

@@ -238,9 +238,9 @@ func CipherSuites(v string) ([]uint16, error) {
 		name = strings.TrimSpace(name)
 		id, ok := byName[name]
 		switch {
+		case name == "TLS_AES_128_GCM_SHA256", name == "TLS_AES_256_GCM_SHA384", name == "TLS_CHACHA20_POLY1305_SHA256":
 		case ok:
 			out = append(out, id)
-		case name == "TLS_AES_128_GCM_SHA256", name == "TLS_AES_256_GCM_SHA384", name == "TLS_CHACHA20_POLY1305_SHA256":
 		default:
 			return nil, errorf("Invalid value %s for configuration ssl.cipher.suites: unsupported cipher suite %s", v, name)
 		}
