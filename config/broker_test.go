@@ -27,6 +27,7 @@ func TestDefaults(t *testing.T) {
 		SocketRequestMaxBytes:                104857600,
 		MaxConnections:                       math.MaxInt32,
 		MaxConnectionsPerIP:                  math.MaxInt32,
+		ConnectionFailedAuthDelayMs:          100,
 		QueuedMaxRequests:                    500,
 		QueuedMaxRequestBytes:                -1,
 		ConnectionsMaxIdleMs:                 600000,
