@@ -37,6 +37,7 @@ type Cert struct {
 type Options struct {
 	Subject   pkix.Name // default CN=localhost
 	Client    bool      // a client certificate (ExtKeyUsageClientAuth)
+	Hosts     []string  // a server certificate's names and addresses; default localhost and 127.0.0.1
 	Serial    int64     // default a random one
 	NotBefore time.Time
 	NotAfter  time.Time
@@ -83,6 +84,16 @@ func (ca *CA) Issue(t testing.TB, o Options) *Cert {
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames:    []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	if o.Hosts != nil {
+		tmpl.DNSNames, tmpl.IPAddresses = nil, nil
+		for _, h := range o.Hosts {
+			if ip := net.ParseIP(h); ip != nil {
+				tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+			} else {
+				tmpl.DNSNames = append(tmpl.DNSNames, h)
+			}
+		}
 	}
 	if o.Client {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
