@@ -329,6 +329,17 @@ func (s *Server) ListenerAddr(name string) net.Addr {
 	return nil
 }
 
+// ProtocolAddr is the address of the first listener whose security
+// protocol is protocol (PLAINTEXT, SSL, ...), nil when there is none.
+func (s *Server) ProtocolAddr(protocol string) net.Addr {
+	for _, l := range s.listeners {
+		if l.protocol == protocol {
+			return l.ln.Addr()
+		}
+	}
+	return nil
+}
+
 // ClusterID is the cluster ID the server reports.
 func (s *Server) ClusterID() string { return s.clusterID }
 
