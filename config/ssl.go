@@ -62,3 +62,17 @@ func (b *Broker) SSL(listener string) map[string]string {
 	}
 	return out
 }
+
+// IsSSLProperty reports whether name is an SSL property SSL reads: ssl.*
+// or listener.name.<name>.ssl.* (kept in Unknown, yet used).
+func IsSSLProperty(name string) bool {
+	if strings.HasPrefix(name, "ssl.") {
+		return true
+	}
+	rest, ok := strings.CutPrefix(name, "listener.name.")
+	if !ok {
+		return false
+	}
+	_, prop, ok := strings.Cut(rest, ".")
+	return ok && strings.HasPrefix(prop, "ssl.")
+}
