@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/tlsconf"
 )
 
 // Errors that end a connection. The client gets no response: Kafka closes
@@ -68,6 +70,9 @@ type conn struct {
 	// or SASL authentication (the authenticated name) sets it. Only the
 	// read goroutine touches it.
 	principal string
+	// rules map a TLS client certificate's DN to the principal
+	// (ssl.principal.mapping.rules); nil off TLS listeners.
+	rules *tlsconf.Rules
 	// sasl is the SASL state (sasl.go); nil on a listener without SASL.
 	sasl *saslConn
 
@@ -160,6 +165,11 @@ func (c *conn) serve() {
 		return
 	}
 	defer c.s.release(c)
+	if err := c.handshake(); err != nil { // tls.go: TLS listeners only
+		c.nc.Close()
+		c.s.log.Info("closing connection", "remote", c.remote, "listener", c.listenerName, "err", err)
+		return
+	}
 	go c.writeLoop()
 	err := c.readLoop()
 	c.slot.release()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -63,12 +62,7 @@ func (c *conn) saslRawMode() bool { return c.sasl != nil && c.sasl.state == sasl
 
 // failedAuthDelay is connection.failed.authentication.delay.ms (default 100).
 func (s *Server) failedAuthDelay() time.Duration {
-	if v, ok := s.cfg.Unknown["connection.failed.authentication.delay.ms"]; ok {
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			return time.Duration(n) * time.Millisecond
-		}
-	}
-	return 100 * time.Millisecond
+	return time.Duration(s.cfg.ConnectionFailedAuthDelayMs) * time.Millisecond
 }
 
 // delayedReply writes r after the failed-authentication delay; nil r

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/segment"
 	"github.com/stratabroker/strata/telemetry"
+	"github.com/stratabroker/strata/tlsconf"
 	"github.com/stratabroker/strata/topic"
 )
 
@@ -92,11 +94,12 @@ type Server struct {
 	heldReads                  atomic.Int64 // reads holding segment references (Stats.HeldReads)
 	reqStats                   *serverStats // per API key counters and latencies (stats.go)
 
-	limits   connLimits    // max.connections, max.connections.per.ip (limits.go)
-	slots    *requestSlots // queued.max.requests (queue.go)
-	reqBytes *byteBudget   // queued.max.request.bytes (queue.go); math.MaxInt64 when unbounded
-	budget   *byteBudget   // in-flight fetch response memory (budget.go)
-	frames   *byteBudget   // frames above frameStep allocated whole before their bytes arrive (conn.readFrame)
+	limits      connLimits     // max.connections, max.connections.per.ip (limits.go)
+	ipOverrides map[string]int // max.connections.per.ip.overrides
+	slots       *requestSlots  // queued.max.requests (queue.go)
+	reqBytes    *byteBudget    // queued.max.request.bytes (queue.go); math.MaxInt64 when unbounded
+	budget      *byteBudget    // in-flight fetch response memory (budget.go)
+	frames      *byteBudget    // frames above frameStep allocated whole before their bytes arrive (conn.readFrame)
 
 	decompress *byteBudget                  // produce decompression and recompression memory (produce_compress.go)
 	target     atomic.Pointer[brokerTarget] // the broker's compression.type, for topics without an override (produce_compress.go)
@@ -107,6 +110,7 @@ type listener struct {
 	name     string // the listener name, e.g. PLAINTEXT
 	protocol string // its security protocol: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
 	ln       net.Listener
+	tls      atomic.Pointer[tlsconf.Listener] // SSL and SASL_SSL: the configuration new connections take (tls.go)
 
 	open     atomic.Int64 // connections open now (stats.go)
 	accepted atomic.Int64 // connections accepted so far
@@ -149,6 +153,11 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 
 		decompress: newByteBudget(cfg.ProduceDecompressionMemoryMaxBytes),
 	}
+	if o, oerr := cfg.MaxConnectionsPerIPOverride(); oerr != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, oerr)
+	} else {
+		s.ipOverrides = o
+	}
 	if cfg.QueuedMaxRequestBytes > 0 {
 		s.reqBytes = newByteBudget(cfg.QueuedMaxRequestBytes)
 	}
@@ -175,6 +184,12 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 		}
 		s.listeners = append(s.listeners, &listener{name: l.Name, protocol: l.Protocol, ln: ln})
 	}
+	built, err := buildTLS(cfg, s.listeners)
+	if err != nil {
+		s.closeListeners()
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	s.setTLS(built)
 	if err := s.openStorage(); err != nil {
 		s.closeListeners()
 		return nil, err
@@ -318,6 +333,28 @@ func (s *Server) closeListeners() {
 // Addr is the address of the first listener.
 func (s *Server) Addr() net.Addr { return s.listeners[0].ln.Addr() }
 
+// ListenerAddr is the address of the listener named name (PLAINTEXT, SSL,
+// ...), nil when there is none.
+func (s *Server) ListenerAddr(name string) net.Addr {
+	for _, l := range s.listeners {
+		if l.name == name {
+			return l.ln.Addr()
+		}
+	}
+	return nil
+}
+
+// ProtocolAddr is the address of the first listener whose security
+// protocol is protocol (PLAINTEXT, SSL, ...), nil when there is none.
+func (s *Server) ProtocolAddr(protocol string) net.Addr {
+	for _, l := range s.listeners {
+		if l.protocol == protocol {
+			return l.ln.Addr()
+		}
+	}
+	return nil
+}
+
 // ClusterID is the cluster ID the server reports.
 func (s *Server) ClusterID() string { return s.clusterID }
 
@@ -394,9 +431,14 @@ func (s *Server) accept(l *listener) {
 			continue
 		}
 		delay = 0
+		var rules *tlsconf.Rules
+		if t := l.tls.Load(); t != nil {
+			nc, rules = tls.Server(nc, t.TLS), t.Rules
+		}
 		c := newConn(s, nc, l.name)
 		c.l = l
 		c.securityProtocol = l.protocol
+		c.rules = rules
 		if isSASL(l.protocol) {
 			c.sasl = &saslConn{l: s.auth.Listener(l.name)}
 		}

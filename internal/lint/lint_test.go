@@ -33,6 +33,7 @@ var allowed = map[string][]string{
 	"internal/scramcred": {"internal/vfs"},
 	"internal/kafkaver":  {},
 	"internal/javahash":  {},
+	"internal/testcerts": {}, // test support: only tests import it
 	"recordbatch":        {"internal/"},
 	"index":              {"internal/"},
 	"segment":            {"index", "recordbatch", "internal/"},
@@ -42,7 +43,8 @@ var allowed = map[string][]string{
 	"group":              {"partition", "segment", "index", "recordbatch", "internal/"},
 	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
 	"auth":               {"internal/"},
-	"server":             {"auth", "group", "topic", "compact", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+	"tlsconf":            {},
+	"server":             {"auth", "group", "topic", "compact", "config", "telemetry", "tlsconf", "partition", "segment", "index", "recordbatch", "internal/"},
 	// The metrics read the broker's state; only cmd/strata imports them.
 	"metrics": {"server", "group", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 
