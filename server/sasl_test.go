@@ -255,3 +255,27 @@ func TestSASLOnPlaintextListenerIllegalState(t *testing.T) {
 		t.Fatalf("handshake on PLAINTEXT: %d", r.ErrorCode)
 	}
 }
+
+// TestSASLReauthFranz: with connections.max.reauth.ms 2500, franz-go
+// re-authenticates on its own before each session ends (KIP-368; it keeps
+// a second of margin, so every 1.5 s, and only on a connection that sends):
+// over 3.5 s of producing, two re-authentications and not one per request,
+// no failure, no error.
+func TestSASLReauthFranz(t *testing.T) {
+	s := startSASL(t, Options{}, "connections.max.reauth.ms", "2500")
+	cl := saslClient(t, s, plain.Auth{User: "alice", Pass: "alice-secret"}.AsMechanism(), kgo.AllowAutoTopicCreation())
+	ctx := testCtx(t)
+	end := time.Now().Add(3500 * time.Millisecond)
+	n := 0
+	for ; time.Now().Before(end); n++ {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "reauth", Value: []byte("v")}).FirstErr(); err != nil {
+			t.Fatalf("produce %d: %v", n, err)
+		}
+	}
+	a := s.AuthCounts()
+	accepted := s.Listeners()[0].Accepted
+	if len(a) != 1 || a[0].Failures != 0 || a[0].Successes < accepted+2 || a[0].Successes > int64(n)/10 {
+		t.Fatalf("auth %+v over %d connections and %d requests: want two re-authentications on the producing connection", a, accepted, n)
+	}
+	t.Logf("%d logins over %d connections, %d requests", a[0].Successes, accepted, n)
+}

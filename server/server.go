@@ -174,6 +174,12 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	started := false
+	defer func() {
+		if !started { // stop the JWKS refreshes of a broker that did not start
+			auth.New(saslListeners, nil, nil).Close()
+		}
+	}()
 	// Bind first: a broker that cannot listen must not touch the log
 	// dirs (no meta.properties written into a new dir, no recovery run).
 	for _, l := range served {
@@ -199,6 +205,7 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 		s.closeStorage()
 		return nil, err
 	}
+	started = true
 	for _, l := range s.listeners {
 		s.log.Info("listening", "listener", l.name, "addr", l.ln.Addr().String())
 		s.wg.Add(1)
