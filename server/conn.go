@@ -297,7 +297,7 @@ func (c *conn) readFrame() (*[]byte, error) {
 		return nil, err
 	}
 	n := int64(int32(binary.BigEndian.Uint32(size[:])))
-	if limit := int64(c.s.cfg.SocketRequestMaxBytes); n > limit || n < 0 {
+	if limit := c.frameLimit(); n > limit || n < 0 {
 		return nil, fmt.Errorf("%w: %d bytes from %s, limit %d", errFrameTooLarge, n, c.remote, limit)
 	}
 	if n < minFrame && !c.saslRawMode() {

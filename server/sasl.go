@@ -60,6 +60,18 @@ func isSASL(protocol string) bool { return protocol == "SASL_PLAINTEXT" || proto
 // saslRawMode reports whether the next frame is a raw SASL token.
 func (c *conn) saslRawMode() bool { return c.sasl != nil && c.sasl.state == saslRaw }
 
+// frameLimit bounds a request frame: socket.request.max.bytes, and before
+// SASL authentication completes sasl.server.max.receive.size (Kafka's
+// SaslServerAuthenticator: a TLS ClientHello or an HTTP request on a SASL
+// port is closed at once, not read as a huge frame).
+func (c *conn) frameLimit() int64 {
+	limit := int64(c.s.cfg.SocketRequestMaxBytes)
+	if c.sasl != nil && c.sasl.state != saslComplete {
+		limit = min(limit, c.s.saslMaxReceive)
+	}
+	return limit
+}
+
 // failedAuthDelay is connection.failed.authentication.delay.ms (default 100).
 func (s *Server) failedAuthDelay() time.Duration {
 	return time.Duration(s.cfg.ConnectionFailedAuthDelayMs) * time.Millisecond

@@ -2,6 +2,8 @@ package server
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/stratabroker/strata/auth"
 	"github.com/stratabroker/strata/config"
@@ -38,5 +40,13 @@ func (s *Server) openAuth(listeners map[string]*auth.Listener) error {
 	}
 	s.scram = store
 	s.auth = auth.New(listeners, store, s.now)
+	s.saslMaxReceive = 524288 // Kafka's default
+	if v, ok := s.cfg.Unknown["sasl.server.max.receive.size"]; ok {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%w: sasl.server.max.receive.size: %q is not a positive int", ErrConfig, v)
+		}
+		s.saslMaxReceive = n
+	}
 	return nil
 }

@@ -279,3 +279,32 @@ func TestSASLReauthFranz(t *testing.T) {
 	}
 	t.Logf("%d logins over %d connections, %d requests", a[0].Successes, accepted, n)
 }
+
+// TestSASLFrameLimitBeforeAuth: before authentication a frame above
+// sasl.server.max.receive.size (524288) closes the connection at once (a
+// TLS ClientHello or an HTTP request read as a size); after it, the usual
+// socket.request.max.bytes applies.
+func TestSASLFrameLimitBeforeAuth(t *testing.T) {
+	s := startSASL(t, Options{})
+	rc := dialRaw(t, s)
+	rc.write([]byte("GET / HTTP/1.1\r\n\r\n")) // "GET " is a 1.2 GB frame
+	rc.expectClosed()
+	rc2 := dialRaw(t, s)
+	rc2.write([]byte{0, 8, 0, 1}) // 524289 bytes announced
+	rc2.expectClosed()
+	rc3 := dialRaw(t, s)
+	if r := rawAuth(t, rc3, "alice", "alice-secret"); r.ErrorCode != 0 {
+		t.Fatal(r.ErrorCode)
+	}
+	p := kmsg.NewPtrProduceRequest()
+	p.Version, p.Acks, p.TimeoutMillis = 9, 1, 1000
+	pt := kmsg.NewProduceRequestTopic()
+	pt.Topic = "big"
+	pp := kmsg.NewProduceRequestTopicPartition()
+	pp.Records = make([]byte, 600<<10) // a malformed batch, but a whole frame: answered
+	pt.Partitions = append(pt.Partitions, pp)
+	p.Topics = append(p.Topics, pt)
+	if _, err := rc3.tryRoundTrip(p); err != nil {
+		t.Fatalf("a 600 KiB request after authentication: %v", err)
+	}
+}

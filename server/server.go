@@ -77,6 +77,8 @@ type Server struct {
 	auth      *auth.Authenticator // SASL (sasl.go); nil when no listener uses SASL
 	scram     *auth.Store         // SCRAM credentials of the first log dir (scram_credentials.go)
 
+	saslMaxReceive int64 // sasl.server.max.receive.size (sasl.go)
+
 	authMu     sync.Mutex
 	authCounts map[authKey]*AuthCount // SASL outcomes per listener and mechanism (sasl.go)
 	done       chan struct{}          // closed by Close: long polls end, accept loops stop
