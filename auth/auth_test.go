@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -316,9 +318,18 @@ func TestOAuthBearerJWKS(t *testing.T) {
 	if err := os.WriteFile(path, jwks, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The same JWKS served over HTTP, for the URL form.
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(jwks) }))
+	defer hs.Close()
+	for _, url := range []string{"file:" + path, hs.URL} {
+		t.Run(url[:4], func(t *testing.T) { checkJWKS(t, url, key) })
+	}
+}
+
+func checkJWKS(t *testing.T, url string, key *rsa.PrivateKey) {
 	props := map[string]string{
 		"sasl.enabled.mechanisms":             "OAUTHBEARER",
-		"sasl.oauthbearer.jwks.endpoint.url":  "file:" + path,
+		"sasl.oauthbearer.jwks.endpoint.url":  url,
 		"sasl.oauthbearer.expected.audience":  "strata",
 		"sasl.oauthbearer.expected.issuer":    "https://idp.example",
 		"sasl.oauthbearer.sub.claim.name":     "client_id",
