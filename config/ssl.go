@@ -76,3 +76,13 @@ func IsSSLProperty(name string) bool {
 	_, prop, ok := strings.Cut(rest, ".")
 	return ok && strings.HasPrefix(prop, "ssl.")
 }
+
+// ListenerSSLSet reports whether prop (ssl.client.auth, ...) is given for
+// the listener itself, as listener.name.<name>.prop, statically or
+// dynamically.
+func (b *Broker) ListenerSSLSet(listener, prop string) bool {
+	k := listenerPrefix(listener) + prop
+	_, static := b.Unknown[k]
+	_, dyn := b.dynBroker[k]
+	return static || dyn
+}

@@ -1,8 +1,11 @@
 // Package server serves the Kafka wire protocol over Strata's storage.
 //
 // One Server owns the data directory's topic registry and one TCP listener
-// per PLAINTEXT listener of the configuration. Each connection has one read
-// goroutine and one write goroutine:
+// per broker listener of the configuration (PLAINTEXT, SSL, SASL_PLAINTEXT,
+// SASL_SSL; tls.go runs the TLS handshake on the connection's goroutine and
+// sets the principal from a client certificate). A connection knows its
+// listener name, security protocol and principal (conn.go). Each connection
+// has one read goroutine and one write goroutine:
 //
 //	read:  frame size (checked against socket.request.max.bytes before any
 //	       allocation) → its bytes reserved from queued.max.request.bytes

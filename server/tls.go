@@ -38,7 +38,14 @@ func buildTLS(cfg *config.Broker, listeners []*listener) (map[string]*tlsconf.Li
 		if !isTLS(l.protocol) {
 			continue
 		}
-		t, err := tlsconf.Server(cfg.SSL(l.name))
+		props := cfg.SSL(l.name)
+		if l.protocol == "SASL_SSL" && !cfg.ListenerSSLSet(l.name, "ssl.client.auth") {
+			// KIP-684: a SASL_SSL listener asks for client certificates
+			// only when its own listener.name.<name>.ssl.client.auth says
+			// so; the broker-wide ssl.client.auth is for SSL listeners.
+			delete(props, "ssl.client.auth")
+		}
+		t, err := tlsconf.Server(props)
 		if err != nil {
 			return nil, fmt.Errorf("listener %s: %w", l.name, err)
 		}

@@ -398,3 +398,24 @@ func TestMaxConnectionsPerIPOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// KIP-684: the broker-wide ssl.client.auth does not apply to SASL_SSL
+// listeners; listener.name.<name>.ssl.client.auth does.
+func TestTLSClientAuthSASLSSL(t *testing.T) {
+	b := startTLS(t, "listeners", "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0,MTLS_SASL://127.0.0.1:0",
+		"listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,MTLS_SASL:SASL_SSL",
+		"ssl.client.auth", "required", "listener.name.mtls_sasl.ssl.client.auth", "required")
+	for _, tc := range []struct {
+		listener string
+		required bool
+	}{{"SSL", true}, {"SASL_SSL", false}, {"MTLS_SASL", true}} {
+		c, err := tls.Dial("tcp", b.s.ListenerAddr(tc.listener).String(), &tls.Config{RootCAs: b.ca.Pool, ServerName: "localhost"})
+		if err == nil {
+			defer c.Close()
+			err = apiVersionsOver(t, c)
+		}
+		if refused := err != nil && strings.Contains(err.Error(), "certificate required"); refused != tc.required {
+			t.Errorf("%s without a client certificate: %v; want refused %v", tc.listener, err, tc.required)
+		}
+	}
+}
