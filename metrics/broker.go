@@ -48,7 +48,7 @@ func newBrokerCollector(srv *server.Server) *brokerCollector {
 		connections:   d("strata_connections", "Client connections open now, by listener.", []string{"listener"}, nil),
 		accepted:      d("strata_connections_accepted_total", "Client connections accepted, by listener.", []string{"listener"}, nil),
 		authSuccesses: d("strata_authentication_success_total", "SASL authentications that succeeded, by listener and mechanism (Kafka's successful-authentication-total).", []string{"listener", "mechanism"}, nil),
-		authFailures:  d("strata_authentication_failure_total", "SASL authentications that failed, by listener and mechanism, an unknown mechanism under its name (Kafka's failed-authentication-total).", []string{"listener", "mechanism"}, nil),
+		authFailures:  d("strata_authentication_failure_total", "SASL authentications that failed, by listener and mechanism (\"unsupported\": one the listener does not enable; Kafka's failed-authentication-total).", []string{"listener", "mechanism"}, nil),
 		longPolls:     d("strata_fetch_long_polls_waiting", "Fetch requests waiting in their long poll now.", nil, nil),
 
 		dirFree:  d("strata_log_dir_free_bytes", "Bytes available to the broker on the log dir's filesystem (-1: unknown).", []string{"dir"}, nil),

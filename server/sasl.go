@@ -199,7 +199,9 @@ func (s *Server) saslHandshake(c *conn, hdr header, body []byte) (reply, error, 
 	resp.SupportedMechanisms = append([]string(nil), sc.l.Mechanisms...)
 	if !sc.l.Enabled(req.Mechanism) {
 		resp.ErrorCode = kerr.UnsupportedSaslMechanism.Code
-		return nil, c.failAuth(hdr.corr, msgReply{resp}, req.Mechanism, errors.New("Unsupported SASL mechanism "+req.Mechanism)), true
+		// Counted as "unsupported", not under the client's string: a
+		// client must not be able to mint metric series.
+		return nil, c.failAuth(hdr.corr, msgReply{resp}, "unsupported", fmt.Errorf("Unsupported SASL mechanism %q", req.Mechanism)), true
 	}
 	sc.reauth = sc.state == saslComplete
 	sc.badMech = ""
@@ -273,6 +275,7 @@ func (s *Server) saslDone(c *conn) time.Duration {
 		sc.expires = now.Add(d)
 	}
 	s.countAuth(c.listenerName, sc.mech, true)
+	s.log.Debug("authenticated", "remote", c.remote, "listener", c.listenerName, "mechanism", sc.mech, "principal", c.principal, "session", d)
 	return d
 }
 
@@ -343,7 +346,8 @@ func (s *Server) countAuth(listener, mech string, ok bool) {
 }
 
 // AuthCounts returns the SASL authentication successes and failures per
-// listener and mechanism (an unknown mechanism counts under its name).
+// listener and mechanism (a mechanism the listener does not enable counts
+// as "unsupported").
 func (s *Server) AuthCounts() []AuthCount {
 	s.authMu.Lock()
 	defer s.authMu.Unlock()

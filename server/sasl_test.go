@@ -149,6 +149,9 @@ func TestSASLUnsupportedMechanism(t *testing.T) {
 		t.Fatalf("handshake GSSAPI: code %d mechanisms %v", r.ErrorCode, r.SupportedMechanisms)
 	}
 	rc.expectClosed()
+	if got := s.AuthCounts(); len(got) != 1 || got[0] != (AuthCount{Listener: "SASL_PLAINTEXT", Mechanism: "unsupported", Failures: 1}) {
+		t.Fatalf("AuthCounts %+v", got)
+	}
 }
 
 func TestSASLRequestBeforeAuthCloses(t *testing.T) {
