@@ -35,6 +35,8 @@ type Broker struct {
 	SocketRequestMaxBytes                int      // socket.request.max.bytes: 104857600
 	MaxConnections                       int      // max.connections: math.MaxInt32
 	MaxConnectionsPerIP                  int      // max.connections.per.ip: math.MaxInt32
+	MaxConnectionsPerIPOverrides         string   // max.connections.per.ip.overrides: "" (host:count,...; MaxConnectionsPerIPOverride)
+	ConnectionFailedAuthDelayMs          int      // connection.failed.authentication.delay.ms: 100 (SASL: the delay before closing after a failed authentication)
 	QueuedMaxRequests                    int      // queued.max.requests: 500
 	QueuedMaxRequestBytes                int64    // queued.max.request.bytes: -1 (no bound; above 0, at least socket.request.max.bytes)
 	ConnectionsMaxIdleMs                 int64    // connections.max.idle.ms: 600000
@@ -118,6 +120,7 @@ func Defaults() *Broker {
 		SocketRequestMaxBytes:                104857600,
 		MaxConnections:                       math.MaxInt32,
 		MaxConnectionsPerIP:                  math.MaxInt32,
+		ConnectionFailedAuthDelayMs:          100,
 		QueuedMaxRequests:                    500,
 		QueuedMaxRequestBytes:                -1,
 		ConnectionsMaxIdleMs:                 600000,
@@ -291,6 +294,12 @@ func buildBrokerProps() map[string]*brokerProp {
 		{name: "max.connections.per.ip", spec: intAtLeast(0), dflt: "2147483647",
 			get: func(b *Broker) (string, bool) { return itoa(b.MaxConnectionsPerIP) },
 			set: func(b *Broker, v string) { b.MaxConnectionsPerIP = atoi(v) }},
+		{name: "max.connections.per.ip.overrides", spec: str(), dflt: "",
+			get: func(b *Broker) (string, bool) { return b.MaxConnectionsPerIPOverrides, true },
+			set: func(b *Broker, v string) { b.MaxConnectionsPerIPOverrides = v }},
+		{name: "connection.failed.authentication.delay.ms", spec: intAtLeast(0), dflt: "100",
+			get: func(b *Broker) (string, bool) { return itoa(b.ConnectionFailedAuthDelayMs) },
+			set: func(b *Broker, v string) { b.ConnectionFailedAuthDelayMs = atoi(v) }},
 		{name: "queued.max.requests", spec: intAtLeast(1), dflt: "500",
 			get: func(b *Broker) (string, bool) { return itoa(b.QueuedMaxRequests) },
 			set: func(b *Broker, v string) { b.QueuedMaxRequests = atoi(v) }},
@@ -540,6 +549,9 @@ func (b *Broker) Validate() error {
 	atLeast("socket.request.max.bytes", int64(b.SocketRequestMaxBytes), 1)
 	atLeast("max.connections", int64(b.MaxConnections), 0)
 	atLeast("max.connections.per.ip", int64(b.MaxConnectionsPerIP), 0)
+	if _, err := b.MaxConnectionsPerIPOverride(); err != nil {
+		add(err)
+	}
 	atLeast("queued.max.requests", int64(b.QueuedMaxRequests), 1)
 	if b.QueuedMaxRequestBytes > 0 && b.QueuedMaxRequestBytes < int64(b.SocketRequestMaxBytes) {
 		// Kafka's KafkaConfig check, with its message.

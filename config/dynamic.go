@@ -20,9 +20,10 @@ import (
 // log.message.timestamp.*, ...), Kafka's LogCleaner.ReconfigurableConfigs
 // (log.cleaner.threads, .dedupe.buffer.size, .io.buffer.size,
 // .io.buffer.load.factor, .io.max.bytes.per.second, .backoff.ms) and
-// producer.id.expiration.ms. Kafka's other
-// dynamic properties (listeners, max.connections, thread pools, SSL stores)
-// are refused: Strata cannot apply them while it runs.
+// producer.id.expiration.ms, and a listener's keystore and truststore
+// (IsDynamicSSL, per broker only). Kafka's other dynamic properties
+// (listeners, max.connections, thread pools) are refused: Strata cannot
+// apply them while it runs.
 var dynamicProps = func() map[string]bool {
 	m := map[string]bool{"producer.id.expiration.ms": true}
 	for _, name := range cleanerDynamic {
@@ -37,7 +38,7 @@ var dynamicProps = func() map[string]bool {
 }()
 
 // IsDynamic reports whether a broker property can be altered at run time.
-func IsDynamic(name string) bool { return dynamicProps[name] }
+func IsDynamic(name string) bool { return dynamicProps[name] || IsDynamicSSL(name) }
 
 // CheckDynamic checks one level of dynamic broker configs as Kafka's
 // DynamicBrokerConfig.validateConfigs does: every name must be dynamic (else
@@ -48,7 +49,7 @@ func IsDynamic(name string) bool { return dynamicProps[name] }
 func CheckDynamic(props map[string]string) (map[string]string, error) {
 	var refused []string
 	for name := range props {
-		if !dynamicProps[name] {
+		if !IsDynamic(name) {
 			refused = append(refused, name)
 		}
 	}
@@ -59,6 +60,10 @@ func CheckDynamic(props map[string]string) (map[string]string, error) {
 	names := slices.Sorted(maps.Keys(props))
 	out := make(map[string]string, len(props))
 	for _, name := range names {
+		if IsDynamicSSL(name) {
+			out[name] = strings.TrimSpace(props[name]) // checked when the listener reloads (server/tls.go)
+			continue
+		}
 		v, err := brokerProps[name].spec.canon(name, props[name])
 		if err != nil {
 			return nil, err
@@ -101,6 +106,9 @@ func (b *Broker) WithDynamic(perBroker, clusterDefault map[string]string) (*Brok
 	}
 	for _, level := range []map[string]string{def, per} {
 		for name, v := range level {
+			if IsDynamicSSL(name) {
+				continue // read through SSL(listener), from dynBroker
+			}
 			for _, s := range brokerProps[name].group {
 				delete(c.merged, s)
 			}
@@ -109,7 +117,7 @@ func (b *Broker) WithDynamic(perBroker, clusterDefault map[string]string) (*Brok
 	}
 	for _, level := range []map[string]string{def, per} {
 		for name := range level {
-			if p := brokerProps[name]; p.set != nil {
+			if p := brokerProps[name]; p != nil && p.set != nil {
 				p.set(c, c.merged[name])
 			}
 		}

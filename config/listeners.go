@@ -99,12 +99,13 @@ func (b *Broker) ListenerEndpoints() ([]Listener, error) {
 	return b.parseEndpoints("listeners", b.Listeners)
 }
 
-// ServedListeners returns the listeners Strata serves: every PLAINTEXT one
-// that is not a controller listener. The apache/kafka image's default
+// ServedListeners returns the listeners Strata serves: every one that is
+// not a controller listener, whatever its security protocol (PLAINTEXT,
+// SSL, SASL_PLAINTEXT, SASL_SSL). The apache/kafka image's default
 // (PLAINTEXT://localhost:29092, CONTROLLER://localhost:29093,
-// PLAINTEXT_HOST://0.0.0.0:9092) yields two. Other protocols are not served.
-// An error wrapping ErrInvalidConfig when listeners is malformed or names no
-// PLAINTEXT listener.
+// PLAINTEXT_HOST://0.0.0.0:9092) yields two. An error wrapping
+// ErrInvalidConfig when listeners is malformed or names only controller
+// listeners.
 func (b *Broker) ServedListeners() ([]Listener, error) {
 	all, err := b.ListenerEndpoints()
 	if err != nil {
@@ -113,21 +114,27 @@ func (b *Broker) ServedListeners() ([]Listener, error) {
 	controllers := b.controllerNames()
 	var served []Listener
 	for _, l := range all {
-		if l.Protocol == "PLAINTEXT" && !contains(controllers, l.Name) {
+		if !contains(controllers, l.Name) {
 			served = append(served, l)
 		}
 	}
 	if len(served) == 0 {
-		return nil, invalidValue("listeners", b.Listeners, "Strata serves only PLAINTEXT listeners, and none is configured")
+		return nil, invalidValue("listeners", b.Listeners, "no broker listener is configured (every one is a controller listener)")
 	}
 	return served, nil
 }
 
-// ListenAddr is host:port of the first served listener (ServedListeners).
+// ListenAddr is host:port of the first served PLAINTEXT listener, else of
+// the first served listener (ServedListeners).
 func (b *Broker) ListenAddr() (string, error) {
 	served, err := b.ServedListeners()
 	if err != nil {
 		return "", err
+	}
+	for _, l := range served {
+		if l.Protocol == "PLAINTEXT" {
+			return l.Addr(), nil
+		}
 	}
 	return served[0].Addr(), nil
 }

@@ -89,7 +89,6 @@ func TestControllerListenerWithoutMapping(t *testing.T) {
 
 func TestListenerErrors(t *testing.T) {
 	tests := []struct{ listeners, advertised, msg string }{
-		{"SSL://:9093", "", "Invalid value SSL://:9093 for configuration listeners: Strata serves only PLAINTEXT listeners, and none is configured"},
 		{"FOO://:1", "", "Invalid value FOO://:1 for configuration listeners: No security protocol defined for listener FOO"},
 		{"PLAINTEXT://host", "", "Invalid value PLAINTEXT://host for configuration listeners: Unable to parse PLAINTEXT://host to a broker endpoint"},
 		{"PLAINTEXT://host:70000", "", "Invalid value PLAINTEXT://host:70000 for configuration listeners: Invalid port 70000 in PLAINTEXT://host:70000"},

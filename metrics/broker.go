@@ -17,6 +17,7 @@ type brokerCollector struct {
 	requests, errors                      *prometheus.Desc
 	phases                                [server.NumPhases]*prometheus.Desc
 	connections, accepted                 *prometheus.Desc
+	authSuccesses, authFailures           *prometheus.Desc
 	longPolls                             *prometheus.Desc
 	dirFree, dirTotal                     *prometheus.Desc
 	queued, queuedBytes, fetchMemory      *prometheus.Desc
@@ -44,9 +45,11 @@ func newBrokerCollector(srv *server.Server) *brokerCollector {
 		requests: d("strata_requests_total", "Requests served, by API and version.", []string{"request", "version"}, nil),
 		errors:   d("strata_request_errors_total", "Error codes answered, by API, version and error (per partition where a response has partitions, as Kafka's ErrorsPerSec).", []string{"request", "version", "error"}, nil),
 
-		connections: d("strata_connections", "Client connections open now, by listener.", []string{"listener"}, nil),
-		accepted:    d("strata_connections_accepted_total", "Client connections accepted, by listener.", []string{"listener"}, nil),
-		longPolls:   d("strata_fetch_long_polls_waiting", "Fetch requests waiting in their long poll now.", nil, nil),
+		connections:   d("strata_connections", "Client connections open now, by listener.", []string{"listener"}, nil),
+		accepted:      d("strata_connections_accepted_total", "Client connections accepted, by listener.", []string{"listener"}, nil),
+		authSuccesses: d("strata_authentication_success_total", "SASL authentications that succeeded, by listener and mechanism (Kafka's successful-authentication-total).", []string{"listener", "mechanism"}, nil),
+		authFailures:  d("strata_authentication_failure_total", "SASL authentications that failed, by listener and mechanism (\"unsupported\": one the listener does not enable; Kafka's failed-authentication-total).", []string{"listener", "mechanism"}, nil),
+		longPolls:     d("strata_fetch_long_polls_waiting", "Fetch requests waiting in their long poll now.", nil, nil),
 
 		dirFree:  d("strata_log_dir_free_bytes", "Bytes available to the broker on the log dir's filesystem (-1: unknown).", []string{"dir"}, nil),
 		dirTotal: d("strata_log_dir_total_bytes", "Size of the log dir's filesystem (-1: unknown).", []string{"dir"}, nil),
@@ -69,7 +72,7 @@ func newBrokerCollector(srv *server.Server) *brokerCollector {
 
 func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.requests, c.errors, c.connections, c.accepted, c.longPolls, c.dirFree, c.dirTotal,
+		c.requests, c.errors, c.connections, c.accepted, c.authSuccesses, c.authFailures, c.longPolls, c.dirFree, c.dirTotal,
 		c.queued, c.queuedBytes, c.fetchMemory, c.heldReads, c.sendfileBytes, c.copiedBytes,
 	} {
 		ch <- d
@@ -102,6 +105,10 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, l := range c.srv.Listeners() {
 		ch <- prometheus.MustNewConstMetric(c.connections, gauge, float64(l.Open), l.Name)
 		ch <- prometheus.MustNewConstMetric(c.accepted, counter, float64(l.Accepted), l.Name)
+	}
+	for _, a := range c.srv.AuthCounts() {
+		ch <- prometheus.MustNewConstMetric(c.authSuccesses, counter, float64(a.Successes), a.Listener, a.Mechanism)
+		ch <- prometheus.MustNewConstMetric(c.authFailures, counter, float64(a.Failures), a.Listener, a.Mechanism)
 	}
 	ch <- prometheus.MustNewConstMetric(c.longPolls, gauge, float64(c.srv.LongPolls()))
 

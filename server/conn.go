@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/tlsconf"
 )
 
 // Errors that end a connection. The client gets no response: Kafka closes
@@ -50,13 +52,29 @@ const (
 
 // conn is one client connection.
 type conn struct {
-	s        *Server
-	nc       net.Conn
-	raw      syscall.RawConn // nil when nc is not a TCP connection (tests over net.Pipe)
-	br       *bufio.Reader
-	listener string
-	l        *listener // nil on a connection of ServeFrame
-	remote   string
+	s      *Server
+	nc     net.Conn
+	raw    syscall.RawConn // nil when nc is not a TCP connection (tests over net.Pipe)
+	br     *bufio.Reader
+	l      *listener // nil on a connection of ServeFrame
+	remote string
+
+	// listenerName is the listener the connection came in on (PLAINTEXT,
+	// SSL, a named listener, ...) and securityProtocol that listener's
+	// protocol from listener.security.protocol.map (PLAINTEXT, SSL,
+	// SASL_PLAINTEXT, SASL_SSL). Both are fixed at accept.
+	listenerName, securityProtocol string
+	// principal is who the connection acts as, Kafka's KafkaPrincipal
+	// string: "User:ANONYMOUS" until TLS client authentication (the mapped
+	// subject DN, after the handshake on a listener with ssl.client.auth)
+	// or SASL authentication (the authenticated name) sets it. Only the
+	// read goroutine touches it.
+	principal string
+	// rules map a TLS client certificate's DN to the principal
+	// (ssl.principal.mapping.rules); nil off TLS listeners.
+	rules *tlsconf.Rules
+	// sasl is the SASL state (sasl.go); nil on a listener without SASL.
+	sasl *saslConn
 
 	// t times the request being read or handled (stats.go); only the read
 	// goroutine touches it.
@@ -111,16 +129,22 @@ type reply interface {
 	release()
 }
 
-func newConn(s *Server, nc net.Conn, listener string) *conn {
+// anonymous is the principal of a connection that has not authenticated,
+// Kafka's KafkaPrincipal.ANONYMOUS.
+const anonymous = "User:ANONYMOUS"
+
+func newConn(s *Server, nc net.Conn, listenerName string) *conn {
 	c := &conn{
-		s:        s,
-		nc:       nc,
-		br:       bufio.NewReaderSize(nc, 16<<10),
-		listener: listener,
-		remote:   nc.RemoteAddr().String(),
-		replies:  make(chan pending, replyQueue),
-		wdone:    make(chan struct{}),
-		rdone:    make(chan struct{}),
+		s:                s,
+		nc:               nc,
+		br:               bufio.NewReaderSize(nc, 16<<10),
+		listenerName:     listenerName,
+		securityProtocol: "PLAINTEXT",
+		principal:        anonymous,
+		remote:           nc.RemoteAddr().String(),
+		replies:          make(chan pending, replyQueue),
+		wdone:            make(chan struct{}),
+		rdone:            make(chan struct{}),
 	}
 	if ms := s.cfg.ConnectionsMaxIdleMs; ms > 0 {
 		c.idle = time.Duration(ms) * time.Millisecond
@@ -141,6 +165,11 @@ func (c *conn) serve() {
 		return
 	}
 	defer c.s.release(c)
+	if err := c.handshake(); err != nil { // tls.go: TLS listeners only
+		c.nc.Close()
+		c.s.log.Info("closing connection", "remote", c.remote, "listener", c.listenerName, "err", err)
+		return
+	}
 	go c.writeLoop()
 	err := c.readLoop()
 	c.slot.release()
@@ -268,10 +297,10 @@ func (c *conn) readFrame() (*[]byte, error) {
 		return nil, err
 	}
 	n := int64(int32(binary.BigEndian.Uint32(size[:])))
-	if limit := int64(c.s.cfg.SocketRequestMaxBytes); n > limit || n < 0 {
+	if limit := c.frameLimit(); n > limit || n < 0 {
 		return nil, fmt.Errorf("%w: %d bytes from %s, limit %d", errFrameTooLarge, n, c.remote, limit)
 	}
-	if n < minFrame {
+	if n < minFrame && !c.saslRawMode() {
 		return nil, fmt.Errorf("%w: %d bytes from %s", errFrameTooSmall, n, c.remote)
 	}
 	if !c.reserve(n) {

@@ -132,11 +132,11 @@ func TestUnsupportedKeysAndVersions(t *testing.T) {
 	}
 
 	// A key kmsg knows and we do not serve: its response with the top-level code.
-	sh := kmsg.NewPtrSASLHandshakeRequest()
-	sh.Version = 1
-	sh.Mechanism = "PLAIN"
-	if resp := rc.roundTrip(sh).(*kmsg.SASLHandshakeResponse); resp.ErrorCode != kerr.UnsupportedVersion.Code {
-		t.Fatalf("SaslHandshake: error %d, want UNSUPPORTED_VERSION", resp.ErrorCode)
+	// (SaslHandshake was the example until SASL came: it is served now.)
+	dt := kmsg.NewPtrCreateDelegationTokenRequest()
+	dt.Version = 2
+	if resp := rc.roundTrip(dt).(*kmsg.CreateDelegationTokenResponse); resp.ErrorCode != kerr.UnsupportedVersion.Code {
+		t.Fatalf("CreateDelegationToken: error %d, want UNSUPPORTED_VERSION", resp.ErrorCode)
 	}
 	metadataWorks()
 

@@ -43,7 +43,7 @@ func (s *Server) handleDescribeCluster(r *request) (reply, error) {
 	resp.EndpointType = endpointBroker
 	resp.ClusterID = s.clusterID
 	resp.ControllerID = s.cfg.NodeID
-	host, port := s.advertised(r.c.listener, r.c.nc.LocalAddr())
+	host, port := s.advertised(r.c.listenerName, r.c.nc.LocalAddr())
 	b := kmsg.NewDescribeClusterResponseBroker()
 	b.NodeID, b.Host, b.Port = s.cfg.NodeID, host, port
 	resp.Brokers = []kmsg.DescribeClusterResponseBroker{b}

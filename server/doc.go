@@ -1,8 +1,20 @@
 // Package server serves the Kafka wire protocol over Strata's storage.
 //
 // One Server owns the data directory's topic registry and one TCP listener
-// per PLAINTEXT listener of the configuration. Each connection has one read
-// goroutine and one write goroutine:
+// per broker listener of the configuration (PLAINTEXT, SSL, SASL_PLAINTEXT,
+// SASL_SSL; tls.go runs the TLS handshake on the connection's goroutine and
+// sets the principal from a client certificate). A connection knows its
+// listener name, security protocol and principal (conn.go). On a
+// SASL_PLAINTEXT or SASL_SSL listener, sasl.go gates every request until
+// the connection authenticates (KIP-152: only ApiVersions and SaslHandshake
+// before; raw tokens after SaslHandshake v0, SaslAuthenticate after v1;
+// frames bounded by sasl.server.max.receive.size), sets the principal
+// User:<name>, answers a failure after connection.failed.authentication.delay.ms
+// through the write goroutine and closes, and closes a session past its
+// lifetime at its next request unless it re-authenticates (KIP-368); the
+// mechanisms and SCRAM credentials are package auth's
+// (scram_credentials.go serves Describe/AlterUserScramCredentials). Each
+// connection has one read goroutine and one write goroutine:
 //
 //	read:  frame size (checked against socket.request.max.bytes before any
 //	       allocation) → its bytes reserved from queued.max.request.bytes

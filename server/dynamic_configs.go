@@ -36,6 +36,7 @@ import (
 
 	"github.com/stratabroker/strata/config"
 	"github.com/stratabroker/strata/partition"
+	"github.com/stratabroker/strata/tlsconf"
 )
 
 const dynamicConfigsFile = "dynamic_configs.json"
@@ -91,6 +92,14 @@ func (s *Server) loadDynamic() error {
 	}
 	s.dyn.stored = f
 	s.dyn.eff.Store(eff)
+	if s.tlsChanged(s.cfg, eff) {
+		// A listener's dynamic keystore: the static one stays if it fails.
+		if built, err := buildTLS(eff, s.listeners); err != nil {
+			s.log.Error("dynamic SSL configs could not be applied; the static ones are in force", "err", err)
+		} else {
+			s.setTLS(built)
+		}
+	}
 	if p, d := eff.DynamicConfigs(); len(p)+len(d) > 0 {
 		s.log.Info("dynamic broker configs", "broker", p, "default", d)
 	}
@@ -174,6 +183,9 @@ func (s *Server) alterBrokerConfigs(name string, next func(map[string]string) (m
 	if err != nil {
 		return asInvalidRequest(err)
 	}
+	if err := checkTLSLevel(name, canon); err != nil {
+		return err
+	}
 	if name == "" {
 		def = canon
 	} else {
@@ -186,6 +198,13 @@ func (s *Server) alterBrokerConfigs(name string, next func(map[string]string) (m
 	old := s.config()
 	if err := old.CheckCleanerChange(eff); err != nil {
 		return asInvalidRequest(err)
+	}
+	var tlsNext map[string]*tlsconf.Listener
+	if s.tlsChanged(old, eff) {
+		// A keystore that does not load is refused before anything changes.
+		if tlsNext, err = buildTLS(eff, s.listeners); err != nil {
+			return asInvalidRequest(err)
+		}
 	}
 	if validateOnly {
 		return nil
@@ -209,6 +228,9 @@ func (s *Server) alterBrokerConfigs(name string, next func(map[string]string) (m
 	}
 	s.dyn.stored = f
 	s.dyn.eff.Store(eff)
+	if tlsNext != nil {
+		s.setTLS(tlsNext) // new connections take the new certificates
+	}
 	failed := s.topics.Reconfigure()
 	s.reconfigureCleaner(old, eff)
 	level := "broker " + self

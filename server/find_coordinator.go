@@ -25,7 +25,7 @@ import (
 func (s *Server) handleFindCoordinator(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
-	host, port := s.advertised(r.c.listener, r.c.nc.LocalAddr())
+	host, port := s.advertised(r.c.listenerName, r.c.nc.LocalAddr())
 	answer := func(key string) (nodeID int32, h string, p int32, err error) {
 		switch {
 		case req.CoordinatorType != 0 && req.CoordinatorType != 1:

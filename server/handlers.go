@@ -73,6 +73,14 @@ var handlers = [...]handler{
 	kmsg.GetTelemetrySubscriptions: {min: 0, max: 0, serve: (*Server).handleGetTelemetrySubscriptions},
 	kmsg.PushTelemetry:             {min: 0, max: 0, serve: (*Server).handlePushTelemetry},
 	kmsg.ListConfigResources:       {min: 0, max: 1, serve: (*Server).handleListConfigResources},
+
+	// SASL (sasl.go, package auth). On a SASL listener the connection's
+	// exchange serves these before authentication; the table's functions
+	// answer them elsewhere.
+	kmsg.SASLHandshake:                {min: 0, max: 1, serve: (*Server).handleSaslHandshake},
+	kmsg.SASLAuthenticate:             {min: 0, max: 2, serve: (*Server).handleSaslAuthenticate},
+	kmsg.DescribeUserSCRAMCredentials: {min: 0, max: 0, serve: (*Server).handleDescribeUserScramCredentials},
+	kmsg.AlterUserSCRAMCredentials:    {min: 0, max: 0, serve: (*Server).handleAlterUserScramCredentials},
 }
 
 // apiKeys is the ApiVersions answer, built from handlers at init (a
@@ -103,9 +111,17 @@ func lookup(key int16) *handler {
 // correlation ID and the reply (nil: send nothing), or an error that ends
 // the connection.
 func (s *Server) dispatch(c *conn, frame []byte) (int32, reply, error) {
+	if c.saslRawMode() {
+		return s.saslFrame(c, frame)
+	}
 	hdr, body, err := parseHeader(frame)
 	if err != nil {
 		return 0, nil, err
+	}
+	if c.sasl != nil {
+		if r, err, handled := s.saslGate(c, hdr, body); handled {
+			return hdr.corr, r, err
+		}
 	}
 	s.requests.Add(1)
 	a := s.reqStats.api(hdr.key)

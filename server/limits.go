@@ -38,10 +38,14 @@ func (s *Server) admit(c *conn) bool {
 	if l.perIP == nil {
 		l.perIP = map[string]int{}
 	}
-	if l.total >= s.cfg.MaxConnections || l.perIP[ip] >= s.cfg.MaxConnectionsPerIP {
+	perIP := s.cfg.MaxConnectionsPerIP
+	if n, ok := s.ipOverrides[ip]; ok {
+		perIP = n // max.connections.per.ip.overrides
+	}
+	if l.total >= s.cfg.MaxConnections || l.perIP[ip] >= perIP {
 		s.log.Warn("connection refused: over max.connections or max.connections.per.ip",
 			"remote", c.remote, "open", l.total, "openFromIP", l.perIP[ip],
-			"max.connections", s.cfg.MaxConnections, "max.connections.per.ip", s.cfg.MaxConnectionsPerIP)
+			"max.connections", s.cfg.MaxConnections, "max.connections.per.ip", perIP)
 		return false
 	}
 	l.total++

@@ -41,7 +41,7 @@ func (s *Server) handleMetadata(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.MetadataRequest)
 	resp := req.ResponseKind().(*kmsg.MetadataResponse)
 
-	host, port := s.advertised(r.c.listener, r.c.nc.LocalAddr())
+	host, port := s.advertised(r.c.listenerName, r.c.nc.LocalAddr())
 	b := kmsg.NewMetadataResponseBroker()
 	b.NodeID, b.Host, b.Port = s.cfg.NodeID, host, port
 	resp.Brokers = []kmsg.MetadataResponseBroker{b}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratabroker/strata/auth"
 	"github.com/stratabroker/strata/config"
 	"github.com/stratabroker/strata/group"
 	"github.com/stratabroker/strata/internal/dirlock"
@@ -20,6 +22,7 @@ import (
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/segment"
 	"github.com/stratabroker/strata/telemetry"
+	"github.com/stratabroker/strata/tlsconf"
 	"github.com/stratabroker/strata/topic"
 	"github.com/stratabroker/strata/txn"
 )
@@ -74,7 +77,14 @@ type Server struct {
 	telemetry *telemetry.Manager // client metrics subscriptions and pushed metrics (client_metrics.go)
 
 	listeners []*listener
-	done      chan struct{} // closed by Close: long polls end, accept loops stop
+	auth      *auth.Authenticator // SASL (sasl.go); nil when no listener uses SASL
+	scram     *auth.Store         // SCRAM credentials of the first log dir (scram_credentials.go)
+
+	saslMaxReceive int64 // sasl.server.max.receive.size (sasl.go)
+
+	authMu     sync.Mutex
+	authCounts map[authKey]*AuthCount // SASL outcomes per listener and mechanism (sasl.go)
+	done       chan struct{}          // closed by Close: long polls end, accept loops stop
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
@@ -89,11 +99,12 @@ type Server struct {
 	heldReads                  atomic.Int64 // reads holding segment references (Stats.HeldReads)
 	reqStats                   *serverStats // per API key counters and latencies (stats.go)
 
-	limits   connLimits    // max.connections, max.connections.per.ip (limits.go)
-	slots    *requestSlots // queued.max.requests (queue.go)
-	reqBytes *byteBudget   // queued.max.request.bytes (queue.go); math.MaxInt64 when unbounded
-	budget   *byteBudget   // in-flight fetch response memory (budget.go)
-	frames   *byteBudget   // frames above frameStep allocated whole before their bytes arrive (conn.readFrame)
+	limits      connLimits     // max.connections, max.connections.per.ip (limits.go)
+	ipOverrides map[string]int // max.connections.per.ip.overrides
+	slots       *requestSlots  // queued.max.requests (queue.go)
+	reqBytes    *byteBudget    // queued.max.request.bytes (queue.go); math.MaxInt64 when unbounded
+	budget      *byteBudget    // in-flight fetch response memory (budget.go)
+	frames      *byteBudget    // frames above frameStep allocated whole before their bytes arrive (conn.readFrame)
 
 	decompress *byteBudget                  // produce decompression and recompression memory (produce_compress.go)
 	target     atomic.Pointer[brokerTarget] // the broker's compression.type, for topics without an override (produce_compress.go)
@@ -103,8 +114,10 @@ type Server struct {
 }
 
 type listener struct {
-	name string // the listener name, e.g. PLAINTEXT
-	ln   net.Listener
+	name     string // the listener name, e.g. PLAINTEXT
+	protocol string // its security protocol: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
+	ln       net.Listener
+	tls      atomic.Pointer[tlsconf.Listener] // SSL and SASL_SSL: the configuration new connections take (tls.go)
 
 	open     atomic.Int64 // connections open now (stats.go)
 	accepted atomic.Int64 // connections accepted so far
@@ -147,6 +160,11 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 
 		decompress: newByteBudget(cfg.ProduceDecompressionMemoryMaxBytes),
 	}
+	if o, oerr := cfg.MaxConnectionsPerIPOverride(); oerr != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, oerr)
+	} else {
+		s.ipOverrides = o
+	}
 	if cfg.QueuedMaxRequestBytes > 0 {
 		s.reqBytes = newByteBudget(cfg.QueuedMaxRequestBytes)
 	}
@@ -159,6 +177,16 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	saslListeners, err := saslConfig(cfg, served)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	started := false
+	defer func() {
+		if !started { // stop the JWKS refreshes of a broker that did not start
+			auth.New(saslListeners, nil, nil).Close()
+		}
+	}()
 	// Bind first: a broker that cannot listen must not touch the log
 	// dirs (no meta.properties written into a new dir, no recovery run).
 	for _, l := range served {
@@ -167,12 +195,24 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 			s.closeListeners()
 			return nil, fmt.Errorf("server: listen on %s: %w", l.Addr(), err)
 		}
-		s.listeners = append(s.listeners, &listener{name: l.Name, ln: ln})
+		s.listeners = append(s.listeners, &listener{name: l.Name, protocol: l.Protocol, ln: ln})
 	}
+	built, err := buildTLS(cfg, s.listeners)
+	if err != nil {
+		s.closeListeners()
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	s.setTLS(built)
 	if err := s.openStorage(); err != nil {
 		s.closeListeners()
 		return nil, err
 	}
+	if err := s.openAuth(saslListeners); err != nil {
+		s.closeListeners()
+		s.closeStorage()
+		return nil, err
+	}
+	started = true
 	for _, l := range s.listeners {
 		s.log.Info("listening", "listener", l.name, "addr", l.ln.Addr().String())
 		s.wg.Add(1)
@@ -314,6 +354,28 @@ func (s *Server) closeListeners() {
 // Addr is the address of the first listener.
 func (s *Server) Addr() net.Addr { return s.listeners[0].ln.Addr() }
 
+// ListenerAddr is the address of the listener named name (PLAINTEXT, SSL,
+// ...), nil when there is none.
+func (s *Server) ListenerAddr(name string) net.Addr {
+	for _, l := range s.listeners {
+		if l.name == name {
+			return l.ln.Addr()
+		}
+	}
+	return nil
+}
+
+// ProtocolAddr is the address of the first listener whose security
+// protocol is protocol (PLAINTEXT, SSL, ...), nil when there is none.
+func (s *Server) ProtocolAddr(protocol string) net.Addr {
+	for _, l := range s.listeners {
+		if l.protocol == protocol {
+			return l.ln.Addr()
+		}
+	}
+	return nil
+}
+
 // ClusterID is the cluster ID the server reports.
 func (s *Server) ClusterID() string { return s.clusterID }
 
@@ -356,6 +418,7 @@ func (s *Server) Close() error {
 		s.closeTxns()
 		s.closeGroups()
 		s.wg.Wait()
+		s.auth.Close()
 		s.closeErr = s.closeStorage()
 		s.log.Info("shut down", "clean", s.closeErr == nil)
 	})
@@ -391,8 +454,17 @@ func (s *Server) accept(l *listener) {
 			continue
 		}
 		delay = 0
+		var rules *tlsconf.Rules
+		if t := l.tls.Load(); t != nil {
+			nc, rules = tls.Server(nc, t.TLS), t.Rules
+		}
 		c := newConn(s, nc, l.name)
 		c.l = l
+		c.securityProtocol = l.protocol
+		c.rules = rules
+		if isSASL(l.protocol) {
+			c.sasl = &saslConn{l: s.auth.Listener(l.name)}
+		}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()

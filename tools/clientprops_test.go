@@ -110,9 +110,13 @@ func TestCommonClientFlags(t *testing.T) {
 			{"consumer-perf-test", "--topic", "cf", "--messages", "1"},
 			{"e2e-latency", "--topic", "cf", "--num-records", "1", "--producer-acks", "1", "--record-size", "1"},
 		} {
-			r = run("", append(c, "--command-config", propsFile(t, "security.protocol=SASL_SSL\n"))...)
-			if r.Code != cli.ExitUsage || !strings.Contains(r.Stderr, "security.protocol=SASL_SSL is not supported") {
-				t.Errorf("%s with security.protocol=SASL_SSL: exit %d, stderr %q", c[0], r.Code, r.Stderr)
+			r = run("", append(c, "--command-config", propsFile(t, "security.protocol=SSL\nssl.truststore.type=JKS\n"))...)
+			if r.Code != cli.ExitUsage || !strings.Contains(r.Stderr, "ssl.truststore.type=JKS is not supported: the tools read PEM stores only (ssl.truststore.type=PEM)") {
+				t.Errorf("%s with ssl.truststore.type=JKS: exit %d, stderr %q", c[0], r.Code, r.Stderr)
+			}
+			r = run("", append(c, "--command-config", propsFile(t, "security.protocol=SASL_SSL\nsasl.mechanism=GSSAPI\n"))...)
+			if r.Code != cli.ExitUsage || !strings.Contains(r.Stderr, "sasl.mechanism=GSSAPI is not supported: want PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER") {
+				t.Errorf("%s with sasl.mechanism=GSSAPI: exit %d, stderr %q", c[0], r.Code, r.Stderr)
 			}
 		}
 		r = run("", "consumer-perf-test", "--topic", "cf", "--messages", "3", "--consumer.config", propsFile(t, "client.id=perf\nfetch.min.bytes=1\n"), "--hide-header")

@@ -186,6 +186,9 @@ func runBroker(args, environ []string, stdout, stderr io.Writer, signals <-chan 
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: f.logLevel}))
 	for k := range cfg.Unknown {
+		if config.IsSSLProperty(k) || config.IsSASLProperty(k) {
+			continue // read by the SSL listeners (config.Broker.SSL) and the SASL ones (package auth)
+		}
 		log.Warn("property not used by Strata", "property", k)
 	}
 	if f.pprofAddr != "" {

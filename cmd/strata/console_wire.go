@@ -16,11 +16,18 @@ import (
 )
 
 // The embedded console: the same console as `strata console`, a Kafka
-// client of this broker, which dials the broker's own first listener over
-// loopback whatever address the metadata advertises.
+// client of this broker, which dials the broker's own first PLAINTEXT
+// listener over loopback whatever address the metadata advertises. A
+// broker with no PLAINTEXT listener (SSL or SASL only) serves no embedded
+// console: `strata console` with client properties reaches it instead.
 func init() {
 	consoleRoutes = func(mux *http.ServeMux, h *httpEnv) error {
-		addr := loopback(h.srv.Addr())
+		plain := h.srv.ProtocolAddr("PLAINTEXT")
+		if plain == nil {
+			h.log.Warn("the embedded console needs a PLAINTEXT listener; none is configured, so it is not served (run `strata console` with --command-config)")
+			return nil
+		}
+		addr := loopback(plain)
 		listeners := []string{h.cfg.Listeners}
 		if hl, err := config.ParseHTTPListeners("console.listeners", h.cfg.HTTP.ConsoleListeners); err == nil {
 			for _, l := range hl {

@@ -30,8 +30,10 @@ var allowed = map[string][]string{
 	"internal/bufpool":   {},
 	"internal/dirlock":   {},
 	"internal/metaprops": {"internal/vfs", "internal/props"},
+	"internal/scramcred": {"internal/vfs"},
 	"internal/kafkaver":  {},
 	"internal/javahash":  {},
+	"internal/testcerts": {}, // test support: only tests import it
 	"recordbatch":        {"internal/"},
 	"index":              {"internal/"},
 	"segment":            {"index", "recordbatch", "internal/"},
@@ -41,7 +43,9 @@ var allowed = map[string][]string{
 	"group":              {"partition", "segment", "index", "recordbatch", "internal/"},
 	"txn":                {"partition", "segment", "index", "recordbatch", "internal/"},
 	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
-	"server":             {"group", "txn", "topic", "compact", "config", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+	"auth":               {"internal/"},
+	"tlsconf":            {},
+	"server":             {"auth", "group", "txn", "topic", "compact", "config", "telemetry", "tlsconf", "partition", "segment", "index", "recordbatch", "internal/"},
 	// The metrics read the broker's state; only cmd/strata imports them.
 	"metrics": {"server", "group", "txn", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 

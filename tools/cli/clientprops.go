@@ -16,16 +16,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// securityProtocol refuses a security.protocol the tools cannot speak:
-// they Connect in PLAINTEXT only, and silently doing so where SSL or SASL
-// was asked for would send credentials and data in the clear.
-func securityProtocol(props map[string]string) error {
-	if v, ok := props["security.protocol"]; ok && !strings.EqualFold(strings.TrimSpace(v), "PLAINTEXT") {
-		return fmt.Errorf("security.protocol=%s is not supported: the tools Connect in PLAINTEXT only", v)
-	}
-	return nil
-}
-
 func ParseMillis(k, v string) (time.Duration, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 	if err != nil || n < 0 {
@@ -57,13 +47,16 @@ func SortedKeys(m map[string]string) []string {
 // operation (env.OpTimeout). Properties with no equivalent are returned as
 // ignored.
 func AdminOpts(e *Env, props map[string]string) (opts []kgo.Opt, ignored []string, err error) {
-	if err := securityProtocol(props); err != nil {
+	if opts, err = SecurityOpts(props); err != nil {
 		return nil, nil, err
 	}
 	for _, k := range SortedKeys(props) {
 		v := props[k]
+		if securityKey(k) {
+			continue // SecurityOpts
+		}
 		switch k {
-		case "bootstrap.servers", "security.protocol":
+		case "bootstrap.servers":
 		case "client.id":
 			opts = append(opts, kgo.ClientID(v))
 		case "request.timeout.ms", "default.api.timeout.ms":
@@ -97,13 +90,18 @@ type ConsumerConf struct {
 // isolation.level are left to the caller, which merges them with flags.
 func ConsumerOpts(props map[string]string) (ConsumerConf, error) {
 	c := ConsumerConf{AutoCommit: true}
-	if err := securityProtocol(props); err != nil {
+	sec, err := SecurityOpts(props)
+	if err != nil {
 		return c, err
 	}
+	c.Opts = append(c.Opts, sec...)
 	for _, k := range SortedKeys(props) {
 		v := props[k]
+		if securityKey(k) {
+			continue // SecurityOpts
+		}
 		switch k {
-		case "bootstrap.servers", "security.protocol", "group.id", "isolation.level", "key.deserializer", "value.deserializer":
+		case "bootstrap.servers", "group.id", "isolation.level", "key.deserializer", "value.deserializer":
 		case "auto.offset.reset":
 			switch v {
 			case "earliest", "latest", "none":
@@ -180,16 +178,21 @@ type ProducerConf struct {
 // may exceed, has no kgo equivalent: it is returned as ignored.
 func ProducerOpts(props map[string]string) (ProducerConf, error) {
 	c := ProducerConf{MaxRequestSize: defaultMaxRequestSize}
-	if err := securityProtocol(props); err != nil {
+	sec, err := SecurityOpts(props)
+	if err != nil {
 		return c, err
 	}
+	c.Opts = append(c.Opts, sec...)
 	acks := "all"
 	idempotent := true
 	for _, k := range SortedKeys(props) {
 		v := props[k]
 		bad := func() error { return fmt.Errorf("invalid value %q for producer property %s", v, k) }
+		if securityKey(k) {
+			continue // SecurityOpts
+		}
 		switch k {
-		case "bootstrap.servers", "key.serializer", "value.serializer", "security.protocol":
+		case "bootstrap.servers", "key.serializer", "value.serializer":
 		case "acks", "request.required.acks":
 			switch v {
 			case "all", "-1", "1", "0":

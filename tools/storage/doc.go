@@ -42,7 +42,9 @@
 // strata.bootstrap.properties (initial.controllers) instead. The cluster
 // work will turn them into the quorum's first voter set.
 //
-// --add-scram is refused until Strata has SCRAM credentials.
+// --add-scram parses as Kafka's ScramParser and writes the credentials
+// (internal/scramcred) into each formatted dir; the broker reads the first
+// log dir's at start.
 //
 // # Departures
 //

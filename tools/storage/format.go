@@ -11,6 +11,7 @@ import (
 
 	"github.com/stratabroker/strata/internal/kafkaver"
 	"github.com/stratabroker/strata/internal/metaprops"
+	"github.com/stratabroker/strata/internal/scramcred"
 	"github.com/stratabroker/strata/internal/vfs"
 )
 
@@ -39,8 +40,18 @@ type voter struct {
 // without meta.properties: its meta.properties (version 1, the cluster id,
 // node.id, a directory.id) and Strata's bootstrap feature file.
 func runFormat(w io.Writer, fsys vfs.FS, c *nodeConfig, a formatArgs, now time.Time) error {
-	if len(a.addScram) > 0 {
-		return errors.New("--add-scram is not supported: Strata has no SCRAM credentials yet (SASL/SCRAM comes with the security work)")
+	// --add-scram: the first users, written beside meta.properties in
+	// scram-credentials.json, which the broker reads at start.
+	scramUsers := scramcred.Users{}
+	for _, arg := range a.addScram {
+		u, err := parseAddScram(arg)
+		if err != nil {
+			return err
+		}
+		if scramUsers[u.name] == nil {
+			scramUsers[u.name] = map[string]scramcred.Credential{}
+		}
+		scramUsers[u.name][u.mechanism] = u.cred
 	}
 	var mv kafkaver.MetadataVersion
 	if a.releaseVersion != "" {
@@ -147,6 +158,11 @@ func runFormat(w io.Writer, fsys vfs.FS, c *nodeConfig, a formatArgs, now time.T
 		}
 		if err := metaprops.WriteBootstrap(fsys, d, boot, now); err != nil {
 			return fmt.Errorf("Error while writing %s in %s: %w", metaprops.BootstrapFile, d, err)
+		}
+		if len(scramUsers) > 0 {
+			if err := scramcred.Save(fsys, d, scramUsers); err != nil {
+				return fmt.Errorf("Error while writing %s in %s: %w", scramcred.File, d, err)
+			}
 		}
 		if err := metaprops.Write(fsys, d, props[d], now); err != nil {
 			return err

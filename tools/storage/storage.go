@@ -42,7 +42,9 @@ initial feature levels in strata.bootstrap.properties.
 
   --config, -c CONFIG              The Kafka configuration file to use.
   --cluster-id, -t CLUSTER_ID      The cluster ID to use.
-  --add-scram, -S ADD_SCRAM        A SCRAM_CREDENTIAL to add (not supported by Strata yet).
+  --add-scram, -S ADD_SCRAM        A SCRAM_CREDENTIAL to add to the SCRAM credential store:
+                                   MECHANISM=[name=..,password=..] (also salt=, iterations=,
+                                   saltedpassword=); e.g. SCRAM-SHA-256=[name=alice,password=alice-secret].
   --ignore-formatted, -g           Skip over already formatted directories rather than failing.
   --release-version, -r VERSION    The release version to use for the initial feature settings.
                                    The minimum is 3.3-IV3; the default is 4.1-IV1.

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,8 +10,11 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/xdg-go/scram"
 
 	"github.com/stratabroker/strata/internal/metaprops"
+	"github.com/stratabroker/strata/internal/scramcred"
+	"github.com/stratabroker/strata/internal/vfs"
 	"github.com/stratabroker/strata/tools/cli"
 	"github.com/stratabroker/strata/tools/tooltest"
 )
@@ -164,7 +168,20 @@ func TestStorageBadInput(t *testing.T) {
 	tr.Run("", "storage", "format", "--config", "missing.properties", "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ")
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--unknown")
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--standalone", "--no-initial-controllers")
-	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--add-scram", "SCRAM-SHA-256=[name=alice,password=alice-secret]")
+	for _, bad := range []string{
+		"SCRAM-SHA-256",
+		"SCRAM-SHA-1=[name=alice,password=alice-secret]",
+		"SCRAM-SHA-256=name=alice,password=alice-secret]",
+		"SCRAM-SHA-256=[password=alice-secret]",
+		"SCRAM-SHA-256=[name=alice]",
+		"SCRAM-SHA-256=[name=alice,saltedpassword=AAAA]",
+		"SCRAM-SHA-256=[name=alice,password=x,iterations=4095]",
+		"SCRAM-SHA-512=[name=alice,password=x,iterations=16385]",
+		"SCRAM-SHA-256=[name=alice,password=x,colour=blue]",
+		"SCRAM-SHA-256=[name=alice,password]",
+	} {
+		tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--add-scram", bad)
+	}
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--release-version", "4.2-IV0")
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--release-version", "2.8")
 	tr.Run("", "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ", "--release-version", "4.1", "--feature", "metadata.version=27")
@@ -244,5 +261,47 @@ func TestJavaHashOrder(t *testing.T) {
 	want := "/tmp/kafka-logs /tmp/b /tmp/a /tmp/kraft-combined-logs /x/data1 /x/data3 /x/data2"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("%v\nwant %s", got, want)
+	}
+}
+
+// TestStorageFormatAddScram: --add-scram writes salted credentials that
+// xdg-go/scram's client derives too, and no password.
+func TestStorageFormatAddScram(t *testing.T) {
+	_, dir := transcript(t)
+	cfg := writeConfig(t, "server.properties", "process.roles=broker", "node.id=1", "log.dirs=data")
+	res := tooltest.Run(t, tooltest.Dispatch(dispatch), &cli.Env{}, "storage", "format", "--config", cfg, "--cluster-id", "XcZZOzUqS4yHOjhMQB6JLQ",
+		"--add-scram", "SCRAM-SHA-256=[name=admin,password=admin-secret]",
+		"-S", `SCRAM-SHA-512=[name="alice",password="alice-secret",iterations=8192,salt="c2FsdA=="]`)
+	if res.Code != 0 {
+		t.Fatalf("format: %d %s", res.Code, res.Stderr)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "data", scramcred.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "secret") {
+		t.Fatalf("the credentials file holds a password: %s", raw)
+	}
+	users, err := scramcred.Load(vfs.OS, filepath.Join(dir, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		user, mech, pass string
+		hash             scram.HashGeneratorFcn
+		iters            int
+	}{{"admin", "SCRAM-SHA-256", "admin-secret", scram.SHA256, 4096}, {"alice", "SCRAM-SHA-512", "alice-secret", scram.SHA512, 8192}} {
+		got, ok := users[c.user][c.mech]
+		if !ok || got.Iterations != c.iters {
+			t.Fatalf("%s %s: %+v", c.user, c.mech, got)
+		}
+		cl, _ := c.hash.NewClient(c.user, c.pass, "")
+		want := cl.GetStoredCredentials(scram.KeyFactors{Salt: string(got.Salt), Iters: got.Iterations})
+		if !bytes.Equal(want.StoredKey, got.StoredKey) || !bytes.Equal(want.ServerKey, got.ServerKey) {
+			t.Fatalf("%s: keys do not match the password", c.user)
+		}
+	}
+	if string(users["alice"]["SCRAM-SHA-512"].Salt) != "salt" {
+		t.Fatalf("alice's salt %q", users["alice"]["SCRAM-SHA-512"].Salt)
 	}
 }

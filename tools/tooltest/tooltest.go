@@ -33,6 +33,9 @@ type Target struct {
 	Addr   string
 	Dir    string // Strata's data directory
 	Groups bool   // the broker advertises JoinGroup
+	// Listeners are Strata's listeners' addresses by name (PLAINTEXT,
+	// SSL, ...); Addr is the first one's.
+	Listeners map[string]string
 }
 
 // StartStrata runs an in-process Strata broker on a free loopback port
@@ -61,8 +64,13 @@ func StartStrata(t *testing.T, settings ...string) Target {
 			t.Errorf("server Close: %v", err)
 		}
 	})
-	tg := Target{Name: "strata", Addr: s.Addr().String(), Dir: dir}
-	tg.Groups = advertisesJoinGroup(t, tg.Addr)
+	tg := Target{Name: "strata", Addr: s.Addr().String(), Dir: dir, Listeners: map[string]string{}}
+	for _, l := range s.Listeners() {
+		tg.Listeners[l.Name] = s.ListenerAddr(l.Name).String()
+	}
+	if tg.Listeners["PLAINTEXT"] != "" {
+		tg.Groups = advertisesJoinGroup(t, tg.Listeners["PLAINTEXT"])
+	}
 	return tg
 }
 

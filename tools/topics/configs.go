@@ -13,10 +13,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-const configsUsage = `Usage: strata configs --entity-type topics|brokers [--entity-name N | --entity-default] <action> [flags]
+const configsUsage = `Usage: strata configs --entity-type topics|brokers|users [--entity-name N | --entity-default] <action> [flags]
 
-Describes and alters topic and broker configs, as kafka-configs.sh does
-(with IncrementalAlterConfigs).
+Describes and alters topic and broker configs (with IncrementalAlterConfigs)
+and users' SCRAM credentials (Describe/AlterUserScramCredentials), as
+kafka-configs.sh does.
 
 Actions (exactly one):
   --describe               print the dynamic configs (with --all: every config) of the entity
@@ -24,12 +25,14 @@ Actions (exactly one):
   --alter                  change configs of the entity with:
                              --add-config K1=V1,K2=[A,B]   set (a value with commas in brackets)
                              --delete-config K1,K2         remove (back to the default)
+                           users: --add-config 'SCRAM-SHA-256=[iterations=8192,password=alice-secret]'
+                                  --delete-config SCRAM-SHA-256
 Flags:
   --bootstrap-server S     the broker(s) to connect to (default localhost:9092)
   --command-config FILE    admin client properties from a file: client.id, request.timeout.ms,
                            default.api.timeout.ms; others are reported as not used
-  --entity-type T          topics or brokers (also: --topic NAME, --broker ID)
-  --entity-name N          the topic name or broker id
+  --entity-type T          topics, brokers or users (also: --topic NAME, --broker ID, --user NAME)
+  --entity-name N          the topic name, broker id or user name
   --entity-default         the cluster-wide broker defaults (brokers only)
   --all                    --describe: every config, with defaults
 `
@@ -42,6 +45,7 @@ func runConfigs(args []string, e *cli.Env) int {
 	entityDefault := f.Bool("entity-default", false, "")
 	topicName := f.String("topic", "", "")
 	brokerID := f.String("broker", "", "")
+	userName := f.String("user", "", "")
 	describe := f.Bool("describe", false, "")
 	alter := f.Bool("alter", false, "")
 	all := f.Bool("all", false, "")
@@ -61,11 +65,17 @@ func runConfigs(args []string, e *cli.Env) int {
 	if *brokerID != "" {
 		*entityType, *entityName = "brokers", *brokerID
 	}
+	if *userName != "" {
+		*entityType, *entityName = "users", *userName
+	}
 	if *describe == *alter {
 		return f.UsageError(e, "command must include exactly one action: --describe, --alter")
 	}
+	if *entityType == "users" {
+		return runUsers(e, f, *bootstrap, aopts, *entityName, *entityDefault, *alter, *addConfig, *deleteConfig)
+	}
 	if *entityType != "topics" && *entityType != "brokers" {
-		return f.UsageError(e, "--entity-type must be topics or brokers")
+		return f.UsageError(e, "--entity-type must be topics, brokers or users")
 	}
 	if *entityDefault && (*entityType != "brokers" || *entityName != "") {
 		return f.UsageError(e, "--entity-default is for --entity-type brokers without --entity-name")

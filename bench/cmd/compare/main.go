@@ -21,10 +21,15 @@
 //	W9 4 producers and 4 group consumers at once, 8 partitions
 //	W10 transactional produce, 100 B, a commit every 100 ms, 1 partition,
 //	    against the same without transactions (txn.go)
+//
+// With -tls every client speaks TLS: Strata serves an SSL listener (PEM
+// keystore, tlsconf/) and kfake its TLS option, both with a certificate
+// made at start; the floor and W6 (librdkafka) are left out.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"flag"
 	"fmt"
@@ -96,7 +101,13 @@ func (r result) pct(p float64) time.Duration {
 	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p))]
 }
 
-type bins struct{ strata, strataB, kfake, floor, rdkafka string }
+type bins struct {
+	strata, strataB, kfake, floor, rdkafka string
+	certFile, keyFile                      string // -tls: the brokers' certificate and key (PEM)
+}
+
+// clientTLS is the clients' TLS configuration with -tls, else nil.
+var clientTLS *tls.Config
 
 func main() {
 	wl := flag.String("workload", "W1", "workloads, comma separated (W1..W10)")
@@ -109,6 +120,7 @@ func main() {
 	flag.StringVar(&b.strataB, "strata-b", "", "a second strata binary, broker name strata-b (A/B of a change)")
 	flag.StringVar(&b.kfake, "kfake", "", "kfake binary (default: go build ./bench/cmd/kfake)")
 	flag.StringVar(&b.floor, "floor", "", "floor binary (default: go build ./bench/floor)")
+	useTLS := flag.Bool("tls", false, "clients speak TLS: Strata on an SSL listener, kfake with TLS (no floor, no W6)")
 	flag.Parse()
 
 	tmp, err := os.MkdirTemp("", "strata-compare-")
@@ -124,13 +136,18 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	if *useTLS {
+		clientTLS, b.certFile, b.keyFile = makeCert(tmp)
+	}
 	build(&b.strata, "strata", "./cmd/strata")
 	build(&b.kfake, "kfake", "./bench/cmd/kfake")
 	build(&b.floor, "floor", "./bench/floor")
-	b.rdkafka = filepath.Join(tmp, "rdperf")
-	if out, err := exec.Command("cc", "-O2", "-o", b.rdkafka, "bench/rdkafka/perf.c", "-lrdkafka").CombinedOutput(); err != nil {
-		b.rdkafka = ""
-		fmt.Fprintf(os.Stderr, "W6 unavailable (install librdkafka-dev): %v %s\n", err, out)
+	if clientTLS == nil { // W6's librdkafka producer speaks PLAINTEXT only
+		b.rdkafka = filepath.Join(tmp, "rdperf")
+		if out, err := exec.Command("cc", "-O2", "-o", b.rdkafka, "bench/rdkafka/perf.c", "-lrdkafka").CombinedOutput(); err != nil {
+			b.rdkafka = ""
+			fmt.Fprintf(os.Stderr, "W6 unavailable (install librdkafka-dev): %v %s\n", err, out)
+		}
 	}
 
 	for _, name := range strings.Split(*wl, ",") {
@@ -145,7 +162,7 @@ func main() {
 		}
 		var names []string
 		for _, br := range strings.Split(*brokers, ",") {
-			if br != "floor" || w.floor {
+			if br != "floor" || (w.floor && clientTLS == nil) {
 				names = append(names, br)
 			}
 		}
@@ -238,17 +255,33 @@ func startBroker(name string, b bins, dir string, partitions int32) (*exec.Cmd, 
 		if name == "strata-b" {
 			bin = b.strataB
 		}
-		cmd = exec.Command(bin, "broker", "--listeners", "PLAINTEXT://"+addr, "--log.dirs", dir,
+		listener := "PLAINTEXT://" + addr
+		if clientTLS != nil {
+			listener = "SSL://" + addr
+		}
+		cmd = exec.Command(bin, "broker", "--listeners", listener, "--log.dirs", dir,
 			"--num.partitions", parts, "--group.initial.rebalance.delay.ms", "0", "--log-level", "warn",
 			// The broker alone: no embedded console (a client of the broker
 			// that samples it); /metrics on a free port, never 8080.
 			"--console.enable", "false", "--console.listeners", "http://127.0.0.1:0")
+		if clientTLS != nil {
+			ks := filepath.Join(dir + ".keystore.pem")
+			data, _ := os.ReadFile(b.keyFile)
+			cert, _ := os.ReadFile(b.certFile)
+			if err := os.WriteFile(ks, append(data, cert...), 0o600); err != nil {
+				return nil, "", err
+			}
+			cmd.Args = append(cmd.Args, "--ssl.keystore.type", "PEM", "--ssl.keystore.location", ks)
+		}
 		if a := os.Getenv("STRATA_PPROF_ADDR"); a != "" { // profile the broker: go tool pprof http://ADDR/debug/pprof/profile
 			cmd.Args = append(cmd.Args, "--pprof-addr", a)
 		}
 	case "kfake":
 		_, port, _ := net.SplitHostPort(addr)
 		cmd = exec.Command(b.kfake, "-port", port, "-data-dir", dir, "-num-partitions", parts)
+		if clientTLS != nil {
+			cmd.Args = append(cmd.Args, "-tls-cert", b.certFile, "-tls-key", b.keyFile)
+		}
 	case "floor":
 		cmd = exec.Command(b.floor, "-listen", addr, "-dir", dir, "-num-partitions", parts)
 	default:
@@ -376,7 +409,7 @@ func runOnce(name string, b bins, dir string, w workload, n int) (result, error)
 }
 
 func createTopic(ctx context.Context, addr, topic string, partitions int32) error {
-	adm, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	adm, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DialTLSConfig(clientTLS))
 	if err != nil {
 		return err
 	}
@@ -389,7 +422,7 @@ func createTopic(ctx context.Context, addr, topic string, partitions int32) erro
 
 func producer(addr, topic string, w workload, linger time.Duration) (*kgo.Client, error) {
 	opts := []kgo.Opt{
-		kgo.SeedBrokers(addr),
+		kgo.SeedBrokers(addr), kgo.DialTLSConfig(clientTLS),
 		kgo.DefaultProduceTopic(topic),
 		kgo.ProducerLinger(linger),
 		kgo.ProducerBatchMaxBytes(1 << 20),
@@ -444,7 +477,7 @@ func produceN(ctx context.Context, cl *kgo.Client, w workload, n int) (int, []ti
 // consumeN reads n records of topic from the start (a group consumer when
 // group is set) and returns how many it read.
 func consumeN(ctx context.Context, addr, topic, group string, n int) (int, []time.Duration, error) {
-	opts := []kgo.Opt{kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic),
+	opts := []kgo.Opt{kgo.SeedBrokers(addr), kgo.DialTLSConfig(clientTLS), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(50 << 20)}
 	if group != "" {
 		opts = append(opts, kgo.ConsumerGroup(group))
@@ -472,7 +505,7 @@ func consumeN(ctx context.Context, addr, topic, group string, n int) (int, []tim
 func e2e(ctx context.Context, addr, topic string, w workload, n, rate int) (int, []time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(n/rate)*time.Second+time.Minute)
 	defer cancel()
-	cons, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic),
+	cons, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DialTLSConfig(clientTLS), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
 	if err != nil {
 		return 0, nil, err
@@ -531,7 +564,7 @@ func mix(ctx context.Context, addr, topic string, w workload, n int) (int, []tim
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumerGroup("w9"),
+			cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DialTLSConfig(clientTLS), kgo.ConsumeTopics(topic), kgo.ConsumerGroup("w9"),
 				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 			if err != nil {
 				errs <- err

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"os"
@@ -17,6 +18,8 @@ func main() {
 	port := flag.Int("port", 0, "port to listen on (0: any free port)")
 	dataDir := flag.String("data-dir", "", "directory for kfake's persistence (empty: memory only)")
 	partitions := flag.Int("num-partitions", 1, "partitions of auto-created topics")
+	certFile := flag.String("tls-cert", "", "PEM certificate: serve TLS (with -tls-key)")
+	keyFile := flag.String("tls-key", "", "PEM private key of -tls-cert")
 	flag.Parse()
 
 	opts := []kfake.Opt{
@@ -24,6 +27,14 @@ func main() {
 		kfake.Ports(*port),
 		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(*partitions),
+	}
+	if *certFile != "" {
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "kfake:", err)
+			os.Exit(1)
+		}
+		opts = append(opts, kfake.TLS(&tls.Config{Certificates: []tls.Certificate{cert}}))
 	}
 	if *dataDir != "" {
 		opts = append(opts, kfake.DataDir(*dataDir))
