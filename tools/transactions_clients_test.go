@@ -2,6 +2,7 @@ package tools
 
 import (
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -109,8 +110,19 @@ func TestDescribeGroupPendingTxnOffsets(t *testing.T) {
 		if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := adm.FetchOffsets(kadm.RequireStable(ctx), "g"); err != nil { // until the markers are written
-			t.Fatal(err)
+		// EndTxn answers once the commit is prepared; the markers follow.
+		// Wait (bounded) until the group's offset is stable at 4.
+		for i := 0; ; i++ {
+			offs, err := adm.FetchOffsets(kadm.RequireStable(ctx), "g")
+			if err == nil && offs.Error() == nil {
+				if o, ok := offs.Lookup("src", 0); ok && o.At == 4 {
+					break
+				}
+			}
+			if i == 200 {
+				t.Fatalf("offset not stable at 4: %v %v", offs, err)
+			}
+			time.Sleep(25 * time.Millisecond)
 		}
 		tr.Run("", "consumer-groups", "--describe", "--group", "g")
 		tr.Check("pending_offsets")
