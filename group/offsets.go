@@ -82,21 +82,10 @@ func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCom
 	for i, t := range req.Topics {
 		for j, p := range t.Partitions {
 			rp := &resp.Topics[i].Partitions[j]
-			md := ""
-			if p.Metadata != nil {
-				md = *p.Metadata
-			}
-			switch {
-			case c.opts.PartitionExists != nil && !c.opts.PartitionExists(t.Topic, p.Partition):
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			o, code := c.newOffset(t.Topic, p.Partition, p.Offset, p.LeaderEpoch, p.Metadata, req.Version >= 6, now)
+			if code != 0 {
+				rp.ErrorCode = code
 				continue
-			case len(md) > c.opts.MaxMetadataBytes:
-				rp.ErrorCode = kerr.OffsetMetadataTooLarge.Code
-				continue
-			}
-			o := &offset{offset: p.Offset, leaderEpoch: p.LeaderEpoch, metadata: md, commitTime: now}
-			if req.Version < 6 {
-				o.leaderEpoch = -1
 			}
 			tp := topicPartition{t.Topic, p.Partition}
 			recs = append(recs, kv{offsetKey(req.Group, tp.topic, tp.partition), offsetValue(o)})
@@ -447,4 +436,25 @@ func (c *Coordinator) deleteGroups(req *kmsg.DeleteGroupsRequest, resp *kmsg.Del
 		})
 	}
 	finish()
+}
+
+// newOffset checks one partition of an OffsetCommit or TxnOffsetCommit:
+// a Kafka error code, or the offset to write (its leader epoch kept only by
+// the versions that carry one).
+func (c *Coordinator) newOffset(topic string, partition int32, off int64, epoch int32, metadata *string, keepEpoch bool, now int64) (*offset, int16) {
+	md := ""
+	if metadata != nil {
+		md = *metadata
+	}
+	switch {
+	case c.opts.PartitionExists != nil && !c.opts.PartitionExists(topic, partition):
+		return nil, kerr.UnknownTopicOrPartition.Code
+	case len(md) > c.opts.MaxMetadataBytes:
+		return nil, kerr.OffsetMetadataTooLarge.Code
+	}
+	o := &offset{offset: off, leaderEpoch: epoch, metadata: md, commitTime: now}
+	if !keepEpoch {
+		o.leaderEpoch = -1
+	}
+	return o, 0
 }

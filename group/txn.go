@@ -137,21 +137,10 @@ func (c *Coordinator) txnCommit(req *kmsg.TxnOffsetCommitRequest, resp *kmsg.Txn
 	for i, t := range req.Topics {
 		for j, p := range t.Partitions {
 			rp := &resp.Topics[i].Partitions[j]
-			md := ""
-			if p.Metadata != nil {
-				md = *p.Metadata
-			}
-			switch {
-			case c.opts.PartitionExists != nil && !c.opts.PartitionExists(t.Topic, p.Partition):
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			o, code := c.newOffset(t.Topic, p.Partition, p.Offset, p.LeaderEpoch, p.Metadata, req.Version >= 2, now)
+			if code != 0 {
+				rp.ErrorCode = code
 				continue
-			case len(md) > c.opts.MaxMetadataBytes:
-				rp.ErrorCode = kerr.OffsetMetadataTooLarge.Code
-				continue
-			}
-			o := &offset{offset: p.Offset, leaderEpoch: p.LeaderEpoch, metadata: md, commitTime: now}
-			if req.Version < 2 {
-				o.leaderEpoch = -1
 			}
 			tp := topicPartition{t.Topic, p.Partition}
 			recs = append(recs, kv{offsetKey(req.Group, tp.topic, tp.partition), offsetValue(o)})
