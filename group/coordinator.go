@@ -13,6 +13,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"github.com/stratabroker/strata/internal/batchq"
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/recordbatch"
 )
@@ -169,7 +170,7 @@ func Open(opts Options) (*Coordinator, error) {
 	}
 	c.log.Info("groups loaded", "groups", loaded, "offsets", offsets, "took", opts.Now().Sub(start))
 	for _, l := range opts.Logs {
-		w := &writer{c: c, p: int32(len(c.writers)), log: l, wake: make(chan struct{}, 1)}
+		w := &writer{c: c, p: int32(len(c.writers)), log: l, q: batchq.New[write]()}
 		c.writers = append(c.writers, w)
 		c.wg.Add(1)
 		go w.run()
@@ -280,13 +281,10 @@ func PartitionFor(group string, partitions int) int32 {
 // A writer appends batches to one __consumer_offsets partition in the
 // order the loop queued them, and hands each result back to the loop.
 type writer struct {
-	c    *Coordinator
-	p    int32
-	log  *partition.Log
-	wake chan struct{}
-
-	mu    sync.Mutex
-	queue []write
+	c   *Coordinator
+	p   int32
+	log *partition.Log
+	q   *batchq.Queue[write]
 }
 
 type write struct {
@@ -297,28 +295,15 @@ type write struct {
 	done func(partition.AppendResult, error) // runs on the loop
 }
 
-func (w *writer) enqueue(x write) {
-	w.mu.Lock()
-	w.queue = append(w.queue, x)
-	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
+func (w *writer) enqueue(x write) { w.q.Put(x) }
 
 func (w *writer) run() {
 	defer w.c.wg.Done()
 	for {
-		select {
-		case <-w.wake:
-		case <-w.c.stop:
+		q, ok := w.q.Take(w.c.stop)
+		if !ok {
 			return
 		}
-		w.mu.Lock()
-		q := w.queue
-		w.queue = nil
-		w.mu.Unlock()
 		for _, x := range q {
 			select {
 			case <-w.c.stop:

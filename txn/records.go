@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/stratabroker/strata/internal/batchq"
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/recordbatch"
 )
@@ -59,13 +59,10 @@ func recordValue(t *transit, version int16) []byte {
 // A writer appends batches to one __transaction_state partition in the
 // order the loop queued them and hands each result back to the loop.
 type writer struct {
-	c    *Coordinator
-	p    int32
-	log  *partition.Log
-	wake chan struct{}
-
-	mu    sync.Mutex
-	queue []write
+	c   *Coordinator
+	p   int32
+	log *partition.Log
+	q   *batchq.Queue[write]
 }
 
 type write struct {
@@ -73,28 +70,15 @@ type write struct {
 	done  func(error) // runs on the loop
 }
 
-func (w *writer) enqueue(x write) {
-	w.mu.Lock()
-	w.queue = append(w.queue, x)
-	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
+func (w *writer) enqueue(x write) { w.q.Put(x) }
 
 func (w *writer) run() {
 	defer w.c.wg.Done()
 	for {
-		select {
-		case <-w.wake:
-		case <-w.c.stop:
+		q, ok := w.q.Take(w.c.stop)
+		if !ok {
 			return
 		}
-		w.mu.Lock()
-		q := w.queue
-		w.queue = nil
-		w.mu.Unlock()
 		for _, x := range q {
 			select {
 			case <-w.c.stop:
@@ -177,7 +161,7 @@ func (c *Coordinator) load() {
 	c.post(func() {
 		c.txns = txns
 		for p, l := range c.opts.Logs {
-			w := &writer{c: c, p: int32(p), log: l, wake: make(chan struct{}, 1)}
+			w := &writer{c: c, p: int32(p), log: l, q: batchq.New[write]()}
 			c.writers = append(c.writers, w)
 			c.wg.Add(1)
 			go w.run()
