@@ -14,6 +14,9 @@ package server
 // it the transaction would not know its partitions.
 
 import (
+	"errors"
+	"time"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/stratabroker/strata/txn"
@@ -25,6 +28,18 @@ func (s *Server) brokerAddsPartitions(version, min int16) bool {
 	return version >= min && s.finalizedLevel("transaction.version") >= 2
 }
 
+// Kafka 4.x's defaults of add.partitions.to.txn.retry.backoff.ms and
+// add.partitions.to.txn.retry.backoff.max.ms (AddPartitionsToTxnConfig):
+// the broker retries an addition that got CONCURRENT_TRANSACTIONS (the
+// previous transaction's markers are still being written, right after the
+// EndTxn answer) every 20 ms for up to 100 ms before answering, so the
+// producer's first Produce of its next transaction does not bounce. The
+// configs themselves are not in config/ yet.
+const (
+	addPartitionsRetryBackoff    = 20 * time.Millisecond
+	addPartitionsRetryBackoffMax = 100 * time.Millisecond
+)
+
 // addTxnPartition adds topic/part to the transaction of transactionalID
 // for producerID/epoch; the error is the coordinator's (Kafka's
 // handleAddPartitionsToTransaction), which the caller maps as it maps a
@@ -34,5 +49,17 @@ func (s *Server) addTxnPartition(transactionalID string, producerID int64, epoch
 	if err != nil {
 		return kerr.CoordinatorNotAvailable
 	}
-	return c.AddPartitionsV2(transactionalID, producerID, epoch, []txn.TopicPartition{{Topic: topic, Partition: part}})
+	tps := []txn.TopicPartition{{Topic: topic, Partition: part}}
+	deadline := time.Now().Add(addPartitionsRetryBackoffMax)
+	for {
+		err := c.AddPartitionsV2(transactionalID, producerID, epoch, tps)
+		if !errors.Is(err, kerr.ConcurrentTransactions) || time.Now().Add(addPartitionsRetryBackoff).After(deadline) {
+			return err
+		}
+		select {
+		case <-s.done:
+			return err
+		case <-time.After(addPartitionsRetryBackoff):
+		}
+	}
 }
