@@ -192,3 +192,51 @@ func TestTxnV1EndTxnV4(t *testing.T) {
 		t.Fatalf("data-0: %q, want %q", got, want)
 	}
 }
+
+// TestTxnV2OffsetCommit: with transaction.version 2 finalized,
+// TxnOffsetCommit v5 adds the group's __consumer_offsets partition to the
+// transaction itself (no AddOffsetsToTxn), v4 is still verified
+// (TRANSACTION_ABORTABLE), and EndTxn v5's markers make the offset
+// committed; the old epoch then gets INVALID_PRODUCER_EPOCH.
+func TestTxnV2OffsetCommit(t *testing.T) {
+	s := startServer(t, groupSettings...)
+	mustCreate(t, s, "in", 1)
+	rc := dialRaw(t, s)
+	if r := updateFeatures(t, rc, 1, false, fupdate("transaction.version", 2, 1)); r.ErrorCode != 0 || r.Results[0].ErrorCode != 0 {
+		t.Fatalf("finalize transaction.version 2: %+v", r)
+	}
+	x := txnRaw{t, rc}
+	r := x.init("tx", 60000, -1, -1, 5)
+	pid := r.ProducerID
+	commit := func(version, epoch int16, off int64) int16 {
+		t.Helper()
+		req := kmsg.NewPtrTxnOffsetCommitRequest()
+		req.Version, req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch = version, "tx", "g2", pid, epoch
+		rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+		rp.Partition, rp.Offset, rp.LeaderEpoch = 0, off, -1
+		req.Topics = []kmsg.TxnOffsetCommitRequestTopic{{Topic: "in", Partitions: []kmsg.TxnOffsetCommitRequestTopicPartition{rp}}}
+		return rc.roundTrip(req).(*kmsg.TxnOffsetCommitResponse).Topics[0].Partitions[0].ErrorCode
+	}
+	if code := commit(4, 0, 7); code != kerr.TransactionAbortable.Code {
+		t.Fatalf("v4 without AddOffsetsToTxn: %d, want TRANSACTION_ABORTABLE", code)
+	}
+	if code := commit(5, 0, 7); code != 0 {
+		t.Fatalf("v5: %d", code)
+	}
+	if st := x.describe("tx"); st.State != "Ongoing" || len(st.Topics) != 1 || st.Topics[0].Topic != "__consumer_offsets" {
+		t.Fatalf("after v5: %+v", st)
+	}
+	if code, _, e := x.endV5("tx", pid, 0, true); code != 0 || e != 1 {
+		t.Fatalf("EndTxn v5: code %d epoch %d", code, e)
+	}
+	x.waitTxnState("tx", "CompleteCommit")
+	req := kmsg.NewPtrOffsetFetchRequest()
+	req.Version, req.Group, req.RequireStable = 7, "g2", true
+	req.Topics = []kmsg.OffsetFetchRequestTopic{{Topic: "in", Partitions: []int32{0}}}
+	if p := rc.roundTrip(req).(*kmsg.OffsetFetchResponse).Topics[0].Partitions[0]; p.ErrorCode != 0 || p.Offset != 7 {
+		t.Fatalf("committed offset: %+v", p)
+	}
+	if code := commit(5, 0, 9); code != kerr.InvalidProducerEpoch.Code {
+		t.Fatalf("v5 with the old epoch: %d, want INVALID_PRODUCER_EPOCH", code)
+	}
+}
