@@ -9,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/internal/vfs"
 )
 
 // endV2 is EndTxnV2 with its error checked.
@@ -162,4 +164,53 @@ func TestTV2RecordValue(t *testing.T) {
 	if got := m["x"]; !got.tv2 || got.nextProducerID != 8 || got.previousProducerID != 6 {
 		t.Fatalf("replayed %+v", got)
 	}
+}
+
+// A machine crash (vfs CrashClone: only fsynced bytes survive; flush.messages=1)
+// after a version 2 EndTxn's PrepareAbort record, before its markers: the
+// restart writes the markers with the bumped epoch and completes.
+func TestTV2MachineCrashAfterPrepare(t *testing.T) {
+	e := &env{t: t, fs: vfs.NewMem(), opts: Options{TransactionVersion: func() int16 { return 2 }}, markers: &fakeMarkers{}, clock: newClock()}
+	e.cfg = partitionConfigFlushEach()
+	e.nextPID.Store(1000)
+	e.open()
+	t.Cleanup(e.close)
+	e.markers.hold = func(TopicPartition) error { return errUnavailable }
+	r := e.init("tx")
+	wantErr(t, "add", e.c.AddPartitionsV2("tx", r.ProducerID, r.Epoch, []TopicPartition{tp("a", 0), tp("b", 2)}), nil)
+	endV2(t, e.c, "abort", r.ProducerID, r.Epoch, false, InitResult{r.ProducerID, r.Epoch + 1}, nil)
+	clone := e.fs.CrashClone(vfs.CrashOptions{TearUnsynced: true, Garble: true})
+	e.close()
+	e.fs = clone
+	e.markers.hold = nil
+	e.open()
+	if tx := e.waitState("tx", CompleteAbort); tx.Epoch != r.Epoch+1 || tx.ProducerID != r.ProducerID {
+		t.Fatalf("completed as %d/%d", tx.ProducerID, tx.Epoch)
+	}
+	want := []marker{{tp("a", 0), 1001, r.Epoch + 1, false}, {tp("b", 2), 1001, r.Epoch + 1, false}}
+	if got := e.markers.all(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("markers %+v\nwant %+v", got, want)
+	}
+	endV2(t, e.c, "retry after the crash", r.ProducerID, r.Epoch, false, InitResult{r.ProducerID, r.Epoch + 1}, nil)
+}
+
+// InitProducerId during a version 2 transaction fences it: the abort is
+// written with the epoch bumped once (the markers carry it), and the
+// client's retry gets the next epoch.
+func TestTV2InitFencesOngoing(t *testing.T) {
+	e := newEnv(t, Options{TransactionVersion: func() int16 { return 2 }})
+	r := e.init("tx")
+	wantErr(t, "add", e.c.AddPartitionsV2("tx", r.ProducerID, r.Epoch, []TopicPartition{tp("a", 0)}), nil)
+	_, err := e.c.InitProducerID("tx", 60000, -1, -1, false)
+	wantErr(t, "init during the transaction", err, kerr.ConcurrentTransactions)
+	e.waitState("tx", CompleteAbort)
+	if got, want := e.markers.all(), []marker{{tp("a", 0), 1001, r.Epoch + 1, false}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("markers %+v, want %+v", got, want)
+	}
+	again, err := e.c.InitProducerID("tx", 60000, -1, -1, false)
+	wantErr(t, "retried init", err, nil)
+	if again.ProducerID != 1001 || again.Epoch != r.Epoch+2 {
+		t.Fatalf("retried init: %+v", again)
+	}
+	endV2(t, e.c, "fenced producer's commit", r.ProducerID, r.Epoch, true, noInit, kerr.ProducerFenced)
 }
