@@ -125,9 +125,11 @@ func (c *Coordinator) addPartitions(id string, producerID int64, epoch int16, tp
 	_, err := call(c, struct{}{}, func(answer func(struct{}, error)) {
 		m := c.txns[id]
 		switch {
-		case m != nil && m.pending != nil && m.nextProducerID != noProducerID && m.nextProducerID == producerID && epoch == 0:
-			// The producer ID an EndTxn rotated to, before its markers
-			// are all written.
+		case m != nil && m.pending != nil:
+			// First (KAFKA-18660): a producer that starts its next
+			// transaction with the ID or epoch EndTxn v5 answered, while
+			// the markers are still being written, must retry, not be
+			// fenced.
 			answer(struct{}{}, errConcurrent)
 			return
 		case m == nil, m.producerID != producerID:
@@ -136,7 +138,7 @@ func (c *Coordinator) addPartitions(id string, producerID int64, epoch int16, tp
 		case m.producerEpoch != epoch:
 			answer(struct{}{}, errProducerFenced)
 			return
-		case m.pending != nil, m.state == PrepareCommit, m.state == PrepareAbort:
+		case m.state == PrepareCommit, m.state == PrepareAbort:
 			answer(struct{}{}, errConcurrent)
 			return
 		case m.state == Ongoing && m.hasAll(tps):

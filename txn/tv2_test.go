@@ -214,3 +214,34 @@ func TestTV2InitFencesOngoing(t *testing.T) {
 	}
 	endV2(t, e.c, "fenced producer's commit", r.ProducerID, r.Epoch, true, noInit, kerr.ProducerFenced)
 }
+
+// While a version 2 EndTxn's markers are written, the producer's first
+// add of its next transaction, at the epoch EndTxn answered, is
+// CONCURRENT_TRANSACTIONS (retried), not PRODUCER_FENCED (KAFKA-18660).
+func TestTV2AddWhileCompleting(t *testing.T) {
+	e := newEnv(t, Options{TransactionVersion: func() int16 { return 2 }})
+	release := make(chan struct{})
+	var attempts atomic.Int64
+	e.markers.hold = func(TopicPartition) error {
+		attempts.Add(1)
+		select {
+		case <-release:
+			return nil
+		default:
+			return errUnavailable
+		}
+	}
+	r := e.init("tx")
+	wantErr(t, "add", e.c.AddPartitionsV2("tx", r.ProducerID, r.Epoch, []TopicPartition{tp("a", 0)}), nil)
+	endV2(t, e.c, "commit", r.ProducerID, r.Epoch, true, InitResult{r.ProducerID, r.Epoch + 1}, nil)
+	for i := 0; attempts.Load() == 0; i++ {
+		if i > 5000 {
+			t.Fatal("marker not attempted")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	wantErr(t, "add at the new epoch while completing", e.c.AddPartitionsV2("tx", r.ProducerID, r.Epoch+1, []TopicPartition{tp("a", 0)}), kerr.ConcurrentTransactions)
+	close(release)
+	e.waitState("tx", CompleteCommit)
+	wantErr(t, "add at the new epoch", e.c.AddPartitionsV2("tx", r.ProducerID, r.Epoch+1, []TopicPartition{tp("a", 0)}), nil)
+}
