@@ -21,11 +21,12 @@ package server
 // what it implies. metadata.version spans Kafka 4.1's levels, 3.3-IV3 (7)
 // to 4.1-IV1 (27); a single node has no metadata log and no inter-broker
 // protocol, which is all a metadata.version governs, so every level serves
-// it equally. transaction.version is supported up to 1: level 1 only
-// makes the transaction coordinator write flexible (version 1)
-// __transaction_state values (txn/), which it does; level 2 (KIP-890 part
-// 2: an epoch bump per transaction, partitions added by Produce) is not
-// implemented. The other
+// it equally. transaction.version is supported up to 2: level 1 makes
+// the transaction coordinator write flexible (version 1)
+// __transaction_state values (txn/); level 2 is KIP-890 part 2 (EndTxn v5
+// bumps the epoch per transaction; Produce v12+ and TxnOffsetCommit v5+
+// add their partition to the transaction: end_txn.go,
+// txn_implicit_add.go). The other
 // features Kafka 4.1 knows (group.version: the KIP-848 protocol; share.version: KIP-932;
 // eligible.leader.replicas.version: KIP-966; kraft.version: KIP-853;
 // streams.version: KIP-1071) are supported at level 0 only, and, as
@@ -34,8 +35,10 @@ package server
 //
 // A fresh log dir finalizes what Kafka 4.1's `kafka-storage format`
 // finalizes, within those ranges: metadata.version 4.1-IV1 (27); every
-// other feature's default for 4.1-IV1 is above what Strata supports
-// (transaction.version's is 2), so it stays at 0.
+// other feature's default for 4.1-IV1 is above what Strata supports, so it
+// stays at 0 — except transaction.version, whose default 2 Strata now
+// supports but a fresh log dir still leaves at 0 (`strata storage format`
+// finalizes 2, as Kafka's does); finalize it with UpdateFeatures.
 
 import (
 	"encoding/json"

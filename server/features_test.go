@@ -35,7 +35,7 @@ func apiVersionsFeatures(t *testing.T, rc *rawClient, version int16) (supported,
 }
 
 // TestApiVersionsFeatures: ApiVersions v3+ reports metadata.version 7-27
-// and transaction.version 0-1 as supported (the features Strata supports only at level 0 are left out,
+// and transaction.version 0-2 as supported (the features Strata supports only at level 0 are left out,
 // as Kafka's BrokerFeatures leaves out a feature whose highest level is 0)
 // and a fresh broker's finalized metadata.version 27 (4.1-IV1) at epoch 1.
 func TestApiVersionsFeatures(t *testing.T) {
@@ -43,7 +43,7 @@ func TestApiVersionsFeatures(t *testing.T) {
 	rc := dialRaw(t, s)
 	for _, v := range []int16{3, 4} {
 		sup, fin, epoch := apiVersionsFeatures(t, rc, v)
-		want := []string{"metadata.version 7 27", "transaction.version 0 1"}
+		want := []string{"metadata.version 7 27", "transaction.version 0 2"}
 		if v < 4 { // a 0 minimum is left out below v4 (api_versions.go)
 			want = want[:1]
 		}
@@ -94,8 +94,8 @@ func TestUpdateFeaturesRefused(t *testing.T) {
 			"Invalid update version 28 for feature metadata.version. Local controller 3 only supports versions 7-27"},
 		{"disable metadata.version", []kmsg.UpdateFeaturesRequestFeatureUpdate{fupdate("metadata.version", 0, 2)},
 			"Invalid update version 0 for feature metadata.version. Local controller 3 only supports versions 7-27"},
-		{"a level Strata does not implement", []kmsg.UpdateFeaturesRequestFeatureUpdate{fupdate("transaction.version", 2, 1)},
-			"Invalid update version 2 for feature transaction.version. Local controller 3 only supports versions 0-1"},
+		{"a level Strata does not implement", []kmsg.UpdateFeaturesRequestFeatureUpdate{fupdate("transaction.version", 3, 1)},
+			"Invalid update version 3 for feature transaction.version. Local controller 3 only supports versions 0-2"},
 		{"the KIP-848 protocol", []kmsg.UpdateFeaturesRequestFeatureUpdate{fupdate("group.version", 1, 1)},
 			"Invalid update version 1 for feature group.version. Local controller 3 does not support this feature."},
 		{"an unknown feature", []kmsg.UpdateFeaturesRequestFeatureUpdate{fupdate("foo.bar", 1, 1)},

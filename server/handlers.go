@@ -50,7 +50,7 @@ var handlers = [...]handler{
 	kmsg.OffsetForLeaderEpoch:    {min: 0, max: 4, serve: (*Server).handleOffsetForLeaderEpoch},
 	kmsg.AddPartitionsToTxn:      {min: 0, max: 5, serve: (*Server).handleAddPartitionsToTxn},
 	kmsg.AddOffsetsToTxn:         {min: 0, max: 4, serve: (*Server).handleAddOffsetsToTxn},
-	kmsg.EndTxn:                  {min: 0, max: 4, serve: (*Server).handleEndTxn}, // v5 is transaction version 2 (end_txn.go)
+	kmsg.EndTxn:                  {min: 0, max: 5, serve: (*Server).handleEndTxn},
 	kmsg.WriteTxnMarkers:         {min: 0, max: 2, serve: (*Server).handleWriteTxnMarkers},
 	kmsg.DeleteRecords:           {min: 0, max: 2, serve: (*Server).handleDeleteRecords},
 	kmsg.DescribeACLs:            {min: 0, max: 3, serve: (*Server).handleDescribeACLs},

@@ -5,14 +5,26 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
 )
 
 // Real transactional clients: confluent-kafka (librdkafka), kafkajs,
 // sarama (txn_sarama_test.go).
 
-func TestTxnConfluentKafka(t *testing.T) {
+func TestTxnConfluentKafka(t *testing.T) { confluentTxn(t, false) }
+
+// TestTxnConfluentKafkaTV2: with transaction.version 2 finalized,
+// confluent-kafka 2.0.2 (EndTxn up to v3, AddPartitionsToTxn and
+// AddOffsetsToTxn sent) works as before, as Kafka lets it.
+func TestTxnConfluentKafkaTV2(t *testing.T) { confluentTxn(t, true) }
+
+func confluentTxn(t *testing.T, tv2 bool) {
 	needPython(t, "confluent_kafka")
 	s := startServer(t, "group.initial.rebalance.delay.ms", "0")
+	if tv2 {
+		finalizeTV2(t, s)
+	}
 	script := `
 import sys, time
 from confluent_kafka import Producer, Consumer, TopicPartition
@@ -85,6 +97,15 @@ print('ok')
 `
 	if out := runTool(t, "", python, "-c", script, s.Addr().String()); out != "ok\n" {
 		t.Fatalf("confluent-kafka script printed %q", out)
+	}
+	d, err := kadm.NewClient(newClient(t, s)).DescribeTransactions(testCtx(t), "ck-txn", "ctp-txn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"ck-txn", "ctp-txn"} {
+		if st := d[id]; st.State != "CompleteAbort" && st.State != "CompleteCommit" || st.ProducerEpoch != 0 {
+			t.Fatalf("%s: %s at epoch %d", id, st.State, st.ProducerEpoch)
+		}
 	}
 }
 

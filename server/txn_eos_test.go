@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -60,13 +61,23 @@ func TestTxnCopyInstance(t *testing.T) {
 	}
 }
 
-func TestTxnExactlyOnceCopy(t *testing.T) {
+func TestTxnExactlyOnceCopy(t *testing.T) { exactlyOnceCopy(t, false) }
+
+// TestTxnExactlyOnceCopyTV2 is TestTxnExactlyOnceCopy with
+// transaction.version 2 finalized: kgo's KIP-890 part 2 path (Produce v12
+// and TxnOffsetCommit v5 add their partitions, EndTxn v5 bumps the epoch).
+func TestTxnExactlyOnceCopyTV2(t *testing.T) { exactlyOnceCopy(t, true) }
+
+func exactlyOnceCopy(t *testing.T, tv2 bool) {
 	if testing.Short() {
 		t.Skip("copies 100k records")
 	}
 	const total = 100_000
 	s := startServer(t, "group.initial.rebalance.delay.ms", "0",
 		"transaction.abort.timed.out.transaction.cleanup.interval.ms", "200")
+	if tv2 {
+		finalizeTV2(t, s)
+	}
 	mustCreate(t, s, "in", 3)
 	mustCreate(t, s, "out", 3)
 	in := newClient(t, s, kgo.DefaultProduceTopic("in"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
@@ -137,5 +148,15 @@ func TestTxnExactlyOnceCopy(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("%s read %d times", v, n)
 		}
+	}
+	// The survivor never restarted: under transaction version 0/1 its
+	// epoch stays 0; under 2 each EndTxn bumped it (it committed at least
+	// once, after the kill).
+	d, err := kadm.NewClient(newClient(t, s)).DescribeTransactions(testCtx(t), "copy-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := d["copy-2"].ProducerEpoch; (tv2 && e < 1) || (!tv2 && e != 0) {
+		t.Fatalf("copy-2 at epoch %d (transaction version 2: %v)", e, tv2)
 	}
 }

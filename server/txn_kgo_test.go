@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,9 +52,30 @@ func readValues(t *testing.T, s *Server, topic string, level kgo.IsolationLevel,
 	return got
 }
 
-func TestTxnKgoCommitAbort(t *testing.T) {
+func TestTxnKgoCommitAbort(t *testing.T) { kgoCommitAbort(t, false) }
+
+// TestTxnKgoCommitAbortTV2: with transaction.version 2 finalized, kgo
+// (KIP-890 part 2) sends no AddPartitionsToTxn (Produce v12 adds the
+// partitions) and EndTxn v5, which bumps the epoch: three transactions end
+// at epoch 3, and each marker carries the epoch of its EndTxn's answer.
+func TestTxnKgoCommitAbortTV2(t *testing.T) { kgoCommitAbort(t, true) }
+
+// finalizeTV2 finalizes transaction.version 2 (UpdateFeatures).
+func finalizeTV2(t *testing.T, s *Server) {
+	t.Helper()
+	if r := updateFeatures(t, dialRaw(t, s), 1, false, fupdate("transaction.version", 2, 1)); r.ErrorCode != 0 || r.Results[0].ErrorCode != 0 {
+		t.Fatalf("finalize transaction.version 2: %+v", r)
+	}
+}
+
+func kgoCommitAbort(t *testing.T, tv2 bool) {
 	s := startServer(t)
 	mustCreate(t, s, "out", 3)
+	wantEpoch := int16(0)
+	if tv2 {
+		finalizeTV2(t, s)
+		wantEpoch = 3
+	}
 	cl := newClient(t, s, kgo.TransactionalID("kgo-txn"), kgo.DefaultProduceTopic("out"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	produceTxn(t, cl, "out", "c1", 30, true)
 	produceTxn(t, cl, "out", "a1", 20, false)
@@ -87,8 +110,25 @@ func TestTxnKgoCommitAbort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := d["kgo-txn"]; st.State != "CompleteCommit" || st.ProducerEpoch != 0 || len(st.Topics) != 0 {
+	st := d["kgo-txn"]
+	if st.State != "CompleteCommit" || st.ProducerEpoch != wantEpoch || len(st.Topics) != 0 {
 		t.Fatalf("describe: %+v", st)
+	}
+	// Partition 0's markers: the epochs of the three EndTxn (TV2: the
+	// bumped ones).
+	rc := dialRaw(t, s)
+	var markers []string
+	for _, b := range logBatches(t, rc, "out", 0) {
+		if strings.HasSuffix(b, "commit") || strings.HasSuffix(b, "abort") {
+			markers = append(markers, b[strings.Index(b, ":")+1:])
+		}
+	}
+	want := []string{fmt.Sprintf("%d/0 commit", st.ProducerID), fmt.Sprintf("%d/0 abort", st.ProducerID), fmt.Sprintf("%d/0 commit", st.ProducerID)}
+	if tv2 {
+		want = []string{fmt.Sprintf("%d/1 commit", st.ProducerID), fmt.Sprintf("%d/2 abort", st.ProducerID), fmt.Sprintf("%d/3 commit", st.ProducerID)}
+	}
+	if !reflect.DeepEqual(markers, want) {
+		t.Fatalf("markers of out-0: %q, want %q", markers, want)
 	}
 }
 

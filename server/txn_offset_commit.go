@@ -18,7 +18,10 @@ package server
 // transaction coordinator, as Kafka's group coordinator does through
 // ReplicaManager: a partition AddOffsetsToTxn did not add gets
 // TRANSACTION_ABORTABLE from v4 on and INVALID_TXN_STATE before, a fenced
-// producer INVALID_PRODUCER_EPOCH.
+// producer INVALID_PRODUCER_EPOCH. From v5 on, with transaction.version 2
+// finalized (KIP-890 part 2), the broker adds the partition to the
+// transaction itself instead (txn_implicit_add.go): AddOffsetsToTxn is not
+// needed.
 //
 // Version notes:
 //   - v2: LeaderEpoch
@@ -108,7 +111,8 @@ func txnOffsetCommitError(req *kmsg.TxnOffsetCommitRequest, code int16) *kmsg.Tx
 // verification is off, the request will fail on its group ID anyway, or
 // the partition already holds an ongoing transaction of the producer.
 func (s *Server) verifyTxnOffsets(req *kmsg.TxnOffsetCommitRequest) int16 {
-	if s.verifier() == nil || req.Group == "" {
+	implicit := s.brokerAddsPartitions(req.Version, 5)
+	if (s.verifier() == nil && !implicit) || req.Group == "" {
 		return 0
 	}
 	t, ok := s.topics.Get(offsetsTopic)
@@ -119,13 +123,19 @@ func (s *Server) verifyTxnOffsets(req *kmsg.TxnOffsetCommitRequest) int16 {
 	if t.Partitions[p].HasOngoingTransaction(req.ProducerID, req.ProducerEpoch) {
 		return 0
 	}
-	c, err := s.txnCoordinator()
-	if err != nil {
-		return kerr.CoordinatorNotAvailable.Code
-	}
-	errs, err := c.VerifyPartitions(req.TransactionalID, req.ProducerID, req.ProducerEpoch, []txn.TopicPartition{{Topic: offsetsTopic, Partition: p}})
-	if err == nil {
-		err = errs[0]
+	var err error
+	if implicit {
+		err = s.addTxnPartition(req.TransactionalID, req.ProducerID, req.ProducerEpoch, offsetsTopic, p)
+	} else {
+		c, cerr := s.txnCoordinator()
+		if cerr != nil {
+			return kerr.CoordinatorNotAvailable.Code
+		}
+		var errs []error
+		errs, err = c.VerifyPartitions(req.TransactionalID, req.ProducerID, req.ProducerEpoch, []txn.TopicPartition{{Topic: offsetsTopic, Partition: p}})
+		if err == nil {
+			err = errs[0]
+		}
 	}
 	switch {
 	case err == nil:

@@ -5,14 +5,25 @@ import (
 	"testing"
 
 	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TestTxnSarama: sarama's transactional producer commits and aborts; a
 // read_committed reader sees the committed messages only.
-func TestTxnSarama(t *testing.T) {
+func TestTxnSarama(t *testing.T) { saramaTxn(t, false) }
+
+// TestTxnSaramaTV2: with transaction.version 2 finalized, sarama (which
+// knows only EndTxn up to v4 and sends AddPartitionsToTxn) works as
+// before, as Kafka lets it: its epoch is never bumped.
+func TestTxnSaramaTV2(t *testing.T) { saramaTxn(t, true) }
+
+func saramaTxn(t *testing.T, tv2 bool) {
 	s := startServer(t)
 	mustCreate(t, s, "sar", 2)
+	if tv2 {
+		finalizeTV2(t, s)
+	}
 	cfg := sarama.NewConfig()
 	cfg.Version = sarama.V2_8_0_0
 	cfg.Producer.Idempotent = true
@@ -59,5 +70,12 @@ func TestTxnSarama(t *testing.T) {
 	}
 	if len(got) != 40 {
 		t.Fatalf("read_committed read %d values, want 40: %v", len(got), got)
+	}
+	d, err := kadm.NewClient(newClient(t, s)).DescribeTransactions(testCtx(t), "sarama-txn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := d["sarama-txn"]; st.State != "CompleteCommit" || st.ProducerEpoch != 0 {
+		t.Fatalf("sarama-txn: %s at epoch %d", st.State, st.ProducerEpoch)
 	}
 }

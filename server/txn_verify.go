@@ -71,8 +71,14 @@ func hasTransactionalRecords(req *kmsg.ProduceRequest) bool {
 // verification is off. The question is bounded by the request's timeout
 // and the server's shutdown.
 func (s *Server) verifyTxnPartition(req *kmsg.ProduceRequest, topic string, part int32, l *partition.Log, h recordbatch.Header) error {
+	if l.HasOngoingTransaction(h.ProducerID(), h.ProducerEpoch()) {
+		return nil
+	}
+	if s.brokerAddsPartitions(req.Version, 12) {
+		return produceVerifyError(s.addTxnPartition(*req.TransactionID, h.ProducerID(), h.ProducerEpoch(), topic, part))
+	}
 	v := s.verifier()
-	if v == nil || l.HasOngoingTransaction(h.ProducerID(), h.ProducerEpoch()) {
+	if v == nil {
 		return nil
 	}
 	timeout := time.Duration(max(req.TimeoutMillis, 1000)) * time.Millisecond

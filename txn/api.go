@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"math"
 	"slices"
 	"sort"
 	"time"
@@ -35,7 +36,7 @@ func (c *Coordinator) InitProducerID(id string, timeoutMs int32, expectedID int6
 				return
 			}
 			m = &meta{id: id, producerID: pid, previousProducerID: noProducerID,
-				producerEpoch: noProducerEpoch, lastProducerEpoch: noProducerEpoch,
+				producerEpoch: noProducerEpoch, lastProducerEpoch: noProducerEpoch, nextProducerID: noProducerID,
 				timeoutMs: timeoutMs, state: Empty, startMs: -1, updateMs: now}
 			c.txns[id] = m
 		}
@@ -74,7 +75,7 @@ func (c *Coordinator) InitProducerID(id string, timeoutMs int32, expectedID int6
 			// bumped epoch, and let the client retry.
 			t = m.fenceEpoch()
 			m.pending = t
-			c.endTxn(m, t.producerID, t.producerEpoch, false, false, func(_ InitResult, err error) {
+			c.endTxn(m, t.producerID, t.producerEpoch, false, false, m.tv2, func(_ InitResult, err error) {
 				if err == nil {
 					err = errConcurrent
 				}
@@ -103,28 +104,48 @@ func (c *Coordinator) InitProducerID(id string, timeoutMs int32, expectedID int6
 // handleAddPartitionsToTransaction; also AddOffsetsToTxn, with the
 // group's __consumer_offsets partition). The error applies to every
 // partition: INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED,
-// CONCURRENT_TRANSACTIONS, or a coordinator error.
+// CONCURRENT_TRANSACTIONS, or a coordinator error. tv2: the partitions are
+// added by the broker for a client of transaction version 2 (Produce v12+,
+// TxnOffsetCommit v5+; KIP-890 part 2), whose EndTxn then bumps the epoch.
 func (c *Coordinator) AddPartitions(id string, producerID int64, epoch int16, tps []TopicPartition) error {
+	return c.addPartitions(id, producerID, epoch, tps, false)
+}
+
+// AddPartitionsV2 is AddPartitions for a client of transaction version 2:
+// the broker adds the partitions of its Produce v12+ and TxnOffsetCommit
+// v5+ (Kafka's AddPartitionsToTxnManager with verifyOnly false).
+func (c *Coordinator) AddPartitionsV2(id string, producerID int64, epoch int16, tps []TopicPartition) error {
+	return c.addPartitions(id, producerID, epoch, tps, true)
+}
+
+func (c *Coordinator) addPartitions(id string, producerID int64, epoch int16, tps []TopicPartition, tv2 bool) error {
 	if id == "" {
 		return errInvalidRequest
 	}
 	_, err := call(c, struct{}{}, func(answer func(struct{}, error)) {
 		m := c.txns[id]
 		switch {
+		case m != nil && m.pending != nil:
+			// First (KAFKA-18660): a producer that starts its next
+			// transaction with the ID or epoch EndTxn v5 answered, while
+			// the markers are still being written, must retry, not be
+			// fenced.
+			answer(struct{}{}, errConcurrent)
+			return
 		case m == nil, m.producerID != producerID:
 			answer(struct{}{}, errInvalidMapping)
 			return
 		case m.producerEpoch != epoch:
 			answer(struct{}{}, errProducerFenced)
 			return
-		case m.pending != nil, m.state == PrepareCommit, m.state == PrepareAbort:
+		case m.state == PrepareCommit, m.state == PrepareAbort:
 			answer(struct{}{}, errConcurrent)
 			return
 		case m.state == Ongoing && m.hasAll(tps):
 			answer(struct{}{}, nil)
 			return
 		}
-		t := m.addPartitions(tps, c.nowMs())
+		t := m.addPartitions(tps, c.nowMs(), tv2)
 		m.pending = t
 		c.store(m, t, func(err error) {
 			if err != nil {
@@ -179,27 +200,44 @@ func (c *Coordinator) VerifyPartitions(id string, producerID int64, epoch int16,
 	})
 }
 
-// EndTxn commits or aborts the transaction of id (Kafka's
-// handleEndTransaction, transaction version 0/1): it returns once the
-// PrepareCommit or PrepareAbort record is written; the markers follow.
+// EndTxnV2 commits or aborts the transaction of id (Kafka's
+// handleEndTransaction) for a client of transaction version 2 (EndTxn
+// v5+, KIP-890 part 2): it returns once the PrepareCommit or PrepareAbort
+// record is written; the markers follow: the epoch is bumped
+// by every EndTxn, the markers carry the new one, and the answer is the
+// producer ID and epoch to use next (a new producer ID at epoch 0 once the
+// epoch is exhausted); an abort with no transaction (Empty, or after a
+// completed one) is allowed and bumps the epoch too. Without tv2 the
+// answer is the unchanged ID and epoch.
+func (c *Coordinator) EndTxnV2(id string, producerID int64, epoch int16, commit bool) (InitResult, error) {
+	return c.endTxnRequest(id, producerID, epoch, commit, true)
+}
+
+// EndTxn is EndTxn v0-4 (transaction version 0/1): the epoch stays.
 func (c *Coordinator) EndTxn(id string, producerID int64, epoch int16, commit bool) error {
-	if id == "" {
-		return errInvalidRequest
-	}
-	_, err := call(c, InitResult{}, func(answer func(InitResult, error)) {
-		m := c.txns[id]
-		if m == nil {
-			answer(InitResult{}, errInvalidMapping)
-			return
-		}
-		c.endTxn(m, producerID, epoch, commit, true, answer)
-	})
+	_, err := c.endTxnRequest(id, producerID, epoch, commit, false)
 	return err
 }
 
+func (c *Coordinator) endTxnRequest(id string, producerID int64, epoch int16, commit, tv2 bool) (InitResult, error) {
+	none := InitResult{ProducerID: noProducerID, Epoch: noProducerEpoch}
+	if id == "" {
+		return none, errInvalidRequest
+	}
+	return call(c, none, func(answer func(InitResult, error)) {
+		m := c.txns[id]
+		if m == nil {
+			answer(none, errInvalidMapping)
+			return
+		}
+		c.endTxn(m, producerID, epoch, commit, true, tv2, answer)
+	})
+}
+
 // endTxn is Kafka's endTransaction, on the loop. A fence (m.pending is a
-// PrepareEpochFence) aborts with the bumped epoch.
-func (c *Coordinator) endTxn(m *meta, producerID int64, epoch int16, commit, fromClient bool, answer func(InitResult, error)) {
+// PrepareEpochFence) aborts with the bumped epoch; tv2 is the client's
+// transaction version (for a fence or a timeout, the ID's).
+func (c *Coordinator) endTxn(m *meta, producerID int64, epoch int16, commit, fromClient, tv2 bool, answer func(InitResult, error)) {
 	fencing := m.pending != nil && m.pending.state == PrepareEpochFence
 	fail := func(err error) {
 		if fencing {
@@ -207,9 +245,28 @@ func (c *Coordinator) endTxn(m *meta, producerID int64, epoch int16, commit, fro
 		}
 		answer(InitResult{ProducerID: noProducerID, Epoch: noProducerEpoch}, err)
 	}
-	validEpoch := (!fromClient || epoch == m.producerEpoch) && epoch >= m.producerEpoch
+	current := InitResult{ProducerID: m.producerID, Epoch: m.producerEpoch}
+	// Transaction version 2 (Kafka's endTxnEpochBumped, retryOnOverflow):
+	// the same epoch is the next EndTxn, epoch+1 a retry of the last one.
+	metaTV2 := !fencing && m.tv2
+	retryOnOverflow := metaTV2 && m.previousProducerID == producerID && epoch == math.MaxInt16-1 && m.producerEpoch == 0
+	retryOnBump := metaTV2 && m.producerEpoch == epoch+1
+	isRetry := retryOnBump || retryOnOverflow
+	var validEpoch bool
+	if metaTV2 {
+		switch m.state {
+		case PrepareCommit, PrepareAbort:
+			validEpoch = retryOnBump
+		case CompleteCommit, CompleteAbort:
+			validEpoch = isRetry || epoch == m.producerEpoch
+		default:
+			validEpoch = epoch == m.producerEpoch
+		}
+	} else {
+		validEpoch = (!fromClient || epoch == m.producerEpoch) && epoch >= m.producerEpoch
+	}
 	switch {
-	case m.producerID != producerID:
+	case m.producerID != producerID && !retryOnOverflow:
 		fail(errInvalidMapping)
 		return
 	case !validEpoch:
@@ -220,19 +277,31 @@ func (c *Coordinator) endTxn(m *meta, producerID int64, epoch int16, commit, fro
 		return
 	}
 	var next State
+	emptyAbort := false
 	switch m.state {
 	case Ongoing:
 		next = PrepareAbort
 		if commit {
 			next = PrepareCommit
 		}
-	case CompleteCommit, CompleteAbort:
-		if commit == (m.state == CompleteCommit) {
-			answer(InitResult{ProducerID: m.producerID, Epoch: m.producerEpoch}, nil) // a retry
-		} else {
+	case Empty:
+		if commit || !tv2 {
 			fail(errInvalidTxnState)
+			return
 		}
-		return
+		next, emptyAbort = PrepareAbort, true
+	case CompleteCommit, CompleteAbort:
+		sameOutcome := commit == (m.state == CompleteCommit)
+		switch {
+		case sameOutcome && (isRetry || !metaTV2):
+			answer(current, nil) // a retry
+			return
+		case !commit && tv2 && !isRetry:
+			next, emptyAbort = PrepareAbort, true
+		default:
+			fail(errInvalidTxnState)
+			return
+		}
 	case PrepareCommit, PrepareAbort:
 		if commit == (m.state == PrepareCommit) {
 			fail(errConcurrent)
@@ -240,16 +309,25 @@ func (c *Coordinator) endTxn(m *meta, producerID int64, epoch int16, commit, fro
 			fail(errInvalidTxnState)
 		}
 		return
-	default: // Empty; Dead and PrepareEpochFence are never a state
+	default: // Dead and PrepareEpochFence are never a state
 		fail(errInvalidTxnState)
 		return
+	}
+	nextPID := noProducerID
+	if tv2 && !fencing && epochExhausted(m.producerEpoch) {
+		pid, err := c.opts.NewProducerID()
+		if err != nil {
+			fail(errNotAvailable)
+			return
+		}
+		nextPID = pid
 	}
 	if next == PrepareAbort && fencing {
 		m.pending = nil
 		m.producerEpoch = epoch
 		m.lastProducerEpoch = noProducerEpoch
 	}
-	t := m.prepareEnd(next, c.nowMs())
+	t := m.prepareEnd(next, c.nowMs(), tv2, nextPID, emptyAbort)
 	m.pending = t
 	c.store(m, t, func(err error) {
 		if err != nil {
@@ -262,7 +340,11 @@ func (c *Coordinator) endTxn(m *meta, producerID int64, epoch int16, commit, fro
 		}
 		m.complete(t)
 		m.failedFence = false
-		answer(InitResult{ProducerID: m.producerID, Epoch: m.producerEpoch}, nil)
+		res := InitResult{ProducerID: m.producerID, Epoch: m.producerEpoch}
+		if m.nextProducerID != noProducerID {
+			res = InitResult{ProducerID: m.nextProducerID, Epoch: 0}
+		}
+		answer(res, nil)
 		c.sendMarkers(m)
 	})
 }

@@ -100,7 +100,7 @@ func TestCrashBeforeCompleteRecord(t *testing.T) {
 			<-hold
 		}
 	}})
-	e.markers.ch = make(chan marker, 8)
+	e.markers.ch = make(chan marker) // unbuffered: the marker waits until holding is set
 	r := e.init("tx")
 	wantErr(t, "add", e.c.AddPartitions("tx", r.ProducerID, r.Epoch, []TopicPartition{tp("a", 0)}), nil)
 	wantErr(t, "abort", e.c.EndTxn("tx", r.ProducerID, r.Epoch, false), nil)

@@ -41,12 +41,31 @@
 // answers CONCURRENT_TRANSACTIONS; the client retries and gets the next
 // epoch. A transaction open longer than its timeout is aborted the same
 // way (every transaction.abort.timed.out.transaction.cleanup.interval.ms).
-// The per-transaction epoch bump of KIP-890 part 2 (transaction version 2,
-// with partitions added by Produce itself) is not implemented, so EndTxn is
-// served up to v4 and transaction.version is supported up to 1 (whose only
-// effect is the record version below). KIP-890 part 1 is: Produce asks
-// VerifyPartitions before the first transactional batch of a partition
+// KIP-890 part 1 is: Produce asks VerifyPartitions before the first
+// transactional batch of a partition
 // (transaction.partition.verification.enable).
+//
+// Transaction version 2 (KIP-890 part 2, Kafka's
+// clientTransactionVersion.supportsEpochBump; the server uses it for
+// EndTxn v5+, and for Produce v12+ and TxnOffsetCommit v5+ once
+// transaction.version 2 is finalized): the broker adds the partitions of
+// the producer's Produce and TxnOffsetCommit (AddPartitionsV2), and every
+// EndTxnV2 bumps the epoch: the Prepare record carries epoch+1 (and the
+// old one as the last epoch), the markers carry it too, so they fence the
+// old epoch in every partition, and the answer is the new epoch. An
+// EndTxnV2 with the old epoch is a retry and gets the same answer (Kafka's
+// endTxnEpochBumped); an abort with no transaction (Empty, or after a
+// completed one) is allowed, writes no markers and bumps the epoch. When
+// the epoch to bump is exhausted (32766) a new producer ID is allocated:
+// it is written as NextProducerId in the Prepare record, the markers carry
+// the old ID at epoch 32767, the Complete record the new ID at epoch 0
+// with the old one as previous, and the answer is the new ID at 0; a retry
+// with the old ID and epoch 32766 gets it again (retryOnOverflow). A fence
+// (InitProducerId during a transaction, a timeout) of a version 2
+// transaction does not bump before the abort, which bumps once. The
+// records of a version 2 transaction are value version 1 with
+// ClientTransactionVersion 2 (and NextProducerId), whatever the finalized
+// level, so a reload knows the rules the ID follows.
 //
 // # Concurrency
 //

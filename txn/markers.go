@@ -91,7 +91,7 @@ func (c *Coordinator) abortTimedOut() {
 		t := m.fenceEpoch()
 		m.pending = t
 		c.log.Info("aborting a transaction that timed out", "transactional_id", m.id, "producer_id", m.producerID, "timeout_ms", m.timeoutMs)
-		c.endTxn(m, t.producerID, t.producerEpoch, false, false, func(_ InitResult, err error) {
+		c.endTxn(m, t.producerID, t.producerEpoch, false, false, m.tv2, func(_ InitResult, err error) {
 			if err == nil {
 				c.timeoutAborts.Add(1)
 			}

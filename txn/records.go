@@ -37,7 +37,10 @@ func recordValue(t *transit, version int16) []byte {
 	v := kmsg.NewTxnMetadataValue()
 	v.Version = version
 	v.PreviousProducerID = t.previousProducerID
-	v.NextProducerID, v.NextProducerEpoch, v.ClientTransactionVersion = -1, -1, 0
+	v.NextProducerID, v.NextProducerEpoch, v.ClientTransactionVersion = t.nextProducerID, -1, 0
+	if t.tv2 {
+		v.ClientTransactionVersion = 2
+	}
 	v.ProducerID = t.producerID
 	v.ProducerEpoch = t.producerEpoch
 	v.TimeoutMillis = t.timeoutMs
@@ -107,7 +110,7 @@ func (c *Coordinator) store(m *meta, t *transit, done func(error)) {
 	rec := &recordbatch.Record{Timestamp: c.nowMs(), Key: recordKey(m.id)}
 	if t.state != Dead {
 		var version int16
-		if f := c.opts.TransactionVersion; f != nil && f() >= 1 {
+		if f := c.opts.TransactionVersion; t.tv2 || (f != nil && f() >= 1) {
 			version = 1
 		}
 		rec.Value = recordValue(t, version)
@@ -265,11 +268,15 @@ func apply(txns map[string]*meta, key, value []byte) error {
 	}
 	m := txns[k.TransactionalID]
 	if m == nil {
-		m = &meta{id: k.TransactionalID, previousProducerID: noProducerID, lastProducerEpoch: noProducerEpoch}
+		m = &meta{id: k.TransactionalID, previousProducerID: noProducerID, lastProducerEpoch: noProducerEpoch, nextProducerID: noProducerID}
 		txns[k.TransactionalID] = m
 	}
 	if v.Version >= 1 && v.PreviousProducerID >= 0 {
 		m.previousProducerID = v.PreviousProducerID
+	}
+	m.nextProducerID, m.tv2 = noProducerID, false
+	if v.Version >= 1 {
+		m.nextProducerID, m.tv2 = v.NextProducerID, v.ClientTransactionVersion >= 2
 	}
 	m.producerID, m.producerEpoch = v.ProducerID, v.ProducerEpoch
 	m.timeoutMs, m.state = v.TimeoutMillis, State(v.State)

@@ -70,6 +70,14 @@ type meta struct {
 	partitions         map[TopicPartition]struct{}
 	startMs            int64 // transaction start, -1 when none
 	updateMs           int64
+	// nextProducerID is the producer ID an EndTxn of transaction version
+	// 2 allocated because the epoch is exhausted: it becomes producerID
+	// once the markers are written (-1: none).
+	nextProducerID int64
+	// tv2: the last transition came from a client of transaction version
+	// 2 (Kafka's clientTransactionVersion.supportsEpochBump): every EndTxn
+	// bumps the epoch.
+	tv2 bool
 	// pending is the transition whose record is being appended (nil:
 	// none); fence is set while a PrepareEpochFence is pending.
 	pending *transit
@@ -91,6 +99,8 @@ type transit struct {
 	partitions         map[TopicPartition]struct{}
 	startMs            int64
 	updateMs           int64
+	nextProducerID     int64
+	tv2                bool
 }
 
 func (m *meta) transit(state State) *transit {
@@ -99,6 +109,7 @@ func (m *meta) transit(state State) *transit {
 		producerEpoch: m.producerEpoch, lastProducerEpoch: m.lastProducerEpoch,
 		timeoutMs: m.timeoutMs, state: state, partitions: m.partitions,
 		startMs: m.startMs, updateMs: m.updateMs,
+		nextProducerID: noProducerID, tv2: m.tv2,
 	}
 }
 
@@ -108,6 +119,7 @@ func (m *meta) complete(t *transit) {
 	m.producerEpoch, m.lastProducerEpoch = t.producerEpoch, t.lastProducerEpoch
 	m.timeoutMs, m.state, m.partitions = t.timeoutMs, t.state, t.partitions
 	m.startMs, m.updateMs = t.startMs, t.updateMs
+	m.nextProducerID, m.tv2 = t.nextProducerID, t.tv2
 	m.pending = nil
 }
 
@@ -152,16 +164,20 @@ func (m *meta) rotateProducerID(newID int64, timeoutMs int32, now int64, recordL
 // producer.
 func (m *meta) fenceEpoch() *transit {
 	t := m.transit(PrepareEpochFence)
-	if !m.failedFence {
+	// With transaction version 2 the abort itself bumps the epoch
+	// (prepareEnd), once.
+	if !m.failedFence && !m.tv2 {
 		t.producerEpoch = m.producerEpoch + 1
 	}
 	t.lastProducerEpoch = noProducerEpoch
 	return t
 }
 
-// addPartitions is Kafka's prepareAddPartitions.
-func (m *meta) addPartitions(tps []TopicPartition, now int64) *transit {
+// addPartitions is Kafka's prepareAddPartitions; tv2: added by a client
+// of transaction version 2 (Produce v12+, TxnOffsetCommit v5+).
+func (m *meta) addPartitions(tps []TopicPartition, now int64, tv2 bool) *transit {
 	t := m.transit(Ongoing)
+	t.tv2 = tv2
 	t.partitions = make(map[TopicPartition]struct{}, len(m.partitions)+len(tps))
 	for tp := range m.partitions {
 		t.partitions[tp] = struct{}{}
@@ -176,10 +192,22 @@ func (m *meta) addPartitions(tps []TopicPartition, now int64) *transit {
 	return t
 }
 
-// prepareEnd is Kafka's prepareAbortOrCommit.
-func (m *meta) prepareEnd(state State, now int64) *transit {
+// prepareEnd is Kafka's prepareAbortOrCommit. With transaction version 2
+// the epoch is bumped (the markers carry the new one, fencing the old);
+// nextPID is the new producer ID when the bumped epoch is the last one
+// (-1: none); noPartitionAdded: an abort of a transaction that added
+// nothing, whose start is then now.
+func (m *meta) prepareEnd(state State, now int64, tv2 bool, nextPID int64, noPartitionAdded bool) *transit {
 	t := m.transit(state)
 	t.updateMs = now
+	t.tv2 = tv2
+	if tv2 {
+		t.producerEpoch, t.lastProducerEpoch = m.producerEpoch+1, m.producerEpoch
+		t.nextProducerID = nextPID
+	}
+	if noPartitionAdded {
+		t.startMs, t.partitions = now, nil
+	}
 	return t
 }
 
@@ -191,6 +219,14 @@ func (m *meta) prepareComplete(now int64) *transit {
 	}
 	t := m.transit(s)
 	t.partitions, t.updateMs = nil, now
+	if m.tv2 {
+		// The epoch bumped by EndTxn stays; an exhausted one gives way to
+		// the producer ID allocated then, at epoch 0.
+		t.previousProducerID, t.lastProducerEpoch = m.producerID, m.producerEpoch
+		if m.nextProducerID != noProducerID {
+			t.producerID, t.producerEpoch = m.nextProducerID, 0
+		}
+	}
 	return t
 }
 

@@ -121,14 +121,14 @@ func TestFeatureLevel(t *testing.T) {
 	}
 }
 
-// TestSupportedRange: metadata.version 7-27, transaction.version 0-1
-// (txn/), Kafka's other features at 0 only, an unknown feature 0-0 and not
+// TestSupportedRange: metadata.version 7-27, transaction.version 0-2
+// (txn/, KIP-890 part 2), Kafka's other features at 0 only, an unknown feature 0-0 and not
 // known; the table is by name.
 func TestSupportedRange(t *testing.T) {
 	if min, max, ok := SupportedRange(MetadataVersionName); min != 7 || max != 27 || !ok {
 		t.Errorf("metadata.version %d-%d %v", min, max, ok)
 	}
-	if min, max, ok := SupportedRange("transaction.version"); min != 0 || max != 1 || !ok {
+	if min, max, ok := SupportedRange("transaction.version"); min != 0 || max != 2 || !ok {
 		t.Errorf("transaction.version %d-%d %v", min, max, ok)
 	}
 	for _, f := range Features {

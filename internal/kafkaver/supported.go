@@ -17,7 +17,7 @@ var Supported = []SupportedFeature{
 	{MetadataVersionName, Minimum, LatestProduction},
 	{"share.version", 0, 0},
 	{"streams.version", 0, 0},
-	{"transaction.version", 0, 1}, // 1: flexible __transaction_state records (txn/); 2 (KIP-890 part 2) not implemented
+	{"transaction.version", 0, 2}, // 1: flexible __transaction_state records; 2: KIP-890 part 2 (txn/, server/end_txn.go)
 }
 
 // SupportedRange returns the levels of name this build supports; an
