@@ -67,10 +67,13 @@ func TestCrashDuringMarkers(t *testing.T) {
 			if got := e.markers.all(); !reflect.DeepEqual(got, c.before) {
 				t.Fatalf("before crash: markers %+v, want %+v", got, c.before)
 			}
+			// Crash while the marker is still refused (releasing it first
+			// would let the old coordinator's retry write it before the
+			// crash), then let the restarted coordinator write.
+			e.crash()
 			e.markers.mu.Lock()
 			e.markers.hold = nil
 			e.markers.mu.Unlock()
-			e.crash()
 			e.waitState("tx", CompleteCommit)
 			want := append(c.before, marker{tp("a", 0), 1001, 0, true}, marker{tp("b", 0), 1001, 0, true})
 			if got := e.markers.all(); !reflect.DeepEqual(got, want) {
