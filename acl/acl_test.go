@@ -181,7 +181,7 @@ func TestCreateDeleteDescribeDurable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"<nil>", "The only valid name for the CLUSTER resource is kafka-cluster", "Invalid pattern type for wildcard resource: PREFIXED",
-		"Could not parse principal from `alice` (no colon is present separating the principal type from the principal name)"}
+		"expected a string in format principalType:principalName but got alice"}
 	for i, e := range errs {
 		if fmt.Sprint(e) != want[i] {
 			t.Errorf("create %d: %v, want %s", i, e, want[i])

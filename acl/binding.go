@@ -63,7 +63,7 @@ func (b Binding) Validate() error {
 	}
 	typ, _, ok := strings.Cut(b.Principal, ":")
 	if !ok || typ == "" {
-		return invalid("Could not parse principal from `" + b.Principal + "` (no colon is present separating the principal type from the principal name)")
+		return invalid("expected a string in format principalType:principalName but got " + b.Principal)
 	}
 	if b.Host == "" {
 		return invalid("Invalid empty host")
