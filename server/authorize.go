@@ -27,7 +27,7 @@ const (
 	opRead            = kmsg.ACLOperationRead
 	opWrite           = kmsg.ACLOperationWrite
 	opCreate          = kmsg.ACLOperationCreate
-	opDeleteACL          = kmsg.ACLOperationDelete
+	opDel          = kmsg.ACLOperationDelete
 	opAlter           = kmsg.ACLOperationAlter
 	opDescribe        = kmsg.ACLOperationDescribe
 	opClusterAction   = kmsg.ACLOperationClusterAction
@@ -100,11 +100,20 @@ func (s *Server) authorizeAny(c *conn, op kmsg.ACLOperation, rt kmsg.ACLResource
 	return s.acl.AuthorizeAny(c.principal, c.host(), op, rt)
 }
 
-// authorizedOps is the authorized-operations field for rt/name: the bit
-// field when asked and an authorizer runs, else noAuthorizedOps.
+// authorizedOps is the authorized-operations field for rt/name: when
+// asked, the bit field of the operations the principal may do (without an
+// authorizer every operation rt supports, as Kafka's AuthHelper), else
+// noAuthorizedOps.
 func (s *Server) authorizedOps(c *conn, asked bool, rt kmsg.ACLResourceType, name string) int32 {
-	if !asked || s.acl == nil {
+	if !asked {
 		return noAuthorizedOps
+	}
+	if s.acl == nil {
+		var bits int32
+		for _, op := range acl.Operations(rt) {
+			bits |= 1 << op
+		}
+		return bits
 	}
 	return s.acl.Operations(c.principal, c.host(), rt, name)
 }
