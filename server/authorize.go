@@ -27,7 +27,7 @@ const (
 	opRead            = kmsg.ACLOperationRead
 	opWrite           = kmsg.ACLOperationWrite
 	opCreate          = kmsg.ACLOperationCreate
-	opDel          = kmsg.ACLOperationDelete
+	opDel             = kmsg.ACLOperationDelete
 	opAlter           = kmsg.ACLOperationAlter
 	opDescribe        = kmsg.ACLOperationDescribe
 	opClusterAction   = kmsg.ACLOperationClusterAction

@@ -35,6 +35,16 @@ func (s *Server) handleInitProducerID(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.InitProducerIDRequest)
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
+	// WRITE on the transactional ID; without one IDEMPOTENT_WRITE on the
+	// cluster or WRITE on some topic (Kafka's handleInitProducerIdRequest).
+	if req.TransactionalID != nil && !s.authorize(r.c, opWrite, rtTxnID, *req.TransactionalID) {
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return msgReply{resp}, nil
+	}
+	if req.TransactionalID == nil && !s.authorizeCluster(r.c, opIdempotentWrite) && !s.authorizeAny(r.c, opWrite, rtTopic) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return msgReply{resp}, nil
+	}
 	if req.TransactionalID == nil {
 		id, err := s.pids.allocate()
 		if err != nil {
