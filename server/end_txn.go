@@ -21,6 +21,7 @@ package server
 //   - v4: TRANSACTION_ABORTABLE in answers (KIP-890)
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/stratabroker/strata/txn"
@@ -29,6 +30,10 @@ import (
 func (s *Server) handleEndTxn(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.EndTxnRequest)
 	resp := req.ResponseKind().(*kmsg.EndTxnResponse)
+	if !s.authorize(r.c, opWrite, rtTxnID, req.TransactionalID) {
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return msgReply{resp}, nil
+	}
 	return s.serveTxn(r, func(c *txn.Coordinator) reply {
 		err := c.EndTxn(req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit)
 		resp.ErrorCode = fencedCode(err, req.Version, 2)
