@@ -228,7 +228,6 @@ func TestACLProduceMetadataGroup(t *testing.T) {
 	}
 }
 
-
 func TestACLAPIsDurableAndValidated(t *testing.T) {
 	dir := t.TempDir()
 	s := startACLBroker(t, dir)

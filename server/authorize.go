@@ -12,6 +12,7 @@ import (
 	"net"
 	"sync/atomic"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/stratabroker/strata/acl"
@@ -140,3 +141,35 @@ func (s *Server) ACLDenials() []ACLDenial {
 
 // ACLsEnabled reports whether an authorizer runs.
 func (s *Server) ACLsEnabled() bool { return s.acl != nil }
+
+// Kafka's default messages of the authorization errors (Errors.java).
+var (
+	errTopicDenied   = kerrf(kerr.TopicAuthorizationFailed, "Topic authorization failed.")
+	errGroupDenied   = kerrf(kerr.GroupAuthorizationFailed, "Group authorization failed.")
+	errClusterDenied = kerrf(kerr.ClusterAuthorizationFailed, "Cluster authorization failed.")
+)
+
+// authorizeConfig checks op (DESCRIBE_CONFIGS or ALTER_CONFIGS) on a
+// config resource as Kafka's ConfigAdminManager: a topic on the topic, a
+// group on the group, a broker, broker logger or client-metrics resource
+// on the cluster. It returns the error to answer, or nil.
+func (s *Server) authorizeConfig(c *conn, op kmsg.ACLOperation, rt kmsg.ConfigResourceType, name string) error {
+	if s.acl == nil {
+		return nil
+	}
+	switch rt {
+	case kmsg.ConfigResourceTypeTopic:
+		if !s.authorize(c, op, rtTopic, name) {
+			return errTopicDenied
+		}
+	case kmsg.ConfigResourceTypeGroupConfig:
+		if !s.authorize(c, op, rtGroup, name) {
+			return errGroupDenied
+		}
+	case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger, kmsg.ConfigResourceTypeClientMetrics:
+		if !s.authorizeCluster(c, op) {
+			return errClusterDenied
+		}
+	}
+	return nil
+}
