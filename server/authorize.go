@@ -10,6 +10,7 @@ package server
 import (
 	"fmt"
 	"net"
+	"reflect"
 	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -172,4 +173,41 @@ func (s *Server) authorizeConfig(c *conn, op kmsg.ACLOperation, rt kmsg.ConfigRe
 		}
 	}
 	return nil
+}
+
+// clusterDenied answers a request that needs op on the cluster, when the
+// principal may not: nil when it may. The answer is the response with
+// CLUSTER_AUTHORIZATION_FAILED in its top-level error code (Kafka's
+// getErrorResponse for DescribeLogDirs, UpdateFeatures, UnregisterBroker,
+// DescribeUserScramCredentials), or per user for
+// AlterUserScramCredentials.
+func (s *Server) clusterDenied(r *request, op kmsg.ACLOperation) reply {
+	if s.authorizeCluster(r.c, op) {
+		return nil
+	}
+	code := kerr.ClusterAuthorizationFailed.Code
+	if req, ok := r.kreq.(*kmsg.AlterUserSCRAMCredentialsRequest); ok {
+		resp := req.ResponseKind().(*kmsg.AlterUserSCRAMCredentialsResponse)
+		seen := map[string]bool{}
+		add := func(u string) {
+			if !seen[u] {
+				seen[u] = true
+				res := kmsg.NewAlterUserSCRAMCredentialsResponseResult()
+				res.User, res.ErrorCode = u, code
+				resp.Results = append(resp.Results, res)
+			}
+		}
+		for _, d := range req.Deletions {
+			add(d.Name)
+		}
+		for _, u := range req.Upsertions {
+			add(u.Name)
+		}
+		return msgReply{resp}
+	}
+	resp := r.kreq.ResponseKind()
+	if f := reflect.ValueOf(resp).Elem().FieldByName("ErrorCode"); f.IsValid() && f.Kind() == reflect.Int16 {
+		f.SetInt(int64(code))
+	}
+	return msgReply{resp}
 }
