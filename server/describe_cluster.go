@@ -17,12 +17,12 @@ package server
 //   - v2: IncludeFencedBrokers, IsFenced (never)
 
 import (
-	"github.com/stratabroker/strata/acl"
-
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/acl"
 )
 
 // DescribeCluster's endpoint types (KIP-919).
