@@ -63,6 +63,7 @@ var allowed = map[string][]string{
 	"tools/clients":      {"tools/cli"},
 	"tools/groups":       {"tools/cli"},
 	"tools/transactions": {"tools/cli"},
+	"tools/acls":         {"tools/cli"},
 	"tools/perf":         {"tools/cli"},
 	"tools/verifiable":   {"tools/cli"},
 	"tools/streams":      {"tools/cli"},
