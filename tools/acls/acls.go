@@ -438,7 +438,7 @@ func codeErr(code int16, msg *string) error {
 	}
 	err := kerr.ErrorForCode(code)
 	if msg != nil && *msg != "" {
-		return fmt.Errorf("%w: %s", err, *msg)
+		return fmt.Errorf("%s: %s", cli.ErrText(err), *msg)
 	}
 	return err
 }
