@@ -438,7 +438,11 @@ func codeErr(code int16, msg *string) error {
 	}
 	err := kerr.ErrorForCode(code)
 	if msg != nil && *msg != "" {
-		return fmt.Errorf("%s: %s", cli.ErrText(err), *msg)
+		var ke *kerr.Error
+		if errors.As(err, &ke) {
+			return fmt.Errorf("%s: %s", ke.Message, *msg)
+		}
+		return fmt.Errorf("%v: %s", err, *msg)
 	}
 	return err
 }
