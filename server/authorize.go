@@ -88,6 +88,13 @@ func (s *Server) authorize(c *conn, op kmsg.ACLOperation, rt kmsg.ACLResourceTyp
 	return false
 }
 
+// allowed is authorize without counting a denial, for checks that have
+// another way through (Kafka's logIfDenied = false): CREATE on the cluster
+// before CREATE on the topic, IDEMPOTENT_WRITE before WRITE on a topic.
+func (s *Server) allowed(c *conn, op kmsg.ACLOperation, rt kmsg.ACLResourceType, name string) bool {
+	return s.acl == nil || s.acl.Authorize(c.principal, c.host(), op, rt, name)
+}
+
 // authorizeCluster is authorize on the cluster resource.
 func (s *Server) authorizeCluster(c *conn, op kmsg.ACLOperation) bool {
 	return s.authorize(c, op, rtCluster, acl.ClusterName)

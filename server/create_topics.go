@@ -24,6 +24,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/acl"
 )
 
 func (s *Server) handleCreateTopics(r *request) (reply, error) {
@@ -34,7 +36,7 @@ func (s *Server) handleCreateTopics(r *request) (reply, error) {
 	for _, rt := range req.Topics {
 		seen[rt.Topic]++
 	}
-	clusterCreate := s.acl == nil || s.authorizeCluster(r.c, opCreate)
+	clusterCreate := s.allowed(r.c, opCreate, rtCluster, acl.ClusterName)
 	for _, rt := range req.Topics {
 		st := kmsg.NewCreateTopicsResponseTopic()
 		st.Topic = rt.Topic

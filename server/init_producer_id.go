@@ -28,6 +28,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/stratabroker/strata/acl"
 	"github.com/stratabroker/strata/txn"
 )
 
@@ -41,7 +42,7 @@ func (s *Server) handleInitProducerID(r *request) (reply, error) {
 		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
 		return msgReply{resp}, nil
 	}
-	if req.TransactionalID == nil && !s.authorizeCluster(r.c, opIdempotentWrite) && !s.authorizeAny(r.c, opWrite, rtTopic) {
+	if req.TransactionalID == nil && !s.allowed(r.c, opIdempotentWrite, rtCluster, acl.ClusterName) && !s.authorizeAny(r.c, opWrite, rtTopic) {
 		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
 		return msgReply{resp}, nil
 	}

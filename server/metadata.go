@@ -111,7 +111,7 @@ func (s *Server) handleMetadata(r *request) (reply, error) {
 				continue
 			}
 			t, ok = s.topics.Get(name)
-			if !ok && autoCreate && !s.authorizeCluster(r.c, opCreate) && !s.authorize(r.c, opCreate, rtTopic, name) {
+			if !ok && autoCreate && !s.allowed(r.c, opCreate, rtCluster, acl.ClusterName) && !s.authorize(r.c, opCreate, rtTopic, name) {
 				denied(&name, [16]byte{})
 				continue
 			}
