@@ -24,6 +24,10 @@
 // allow.everyone.if.no.acl.found is true. Principals match exactly or
 // through "User:*"; hosts exactly or through "*".
 //
+// Two reads scan the bindings instead: Describe (DescribeAcls, DeleteAcls)
+// and AuthorizeAny (Kafka's authorizeByResourceType, asked once per
+// idempotent producer's InitProducerId), neither on a per-record path.
+//
 // Durability: the bindings live in <first log dir>/acls.json, written
 // whole through vfs.WriteFileAtomic (temp file, fsync, rename, fsync dir)
 // before a change becomes visible. Writers serialise on a mutex.
