@@ -10,11 +10,18 @@ import (
 var dispatch = cli.Dispatcher(Commands)
 
 // TestACLsGolden runs kafka-acls.sh's commands against Strata with the
-// StandardAuthorizer (the tool connects as User:ANONYMOUS, a super user).
+// StandardAuthorizer (the tool connects as User:ANONYMOUS, a super user)
+// and against kfake (which keeps ACLs without enforcing them).
 func TestACLsGolden(t *testing.T) {
-	tg := tooltest.StartStrata(t,
-		"authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-		"super.users", "User:ANONYMOUS")
+	t.Run("strata", func(t *testing.T) {
+		aclsScript(t, tooltest.StartStrata(t,
+			"authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+			"super.users", "User:ANONYMOUS"))
+	})
+	t.Run("kfake", func(t *testing.T) { aclsScript(t, tooltest.StartKfake(t)) })
+}
+
+func aclsScript(t *testing.T, tg tooltest.Target) {
 	tr := tooltest.NewTranscript(t, tg, dispatch)
 	tr.Run("", "acls", "--add", "--allow-principal", "User:alice", "--operation", "Write", "--operation", "read", "--topic", "t")
 	tr.Run("", "acls", "--add", "--allow-principal", "User:bob", "--producer", "--topic", "p", "--transactional-id", "tx", "--idempotent")
