@@ -235,3 +235,37 @@ func BenchmarkAuthorize10k(b *testing.B) {
 		}
 	}
 }
+
+// TestCrashDurable: what Create and Delete answered survives a machine
+// crash (vfs.MemFS.CrashClone keeps only what was synced), torn tails and
+// all.
+func TestCrashDurable(t *testing.T) {
+	mem := vfs.NewMem()
+	if err := mem.MkdirAll("/data", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := mem.SyncDir("/"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(mem, "/data", Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := bind(topic, "t", lit, "User:alice", "*", kmsg.ACLOperationWrite, allow)
+	gone := bind(group, "g", lit, "User:bob", "*", kmsg.ACLOperationRead, allow)
+	if _, err := a.Create([]Binding{keep, gone}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Delete([]Filter{{ResourceType: group, PatternType: kmsg.ACLResourcePatternTypeAny, Operation: kmsg.ACLOperationAny, Permission: kmsg.ACLPermissionTypeAny}}); err != nil {
+		t.Fatal(err)
+	}
+	crashed := mem.CrashClone(vfs.CrashOptions{TearUnsynced: true, Garble: true})
+	b, err := Open(crashed, "/data", Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := b.Describe(Filter{ResourceType: kmsg.ACLResourceTypeAny, PatternType: kmsg.ACLResourcePatternTypeAny, Operation: kmsg.ACLOperationAny, Permission: kmsg.ACLPermissionTypeAny})
+	if len(all) != 1 || all[0] != keep {
+		t.Fatalf("after the crash: %+v", all)
+	}
+}
