@@ -54,10 +54,17 @@
 // default) by a producer no coordinator lists it for, which is what
 // `strata transactions find-hanging` reports.
 //
+// The ACLs page (acls.go) lists the bindings DescribeAcls returns,
+// filtered by principal, resource type and resource name (a MATCH filter:
+// the literal name, the wildcard and every prefix binding), adds one
+// (CreateAcls) and deletes one (DeleteAcls of exactly that binding). A
+// broker without an authorizer answers SECURITY_DISABLED; the page shows
+// its message.
+//
 // # Navigation
 //
 // The left navigation is one table (nav.go: sections). Sections later
-// issues bring (brokers and replicas, ACLs and users, share groups) are
+// issues bring (brokers and replicas, share groups) are
 // listed now, greyed and marked "coming", so the layout and
 // the URLs they will take do not move when they land. Each row names the
 // API key its page needs; a built section whose key the cluster does not

@@ -36,7 +36,7 @@ var sections = []struct {
 	{navEntry{Name: "Consumer groups", Path: "/groups", Section: "groups"}, int16(kmsg.ListGroups)},
 	{navEntry{Name: "Brokers & replicas", Section: "brokers", Coming: "coming"}, int16(kmsg.DescribeCluster)},
 	{navEntry{Name: "Transactions", Path: "/transactions", Section: "transactions"}, int16(kmsg.ListTransactions)},
-	{navEntry{Name: "ACLs & users", Section: "acls", Coming: "coming"}, int16(kmsg.DescribeACLs)},
+	{navEntry{Name: "ACLs & users", Path: "/acls", Section: "acls"}, int16(kmsg.DescribeACLs)},
 	{navEntry{Name: "Share groups", Section: "share-groups", Coming: "coming"}, int16(kmsg.ShareGroupDescribe)},
 }
 

@@ -215,6 +215,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	h("POST /groups/{group}/reset", write, s.reset)
 	h("GET /groups/{group}/delete", writeForm, s.deleteGroupForm)
 	h("POST /groups/{group}/delete", write, s.deleteGroup)
+	h("GET /acls", cheap, s.acls)
+	h("POST /acls/add", write, s.addACL)
+	h("POST /acls/delete", write, s.deleteACL)
 	h("/", cheap, func(w http.ResponseWriter, r *http.Request) error {
 		return notFound("no page at %s", r.URL.Path)
 	})

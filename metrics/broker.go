@@ -18,6 +18,7 @@ type brokerCollector struct {
 	phases                                [server.NumPhases]*prometheus.Desc
 	connections, accepted                 *prometheus.Desc
 	authSuccesses, authFailures           *prometheus.Desc
+	aclDenials                            *prometheus.Desc
 	longPolls                             *prometheus.Desc
 	dirFree, dirTotal                     *prometheus.Desc
 	queued, queuedBytes, fetchMemory      *prometheus.Desc
@@ -48,6 +49,7 @@ func newBrokerCollector(srv *server.Server) *brokerCollector {
 		connections:   d("strata_connections", "Client connections open now, by listener.", []string{"listener"}, nil),
 		accepted:      d("strata_connections_accepted_total", "Client connections accepted, by listener.", []string{"listener"}, nil),
 		authSuccesses: d("strata_authentication_success_total", "SASL authentications that succeeded, by listener and mechanism (Kafka's successful-authentication-total).", []string{"listener", "mechanism"}, nil),
+		aclDenials:    d("strata_acl_denials_total", "Authorization checks the ACLs denied, by resource type and operation (Kafka's names: TOPIC, WRITE, ...).", []string{"resource_type", "operation"}, nil),
 		authFailures:  d("strata_authentication_failure_total", "SASL authentications that failed, by listener and mechanism (\"unsupported\": one the listener does not enable; Kafka's failed-authentication-total).", []string{"listener", "mechanism"}, nil),
 		longPolls:     d("strata_fetch_long_polls_waiting", "Fetch requests waiting in their long poll now.", nil, nil),
 
@@ -72,7 +74,7 @@ func newBrokerCollector(srv *server.Server) *brokerCollector {
 
 func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.requests, c.errors, c.connections, c.accepted, c.authSuccesses, c.authFailures, c.longPolls, c.dirFree, c.dirTotal,
+		c.requests, c.errors, c.connections, c.accepted, c.authSuccesses, c.authFailures, c.aclDenials, c.longPolls, c.dirFree, c.dirTotal,
 		c.queued, c.queuedBytes, c.fetchMemory, c.heldReads, c.sendfileBytes, c.copiedBytes,
 	} {
 		ch <- d
@@ -109,6 +111,9 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, a := range c.srv.AuthCounts() {
 		ch <- prometheus.MustNewConstMetric(c.authSuccesses, counter, float64(a.Successes), a.Listener, a.Mechanism)
 		ch <- prometheus.MustNewConstMetric(c.authFailures, counter, float64(a.Failures), a.Listener, a.Mechanism)
+	}
+	for _, d := range c.srv.ACLDenials() {
+		ch <- prometheus.MustNewConstMetric(c.aclDenials, counter, float64(d.Count), d.ResourceType, d.Operation)
 	}
 	ch <- prometheus.MustNewConstMetric(c.longPolls, gauge, float64(c.srv.LongPolls()))
 

@@ -24,6 +24,14 @@ import (
 func (s *Server) handleAddOffsetsToTxn(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.AddOffsetsToTxnRequest)
 	resp := req.ResponseKind().(*kmsg.AddOffsetsToTxnResponse)
+	switch {
+	case !s.authorize(r.c, opWrite, rtTxnID, req.TransactionalID):
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return msgReply{resp}, nil
+	case !s.authorize(r.c, opRead, rtGroup, req.Group):
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return msgReply{resp}, nil
+	}
 	return s.serveTxn(r, func(c *txn.Coordinator) reply {
 		if _, err := s.coordinator(); err != nil {
 			resp.ErrorCode = kerr.CoordinatorNotAvailable.Code

@@ -65,13 +65,49 @@ func (s *Server) handleAddPartitionsToTxn(r *request) (reply, error) {
 		}
 		return out
 	}
+	if req.Version >= 4 && !s.authorizeCluster(r.c, opClusterAction) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code // v4+ are the brokers' (KIP-890)
+		return msgReply{resp}, nil
+	}
 	return s.serveTxn(r, func(c *txn.Coordinator) reply {
 		var results []kmsg.AddPartitionsToTxnResponseTransaction
 		for _, t := range txns {
+			if denied, ok := s.addPartitionsDenied(r.c, t); ok {
+				results = append(results, denied)
+				continue
+			}
 			results = append(results, s.addPartitionsToTxn(c, req.Version, t))
 		}
 		return answer(results)
 	}, func(err error) reply { return answer(all(err)) })
+}
+
+// addPartitionsDenied answers a transaction of the request the principal
+// may not WRITE (TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition),
+// or with topics it may not WRITE (TOPIC_AUTHORIZATION_FAILED on theirs,
+// OPERATION_NOT_ATTEMPTED on the others); ok false lets it through.
+func (s *Server) addPartitionsDenied(c *conn, t kmsg.AddPartitionsToTxnRequestTransaction) (kmsg.AddPartitionsToTxnResponseTransaction, bool) {
+	if s.acl == nil {
+		return kmsg.AddPartitionsToTxnResponseTransaction{}, false
+	}
+	if !s.authorize(c, opWrite, rtTxnID, t.TransactionalID) {
+		return txnResult(t, func(string, int32) int16 { return kerr.TransactionalIDAuthorizationFailed.Code }), true
+	}
+	denied := map[string]bool{}
+	for _, rt := range t.Topics {
+		if !s.authorize(c, opWrite, rtTopic, rt.Topic) {
+			denied[rt.Topic] = true
+		}
+	}
+	if len(denied) == 0 {
+		return kmsg.AddPartitionsToTxnResponseTransaction{}, false
+	}
+	return txnResult(t, func(topic string, _ int32) int16 {
+		if denied[topic] {
+			return kerr.TopicAuthorizationFailed.Code
+		}
+		return kerr.OperationNotAttempted.Code
+	}), true
 }
 
 // addPartitionsToTxn serves one transaction of the request.

@@ -27,6 +27,11 @@ func (s *Server) handleAlterConfigs(r *request) (reply, error) {
 	for _, rr := range req.Resources {
 		res := kmsg.NewAlterConfigsResponseResource()
 		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
+		if err := s.authorizeConfig(r.c, opAlterConfigs, rr.ResourceType, rr.ResourceName); err != nil {
+			res.ErrorCode, res.ErrorMessage = errCode(err), errMessage(err)
+			resp.Resources = append(resp.Resources, res)
+			continue
+		}
 		var err error
 		switch rr.ResourceType {
 		case kmsg.ConfigResourceTypeTopic:

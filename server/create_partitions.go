@@ -30,6 +30,8 @@ func (s *Server) handleCreatePartitions(r *request) (reply, error) {
 		var err error
 		if seen[rt.Topic] > 1 {
 			err = kerrf(kerr.InvalidRequest, "Duplicate topic in request.")
+		} else if !s.authorize(r.c, opAlter, rtTopic, rt.Topic) {
+			err = kerrf(kerr.TopicAuthorizationFailed, "The topic authorization is failed.")
 		} else {
 			err = s.createPartitions(rt, req.ValidateOnly)
 		}

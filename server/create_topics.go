@@ -24,6 +24,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/acl"
 )
 
 func (s *Server) handleCreateTopics(r *request) (reply, error) {
@@ -34,9 +36,18 @@ func (s *Server) handleCreateTopics(r *request) (reply, error) {
 	for _, rt := range req.Topics {
 		seen[rt.Topic]++
 	}
+	clusterCreate := s.allowed(r.c, opCreate, rtCluster, acl.ClusterName)
 	for _, rt := range req.Topics {
 		st := kmsg.NewCreateTopicsResponseTopic()
 		st.Topic = rt.Topic
+		if !clusterCreate && !s.authorize(r.c, opCreate, rtTopic, rt.Topic) {
+			// CREATE on the cluster or the topic (Kafka's handleCreateTopicsRequest).
+			st.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			st.ErrorMessage = kmsg.StringPtr("Authorization failed.")
+			st.NumPartitions, st.ReplicationFactor, st.Configs = -1, -1, nil
+			resp.Topics = append(resp.Topics, st)
+			continue
+		}
 		if seen[rt.Topic] > 1 {
 			st.ErrorCode = kerr.InvalidRequest.Code
 			msg := fmt.Sprintf("Create topics request from client `%s` contains multiple entries for the following topics: %s", r.hdr.clientID, rt.Topic)
@@ -49,6 +60,8 @@ func (s *Server) handleCreateTopics(r *request) (reply, error) {
 		st.ErrorMessage = errMessage(err)
 		if err != nil || req.Version < 5 {
 			st.NumPartitions, st.ReplicationFactor, st.Configs = -1, -1, nil
+		} else if !s.authorize(r.c, opDescribeConfigs, rtTopic, rt.Topic) {
+			st.Configs, st.ConfigErrorCode = nil, kerr.TopicAuthorizationFailed.Code
 		}
 		resp.Topics = append(resp.Topics, st)
 	}

@@ -20,8 +20,11 @@ import (
 )
 
 func (s *Server) handleDeleteGroups(r *request) (reply, error) {
+	req := r.kreq.(*kmsg.DeleteGroupsRequest)
+	denied := s.filterDeleteGroups(r, req)
 	return s.serveGroup(r, func(g *group.Coordinator) kmsg.Response {
-		resp := g.DeleteGroups(r.kreq.(*kmsg.DeleteGroupsRequest))
+		resp := g.DeleteGroups(req)
+		resp.Groups = append(resp.Groups, denied...)
 		if resp.Version >= 3 {
 			for i := range resp.Groups {
 				var ke *kerr.Error

@@ -22,12 +22,15 @@ func (s *Server) handleDeleteRecords(r *request) (reply, error) {
 		st := kmsg.NewDeleteRecordsResponseTopic()
 		st.Topic = rt.Topic
 		t, ok := s.topics.Get(rt.Topic)
+		allowed := s.authorize(r.c, opDel, rtTopic, rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewDeleteRecordsResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.LowWatermark = -1
 			var err error
 			switch {
+			case !allowed:
+				err = kerr.TopicAuthorizationFailed
 			case !ok || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
 				err = kerr.UnknownTopicOrPartition
 			case t.Internal:

@@ -54,8 +54,18 @@ func (s *Server) handleDeleteTopics(r *request) (reply, error) {
 				break
 			}
 			name := t.Name
+			if !s.authorize(r.c, opDescribe, rtTopic, name) {
+				err = kerr.TopicAuthorizationFailed
+				break
+			}
 			st.Topic = &name
+			if !s.authorize(r.c, opDel, rtTopic, name) {
+				err = kerr.TopicAuthorizationFailed
+				break
+			}
 			err = s.topics.Delete(name)
+		case !s.authorize(r.c, opDel, rtTopic, *tg.name):
+			err = kerr.TopicAuthorizationFailed
 		default:
 			if t, ok := s.topics.Get(*tg.name); ok {
 				st.TopicID = t.ID

@@ -21,6 +21,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/stratabroker/strata/acl"
 )
 
 // DescribeCluster's endpoint types (KIP-919).
@@ -47,5 +49,12 @@ func (s *Server) handleDescribeCluster(r *request) (reply, error) {
 	b := kmsg.NewDescribeClusterResponseBroker()
 	b.NodeID, b.Host, b.Port = s.cfg.NodeID, host, port
 	resp.Brokers = []kmsg.DescribeClusterResponseBroker{b}
+	if req.IncludeClusterAuthorizedOperations {
+		// Kafka: the operations with DESCRIBE on the cluster, else none.
+		resp.ClusterAuthorizedOperations = 0
+		if s.authorizeCluster(r.c, opDescribe) {
+			resp.ClusterAuthorizedOperations = s.authorizedOps(r.c, true, rtCluster, acl.ClusterName)
+		}
+	}
 	return msgReply{resp}, nil
 }

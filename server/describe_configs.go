@@ -35,6 +35,11 @@ func (s *Server) handleDescribeConfigs(r *request) (reply, error) {
 	for _, rr := range req.Resources {
 		res := kmsg.NewDescribeConfigsResponseResource()
 		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
+		if err := s.authorizeConfig(r.c, opDescribeConfigs, rr.ResourceType, rr.ResourceName); err != nil {
+			res.ErrorCode, res.ErrorMessage = errCode(err), errMessage(err)
+			resp.Resources = append(resp.Resources, res)
+			continue
+		}
 		var (
 			entries []config.ConfigEntry
 			err     error

@@ -23,6 +23,9 @@ import (
 )
 
 func (s *Server) handleDescribeLogDirs(r *request) (reply, error) {
+	if rep := s.clusterDenied(r, opDescribe); rep != nil {
+		return rep, nil
+	}
 	req := r.kreq.(*kmsg.DescribeLogDirsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeLogDirsResponse)
 	// One entry per log dir, in log.dirs order, each with the partitions

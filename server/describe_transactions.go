@@ -9,6 +9,7 @@ package server
 // while __transaction_state loads, COORDINATOR_LOAD_IN_PROGRESS.
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/stratabroker/strata/txn"
@@ -27,6 +28,10 @@ func (s *Server) handleDescribeTransactions(r *request) (reply, error) {
 		return each(func(id string) kmsg.DescribeTransactionsResponseTransactionState {
 			st := kmsg.NewDescribeTransactionsResponseTransactionState()
 			st.TransactionalID = id
+			if !s.authorize(r.c, opDescribe, rtTxnID, id) {
+				st.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+				return st
+			}
 			t, err := c.Describe(id)
 			if err != nil {
 				st.ErrorCode = errCode(err)
@@ -35,6 +40,9 @@ func (s *Server) handleDescribeTransactions(r *request) (reply, error) {
 			st.State, st.TimeoutMillis, st.StartTimestamp = t.State.String(), t.TimeoutMs, t.StartMs
 			st.ProducerID, st.ProducerEpoch = t.ProducerID, t.Epoch
 			for _, tp := range t.Partitions {
+				if s.acl != nil && !s.acl.Authorize(r.c.principal, r.c.host(), opDescribe, rtTopic, tp.Topic) {
+					continue // Kafka leaves out the topics the principal may not DESCRIBE
+				}
 				if n := len(st.Topics); n == 0 || st.Topics[n-1].Topic != tp.Topic {
 					tt := kmsg.NewDescribeTransactionsResponseTransactionStateTopic()
 					tt.Topic = tp.Topic

@@ -24,6 +24,7 @@ package server
 //     last EndTxn (the old epoch) gets the same answer again.
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/stratabroker/strata/txn"
@@ -32,6 +33,10 @@ import (
 func (s *Server) handleEndTxn(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.EndTxnRequest)
 	resp := req.ResponseKind().(*kmsg.EndTxnResponse)
+	if !s.authorize(r.c, opWrite, rtTxnID, req.TransactionalID) {
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return msgReply{resp}, nil
+	}
 	return s.serveTxn(r, func(c *txn.Coordinator) reply {
 		if req.Version >= 5 {
 			res, err := c.EndTxnV2(req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit)

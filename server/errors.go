@@ -5,6 +5,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"github.com/stratabroker/strata/acl"
 	"github.com/stratabroker/strata/config"
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/recordbatch"
@@ -75,6 +76,8 @@ func errCode(err error) int16 {
 		return kerr.InvalidConfig.Code
 
 	// telemetry: client metrics (KIP-714).
+	case errors.Is(err, acl.ErrInvalid):
+		return kerr.InvalidRequest.Code
 	case errors.Is(err, telemetry.ErrInvalidRequest):
 		return kerr.InvalidRequest.Code
 	case errors.Is(err, telemetry.ErrInvalidConfig):

@@ -159,7 +159,7 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 	var timer *time.Timer
 	for {
 		waits := s.waitChans(want, req.Version)
-		parts, total, anyErr := s.readParts(want, req)
+		parts, total, anyErr := s.readParts(r.c, want, req)
 		if total >= int64(req.MinBytes) || anyErr || len(want) == 0 || maxWait == 0 || !s.now().Before(deadline) {
 			if timer != nil {
 				timer.Stop()
@@ -182,7 +182,7 @@ func (s *Server) handleFetch(r *request) (reply, error) {
 		r.c.t.endRemote()
 		if !woke {
 			// Timer fired or shutting down: one last read answers.
-			parts, _, _ := s.readParts(want, req)
+			parts, _, _ := s.readParts(r.c, want, req)
 			return s.fetchAnswer(req, s.maybeOpen(req, open, want, sess), full, want, parts), nil
 		}
 	}
@@ -276,7 +276,7 @@ func (s *Server) waitChans(want []wantPart, version int16) []<-chan struct{} {
 // readParts reads every wanted partition, in order, with the KIP-74 size
 // rules. It returns one fetchPart per wanted partition, the bytes read and
 // whether any partition has an error.
-func (s *Server) readParts(want []wantPart, req *kmsg.FetchRequest) ([]fetchPart, int64, bool) {
+func (s *Server) readParts(c *conn, want []wantPart, req *kmsg.FetchRequest) ([]fetchPart, int64, bool) {
 	parts := make([]fetchPart, len(want))
 	remaining := int64(req.MaxBytes)
 	if req.Version < 3 {
@@ -290,7 +290,7 @@ func (s *Server) readParts(want []wantPart, req *kmsg.FetchRequest) ([]fetchPart
 		p.partition = w.key.partition
 		p.aborted = req.IsolationLevel == 1
 		// Past pressureRequestMax copied, offsets only (fetch_pressure.go).
-		err := s.readPart(w, req.Version, min(int64(w.maxBytes), remaining), minOne, copied >= pressureRequestMax, p)
+		err := s.readPart(c, w, req.Version, min(int64(w.maxBytes), remaining), minOne, copied >= pressureRequestMax, p)
 		if err == nil && p.read != nil && p.read.Bytes <= pressureCopyMax && underPressure() {
 			copied += p.read.Bytes
 			err = unpin(p.read)
@@ -310,10 +310,18 @@ func (s *Server) readParts(want []wantPart, req *kmsg.FetchRequest) ([]fetchPart
 	return parts, total, anyErr
 }
 
-func (s *Server) readPart(w wantPart, version int16, limit int64, minOne, offsetsOnly bool, p *fetchPart) error {
+func (s *Server) readPart(c *conn, w wantPart, version int16, limit int64, minOne, offsetsOnly bool, p *fetchPart) error {
+	// READ on the topic, checked before its existence (by name) or after
+	// the ID resolved (v13+), as Kafka's.
+	if version < 13 && !s.authorize(c, opRead, rtTopic, w.key.topic) {
+		return kerr.TopicAuthorizationFailed
+	}
 	t, l, err := s.resolveTopic(w.key, version)
 	if err != nil {
 		return err
+	}
+	if version >= 13 && !s.authorize(c, opRead, rtTopic, t.Name) {
+		return kerr.TopicAuthorizationFailed
 	}
 	p.counters = t.Counters
 	if w.leaderEpoch > 0 {

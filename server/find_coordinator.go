@@ -32,6 +32,10 @@ func (s *Server) handleFindCoordinator(r *request) (reply, error) {
 			return -1, "", -1, kerrf(kerr.CoordinatorNotAvailable, "The coordinator is not available.")
 		case key == "" && req.Version < 4 && req.CoordinatorType == 0:
 			return -1, "", -1, kerrf(kerr.InvalidRequest, "The group ID must not be empty.")
+		case req.CoordinatorType == 0 && !s.authorize(r.c, opDescribe, rtGroup, key):
+			return -1, "", -1, kerr.GroupAuthorizationFailed
+		case req.CoordinatorType == 1 && !s.authorize(r.c, opDescribe, rtTxnID, key):
+			return -1, "", -1, kerr.TransactionalIDAuthorizationFailed
 		}
 		if req.CoordinatorType == 1 {
 			_, err = s.txnCoordinator()

@@ -144,6 +144,9 @@ func groupUnavailable(r *request) reply {
 
 // serveGroup runs a group API handler with the coordinator.
 func (s *Server) serveGroup(r *request, serve func(*group.Coordinator) kmsg.Response) (reply, error) {
+	if rep := s.groupPreAuth(r); rep != nil { // authorize_groups.go
+		return rep, nil
+	}
 	// JoinGroup and SyncGroup wait for the other members' requests: their
 	// queued.max.requests slot goes back first, as a waiting Fetch's does
 	// (queue.go). Group requests are small, so all of them do.
@@ -168,7 +171,9 @@ func (s *Server) serveGroup(r *request, serve func(*group.Coordinator) kmsg.Resp
 		r.c.t.startRemote()
 		defer r.c.t.endRemote()
 	}
-	return msgReply{serve(g)}, nil
+	resp := serve(g)
+	s.groupPostAuth(r, resp)
+	return msgReply{resp}, nil
 }
 
 // dropTopicOffsets removes the deleted topics' committed offsets from

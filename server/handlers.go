@@ -54,6 +54,8 @@ var handlers = [...]handler{
 	kmsg.WriteTxnMarkers:         {min: 0, max: 2, serve: (*Server).handleWriteTxnMarkers},
 	kmsg.DeleteRecords:           {min: 0, max: 2, serve: (*Server).handleDeleteRecords},
 	kmsg.DescribeACLs:            {min: 0, max: 3, serve: (*Server).handleDescribeACLs},
+	kmsg.CreateACLs:              {min: 0, max: 3, serve: (*Server).handleCreateACLs},
+	kmsg.DeleteACLs:              {min: 0, max: 3, serve: (*Server).handleDeleteACLs},
 	kmsg.DescribeConfigs:         {min: 0, max: 4, serve: (*Server).handleDescribeConfigs},
 	kmsg.DeleteGroups:            {min: 0, max: 3, serve: (*Server).handleDeleteGroups},
 	kmsg.AlterConfigs:            {min: 0, max: 2, serve: (*Server).handleAlterConfigs},

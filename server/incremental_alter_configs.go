@@ -37,6 +37,11 @@ func (s *Server) handleIncrementalAlterConfigs(r *request) (reply, error) {
 	for _, rr := range req.Resources {
 		res := kmsg.NewIncrementalAlterConfigsResponseResource()
 		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
+		if err := s.authorizeConfig(r.c, opAlterConfigs, rr.ResourceType, rr.ResourceName); err != nil {
+			res.ErrorCode, res.ErrorMessage = errCode(err), errMessage(err)
+			resp.Resources = append(resp.Resources, res)
+			continue
+		}
 		var err error
 		switch rr.ResourceType {
 		case kmsg.ConfigResourceTypeTopic:

@@ -28,6 +28,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/stratabroker/strata/acl"
 	"github.com/stratabroker/strata/txn"
 )
 
@@ -35,6 +36,16 @@ func (s *Server) handleInitProducerID(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.InitProducerIDRequest)
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
+	// WRITE on the transactional ID; without one IDEMPOTENT_WRITE on the
+	// cluster or WRITE on some topic (Kafka's handleInitProducerIdRequest).
+	if req.TransactionalID != nil && !s.authorize(r.c, opWrite, rtTxnID, *req.TransactionalID) {
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return msgReply{resp}, nil
+	}
+	if req.TransactionalID == nil && !s.allowed(r.c, opIdempotentWrite, rtCluster, acl.ClusterName) && !s.authorizeAny(r.c, opWrite, rtTopic) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return msgReply{resp}, nil
+	}
 	if req.TransactionalID == nil {
 		id, err := s.pids.allocate()
 		if err != nil {

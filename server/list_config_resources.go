@@ -31,6 +31,10 @@ var listOrder = []kmsg.ConfigResourceType{
 }
 
 func (s *Server) handleListConfigResources(r *request) (reply, error) {
+	// DESCRIBE_CONFIGS on the cluster (Kafka's handleListClientMetricsResources).
+	if rep := s.clusterDenied(r, opDescribeConfigs); rep != nil {
+		return rep, nil
+	}
 	req := r.kreq.(*kmsg.ListConfigResourcesRequest)
 	resp := req.ResponseKind().(*kmsg.ListConfigResourcesResponse)
 	supported := map[int8]bool{int8(kmsg.ConfigResourceTypeClientMetrics): true}

@@ -33,11 +33,14 @@ func (s *Server) handleListOffsets(r *request) (reply, error) {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
 		t, ok := s.topics.Get(rt.Topic)
+		allowed := s.authorize(r.c, opDescribe, rtTopic, rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewListOffsetsResponseTopicPartition()
 			sp.Partition = rp.Partition
 			var err error
 			switch {
+			case !allowed:
+				err = kerr.TopicAuthorizationFailed
 			case !ok || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
 				err = kerr.UnknownTopicOrPartition
 			case rp.CurrentLeaderEpoch > 0:

@@ -44,6 +44,9 @@ func (s *Server) handleListTransactions(r *request) (reply, error) {
 			if pattern != nil && !pattern.MatchString(t.ID) {
 				continue
 			}
+			if s.acl != nil && !s.acl.Authorize(r.c.principal, r.c.host(), opDescribe, rtTxnID, t.ID) {
+				continue // only the IDs the principal may DESCRIBE
+			}
 			st := kmsg.NewListTransactionsResponseTransactionState()
 			st.TransactionalID, st.ProducerID, st.TransactionState = t.ID, t.ProducerID, t.State.String()
 			resp.TransactionStates = append(resp.TransactionStates, st)

@@ -19,13 +19,21 @@ package server
 // ListTopics, Kafka's Admin listTopics), and franz-go's regex consumer
 // expects to see them in order to skip them.
 //
+// Authorization (Kafka's KafkaApis.handleTopicMetadataRequest): a request
+// for all topics lists only those the principal may DESCRIBE; a named
+// topic it may not DESCRIBE gets TOPIC_AUTHORIZATION_FAILED (by ID: the ID
+// and no name), whether it exists or not; auto-creation needs CREATE on
+// the cluster or the topic, else TOPIC_AUTHORIZATION_FAILED. The
+// authorized-operations fields are filled when asked (the cluster's only
+// with DESCRIBE on it, else 0).
+//
 // Version notes:
 //   - v1: IsInternal, ControllerID, Rack; null topics = all
 //   - v2: ClusterID
 //   - v4: AllowAutoTopicCreation
 //   - v5: OfflineReplicas
 //   - v7: LeaderEpoch
-//   - v8-10: authorized operations (not computed: no authorizer)
+//   - v8-10: cluster authorized operations (v8+: topic authorized operations)
 //   - v9: flexible
 //   - v10: topic IDs; v12: topics may be named by ID alone
 //   - v13: top-level ErrorCode
@@ -34,6 +42,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/stratabroker/strata/acl"
 	"github.com/stratabroker/strata/topic"
 )
 
@@ -49,10 +58,30 @@ func (s *Server) handleMetadata(r *request) (reply, error) {
 	resp.ClusterID = &id
 	resp.ControllerID = s.cfg.NodeID
 
+	if req.Version >= 8 && req.Version <= 10 && req.IncludeClusterAuthorizedOperations {
+		resp.AuthorizedOperations = 0
+		if s.authorizeCluster(r.c, opDescribe) {
+			resp.AuthorizedOperations = s.authorizedOps(r.c, true, rtCluster, acl.ClusterName)
+		}
+	}
+	withOps := func(mt kmsg.MetadataResponseTopic) kmsg.MetadataResponseTopic {
+		mt.AuthorizedOperations = s.authorizedOps(r.c, req.Version >= 8 && req.IncludeTopicAuthorizedOperations, rtTopic, *mt.Topic)
+		return mt
+	}
+	denied := func(name *string, id [16]byte) {
+		mt := kmsg.NewMetadataResponseTopic()
+		mt.Topic, mt.TopicID = name, id
+		mt.ErrorCode = kerr.TopicAuthorizationFailed.Code
+		resp.Topics = append(resp.Topics, mt)
+	}
+
 	all := req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0)
 	if all {
 		for _, t := range s.topics.List() {
-			resp.Topics = append(resp.Topics, s.metadataTopic(t))
+			if s.acl != nil && !s.acl.Authorize(r.c.principal, r.c.host(), opDescribe, rtTopic, t.Name) {
+				continue // not disclosed, and not counted as a denial (Kafka does not log these)
+			}
+			resp.Topics = append(resp.Topics, withOps(s.metadataTopic(t)))
 		}
 		return msgReply{resp}, nil
 	}
@@ -71,9 +100,21 @@ func (s *Server) handleMetadata(r *request) (reply, error) {
 				resp.Topics = append(resp.Topics, mt)
 				continue
 			}
+			if !s.authorize(r.c, opDescribe, rtTopic, t.Name) {
+				denied(nil, rt.TopicID)
+				continue
+			}
 		default:
 			name := *rt.Topic
+			if !s.authorize(r.c, opDescribe, rtTopic, name) {
+				denied(&name, [16]byte{})
+				continue
+			}
 			t, ok = s.topics.Get(name)
+			if !ok && autoCreate && !s.allowed(r.c, opCreate, rtCluster, acl.ClusterName) && !s.authorize(r.c, opCreate, rtTopic, name) {
+				denied(&name, [16]byte{})
+				continue
+			}
 			if !ok && autoCreate {
 				var err error
 				t, err = s.autoCreate(name)
@@ -94,7 +135,7 @@ func (s *Server) handleMetadata(r *request) (reply, error) {
 				continue
 			}
 		}
-		resp.Topics = append(resp.Topics, s.metadataTopic(t))
+		resp.Topics = append(resp.Topics, withOps(s.metadataTopic(t)))
 	}
 	return msgReply{resp}, nil
 }

@@ -25,6 +25,19 @@ import (
 
 func (s *Server) handleOffsetCommit(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.OffsetCommitRequest)
+	if !s.authorize(r.c, opRead, rtGroup, req.Group) {
+		return groupError(r, kerr.GroupAuthorizationFailed.Code), nil
+	}
+	denied := s.filterCommitTopics(r, req)
+	rep, err := s.serveOffsetCommit(r, req)
+	if m, ok := rep.(msgReply); ok && len(denied) > 0 {
+		resp := m.resp.(*kmsg.OffsetCommitResponse)
+		resp.Topics = append(resp.Topics, denied...)
+	}
+	return rep, err
+}
+
+func (s *Server) serveOffsetCommit(r *request, req *kmsg.OffsetCommitRequest) (reply, error) {
 	if req.Version < 10 {
 		return s.serveGroup(r, func(g *group.Coordinator) kmsg.Response { return g.OffsetCommit(req) })
 	}

@@ -67,6 +67,8 @@ func (s *Server) handleProduce(r *request) (reply, error) {
 		reqErr = kerrf(kerr.InvalidRequiredAcks, "Invalid required acks %d", req.Acks)
 	} else if req.TransactionID == nil && hasTransactionalRecords(req) {
 		reqErr = kerr.TransactionalIDAuthorizationFailed // the whole request, as Kafka answers it
+	} else if req.TransactionID != nil && hasTransactionalRecords(req) && !s.authorize(r.c, opWrite, rtTxnID, *req.TransactionID) {
+		reqErr = kerr.TransactionalIDAuthorizationFailed
 	}
 	failed := false
 	wait := newBudgetWait(req.TimeoutMillis)
@@ -85,9 +87,11 @@ func (s *Server) handleProduce(r *request) (reply, error) {
 			var ok bool
 			if t, ok = s.topics.GetByID(rt.TopicID); !ok {
 				topErr = kerrf(kerr.UnknownTopicID, "This server does not host this topic ID.")
-			} else {
-				st.Topic = t.Name
+			} else if st.Topic = t.Name; !s.authorize(r.c, opWrite, rtTopic, t.Name) {
+				topErr = kerr.TopicAuthorizationFailed
 			}
+		case !s.authorize(r.c, opWrite, rtTopic, rt.Topic):
+			topErr = kerr.TopicAuthorizationFailed
 		default:
 			var ok bool
 			if t, ok = s.topics.Get(rt.Topic); !ok {

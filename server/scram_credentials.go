@@ -12,6 +12,9 @@ import (
 // Kafka's ScramImage.describe: every user when none is named; a user named
 // twice gets DUPLICATE_RESOURCE, an unknown one RESOURCE_NOT_FOUND.
 func (s *Server) handleDescribeUserScramCredentials(r *request) (reply, error) {
+	if rep := s.clusterDenied(r, opDescribe); rep != nil {
+		return rep, nil
+	}
 	req := r.kreq.(*kmsg.DescribeUserSCRAMCredentialsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeUserSCRAMCredentialsResponse)
 	users := s.scram.Users()
@@ -62,6 +65,9 @@ func (s *Server) handleDescribeUserScramCredentials(r *request) (reply, error) {
 // RESOURCE_NOT_FOUND), then applies every accepted change at once,
 // durably.
 func (s *Server) handleAlterUserScramCredentials(r *request) (reply, error) {
+	if rep := s.clusterDenied(r, opAlter); rep != nil {
+		return rep, nil
+	}
 	req := r.kreq.(*kmsg.AlterUserSCRAMCredentialsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterUserSCRAMCredentialsResponse)
 	existing := s.scram.Users()

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratabroker/strata/acl"
 	"github.com/stratabroker/strata/auth"
 	"github.com/stratabroker/strata/config"
 	"github.com/stratabroker/strata/group"
@@ -79,6 +80,8 @@ type Server struct {
 	listeners []*listener
 	auth      *auth.Authenticator // SASL (sasl.go); nil when no listener uses SASL
 	scram     *auth.Store         // SCRAM credentials of the first log dir (scram_credentials.go)
+	acl       *acl.Authorizer     // authorizer.class.name; nil: none (authorize.go)
+	aclDenied aclDenials          // denied checks (authorize.go)
 
 	saslMaxReceive int64 // sasl.server.max.receive.size (sasl.go)
 
@@ -208,6 +211,11 @@ func Start(cfg *config.Broker, opts Options) (*Server, error) {
 		return nil, err
 	}
 	if err := s.openAuth(saslListeners); err != nil {
+		s.closeListeners()
+		s.closeStorage()
+		return nil, err
+	}
+	if err := s.openACL(); err != nil {
 		s.closeListeners()
 		s.closeStorage()
 		return nil, err

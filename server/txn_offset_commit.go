@@ -46,6 +46,19 @@ import (
 
 func (s *Server) handleTxnOffsetCommit(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.TxnOffsetCommitRequest)
+	switch {
+	case !s.authorize(r.c, opWrite, rtTxnID, req.TransactionalID):
+		return msgReply{txnOffsetCommitError(req, kerr.TransactionalIDAuthorizationFailed.Code)}, nil
+	case !s.authorize(r.c, opRead, rtGroup, req.Group):
+		return msgReply{txnOffsetCommitError(req, kerr.GroupAuthorizationFailed.Code)}, nil
+	}
+	for _, t := range req.Topics {
+		if name := s.topicName(t.Topic, t.TopicID); name != "" && !s.authorize(r.c, opRead, rtTopic, name) {
+			// Strata fails every partition (Kafka commits the authorized
+			// topics' offsets); a transactional client aborts either way.
+			return msgReply{txnOffsetCommitError(req, kerr.TopicAuthorizationFailed.Code)}, nil
+		}
+	}
 	r.c.slot.release() // it waits on an append, as OffsetCommit does
 	g, err := s.coordinator()
 	if err != nil {

@@ -16,6 +16,9 @@ import (
 )
 
 func (s *Server) handleUnregisterBroker(r *request) (reply, error) {
+	if rep := s.clusterDenied(r, opAlter); rep != nil {
+		return rep, nil
+	}
 	req := r.kreq.(*kmsg.UnregisterBrokerRequest)
 	resp := req.ResponseKind().(*kmsg.UnregisterBrokerResponse)
 	var err error

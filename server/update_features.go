@@ -26,6 +26,9 @@ import (
 )
 
 func (s *Server) handleUpdateFeatures(r *request) (reply, error) {
+	if rep := s.clusterDenied(r, opAlter); rep != nil {
+		return rep, nil
+	}
 	req := r.kreq.(*kmsg.UpdateFeaturesRequest)
 	resp := req.ResponseKind().(*kmsg.UpdateFeaturesResponse)
 	updates := make([]featureUpdate, len(req.FeatureUpdates))

@@ -28,6 +28,7 @@ import (
 func (s *Server) handleWriteTxnMarkers(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.WriteTxnMarkersRequest)
 	resp := req.ResponseKind().(*kmsg.WriteTxnMarkersResponse)
+	clusterAction := s.authorizeCluster(r.c, opClusterAction)
 	r.c.slot.release()
 	for _, m := range req.Markers {
 		rm := kmsg.NewWriteTxnMarkersResponseMarker()
@@ -38,6 +39,11 @@ func (s *Server) handleWriteTxnMarkers(r *request) (reply, error) {
 			for _, p := range t.Partitions {
 				rp := kmsg.NewWriteTxnMarkersResponseMarkerTopicPartition()
 				rp.Partition = p
+				if !clusterAction {
+					rp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+					rt.Partitions = append(rt.Partitions, rp)
+					continue
+				}
 				err := s.writeMarker(t.Topic, p, m.ProducerID, m.ProducerEpoch, m.Committed, m.CoordinatorEpoch)
 				if errors.Is(err, txn.ErrPartitionGone) {
 					rp.ErrorCode = kerr.UnknownTopicOrPartition.Code

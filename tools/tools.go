@@ -4,6 +4,7 @@
 package tools
 
 import (
+	"github.com/stratabroker/strata/tools/acls"
 	"github.com/stratabroker/strata/tools/cli"
 	"github.com/stratabroker/strata/tools/clientmetrics"
 	"github.com/stratabroker/strata/tools/clients"
@@ -39,6 +40,7 @@ func Commands() []cli.Command {
 		consolecmd.Commands,
 		jmx.Commands,
 		transactions.Commands,
+		acls.Commands,
 	} {
 		all = append(all, family...)
 	}

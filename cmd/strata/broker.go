@@ -186,8 +186,8 @@ func runBroker(args, environ []string, stdout, stderr io.Writer, signals <-chan 
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: f.logLevel}))
 	for k := range cfg.Unknown {
-		if config.IsSSLProperty(k) || config.IsSASLProperty(k) {
-			continue // read by the SSL listeners (config.Broker.SSL) and the SASL ones (package auth)
+		if config.IsSSLProperty(k) || config.IsSASLProperty(k) || config.IsAuthorizerProperty(k) {
+			continue // read by the SSL listeners (config.Broker.SSL), the SASL ones (package auth) and the authorizer (package acl)
 		}
 		log.Warn("property not used by Strata", "property", k)
 	}

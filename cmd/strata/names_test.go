@@ -76,9 +76,9 @@ func TestKafkaScriptNames(t *testing.T) {
 	if code != exitError || errOut != "strata: kafka-run-class.sh is not available: Strata runs no Java classes; each tool is a strata subcommand (strata --help)\n" {
 		t.Errorf("kafka-run-class.sh: exit %d, %q", code, errOut)
 	}
-	_, errOut, code = run("kafka-acls.sh", "--list")
-	if code != exitError || errOut != "strata: kafka-acls.sh is not available: Strata has no ACLs yet (the security work)\n" {
-		t.Errorf("kafka-acls.sh: exit %d, %q", code, errOut)
+	_, errOut, code = run("kafka-metadata-quorum.sh", "describe")
+	if code != exitError || errOut != "strata: kafka-metadata-quorum.sh is not available: Strata has no metadata quorum yet (the cluster work)\n" {
+		t.Errorf("kafka-metadata-quorum.sh: exit %d, %q", code, errOut)
 	}
 	_, errOut, code = run("kafka-nonsense.sh")
 	if code != exitUsage || errOut != "strata: unknown command \"nonsense\" (run strata --help)\n" {

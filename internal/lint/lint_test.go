@@ -44,8 +44,9 @@ var allowed = map[string][]string{
 	"txn":                {"partition", "segment", "index", "recordbatch", "internal/"},
 	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
 	"auth":               {"internal/"},
+	"acl":                {"internal/"},
 	"tlsconf":            {},
-	"server":             {"auth", "group", "txn", "topic", "compact", "config", "telemetry", "tlsconf", "partition", "segment", "index", "recordbatch", "internal/"},
+	"server":             {"acl", "auth", "group", "txn", "topic", "compact", "config", "telemetry", "tlsconf", "partition", "segment", "index", "recordbatch", "internal/"},
 	// The metrics read the broker's state; only cmd/strata imports them.
 	"metrics": {"server", "group", "txn", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 
@@ -62,6 +63,7 @@ var allowed = map[string][]string{
 	"tools/clients":      {"tools/cli"},
 	"tools/groups":       {"tools/cli"},
 	"tools/transactions": {"tools/cli"},
+	"tools/acls":         {"tools/cli"},
 	"tools/perf":         {"tools/cli"},
 	"tools/verifiable":   {"tools/cli"},
 	"tools/streams":      {"tools/cli"},

@@ -31,6 +31,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/binary"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -103,6 +104,7 @@ func (r result) pct(p float64) time.Duration {
 
 type bins struct {
 	strata, strataB, kfake, floor, rdkafka string
+	acls                                   int    // broker strata-acls: the StandardAuthorizer over this many ACLs
 	certFile, keyFile                      string // -tls: the brokers' certificate and key (PEM)
 }
 
@@ -120,6 +122,7 @@ func main() {
 	flag.StringVar(&b.strataB, "strata-b", "", "a second strata binary, broker name strata-b (A/B of a change)")
 	flag.StringVar(&b.kfake, "kfake", "", "kfake binary (default: go build ./bench/cmd/kfake)")
 	flag.StringVar(&b.floor, "floor", "", "floor binary (default: go build ./bench/floor)")
+	flag.IntVar(&b.acls, "acls", 10000, "ACLs of broker strata-acls (strata's binary with the StandardAuthorizer; compare -brokers strata,strata-acls)")
 	useTLS := flag.Bool("tls", false, "clients speak TLS: Strata on an SSL listener, kfake with TLS (no floor, no W6)")
 	flag.Parse()
 
@@ -225,7 +228,7 @@ func report(w workload, names []string, by map[string][]result) {
 			num(x.p50, "%.2f"), num(x.p99, "%.2f"), num(x.p999, "%.2f"), num(x.max, "%.2f"), x.cpuGB, x.cpuRec)
 	}
 	s, ok := rows["strata"]
-	for _, peer := range []string{"strata-b", "kfake", "floor"} {
+	for _, peer := range []string{"strata-b", "strata-acls", "kfake", "floor"} {
 		if k, ok2 := rows[peer]; ok && ok2 {
 			fmt.Printf("| strata/%s | %.2f× | %.2f× | %s | %s | %s | %s | %.2f× | %.2f× |\n", peer,
 				s.rps/k.rps, s.mib/k.mib, num(s.p50/k.p50, "%.2f×"), num(s.p99/k.p99, "%.2f×"),
@@ -250,7 +253,7 @@ func startBroker(name string, b bins, dir string, partitions int32) (*exec.Cmd, 
 	parts := strconv.Itoa(int(partitions))
 	var cmd *exec.Cmd
 	switch name {
-	case "strata", "strata-b":
+	case "strata", "strata-b", "strata-acls":
 		bin := b.strata
 		if name == "strata-b" {
 			bin = b.strataB
@@ -272,6 +275,12 @@ func startBroker(name string, b bins, dir string, partitions int32) (*exec.Cmd, 
 				return nil, "", err
 			}
 			cmd.Args = append(cmd.Args, "--ssl.keystore.type", "PEM", "--ssl.keystore.location", ks)
+		}
+		if name == "strata-acls" {
+			if err := writeACLs(dir, b.acls); err != nil {
+				return nil, "", err
+			}
+			cmd.Args = append(cmd.Args, "--authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer")
 		}
 		if a := os.Getenv("STRATA_PPROF_ADDR"); a != "" { // profile the broker: go tool pprof http://ADDR/debug/pprof/profile
 			cmd.Args = append(cmd.Args, "--pprof-addr", a)
@@ -615,4 +624,45 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// writeACLs writes n ACLs into dir/acls.json (package acl's file): the
+// clients' User:ANONYMOUS may do everything on every topic, group,
+// transactional ID and the cluster (wildcard literals, so every check is
+// an index lookup that ends allowed), and n-4 others name other topics
+// (one in four PREFIXED) for other principals.
+func writeACLs(dir string, n int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	type binding struct {
+		ResourceType string `json:"resourceType"`
+		ResourceName string `json:"resourceName"`
+		PatternType  string `json:"patternType"`
+		Principal    string `json:"principal"`
+		Host         string `json:"host"`
+		Operation    string `json:"operation"`
+		Permission   string `json:"permission"`
+	}
+	all := []binding{
+		{"TOPIC", "*", "LITERAL", "User:ANONYMOUS", "*", "ALL", "ALLOW"},
+		{"GROUP", "*", "LITERAL", "User:ANONYMOUS", "*", "ALL", "ALLOW"},
+		{"TRANSACTIONAL_ID", "*", "LITERAL", "User:ANONYMOUS", "*", "ALL", "ALLOW"},
+		{"CLUSTER", "kafka-cluster", "LITERAL", "User:ANONYMOUS", "*", "ALL", "ALLOW"},
+	}
+	for i := len(all); i < n; i++ {
+		pt := "LITERAL"
+		if i%4 == 0 {
+			pt = "PREFIXED"
+		}
+		all = append(all, binding{"TOPIC", fmt.Sprintf("topic-%06d", i), pt, fmt.Sprintf("User:u%d", i%100), "*", "WRITE", "ALLOW"})
+	}
+	data, err := json.Marshal(struct {
+		Version int       `json:"version"`
+		ACLs    []binding `json:"acls"`
+	}{1, all})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "acls.json"), data, 0o644)
 }
