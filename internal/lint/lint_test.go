@@ -44,10 +44,11 @@ var allowed = map[string][]string{
 	"txn":                {"partition", "segment", "index", "recordbatch", "internal/"},
 	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
 	"auth":               {"internal/"},
+	"quota":              {"internal/"},
 	"tlsconf":            {},
-	"server":             {"auth", "group", "txn", "topic", "compact", "config", "telemetry", "tlsconf", "partition", "segment", "index", "recordbatch", "internal/"},
+	"server":             {"auth", "quota", "group", "txn", "topic", "compact", "config", "telemetry", "tlsconf", "partition", "segment", "index", "recordbatch", "internal/"},
 	// The metrics read the broker's state; only cmd/strata imports them.
-	"metrics": {"server", "group", "txn", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+	"metrics": {"server", "quota", "group", "txn", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 
 	// Client metrics (KIP-714): the broker's side and the tool.
 	"telemetry":           {"internal/"},
