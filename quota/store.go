@@ -48,8 +48,16 @@ var userClientKeys = map[string]keyType{
 
 var ipKeys = map[string]keyType{ConnectionCreationRate: typeInt}
 
-// ErrInvalid is a rejected entity or quota (INVALID_REQUEST).
+// ErrInvalid is a rejected entity or quota (INVALID_REQUEST); the
+// errors that match it carry Kafka's message alone.
 var ErrInvalid = errors.New("invalid request")
+
+type invalidError string
+
+func (e invalidError) Error() string        { return string(e) }
+func (e invalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalidf(format string, args ...any) error { return invalidError(fmt.Sprintf(format, args...)) }
 
 // Entity is a quota entity. A part is present when its Has flag is set;
 // its name is Default for the default entity.
@@ -74,12 +82,12 @@ type Part struct {
 func ParseEntity(parts []Part) (Entity, error) {
 	var e Entity
 	if len(parts) == 0 {
-		return e, fmt.Errorf("%w: Invalid empty client quota entity", ErrInvalid)
+		return e, invalidf("Invalid empty client quota entity")
 	}
 	seen := map[string]bool{}
 	for _, p := range parts {
 		if seen[p.Type] {
-			return e, fmt.Errorf("%w: Invalid client quota entity, duplicate entity entry %s", ErrInvalid, p.Type)
+			return e, invalidf("Invalid client quota entity, duplicate entity entry %s", p.Type)
 		}
 		seen[p.Type] = true
 		name := Default
@@ -94,17 +102,17 @@ func ParseEntity(parts []Part) (Entity, error) {
 		case IP:
 			e.HasIP, e.IP = true, name
 		default:
-			return e, fmt.Errorf("%w: Unhandled client quota entity type: %s", ErrInvalid, p.Type)
+			return e, invalidf("Unhandled client quota entity type: %s", p.Type)
 		}
 		if p.Name != nil && *p.Name == "" {
-			return e, fmt.Errorf("%w: Empty %s not supported", ErrInvalid, p.Type)
+			return e, invalidf("Empty %s not supported", p.Type)
 		}
 	}
 	if e.HasIP && (e.HasUser || e.HasClient) {
-		return e, fmt.Errorf("%w: Invalid quota entity combination, IP entity shouldnot be combined with User or ClientId", ErrInvalid)
+		return e, invalidf("Invalid quota entity combination, IP entity shouldnot be combined with User or ClientId")
 	}
 	if e.HasIP && e.IP != Default && net.ParseIP(e.IP) == nil {
-		return e, fmt.Errorf("%w: %s is not a valid IP or resolvable host.", ErrInvalid, e.IP)
+		return e, invalidf("%s is not a valid IP or resolvable host.", e.IP)
 	}
 	return e, nil
 }
@@ -140,25 +148,25 @@ func (e Entity) ValidateValue(key string, v float64) error {
 	}
 	t, ok := keys[key]
 	if !ok {
-		return fmt.Errorf("%w: Invalid configuration key %s", ErrInvalid, key)
+		return invalidf("Invalid configuration key %s", key)
 	}
 	if v <= 0 {
-		return fmt.Errorf("%w: Quota %s must be greater than 0", ErrInvalid, key)
+		return invalidf("Quota %s must be greater than 0", key)
 	}
 	switch t {
 	case typeInt:
 		if v > math.MaxInt32 {
-			return fmt.Errorf("%w: Proposed value for %s is too large for an INT.", ErrInvalid, key)
+			return invalidf("Proposed value for %s is too large for an INT.", key)
 		}
 	case typeLong:
 		if v > math.MaxInt64 {
-			return fmt.Errorf("%w: Proposed value for %s is too large for a LONG.", ErrInvalid, key)
+			return invalidf("Proposed value for %s is too large for a LONG.", key)
 		}
 	default:
 		return nil
 	}
 	if math.Abs(math.Mod(v, 1)) > 1e-6 {
-		return fmt.Errorf("%w: %s cannot be a fractional value.", ErrInvalid, key)
+		return invalidf("%s cannot be a fractional value.", key)
 	}
 	return nil
 }
@@ -282,18 +290,18 @@ func (s *Store) Describe(filters []Filter, strict bool) ([]Entity, []map[string]
 	seen := map[string]bool{}
 	for _, f := range filters {
 		if f.Type != User && f.Type != ClientID && f.Type != IP {
-			return nil, nil, fmt.Errorf("%w: Custom entity type %s not supported", ErrInvalid, f.Type)
+			return nil, nil, invalidf("Custom entity type %s not supported", f.Type)
 		}
 		if seen[f.Type] {
-			return nil, nil, fmt.Errorf("%w: Entity type %s cannot appear more than once in the filter.", ErrInvalid, f.Type)
+			return nil, nil, invalidf("Entity type %s cannot appear more than once in the filter.", f.Type)
 		}
 		seen[f.Type] = true
 		if f.Match > 2 || f.Match < 0 {
-			return nil, nil, fmt.Errorf("%w: Unknown match type %d", ErrInvalid, f.Match)
+			return nil, nil, invalidf("Unknown match type %d", f.Match)
 		}
 	}
 	if seen[IP] && (seen[User] || seen[ClientID]) {
-		return nil, nil, fmt.Errorf("%w: Invalid entity filter component combination, IP filter component should not be used with user or clientId filter component.", ErrInvalid)
+		return nil, nil, invalidf("Invalid entity filter component combination, IP filter component should not be used with user or clientId filter component.")
 	}
 	sn := s.snap.Load()
 	var es []Entity

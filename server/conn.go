@@ -13,6 +13,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/stratabroker/strata/quota"
 	"github.com/stratabroker/strata/tlsconf"
 )
 
@@ -84,6 +85,11 @@ type conn struct {
 	// (v3+) said it is (KIP-511), for client metrics; only the read
 	// goroutine touches them.
 	softwareName, softwareVersion string
+
+	// quota is the connection's quota resolution and throttleUntil the
+	// end of its throttle (quotas.go); only the read goroutine touches them.
+	quota         *quota.Handle
+	throttleUntil time.Time
 
 	replies chan pending
 	wdone   chan struct{} // closed when the write loop ends
@@ -187,6 +193,9 @@ func (c *conn) serve() {
 
 func (c *conn) readLoop() error {
 	for {
+		if !c.throttleUntil.IsZero() && !c.waitThrottle() { // quotas.go: the muted channel
+			return net.ErrClosed
+		}
 		if c.idle > 0 {
 			c.readBy = time.Now().Add(c.idle)
 			c.nc.SetReadDeadline(c.readBy)

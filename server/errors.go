@@ -7,6 +7,7 @@ import (
 
 	"github.com/stratabroker/strata/config"
 	"github.com/stratabroker/strata/partition"
+	"github.com/stratabroker/strata/quota"
 	"github.com/stratabroker/strata/recordbatch"
 	"github.com/stratabroker/strata/telemetry"
 	"github.com/stratabroker/strata/topic"
@@ -75,6 +76,8 @@ func errCode(err error) int16 {
 		return kerr.InvalidConfig.Code
 
 	// telemetry: client metrics (KIP-714).
+	case errors.Is(err, quota.ErrInvalid):
+		return kerr.InvalidRequest.Code
 	case errors.Is(err, telemetry.ErrInvalidRequest):
 		return kerr.InvalidRequest.Code
 	case errors.Is(err, telemetry.ErrInvalidConfig):

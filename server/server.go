@@ -79,6 +79,7 @@ type Server struct {
 	listeners []*listener
 	auth      *auth.Authenticator // SASL (sasl.go); nil when no listener uses SASL
 	scram     *auth.Store         // SCRAM credentials of the first log dir (scram_credentials.go)
+	quota     quotaState          // client quotas (quotas.go)
 
 	saslMaxReceive int64 // sasl.server.max.receive.size (sasl.go)
 
@@ -265,6 +266,9 @@ func (s *Server) openStorage() (err error) {
 		return err
 	}
 	if err := s.loadFeatures(); err != nil {
+		return err
+	}
+	if err := s.openQuotas(); err != nil {
 		return err
 	}
 	if err := s.openTelemetry(); err != nil {
