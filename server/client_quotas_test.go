@@ -13,7 +13,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-
 func alterQuotas(t *testing.T, rc *rawClient, entity []kmsg.AlterClientQuotasRequestEntryEntity, ops ...kmsg.AlterClientQuotasRequestEntryOp) kmsg.AlterClientQuotasResponseEntry {
 	t.Helper()
 	req := kmsg.NewPtrAlterClientQuotasRequest()
