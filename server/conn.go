@@ -74,6 +74,9 @@ type conn struct {
 	// rules map a TLS client certificate's DN to the principal
 	// (ssl.principal.mapping.rules); nil off TLS listeners.
 	rules *tlsconf.Rules
+	// tokenAuth: the principal authenticated with a delegation token
+	// (delegation_tokens.go); only the read goroutine touches it.
+	tokenAuth bool
 	// sasl is the SASL state (sasl.go); nil on a listener without SASL.
 	sasl *saslConn
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"github.com/stratabroker/strata/auth"
 	"github.com/stratabroker/strata/config"
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/quota"
@@ -76,6 +77,14 @@ func errCode(err error) int16 {
 		return kerr.InvalidConfig.Code
 
 	// telemetry: client metrics (KIP-714).
+	case errors.Is(err, auth.ErrTokenAuthDisabled):
+		return kerr.DelegationTokenAuthDisabled.Code
+	case errors.Is(err, auth.ErrTokenNotFound):
+		return kerr.DelegationTokenNotFound.Code
+	case errors.Is(err, auth.ErrTokenOwnerMismatch):
+		return kerr.DelegationTokenOwnerMismatch.Code
+	case errors.Is(err, auth.ErrTokenExpired):
+		return kerr.DelegationTokenExpired.Code
 	case errors.Is(err, quota.ErrInvalid):
 		return kerr.InvalidRequest.Code
 	case errors.Is(err, telemetry.ErrInvalidRequest):

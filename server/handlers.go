@@ -71,6 +71,12 @@ var handlers = [...]handler{
 	kmsg.DescribeClientQuotas:    {min: 0, max: 1, serve: (*Server).handleDescribeClientQuotas},
 	kmsg.AlterClientQuotas:       {min: 0, max: 1, serve: (*Server).handleAlterClientQuotas},
 
+	// Delegation tokens (delegation_tokens.go, package auth).
+	kmsg.CreateDelegationToken:   {min: 0, max: 3, serve: (*Server).handleCreateDelegationToken},
+	kmsg.RenewDelegationToken:    {min: 0, max: 2, serve: (*Server).handleRenewDelegationToken},
+	kmsg.ExpireDelegationToken:   {min: 0, max: 2, serve: (*Server).handleExpireDelegationToken},
+	kmsg.DescribeDelegationToken: {min: 0, max: 3, serve: (*Server).handleDescribeDelegationToken},
+
 	// Client metrics (KIP-714, package telemetry).
 	kmsg.GetTelemetrySubscriptions: {min: 0, max: 0, serve: (*Server).handleGetTelemetrySubscriptions},
 	kmsg.PushTelemetry:             {min: 0, max: 0, serve: (*Server).handlePushTelemetry},

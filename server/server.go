@@ -80,6 +80,7 @@ type Server struct {
 	auth      *auth.Authenticator // SASL (sasl.go); nil when no listener uses SASL
 	scram     *auth.Store         // SCRAM credentials of the first log dir (scram_credentials.go)
 	quota     quotaState          // client quotas (quotas.go)
+	tokens    *auth.Tokens        // delegation tokens (delegation_tokens.go)
 
 	saslMaxReceive int64 // sasl.server.max.receive.size (sasl.go)
 
