@@ -9,6 +9,7 @@ import (
 	"github.com/stratabroker/strata/tools/clients"
 	"github.com/stratabroker/strata/tools/cluster"
 	"github.com/stratabroker/strata/tools/consolecmd"
+	"github.com/stratabroker/strata/tools/delegationtokens"
 	"github.com/stratabroker/strata/tools/groups"
 	"github.com/stratabroker/strata/tools/jmx"
 	"github.com/stratabroker/strata/tools/logs"
@@ -36,6 +37,7 @@ func Commands() []cli.Command {
 		process.Commands,
 		cluster.Commands,
 		clientmetrics.Commands,
+		delegationtokens.Commands,
 		consolecmd.Commands,
 		jmx.Commands,
 		transactions.Commands,

@@ -16,7 +16,6 @@ var scriptCommands = map[string]string{
 // they wait for: running one says so instead of "unknown command".
 var laterScripts = map[string]string{
 	"acls":                      "Strata has no ACLs yet (the security work)",
-	"delegation-tokens":         "Strata has no delegation tokens yet (the security work)",
 	"console-share-consumer":    "Strata has no share groups yet (KIP-932)",
 	"share-groups":              "Strata has no share groups yet (KIP-932)",
 	"share-consumer-perf-test":  "Strata has no share groups yet (KIP-932)",

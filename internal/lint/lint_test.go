@@ -53,6 +53,8 @@ var allowed = map[string][]string{
 	// Client metrics (KIP-714): the broker's side and the tool.
 	"telemetry":           {"internal/"},
 	"tools/clientmetrics": {"tools/cli"},
+	// Delegation tokens (KIP-48): kafka-delegation-tokens.sh.
+	"tools/delegationtokens": {"tools/cli"},
 
 	// The tools speak the Kafka protocol (kgo, kadm) and share tools/cli;
 	// only the log tools read the on-disk formats. tools/tooltest, test
