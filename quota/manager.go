@@ -28,9 +28,10 @@ func (k Kind) String() string {
 // Sensor is one entity's rate of one kind, shared by every connection that
 // resolves to that entity.
 type Sensor struct {
-	mu    sync.Mutex
-	rate  *Rate
-	bound float64
+	mu     sync.Mutex
+	rate   *Rate
+	bucket *tokenBucket // controller_mutation_rate: Kafka's TokenBucket
+	bound  float64
 }
 
 // Record adds value at now and returns the throttle time in ms (0 when the
@@ -172,4 +173,72 @@ func (h *Handle) Active() bool { return h != nil && h.any }
 func (m *Manager) Quota(kind Kind, principal, clientID string) (float64, bool) {
 	_, b, ok := resolve(m.Store.snap.Load(), kind, Entity{HasUser: true, User: userName(principal), HasClient: true, Client: clientID})
 	return b, ok
+}
+
+// burst is the token bucket's size for bound.
+func (s *Sensor) burst(w Window) float64 {
+	return float64(w.Samples) * float64(w.WindowMs) / 1000 * s.bound
+}
+
+// Mutation is one request's controller mutation quota (Kafka's
+// StrictControllerMutationQuota or, for older request versions,
+// PermissiveControllerMutationQuota); nil: no quota.
+type Mutation struct {
+	m      *Manager
+	s      *Sensor
+	strict bool
+	// throttle is the last throttle time and when it was computed.
+	throttleMs, at int64
+}
+
+// Mutation returns h's controller mutation quota for one request; nil
+// when h has none.
+func (m *Manager) Mutation(h *Handle, strict bool) *Mutation {
+	if h == nil || h.sensors[ControllerMutation] == nil {
+		return nil
+	}
+	return &Mutation{m: m, s: h.sensors[ControllerMutation], strict: strict}
+}
+
+// Record takes permits (partitions created or deleted). Strict: when the
+// bucket is already below zero nothing is taken and Record reports false
+// (THROTTLING_QUOTA_EXCEEDED for that topic). Permissive: always taken.
+func (q *Mutation) Record(permits float64) bool {
+	if q == nil {
+		return true
+	}
+	now := q.m.NowMs()
+	s := q.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bucket == nil {
+		s.bucket = &tokenBucket{}
+	}
+	b, burst := s.bucket, s.burst(q.m.W)
+	if q.strict {
+		b.refill(s.bound, burst, now)
+		if b.tokens < 0 {
+			q.throttleMs, q.at = TokenThrottleMs(b.tokens, s.bound), now
+			return false
+		}
+		b.refill(s.bound, burst, now)
+		b.tokens = min(burst, b.tokens-permits)
+		return true
+	}
+	b.refill(s.bound, burst, now)
+	b.tokens = min(burst, b.tokens-permits)
+	b.refill(s.bound, burst, now)
+	if b.tokens < 0 {
+		q.throttleMs, q.at = TokenThrottleMs(b.tokens, s.bound), now
+	}
+	return true
+}
+
+// ThrottleMs is the request's throttle time: the last one computed, less
+// the time since.
+func (q *Mutation) ThrottleMs() int64 {
+	if q == nil || q.throttleMs == 0 {
+		return 0
+	}
+	return max(0, q.throttleMs-(q.m.NowMs()-q.at))
 }

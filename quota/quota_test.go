@@ -133,3 +133,40 @@ func TestValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestControllerMutationTokenBucket(t *testing.T) {
+	st, err := Open(vfs.OS, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Alter([]Change{{Entity: Entity{HasClient: true, Client: Default}, Set: map[string]float64{ControllerMutationRate: 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.UnixMilli(5_000_000)
+	m := NewManager(st)
+	m.Now = func() time.Time { return now }
+	h := m.Resolve(nil, "User:ANONYMOUS", "admin")
+	q := m.Mutation(h, true)
+	// Burst: 11 windows x 1 s x 2/s = 22 tokens.
+	if !q.Record(20) || !q.Record(5) { // 22 -> 2 -> -3: taken while not below zero
+		t.Fatal("strict record refused within the burst")
+	}
+	if q.Record(1) {
+		t.Fatal("strict record taken below zero")
+	}
+	if got := q.ThrottleMs(); got != 1500 { // 3 tokens at 2/s
+		t.Fatalf("throttle %d, want 1500", got)
+	}
+	now = now.Add(500 * time.Millisecond)
+	if got := q.ThrottleMs(); got != 1000 {
+		t.Fatalf("throttle after 500 ms %d, want 1000", got)
+	}
+	// Permissive: taken, and throttled: -2 + -4 = -6 tokens -> 3000 ms.
+	p := m.Mutation(h, false)
+	if !p.Record(4) || p.ThrottleMs() != 3000 {
+		t.Fatalf("permissive: throttle %d, want 3000", p.ThrottleMs())
+	}
+	if m.Mutation(m.Resolve(nil, "User:x", "y"), true) == nil {
+		t.Fatal("the default client's quota did not apply")
+	}
+}

@@ -101,3 +101,23 @@ func (r *Rate) Measure(now int64) float64 {
 func ThrottleMs(rate, bound float64, windowMs int64) int64 {
 	return int64(math.Round((rate - bound) / bound * float64(windowMs)))
 }
+
+// tokenBucket is Kafka's TokenBucket (KIP-599), the controller mutation
+// rate: tokens refill at the quota per second up to a burst of samples x
+// window x quota; a mutation takes its permits; below zero the quota is
+// violated.
+type tokenBucket struct {
+	tokens float64
+	last   int64
+}
+
+func (b *tokenBucket) refill(quota, burst float64, now int64) {
+	b.tokens = min(burst, b.tokens+quota*float64(now-b.last)/1000)
+	b.last = now
+}
+
+// TokenThrottleMs is ControllerMutationQuotaManager.throttleTimeMs:
+// round(-tokens/bound*1000).
+func TokenThrottleMs(tokens, bound float64) int64 {
+	return int64(math.Round(-tokens / bound * 1000))
+}

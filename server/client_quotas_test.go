@@ -217,3 +217,46 @@ func TestConsumerByteRateQuota(t *testing.T) {
 	<-done
 	within15(t, "consumer", rate)
 }
+
+func createTopicsReq(version int16, topics map[string]int32, order ...string) *kmsg.CreateTopicsRequest {
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.SetVersion(version)
+	req.TimeoutMillis = 5000
+	for _, name := range order {
+		rt := kmsg.NewCreateTopicsRequestTopic()
+		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = name, topics[name], 1
+		req.Topics = append(req.Topics, rt)
+	}
+	return req
+}
+
+// TestControllerMutationQuota: controller_mutation_rate=1 for the raw
+// client (a burst of 11 partitions): a v7 CreateTopics of 10, 5 and 1
+// partitions creates the first two (the bucket was not yet below zero)
+// and refuses the third with THROTTLING_QUOTA_EXCEEDED, throttled 4000 ms
+// (4 tokens short at 1/s); a v5 request (permissive) creates its topic and
+// is throttled 5000 ms.
+func TestControllerMutationQuota(t *testing.T) {
+	clk := &tokenClock{t: time.UnixMilli(1_700_000_000_000)}
+	s := startServerIn(t, t.TempDir(), Options{Now: clk.Now})
+	rc := dialRaw(t, s)
+	if got := alterQuotas(t, rc, qent(strp("client-id"), strp("raw")), qop("controller_mutation_rate", 1, false)); got.ErrorCode != 0 {
+		t.Fatalf("alter: %d", got.ErrorCode)
+	}
+	resp := rc.roundTrip(createTopicsReq(7, map[string]int32{"a": 10, "b": 5, "c": 1}, "a", "b", "c")).(*kmsg.CreateTopicsResponse)
+	codes := []int16{resp.Topics[0].ErrorCode, resp.Topics[1].ErrorCode, resp.Topics[2].ErrorCode}
+	if codes[0] != 0 || codes[1] != 0 || codes[2] != kerr.ThrottlingQuotaExceeded.Code || resp.ThrottleMillis != 4000 {
+		t.Fatalf("v7: codes %v throttle %d, want [0 0 %d] 4000", codes, resp.ThrottleMillis, kerr.ThrottlingQuotaExceeded.Code)
+	}
+	if _, ok := s.topics.Get("c"); ok {
+		t.Fatal("c was created")
+	}
+	rc2 := dialRaw(t, s) // rc is muted for 4 s
+	resp = rc2.roundTrip(createTopicsReq(5, map[string]int32{"d": 1}, "d")).(*kmsg.CreateTopicsResponse)
+	if resp.Topics[0].ErrorCode != 0 || resp.ThrottleMillis != 5000 {
+		t.Fatalf("v5: code %d throttle %d, want 0 5000", resp.Topics[0].ErrorCode, resp.ThrottleMillis)
+	}
+	if th := s.QuotaThrottles()[3]; th.Kind != "ControllerMutation" || th.Throttled != 2 || th.ThrottleMs != 9000 {
+		t.Fatalf("throttles %+v", th)
+	}
+}

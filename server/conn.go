@@ -91,8 +91,9 @@ type conn struct {
 
 	// quota is the connection's quota resolution and throttleUntil the
 	// end of its throttle (quotas.go); only the read goroutine touches them.
-	quota         *quota.Handle
-	throttleUntil time.Time
+	quota            *quota.Handle
+	throttleUntil    time.Time
+	mutationThrottle int64 // ms, from the last CreateTopics/CreatePartitions/DeleteTopics
 
 	replies chan pending
 	wdone   chan struct{} // closed when the write loop ends

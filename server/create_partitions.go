@@ -24,12 +24,16 @@ func (s *Server) handleCreatePartitions(r *request) (reply, error) {
 	for _, rt := range req.Topics {
 		seen[rt.Topic]++
 	}
+	q := s.mutationQuota(r, req.Version >= 3)
+	defer r.c.endMutation(q)
 	for _, rt := range req.Topics {
 		st := kmsg.NewCreatePartitionsResponseTopic()
 		st.Topic = rt.Topic
 		var err error
 		if seen[rt.Topic] > 1 {
 			err = kerrf(kerr.InvalidRequest, "Duplicate topic in request.")
+		} else if t, ok := s.topics.Get(rt.Topic); ok && q != nil && !req.ValidateOnly && rt.Count > t.NumPartitions() && !q.Record(float64(rt.Count-t.NumPartitions())) {
+			err = errThrottlingQuota
 		} else {
 			err = s.createPartitions(rt, req.ValidateOnly)
 		}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/stratabroker/strata/quota"
@@ -95,6 +96,8 @@ func (s *Server) applyQuotas(c *conn, hdr header, kreq kmsg.Request, r reply, fr
 			bw = m.Record(c.quota, quota.Fetch, float64(n))
 		}
 	}
+	mt := c.mutationThrottle
+	c.mutationThrottle = 0
 	var rq int64
 	if r != nil { // Kafka records no request time for acks=0 produce
 		nanos := sinceEpoch() - c.t.slotted
@@ -102,8 +105,11 @@ func (s *Server) applyQuotas(c *conn, hdr header, kreq kmsg.Request, r reply, fr
 	}
 
 	t, kind := bw, bwKind
-	if rq > bw {
+	if rq > t {
 		t, kind = rq, quota.Request
+	}
+	if mt > t {
+		t, kind = mt, quota.ControllerMutation
 	}
 	if t <= 0 {
 		return
@@ -153,3 +159,21 @@ func (c *conn) waitThrottle() bool {
 		return false
 	}
 }
+
+// mutationQuota is r's controller_mutation_rate quota (CreateTopics,
+// CreatePartitions, DeleteTopics); nil without one. strict: the request's
+// version lets the client handle THROTTLING_QUOTA_EXCEEDED (KIP-599).
+func (s *Server) mutationQuota(r *request, strict bool) *quota.Mutation {
+	m := s.quota.mgr
+	if m == nil {
+		return nil
+	}
+	r.c.quota = m.Resolve(r.c.quota, r.c.principal, r.hdr.clientID)
+	return m.Mutation(r.c.quota, strict)
+}
+
+// endMutation hands the request's mutation throttle to applyQuotas.
+func (c *conn) endMutation(q *quota.Mutation) { c.mutationThrottle = q.ThrottleMs() }
+
+// errThrottlingQuota is a topic refused by a strict mutation quota.
+var errThrottlingQuota = kerrf(kerr.ThrottlingQuotaExceeded, "The throttling quota has been exceeded.")
