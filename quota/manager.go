@@ -242,3 +242,39 @@ func (q *Mutation) ThrottleMs() int64 {
 	}
 	return max(0, q.throttleMs-(q.m.NowMs()-q.at))
 }
+
+// connKind keys the per-IP connection creation sensors.
+const connKind = numKinds
+
+// ConnectionThrottleMs records a new connection from ip against its
+// connection_creation_rate (the ip's own quota, else the default ip's) and
+// returns how long to hold it before closing it when over the quota:
+// QuotaUtils.boundedThrottleTime, at most one window (Kafka's
+// ConnectionQuotas). 0: within the quota or none.
+func (m *Manager) ConnectionThrottleMs(ip string) int64 {
+	sn := m.Store.snap.Load()
+	if len(sn.m) == 0 {
+		return 0
+	}
+	e := Entity{HasIP: true, IP: ip}
+	bound, ok := sn.lookup(e)[ConnectionCreationRate]
+	if !ok {
+		if bound, ok = sn.lookup(Entity{HasIP: true, IP: Default})[ConnectionCreationRate]; !ok {
+			return 0
+		}
+	}
+	gen := m.Store.Gen()
+	m.mu.Lock()
+	if m.gen != gen {
+		clear(m.sensors)
+		m.gen = gen
+	}
+	key := sensorKey{connKind, e}
+	s := m.sensors[key]
+	if s == nil {
+		s = &Sensor{rate: NewRate(m.W), bound: bound}
+		m.sensors[key] = s
+	}
+	m.mu.Unlock()
+	return min(s.Record(1, m.NowMs()), m.W.WindowMs)
+}

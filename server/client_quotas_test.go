@@ -260,3 +260,27 @@ func TestControllerMutationQuota(t *testing.T) {
 		t.Fatalf("throttles %+v", th)
 	}
 }
+
+// TestConnectionCreationRate: connection_creation_rate=1 for 127.0.0.1
+// (the clock stopped): ten connections fit the padded 10 s window (1/s);
+// the eleventh is held 1000 ms (bounded to one window) unread, then
+// closed.
+func TestConnectionCreationRate(t *testing.T) {
+	clk := &tokenClock{t: time.UnixMilli(1_700_000_000_000)}
+	s := startServerIn(t, t.TempDir(), Options{Now: clk.Now})
+	rc := dialRaw(t, s)
+	if got := alterQuotas(t, rc, qent(strp("ip"), strp("127.0.0.1")), qop("connection_creation_rate", 1, false)); got.ErrorCode != 0 {
+		t.Fatalf("alter: %d", got.ErrorCode)
+	}
+	for i := 0; i < 10; i++ {
+		c := dialRaw(t, s)
+		c.roundTrip(kmsg.NewPtrApiVersionsRequest())
+	}
+	c := dialRaw(t, s)
+	start := time.Now()
+	c.send(kmsg.NewPtrApiVersionsRequest())
+	c.expectClosed()
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Fatalf("closed after %v, want the 1000 ms throttle first", d)
+	}
+}

@@ -175,6 +175,10 @@ func (c *conn) serve() {
 		return
 	}
 	defer c.s.release(c)
+	if c.s.connectionThrottled(c) { // quotas.go: connection_creation_rate
+		c.nc.Close()
+		return
+	}
 	if err := c.handshake(); err != nil { // tls.go: TLS listeners only
 		c.nc.Close()
 		c.s.log.Info("closing connection", "remote", c.remote, "listener", c.listenerName, "err", err)

@@ -177,3 +177,26 @@ func (c *conn) endMutation(q *quota.Mutation) { c.mutationThrottle = q.ThrottleM
 
 // errThrottlingQuota is a topic refused by a strict mutation quota.
 var errThrottlingQuota = kerrf(kerr.ThrottlingQuotaExceeded, "The throttling quota has been exceeded.")
+
+// connectionThrottled applies connection_creation_rate to a new
+// connection: over the quota, it is held unread for the throttle time and
+// then closed, as Kafka's acceptor closes a throttled socket after its
+// delay. It reports whether c was throttled.
+func (s *Server) connectionThrottled(c *conn) bool {
+	m := s.quota.mgr
+	if m == nil {
+		return false
+	}
+	ms := m.ConnectionThrottleMs(connIP(c.remote))
+	if ms <= 0 {
+		return false
+	}
+	s.log.Debug("connection throttled: over connection_creation_rate", "remote", c.remote, "throttle_ms", ms)
+	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.done:
+	}
+	return true
+}
