@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -11,7 +12,9 @@ import (
 // The quotas page: every client quota of the cluster (DescribeClientQuotas
 // with no filter component, KIP-546), one row per entity (user, client id,
 // IP; "default" for a default entity) with each quota config, as
-// `strata configs --describe` shows them.
+// `strata configs --describe` shows them; and the users with SCRAM
+// credentials (DescribeUserScramCredentials), their mechanisms and
+// iterations (never a salt or key).
 
 type quotaRow struct {
 	User, Client, IP string // "" when the entity has no such part
@@ -19,6 +22,18 @@ type quotaRow struct {
 }
 
 type quotaValue struct{ Key, Value string }
+
+type scramUser struct {
+	User  string
+	Creds []string // "SCRAM-SHA-256 (8192 iterations)"
+}
+
+type quotasData struct {
+	Quotas []quotaRow
+	Users  []scramUser
+	// UsersErr is why the users could not be listed ("" when they were).
+	UsersErr string
+}
 
 func (s *Server) quotas(w http.ResponseWriter, r *http.Request) error {
 	req := kmsg.NewPtrDescribeClientQuotasRequest()
@@ -51,5 +66,20 @@ func (s *Server) quotas(w http.ResponseWriter, r *http.Request) error {
 		}
 		rows = append(rows, row)
 	}
-	return s.render(w, r, http.StatusOK, "quotas.html", "Quotas", "quotas", rows)
+	d := quotasData{Quotas: rows}
+	described, err := s.adm.DescribeUserSCRAMs(r.Context())
+	if err != nil {
+		d.UsersErr = err.Error()
+	}
+	for _, u := range described.Sorted() {
+		if u.Err != nil {
+			continue
+		}
+		su := scramUser{User: u.User}
+		for _, c := range u.CredInfos {
+			su.Creds = append(su.Creds, fmt.Sprintf("%s (%d iterations)", c.Mechanism, c.Iterations))
+		}
+		d.Users = append(d.Users, su)
+	}
+	return s.render(w, r, http.StatusOK, "quotas.html", "Quotas & users", "quotas", d)
 }

@@ -4,13 +4,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/stratabroker/strata/tools/tooltest"
 )
 
 // TestQuotasPage: the quotas page lists each entity's quotas, defaults as
-// "default", and the nav links it.
+// "default", and the SCRAM users with their mechanisms and iterations;
+// the nav links it.
 func TestQuotasPage(t *testing.T) {
 	tg := tooltest.StartStrata(t)
 	s := startSite(t, tg)
@@ -35,12 +37,19 @@ func TestQuotasPage(t *testing.T) {
 		t.Fatalf("alter: %v %+v", err, resp)
 	}
 	body := s.ok("/quotas")
-	if !strings.Contains(body, `<a href="/quotas" class="on" aria-current="page">Quotas</a>`) {
+	if !strings.Contains(body, `<a href="/quotas" class="on" aria-current="page">Quotas &amp; users</a>`) {
 		t.Errorf("nav entry missing")
 	}
 	equalRows(t, "quotas", table(t, body, "quotas"), []string{
 		"User | Client ID | IP | Quotas",
 		"| etl |  | request_percentage=12.5",
 		"alice | default |  | producer_byte_rate=1048576",
+	})
+	if _, err := kadm.NewClient(cl).AlterUserSCRAMs(tooltest.Ctx(t), nil, []kadm.UpsertSCRAM{{User: "bob", Mechanism: kadm.ScramSha512, Iterations: 8192, Password: "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	equalRows(t, "users", table(t, s.ok("/quotas"), "scram-users"), []string{
+		"User | Credentials",
+		"bob | SCRAM-SHA-512 (8192 iterations)",
 	})
 }
