@@ -28,7 +28,10 @@ func TestTxnKill9(t *testing.T) {
 	txnClient := func(id string) *kgo.Client {
 		return b.client(kgo.TransactionalID(id), kgo.TransactionTimeout(2*time.Second),
 			kgo.DefaultProduceTopic("tx"), kgo.RecordPartitioner(kgo.ManualPartitioner()),
-			kgo.RetryTimeout(5*time.Second))
+			kgo.RetryTimeout(5*time.Second),
+			// A record in flight when the broker dies fails after this,
+			// rather than retrying for ever (kgo's default).
+			kgo.RecordDeliveryTimeout(10*time.Second))
 	}
 	produce := func(cl *kgo.Client, prefix string) error {
 		ctx := ctxFor(t, 30*time.Second)
@@ -80,7 +83,11 @@ func TestTxnKill9(t *testing.T) {
 		t.Fatal("fewer than 20 commits in 30 s")
 	}
 	b.kill()
-	<-done
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the committing client did not give up 60 s after the broker died")
+	}
 	loop.Close()
 	b.start()
 	waitStable(t, b, "tx", parts)
