@@ -139,3 +139,31 @@ func TestDelegationTokensRefused(t *testing.T) {
 		t.Fatalf("describe disabled: %v %+v", err, d)
 	}
 }
+
+// TestDelegationTokensDurable: a token and a quota survive a restart: the
+// token is described again and still authenticates.
+func TestDelegationTokensDurable(t *testing.T) {
+	dir := t.TempDir()
+	settings := []string{
+		"listeners", "SASL_PLAINTEXT://127.0.0.1:0",
+		"sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-512",
+		"sasl.jaas.config", testJAAS,
+		"delegation.token.secret.key", "s3cret",
+	}
+	s := startServerIn(t, dir, Options{}, settings...)
+	c := createToken(t, saslClient(t, s, plain.Auth{User: "alice", Pass: "alice-secret"}.AsMechanism()), -1)
+	if c.ErrorCode != 0 {
+		t.Fatalf("create: %d", c.ErrorCode)
+	}
+	s.Close()
+	s2 := startServerIn(t, dir, Options{}, settings...)
+	alice := saslClient(t, s2, plain.Auth{User: "alice", Pass: "alice-secret"}.AsMechanism())
+	d, err := kmsg.NewPtrDescribeDelegationTokenRequest().RequestWith(testCtx(t), alice)
+	if err != nil || len(d.TokenDetails) != 1 || d.TokenDetails[0].TokenID != c.TokenID || d.TokenDetails[0].ExpiryTimestamp != c.ExpiryTimestamp {
+		t.Fatalf("after restart: %v %+v", err, d)
+	}
+	tok := scram.Auth{User: c.TokenID, Pass: base64.StdEncoding.EncodeToString(c.HMAC), IsToken: true}
+	if err := authErr(t, s2, tok.AsSha512Mechanism()); err != nil {
+		t.Fatalf("token after restart: %v", err)
+	}
+}
