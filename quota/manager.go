@@ -278,3 +278,16 @@ func (m *Manager) ConnectionThrottleMs(ip string) int64 {
 	m.mu.Unlock()
 	return min(s.Record(1, m.NowMs()), m.W.WindowMs)
 }
+
+// MaxValueInWindow is ClientQuotaManager.getMaxValueInQuotaWindow: the
+// most kind's quota allows in samples-1 windows (the fetch size cap); ok
+// false without a quota.
+func (m *Manager) MaxValueInWindow(h *Handle, kind Kind) (float64, bool) {
+	if h == nil || h.sensors[kind] == nil {
+		return 0, false
+	}
+	s := h.sensors[kind]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bound * float64(m.W.Samples-1) * float64(m.W.WindowMs) / 1000, true
+}

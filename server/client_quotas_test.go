@@ -284,3 +284,57 @@ func TestConnectionCreationRate(t *testing.T) {
 		t.Fatalf("closed after %v, want the 1000 ms throttle first", d)
 	}
 }
+
+// TestFetchCappedByQuotaWindow: consumer_byte_rate=1024 caps a fetch's
+// max_bytes at 1024 x (11-1) windows = 10240 bytes, as Kafka's
+// maxQuotaWindowBytes: of three 8 KiB batches, one comes back (the
+// second would pass the cap); without the quota all three.
+func TestFetchCappedByQuotaWindow(t *testing.T) {
+	s := startServer(t)
+	ctx := testCtx(t)
+	if _, err := newAdmin(t, s).CreateTopic(ctx, 1, 1, nil, "capped"); err != nil {
+		t.Fatal(err)
+	}
+	p := newClient(t, s, kgo.DefaultProduceTopic("capped"), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	value := make([]byte, 8<<10)
+	rand.Read(value)
+	for i := 0; i < 3; i++ {
+		if err := p.ProduceSync(ctx, &kgo.Record{Value: value}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fetch := func() int {
+		rc := dialRaw(t, s)
+		req := kmsg.NewPtrFetchRequest()
+		req.SetVersion(12)
+		req.MaxBytes, req.MaxWaitMillis, req.ReplicaID, req.SessionEpoch = 1<<20, 0, -1, -1
+		ft := kmsg.NewFetchRequestTopic()
+		ft.Topic = "capped"
+		fp := kmsg.NewFetchRequestTopicPartition()
+		fp.PartitionMaxBytes, fp.LogStartOffset = 1<<20, -1
+		ft.Partitions = append(ft.Partitions, fp)
+		req.Topics = append(req.Topics, ft)
+		resp := rc.roundTrip(req).(*kmsg.FetchResponse)
+		recs := resp.Topics[0].Partitions[0].RecordBatches
+		n := 0
+		for len(recs) >= 61 {
+			var b kmsg.RecordBatch
+			if err := b.ReadFrom(recs); err != nil {
+				break
+			}
+			n++
+			recs = recs[12+b.Length:]
+		}
+		return n
+	}
+	if got := fetch(); got != 3 {
+		t.Fatalf("without a quota: %d batches, want 3", got)
+	}
+	rc := dialRaw(t, s)
+	if got := alterQuotas(t, rc, qent(strp("client-id"), strp("raw")), qop("consumer_byte_rate", 1024, false)); got.ErrorCode != 0 {
+		t.Fatalf("alter: %d", got.ErrorCode)
+	}
+	if got := fetch(); got != 1 {
+		t.Fatalf("with the quota: %d batches, want 1", got)
+	}
+}

@@ -200,3 +200,17 @@ func (s *Server) connectionThrottled(c *conn) bool {
 	}
 	return true
 }
+
+// capFetchToQuota lowers a Fetch's max_bytes to what its consumer_byte_rate
+// allows in quota.window.num-1 windows, as Kafka's handleFetchRequest
+// (maxQuotaWindowBytes).
+func (s *Server) capFetchToQuota(r *request, req *kmsg.FetchRequest) {
+	m := s.quota.mgr
+	if m == nil {
+		return
+	}
+	r.c.quota = m.Resolve(r.c.quota, r.c.principal, r.hdr.clientID)
+	if v, ok := m.MaxValueInWindow(r.c.quota, quota.Fetch); ok && v < float64(req.MaxBytes) {
+		req.MaxBytes = int32(v)
+	}
+}
