@@ -19,6 +19,8 @@ func TestConfigsQuotas(t *testing.T) {
 	tr.Run("", "configs", "--alter", "--entity-type", "clients", "--entity-name", "app", "--add-config", "producer_byte_rate=2048")
 	tr.Run("", "configs", "--alter", "--client", "batch", "--add-config", "controller_mutation_rate=10")
 	tr.Run("", "configs", "--alter", "--entity-type", "ips", "--entity-name", "10.0.0.1", "--add-config", "connection_creation_rate=5")
+	tr.Run("", "configs", "--alter", "--user", "alice", "--client", "app", "--add-config", "producer_byte_rate=4096")
+	tr.Run("", "configs", "--describe", "--user", "alice", "--client", "app")
 	tr.Run("", "configs", "--describe", "--entity-type", "users", "--entity-name", "alice")
 	tr.Run("", "configs", "--describe", "--entity-type", "users")
 	tr.Run("", "configs", "--describe", "--entity-type", "users", "--entity-default")

@@ -36,7 +36,8 @@ Flags:
   --command-config FILE    admin client properties from a file: client.id, request.timeout.ms,
                            default.api.timeout.ms; others are reported as not used
   --entity-type T          topics, brokers, users, clients or ips (also: --topic NAME, --broker ID,
-                           --user NAME, --client NAME, --ip IP)
+                           --user NAME, --client NAME, --ip IP; --user U --client C: that user
+                           with that client id)
   --entity-name N          the topic name, broker id, user name, client id or IP
   --entity-default         the cluster-wide broker defaults, or the default user, client or IP quotas
   --all                    --describe: every config, with defaults
@@ -75,6 +76,14 @@ func runConfigs(args []string, e *cli.Env) int {
 	if *userName != "" {
 		*entityType, *entityName = "users", *userName
 	}
+	if *userName != "" && *clientName != "" {
+		// A user with a client id: Kafka's --user U --client C (the
+		// entity names the user first).
+		if *describe == *alter {
+			return f.UsageError(e, "command must include exactly one action: --describe, --alter")
+		}
+		return runQuotaEntity(e, f, *bootstrap, aopts, []quotaPart{{"users", *userName, false}, {"clients", *clientName, false}}, *alter, *addConfig, *deleteConfig)
+	}
 	if *clientName != "" {
 		*entityType, *entityName = "clients", *clientName
 	}
@@ -88,7 +97,7 @@ func runConfigs(args []string, e *cli.Env) int {
 		return runUsers(e, f, *bootstrap, aopts, *entityName, *entityDefault, *alter, *addConfig, *deleteConfig)
 	}
 	if *entityType == "clients" || *entityType == "ips" {
-		return runQuotaEntity(e, f, *bootstrap, aopts, *entityType, *entityName, *entityDefault, *alter, *addConfig, *deleteConfig)
+		return runQuotaEntity(e, f, *bootstrap, aopts, []quotaPart{{*entityType, *entityName, *entityDefault}}, *alter, *addConfig, *deleteConfig)
 	}
 	if *entityType != "topics" && *entityType != "brokers" {
 		return f.UsageError(e, "--entity-type must be topics, brokers, users, clients or ips")

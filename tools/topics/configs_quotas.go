@@ -49,16 +49,27 @@ func abs(v float64) float64 {
 	return v
 }
 
-// alterQuotas sets adds and removes deletes on one entity.
-func alterQuotas(ctx context.Context, e *cli.Env, cl *kgo.Client, entityType, name string, isDefault bool, adds [][2]string, deletes []string) error {
+// quotaPart is one part of a quota entity: configs' entity type (users,
+// clients, ips) and name, or the default.
+type quotaPart struct {
+	typ, name string
+	isDefault bool
+}
+
+// alterQuotas sets adds and removes deletes on one entity (a user and a
+// client id together when both are given).
+func alterQuotas(ctx context.Context, e *cli.Env, cl *kgo.Client, parts []quotaPart, adds [][2]string, deletes []string) error {
 	req := kmsg.NewPtrAlterClientQuotasRequest()
 	entry := kmsg.NewAlterClientQuotasRequestEntry()
-	ent := kmsg.NewAlterClientQuotasRequestEntryEntity()
-	ent.Type = quotaEntityTypes[entityType]
-	if !isDefault {
-		ent.Name = kmsg.StringPtr(name)
+	for _, p := range parts {
+		ent := kmsg.NewAlterClientQuotasRequestEntryEntity()
+		ent.Type = quotaEntityTypes[p.typ]
+		if !p.isDefault {
+			ent.Name = kmsg.StringPtr(p.name)
+		}
+		entry.Entity = append(entry.Entity, ent)
 	}
-	entry.Entity = append(entry.Entity, ent)
+	entityType, name, isDefault := parts[0].typ, parts[0].name, parts[0].isDefault
 	for _, kv := range adds {
 		v, err := strconv.ParseFloat(kv[1], 64)
 		if err != nil {
@@ -94,22 +105,25 @@ func alterQuotas(ctx context.Context, e *cli.Env, cl *kgo.Client, entityType, na
 	return nil
 }
 
-// describeQuotas prints the quotas of the entities of entityType (name
-// "" and not isDefault: every one), as describeQuotaConfigs.
-func describeQuotas(ctx context.Context, e *cli.Env, cl *kgo.Client, entityType, name string, isDefault bool) error {
+// describeQuotas prints the quotas of the entities matching parts (a part
+// with name "" and not isDefault: every one of its type), as
+// describeQuotaConfigs.
+func describeQuotas(ctx context.Context, e *cli.Env, cl *kgo.Client, parts []quotaPart) error {
 	req := kmsg.NewPtrDescribeClientQuotasRequest()
 	req.Strict = true
-	c := kmsg.NewDescribeClientQuotasRequestComponent()
-	c.EntityType = quotaEntityTypes[entityType]
-	switch {
-	case isDefault:
-		c.MatchType = 1
-	case name != "":
-		c.MatchType, c.Match = 0, kmsg.StringPtr(name)
-	default:
-		c.MatchType = 2
+	for _, p := range parts {
+		c := kmsg.NewDescribeClientQuotasRequestComponent()
+		c.EntityType = quotaEntityTypes[p.typ]
+		switch {
+		case p.isDefault:
+			c.MatchType = 1
+		case p.name != "":
+			c.MatchType, c.Match = 0, kmsg.StringPtr(p.name)
+		default:
+			c.MatchType = 2
+		}
+		req.Components = append(req.Components, c)
 	}
-	req.Components = append(req.Components, c)
 	resp, err := req.RequestWith(ctx, cl)
 	if err != nil {
 		return err
@@ -146,7 +160,8 @@ func describeQuotas(ctx context.Context, e *cli.Env, cl *kgo.Client, entityType,
 
 // runQuotaEntity is configs --entity-type clients|ips (users go through
 // runUsers, which shares the entity with SCRAM credentials).
-func runQuotaEntity(e *cli.Env, f *cli.Flags, bootstrap string, aopts []kgo.Opt, entityType, name string, isDefault, alter bool, addConfig, deleteConfig string) int {
+func runQuotaEntity(e *cli.Env, f *cli.Flags, bootstrap string, aopts []kgo.Opt, parts []quotaPart, alter bool, addConfig, deleteConfig string) int {
+	entityType, name, isDefault := parts[len(parts)-1].typ, parts[len(parts)-1].name, parts[len(parts)-1].isDefault
 	var adds [][2]string
 	var dels []string
 	if alter {
@@ -198,9 +213,9 @@ func runQuotaEntity(e *cli.Env, f *cli.Flags, bootstrap string, aopts []kgo.Opt,
 	ctx, cancelOp := e.OpContext(ctx)
 	defer cancelOp()
 	if alter {
-		err = alterQuotas(ctx, e, cl, entityType, name, isDefault, adds, dels)
+		err = alterQuotas(ctx, e, cl, parts, adds, dels)
 	} else {
-		err = describeQuotas(ctx, e, cl, entityType, name, isDefault)
+		err = describeQuotas(ctx, e, cl, parts)
 	}
 	if err != nil {
 		return cli.Fail(e, "configs", err)

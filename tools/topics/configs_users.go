@@ -98,7 +98,7 @@ func alterUsers(ctx context.Context, e *cli.Env, cl *kgo.Client, adm *kadm.Clien
 		}
 	}
 	if len(quota) > 0 {
-		return alterQuotas(ctx, e, cl, "users", user, isDefault, adds, deletes)
+		return alterQuotas(ctx, e, cl, []quotaPart{{"users", user, isDefault}}, adds, deletes)
 	}
 	res, err := adm.AlterUserSCRAMs(ctx, dels, ups)
 	if err != nil {
@@ -120,7 +120,7 @@ func alterUsers(ctx context.Context, e *cli.Env, cl *kgo.Client, adm *kadm.Clien
 // does; users without credentials are left out, as Kafka's admin client
 // leaves them out of users().
 func describeUsers(ctx context.Context, e *cli.Env, cl *kgo.Client, adm *kadm.Client, user string, isDefault bool) error {
-	if err := describeQuotas(ctx, e, cl, "users", user, isDefault); err != nil {
+	if err := describeQuotas(ctx, e, cl, []quotaPart{{"users", user, isDefault}}); err != nil {
 		return err
 	}
 	if isDefault {
