@@ -34,4 +34,12 @@
 // Locking: Authenticator is immutable after New. Store guards its map with
 // an RWMutex held across the file write of Apply, so a change is visible
 // only once durable. A Session belongs to one connection's read goroutine.
+//
+// Delegation tokens (tokens.go, KIP-48): Tokens issues, renews, expires
+// and describes tokens (HmacSHA512 of the id keyed with
+// delegation.token.secret.key), persisted in delegation_tokens.json; a
+// SCRAM exchange with tokenauth=true authenticates against them (Store's
+// SetTokens), the token id as the user name and the base64 HMAC as the
+// password, as the token's owner. Tokens has one mutex over its map, held
+// across its file write.
 package auth

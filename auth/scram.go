@@ -47,6 +47,7 @@ type scramSession struct {
 	firstBare   string // client-first-message-bare
 	serverFirst string
 	nonce       string // the server-first nonce (client's + ours)
+	tokenOwner  string // tokenauth=true: the token's owner, who the session is
 }
 
 func (s *Store) newSession(mech string) (Session, error) {
@@ -102,15 +103,24 @@ func (s *scramSession) first(msg string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	tokenAuth := false
 	for _, kv := range strings.Split(strings.TrimPrefix(exts, ","), ",") {
-		// tokenauth=true asks for a delegation token, which Strata does
-		// not issue: no token matches (Kafka: "Token Authentication
-		// failed"). Other extensions are ignored, as Kafka does.
+		// tokenauth=true: the user name is a delegation token's id
+		// (tokens.go). Other extensions are ignored, as Kafka does.
 		if k, v, _ := strings.Cut(kv, "="); k == "tokenauth" && strings.EqualFold(v, "true") {
-			return "", fmt.Errorf("%w: token authentication failed: invalid tokenId: %s", ErrInvalidCredentials, user)
+			tokenAuth = true
 		}
 	}
-	s.user, s.cred = user, s.store.lookup(s.mech.Name, user)
+	if tokenAuth {
+		owner, cred, ok := s.store.tokenCredential(s.mech, user)
+		if !ok {
+			return "", fmt.Errorf("%w: Token Authentication failed: Invalid tokenId : %s", ErrInvalidCredentials, user)
+		}
+		s.tokenOwner, s.cred = strings.TrimPrefix(owner, "User:"), cred
+	} else {
+		s.cred = s.store.lookup(s.mech.Name, user)
+	}
+	s.user = user
 	if authzid != "" && authzid != user {
 		return "", &Failed{"Authentication failed: Client requested an authorization id that is different from username"}
 	}
@@ -175,6 +185,15 @@ func serverNonce() string {
 	return string(b[:])
 }
 
-func (s *scramSession) Done() bool        { return s.state == 2 }
-func (s *scramSession) User() string      { return s.user }
-func (s *scramSession) Expiry() time.Time { return time.Time{} }
+func (s *scramSession) Done() bool { return s.state == 2 }
+func (s *scramSession) User() string {
+	if s.tokenOwner != "" {
+		return s.tokenOwner
+	}
+	return s.user
+}
+
+// TokenAuthenticated reports whether the session authenticated with a
+// delegation token (Kafka's KafkaPrincipal.tokenAuthenticated).
+func (s *scramSession) TokenAuthenticated() bool { return s.tokenOwner != "" }
+func (s *scramSession) Expiry() time.Time        { return time.Time{} }

@@ -22,6 +22,18 @@ type Store struct {
 
 	// secret salts the fake credentials of unknown users (per process).
 	secret [32]byte
+
+	tokens *Tokens // delegation tokens (tokens.go); nil: none
+}
+
+// SetTokens makes SCRAM's tokenauth=true authenticate against tokens.
+func (s *Store) SetTokens(t *Tokens) { s.tokens = t }
+
+func (s *Store) tokenCredential(mech scramcred.Mechanism, id string) (string, scramcred.Credential, bool) {
+	if s.tokens == nil {
+		return "", scramcred.Credential{}, false
+	}
+	return s.tokens.credential(mech, id)
 }
 
 // OpenStore loads the credentials of dir.

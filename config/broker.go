@@ -40,6 +40,8 @@ type Broker struct {
 	QueuedMaxRequests                    int      // queued.max.requests: 500
 	QueuedMaxRequestBytes                int64    // queued.max.request.bytes: -1 (no bound; above 0, at least socket.request.max.bytes)
 	ConnectionsMaxIdleMs                 int64    // connections.max.idle.ms: 600000
+	QuotaWindowNum                       int      // quota.window.num: 11 (package quota)
+	QuotaWindowSizeSeconds               int      // quota.window.size.seconds: 1
 	LogRetentionCheckIntervalMs          int64    // log.retention.check.interval.ms: 300000
 	NumRecoveryThreadsPerDataDir         int      // num.recovery.threads.per.data.dir: 2 (Kafka 4's)
 	SegmentFilesMax                      int64    // strata.segment.files.max: 0 = half of RLIMIT_NOFILE, at most half of vm.max_map_count (Strata's own)
@@ -124,6 +126,8 @@ func Defaults() *Broker {
 		QueuedMaxRequests:                    500,
 		QueuedMaxRequestBytes:                -1,
 		ConnectionsMaxIdleMs:                 600000,
+		QuotaWindowNum:                       11,
+		QuotaWindowSizeSeconds:               1,
 		LogRetentionCheckIntervalMs:          300000,
 		NumRecoveryThreadsPerDataDir:         2,
 		LogFlushOffsetCheckpointIntervalMs:   60000,
@@ -288,6 +292,12 @@ func buildBrokerProps() map[string]*brokerProp {
 		{name: "socket.request.max.bytes", spec: intAtLeast(1), dflt: "104857600",
 			get: func(b *Broker) (string, bool) { return itoa(b.SocketRequestMaxBytes) },
 			set: func(b *Broker, v string) { b.SocketRequestMaxBytes = atoi(v) }},
+		{name: "quota.window.num", spec: intAtLeast(1), dflt: "11",
+			get: func(b *Broker) (string, bool) { return itoa(b.QuotaWindowNum) },
+			set: func(b *Broker, v string) { b.QuotaWindowNum = atoi(v) }},
+		{name: "quota.window.size.seconds", spec: intAtLeast(1), dflt: "1",
+			get: func(b *Broker) (string, bool) { return itoa(b.QuotaWindowSizeSeconds) },
+			set: func(b *Broker, v string) { b.QuotaWindowSizeSeconds = atoi(v) }},
 		{name: "max.connections", spec: intAtLeast(0), dflt: "2147483647",
 			get: func(b *Broker) (string, bool) { return itoa(b.MaxConnections) },
 			set: func(b *Broker, v string) { b.MaxConnections = atoi(v) }},

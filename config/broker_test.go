@@ -31,6 +31,8 @@ func TestDefaults(t *testing.T) {
 		QueuedMaxRequests:                    500,
 		QueuedMaxRequestBytes:                -1,
 		ConnectionsMaxIdleMs:                 600000,
+		QuotaWindowNum:                       11,
+		QuotaWindowSizeSeconds:               1,
 		LogRetentionCheckIntervalMs:          300000,
 		NumRecoveryThreadsPerDataDir:         2,
 		LogFlushOffsetCheckpointIntervalMs:   60000,

@@ -37,6 +37,7 @@ var sections = []struct {
 	{navEntry{Name: "Brokers & replicas", Section: "brokers", Coming: "coming"}, int16(kmsg.DescribeCluster)},
 	{navEntry{Name: "Transactions", Path: "/transactions", Section: "transactions"}, int16(kmsg.ListTransactions)},
 	{navEntry{Name: "ACLs & users", Path: "/acls", Section: "acls"}, int16(kmsg.DescribeACLs)},
+	{navEntry{Name: "Quotas & users", Path: "/quotas", Section: "quotas"}, int16(kmsg.DescribeClientQuotas)},
 	{navEntry{Name: "Share groups", Section: "share-groups", Coming: "coming"}, int16(kmsg.ShareGroupDescribe)},
 }
 

@@ -197,6 +197,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	h("GET /overview/rates", cheap, s.ratesFragment)
 	h("GET /topics", expensive, s.topics)
 	h("GET /transactions", expensive, s.transactions)
+	h("GET /quotas", cheap, s.quotas)
 	h("GET /topics/{topic}", expensive, s.topic)
 	h("GET /topics/{topic}/messages", expensive, s.messages)
 	h("GET /topics/{topic}/tail", expensive, s.tail)

@@ -19,6 +19,7 @@ type brokerCollector struct {
 	connections, accepted                 *prometheus.Desc
 	authSuccesses, authFailures           *prometheus.Desc
 	aclDenials                            *prometheus.Desc
+	throttleTime, throttled               *prometheus.Desc
 	longPolls                             *prometheus.Desc
 	dirFree, dirTotal                     *prometheus.Desc
 	queued, queuedBytes, fetchMemory      *prometheus.Desc
@@ -51,6 +52,8 @@ func newBrokerCollector(srv *server.Server) *brokerCollector {
 		authSuccesses: d("strata_authentication_success_total", "SASL authentications that succeeded, by listener and mechanism (Kafka's successful-authentication-total).", []string{"listener", "mechanism"}, nil),
 		aclDenials:    d("strata_acl_denials_total", "Authorization checks the ACLs denied, by resource type and operation (Kafka's names: TOPIC, WRITE, ...).", []string{"resource_type", "operation"}, nil),
 		authFailures:  d("strata_authentication_failure_total", "SASL authentications that failed, by listener and mechanism (\"unsupported\": one the listener does not enable; Kafka's failed-authentication-total).", []string{"listener", "mechanism"}, nil),
+		throttleTime:  d("strata_quota_throttle_time_ms_total", "Throttle time given to clients over their quotas, by quota type (Produce, Fetch, Request, ControllerMutation; Kafka's throttle-time).", []string{"quota"}, nil),
+		throttled:     d("strata_quota_throttled_total", "Responses throttled by a client quota, by quota type.", []string{"quota"}, nil),
 		longPolls:     d("strata_fetch_long_polls_waiting", "Fetch requests waiting in their long poll now.", nil, nil),
 
 		dirFree:  d("strata_log_dir_free_bytes", "Bytes available to the broker on the log dir's filesystem (-1: unknown).", []string{"dir"}, nil),
@@ -74,7 +77,7 @@ func newBrokerCollector(srv *server.Server) *brokerCollector {
 
 func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.requests, c.errors, c.connections, c.accepted, c.authSuccesses, c.authFailures, c.aclDenials, c.longPolls, c.dirFree, c.dirTotal,
+		c.requests, c.errors, c.connections, c.accepted, c.authSuccesses, c.authFailures, c.aclDenials, c.throttleTime, c.throttled, c.longPolls, c.dirFree, c.dirTotal,
 		c.queued, c.queuedBytes, c.fetchMemory, c.heldReads, c.sendfileBytes, c.copiedBytes,
 	} {
 		ch <- d
@@ -114,6 +117,10 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, d := range c.srv.ACLDenials() {
 		ch <- prometheus.MustNewConstMetric(c.aclDenials, counter, float64(d.Count), d.ResourceType, d.Operation)
+	}
+	for _, q := range c.srv.QuotaThrottles() {
+		ch <- prometheus.MustNewConstMetric(c.throttleTime, counter, float64(q.ThrottleMs), q.Kind)
+		ch <- prometheus.MustNewConstMetric(c.throttled, counter, float64(q.Throttled), q.Kind)
 	}
 	ch <- prometheus.MustNewConstMetric(c.longPolls, gauge, float64(c.srv.LongPolls()))
 

@@ -71,6 +71,15 @@ func TestACLDeniedCodes(t *testing.T) {
 	iac.Resources = []kmsg.IncrementalAlterConfigsRequestResource{iacr}
 	check("IncrementalAlterConfigs", ask(iac).(*kmsg.IncrementalAlterConfigsResponse).Resources[0].ErrorCode, topicCode)
 
+	dq := kmsg.NewPtrDescribeClientQuotasRequest()
+	check("DescribeClientQuotas", ask(dq).(*kmsg.DescribeClientQuotasResponse).ErrorCode, clusterCode)
+	aq := kmsg.NewPtrAlterClientQuotasRequest()
+	aqe := kmsg.NewAlterClientQuotasRequestEntry()
+	aqe.Entity = []kmsg.AlterClientQuotasRequestEntryEntity{{Type: "user", Name: kmsg.StringPtr("alice")}}
+	aqe.Ops = []kmsg.AlterClientQuotasRequestEntryOp{{Key: "producer_byte_rate", Value: 1024}}
+	aq.Entries = []kmsg.AlterClientQuotasRequestEntry{aqe}
+	check("AlterClientQuotas", ask(aq).(*kmsg.AlterClientQuotasResponse).Entries[0].ErrorCode, clusterCode)
+
 	fc := kmsg.NewPtrFindCoordinatorRequest()
 	fc.CoordinatorKeys = []string{"g"}
 	check("FindCoordinator group", ask(fc).(*kmsg.FindCoordinatorResponse).Coordinators[0].ErrorCode, groupCode)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/stratabroker/strata/quota"
 	"github.com/stratabroker/strata/tlsconf"
 )
 
@@ -73,6 +74,9 @@ type conn struct {
 	// rules map a TLS client certificate's DN to the principal
 	// (ssl.principal.mapping.rules); nil off TLS listeners.
 	rules *tlsconf.Rules
+	// tokenAuth: the principal authenticated with a delegation token
+	// (delegation_tokens.go); only the read goroutine touches it.
+	tokenAuth bool
 	// sasl is the SASL state (sasl.go); nil on a listener without SASL.
 	sasl *saslConn
 
@@ -84,6 +88,12 @@ type conn struct {
 	// (v3+) said it is (KIP-511), for client metrics; only the read
 	// goroutine touches them.
 	softwareName, softwareVersion string
+
+	// quota is the connection's quota resolution and throttleUntil the
+	// end of its throttle (quotas.go); only the read goroutine touches them.
+	quota            *quota.Handle
+	throttleUntil    time.Time
+	mutationThrottle int64 // ms, from the last CreateTopics/CreatePartitions/DeleteTopics
 
 	replies chan pending
 	wdone   chan struct{} // closed when the write loop ends
@@ -165,6 +175,10 @@ func (c *conn) serve() {
 		return
 	}
 	defer c.s.release(c)
+	if c.s.connectionThrottled(c) { // quotas.go: connection_creation_rate
+		c.nc.Close()
+		return
+	}
 	if err := c.handshake(); err != nil { // tls.go: TLS listeners only
 		c.nc.Close()
 		c.s.log.Info("closing connection", "remote", c.remote, "listener", c.listenerName, "err", err)
@@ -187,6 +201,9 @@ func (c *conn) serve() {
 
 func (c *conn) readLoop() error {
 	for {
+		if !c.throttleUntil.IsZero() && !c.waitThrottle() { // quotas.go: the muted channel
+			return net.ErrClosed
+		}
 		if c.idle > 0 {
 			c.readBy = time.Now().Add(c.idle)
 			c.nc.SetReadDeadline(c.readBy)

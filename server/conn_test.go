@@ -132,11 +132,12 @@ func TestUnsupportedKeysAndVersions(t *testing.T) {
 	}
 
 	// A key kmsg knows and we do not serve: its response with the top-level code.
-	// (SaslHandshake was the example until SASL came: it is served now.)
-	dt := kmsg.NewPtrCreateDelegationTokenRequest()
-	dt.Version = 2
-	if resp := rc.roundTrip(dt).(*kmsg.CreateDelegationTokenResponse); resp.ErrorCode != kerr.UnsupportedVersion.Code {
-		t.Fatalf("CreateDelegationToken: error %d, want UNSUPPORTED_VERSION", resp.ErrorCode)
+	// (SaslHandshake, then CreateDelegationToken, were the example until
+	// they were served.)
+	dq := kmsg.NewPtrDescribeQuorumRequest()
+	dq.Version = 1
+	if resp := rc.roundTrip(dq).(*kmsg.DescribeQuorumResponse); resp.ErrorCode != kerr.UnsupportedVersion.Code {
+		t.Fatalf("DescribeQuorum: error %d, want UNSUPPORTED_VERSION", resp.ErrorCode)
 	}
 	metadataWorks()
 

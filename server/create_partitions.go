@@ -24,6 +24,8 @@ func (s *Server) handleCreatePartitions(r *request) (reply, error) {
 	for _, rt := range req.Topics {
 		seen[rt.Topic]++
 	}
+	q := s.mutationQuota(r, req.Version >= 3)
+	defer r.c.endMutation(q)
 	for _, rt := range req.Topics {
 		st := kmsg.NewCreatePartitionsResponseTopic()
 		st.Topic = rt.Topic
@@ -32,6 +34,8 @@ func (s *Server) handleCreatePartitions(r *request) (reply, error) {
 			err = kerrf(kerr.InvalidRequest, "Duplicate topic in request.")
 		} else if !s.authorize(r.c, opAlter, rtTopic, rt.Topic) {
 			err = kerrf(kerr.TopicAuthorizationFailed, "The topic authorization is failed.")
+		} else if t, ok := s.topics.Get(rt.Topic); ok && q != nil && !req.ValidateOnly && rt.Count > t.NumPartitions() && !q.Record(float64(rt.Count-t.NumPartitions())) {
+			err = errThrottlingQuota
 		} else {
 			err = s.createPartitions(rt, req.ValidateOnly)
 		}

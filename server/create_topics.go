@@ -37,6 +37,8 @@ func (s *Server) handleCreateTopics(r *request) (reply, error) {
 		seen[rt.Topic]++
 	}
 	clusterCreate := s.allowed(r.c, opCreate, rtCluster, acl.ClusterName)
+	q := s.mutationQuota(r, req.Version >= 6)
+	defer r.c.endMutation(q)
 	for _, rt := range req.Topics {
 		st := kmsg.NewCreateTopicsResponseTopic()
 		st.Topic = rt.Topic
@@ -55,7 +57,21 @@ func (s *Server) handleCreateTopics(r *request) (reply, error) {
 			resp.Topics = append(resp.Topics, st)
 			continue
 		}
-		err := s.createTopic(&rt, &st, req.ValidateOnly)
+		var err error
+		if q != nil && !req.ValidateOnly {
+			permits := rt.NumPartitions
+			if len(rt.ReplicaAssignment) > 0 {
+				permits = int32(len(rt.ReplicaAssignment))
+			} else if permits < 0 {
+				permits = int32(s.config().NumPartitions)
+			}
+			if !q.Record(float64(permits)) {
+				err = errThrottlingQuota
+			}
+		}
+		if err == nil {
+			err = s.createTopic(&rt, &st, req.ValidateOnly)
+		}
 		st.ErrorCode = errCode(err)
 		st.ErrorMessage = errMessage(err)
 		if err != nil || req.Version < 5 {

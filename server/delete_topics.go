@@ -39,6 +39,8 @@ func (s *Server) handleDeleteTopics(r *request) (reply, error) {
 			targets = append(targets, target{name: t.Topic, id: t.TopicID})
 		}
 	}
+	q := s.mutationQuota(r, req.Version >= 5)
+	defer r.c.endMutation(q)
 	var deleted []string
 	for _, tg := range targets {
 		st := kmsg.NewDeleteTopicsResponseTopic()
@@ -47,6 +49,8 @@ func (s *Server) handleDeleteTopics(r *request) (reply, error) {
 		switch {
 		case !s.cfg.DeleteTopicEnable:
 			err = kerrf(kerr.TopicDeletionDisabled, "Topic deletion is disabled.")
+		case q != nil && !q.Record(float64(s.partitionsOf(tg.name, tg.id))):
+			err = errThrottlingQuota
 		case tg.name == nil:
 			t, ok := s.topics.GetByID(tg.id)
 			if !ok {
@@ -82,4 +86,20 @@ func (s *Server) handleDeleteTopics(r *request) (reply, error) {
 	}
 	s.dropTopicOffsets(deleted)
 	return msgReply{resp}, nil
+}
+
+// partitionsOf is the partition count of the topic named name (or, name
+// nil, with id); 0 when there is none.
+func (s *Server) partitionsOf(name *string, id [16]byte) int32 {
+	var t *topic.Topic
+	var ok bool
+	if name != nil {
+		t, ok = s.topics.Get(*name)
+	} else {
+		t, ok = s.topics.GetByID(id)
+	}
+	if !ok {
+		return 0
+	}
+	return t.NumPartitions()
 }

@@ -6,8 +6,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/stratabroker/strata/acl"
+	"github.com/stratabroker/strata/auth"
 	"github.com/stratabroker/strata/config"
 	"github.com/stratabroker/strata/partition"
+	"github.com/stratabroker/strata/quota"
 	"github.com/stratabroker/strata/recordbatch"
 	"github.com/stratabroker/strata/telemetry"
 	"github.com/stratabroker/strata/topic"
@@ -75,9 +77,21 @@ func errCode(err error) int16 {
 	case errors.Is(err, topic.ErrInvalidConfig), errors.Is(err, config.ErrInvalidConfig):
 		return kerr.InvalidConfig.Code
 
-	// telemetry: client metrics (KIP-714).
+	// ACLs, delegation tokens, quotas: bad requests.
 	case errors.Is(err, acl.ErrInvalid):
 		return kerr.InvalidRequest.Code
+	case errors.Is(err, auth.ErrTokenAuthDisabled):
+		return kerr.DelegationTokenAuthDisabled.Code
+	case errors.Is(err, auth.ErrTokenNotFound):
+		return kerr.DelegationTokenNotFound.Code
+	case errors.Is(err, auth.ErrTokenOwnerMismatch):
+		return kerr.DelegationTokenOwnerMismatch.Code
+	case errors.Is(err, auth.ErrTokenExpired):
+		return kerr.DelegationTokenExpired.Code
+	case errors.Is(err, quota.ErrInvalid):
+		return kerr.InvalidRequest.Code
+
+	// telemetry: client metrics (KIP-714).
 	case errors.Is(err, telemetry.ErrInvalidRequest):
 		return kerr.InvalidRequest.Code
 	case errors.Is(err, telemetry.ErrInvalidConfig):

@@ -63,6 +63,7 @@ type wantPart struct {
 
 func (s *Server) handleFetch(r *request) (reply, error) {
 	req := r.kreq.(*kmsg.FetchRequest)
+	s.capFetchToQuota(r, req) // quotas.go: consumer_byte_rate bounds max_bytes
 	now := s.now()
 
 	var (

@@ -58,6 +58,8 @@ type fetchResponse struct {
 	errCode   int16
 	sessionID int32
 	topics    []fetchTopic
+	// throttleMs is throttle_time_ms (quotas.go).
+	throttleMs int32
 }
 
 // hole is where file bytes go: after frame[:at], the slice's bytes.
@@ -87,7 +89,7 @@ func (f *fetchResponse) encode(dst []byte, corr int32, holes []hole) ([]byte, []
 	start := len(dst)
 	dst = appendResponseHeader(dst, corr, 1, flexible)
 	if v >= 1 {
-		dst = kbin.AppendInt32(dst, 0) // ThrottleMillis
+		dst = kbin.AppendInt32(dst, f.throttleMs) // ThrottleMillis
 	}
 	if v >= 7 {
 		dst = kbin.AppendInt16(dst, f.errCode)

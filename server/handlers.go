@@ -70,6 +70,14 @@ var handlers = [...]handler{
 	kmsg.ListTransactions:        {min: 0, max: 2, serve: (*Server).handleListTransactions},
 	kmsg.UpdateFeatures:          {min: 0, max: 2, serve: (*Server).handleUpdateFeatures},
 	kmsg.UnregisterBroker:        {min: 0, max: 0, serve: (*Server).handleUnregisterBroker},
+	kmsg.DescribeClientQuotas:    {min: 0, max: 1, serve: (*Server).handleDescribeClientQuotas},
+	kmsg.AlterClientQuotas:       {min: 0, max: 1, serve: (*Server).handleAlterClientQuotas},
+
+	// Delegation tokens (delegation_tokens.go, package auth).
+	kmsg.CreateDelegationToken:   {min: 0, max: 3, serve: (*Server).handleCreateDelegationToken},
+	kmsg.RenewDelegationToken:    {min: 0, max: 2, serve: (*Server).handleRenewDelegationToken},
+	kmsg.ExpireDelegationToken:   {min: 0, max: 2, serve: (*Server).handleExpireDelegationToken},
+	kmsg.DescribeDelegationToken: {min: 0, max: 3, serve: (*Server).handleDescribeDelegationToken},
 
 	// Client metrics (KIP-714, package telemetry).
 	kmsg.GetTelemetrySubscriptions: {min: 0, max: 0, serve: (*Server).handleGetTelemetrySubscriptions},
@@ -152,6 +160,9 @@ func (s *Server) dispatch(c *conn, frame []byte) (int32, reply, error) {
 	}
 	s.log.Debug("request", "api", kmsg.NameForKey(hdr.key), "version", hdr.version, "corr", hdr.corr, "client", hdr.clientID, "remote", c.remote)
 	r, err = h.serve(s, &request{c: c, hdr: hdr, kreq: kreq})
+	if err == nil {
+		s.applyQuotas(c, hdr, kreq, r, len(frame))
+	}
 	a.countReplyErrors(hdr.version, r)
 	return hdr.corr, r, err
 }

@@ -268,6 +268,9 @@ func (s *Server) saslDone(c *conn) time.Duration {
 	sc := c.sasl
 	now := s.now()
 	c.principal = "User:" + sc.session.User()
+	if ta, ok := sc.session.(interface{ TokenAuthenticated() bool }); ok {
+		c.tokenAuth = ta.TokenAuthenticated()
+	}
 	sc.state = saslComplete
 	d := sc.l.SessionLifetime(sc.mech, sc.session, now)
 	sc.expires = time.Time{}

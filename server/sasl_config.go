@@ -40,6 +40,9 @@ func (s *Server) openAuth(listeners map[string]*auth.Listener) error {
 	}
 	s.scram = store
 	s.auth = auth.New(listeners, store, s.now)
+	if err := s.openTokens(); err != nil {
+		return err
+	}
 	s.saslMaxReceive = 524288 // Kafka's default
 	if v, ok := s.cfg.Unknown["sasl.server.max.receive.size"]; ok {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)

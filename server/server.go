@@ -82,6 +82,8 @@ type Server struct {
 	scram     *auth.Store         // SCRAM credentials of the first log dir (scram_credentials.go)
 	acl       *acl.Authorizer     // authorizer.class.name; nil: none (authorize.go)
 	aclDenied aclDenials          // denied checks (authorize.go)
+	quota     quotaState          // client quotas (quotas.go)
+	tokens    *auth.Tokens        // delegation tokens (delegation_tokens.go)
 
 	saslMaxReceive int64 // sasl.server.max.receive.size (sasl.go)
 
@@ -273,6 +275,9 @@ func (s *Server) openStorage() (err error) {
 		return err
 	}
 	if err := s.loadFeatures(); err != nil {
+		return err
+	}
+	if err := s.openQuotas(); err != nil {
 		return err
 	}
 	if err := s.openTelemetry(); err != nil {

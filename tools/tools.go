@@ -10,6 +10,7 @@ import (
 	"github.com/stratabroker/strata/tools/clients"
 	"github.com/stratabroker/strata/tools/cluster"
 	"github.com/stratabroker/strata/tools/consolecmd"
+	"github.com/stratabroker/strata/tools/delegationtokens"
 	"github.com/stratabroker/strata/tools/groups"
 	"github.com/stratabroker/strata/tools/jmx"
 	"github.com/stratabroker/strata/tools/logs"
@@ -37,6 +38,7 @@ func Commands() []cli.Command {
 		process.Commands,
 		cluster.Commands,
 		clientmetrics.Commands,
+		delegationtokens.Commands,
 		consolecmd.Commands,
 		jmx.Commands,
 		transactions.Commands,

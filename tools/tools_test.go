@@ -268,7 +268,7 @@ func TestBadInput(t *testing.T) {
 		{"consumer-groups"}, {"consumer-groups", "--describe"}, {"consumer-groups", "--reset-offsets", "--group", "g", "--to-earliest"},
 		{"consumer-groups", "--reset-offsets", "--group", "g", "--all-topics"}, {"consumer-groups", "--reset-offsets", "--group", "g", "--all-topics", "--by-duration", "10m"},
 		{"get-offsets", "--time", "yesterday"}, {"get-offsets", "--partitions", "x"}, {"delete-records"}, {"configs", "--describe"},
-		{"configs", "--entity-type", "users", "--alter"}, {"configs", "--entity-type", "clients", "--describe"}, {"configs", "--entity-type", "topics", "--entity-name", "t", "--alter"},
+		{"configs", "--entity-type", "users", "--alter"}, {"configs", "--entity-type", "clients", "--alter"}, {"configs", "--entity-type", "topics", "--entity-name", "t", "--alter"},
 		{"log-dirs"}, {"dump-log"}, {"producer-perf-test", "--topic", "t"}, {"producer-perf-test", "--topic", "t", "--num-records", "1", "--record-size", "1", "--throughput", "1", "--producer-props", "acks=2"},
 		{"consumer-perf-test", "--topic", "t"}, {"e2e-latency", "a", "b"}, {"e2e-latency", "h:1", "t", "1", "0", "1"},
 		{"console-producer", "--topic", "t", "--compression-codec", "brotli"},

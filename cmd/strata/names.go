@@ -15,7 +15,6 @@ var scriptCommands = map[string]string{
 // laterScripts are Kafka's scripts Strata does not have yet, with what
 // they wait for: running one says so instead of "unknown command".
 var laterScripts = map[string]string{
-	"delegation-tokens":         "Strata has no delegation tokens yet (the security work)",
 	"console-share-consumer":    "Strata has no share groups yet (KIP-932)",
 	"share-groups":              "Strata has no share groups yet (KIP-932)",
 	"share-consumer-perf-test":  "Strata has no share groups yet (KIP-932)",

@@ -45,14 +45,17 @@ var allowed = map[string][]string{
 	"config":             {"partition", "segment", "index", "recordbatch", "internal/"},
 	"auth":               {"internal/"},
 	"acl":                {"internal/"},
+	"quota":              {"internal/"},
 	"tlsconf":            {},
-	"server":             {"acl", "auth", "group", "txn", "topic", "compact", "config", "telemetry", "tlsconf", "partition", "segment", "index", "recordbatch", "internal/"},
+	"server":             {"acl", "auth", "quota", "group", "txn", "topic", "compact", "config", "telemetry", "tlsconf", "partition", "segment", "index", "recordbatch", "internal/"},
 	// The metrics read the broker's state; only cmd/strata imports them.
-	"metrics": {"server", "group", "txn", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
+	"metrics": {"server", "quota", "group", "txn", "topic", "compact", "telemetry", "partition", "segment", "index", "recordbatch", "internal/"},
 
 	// Client metrics (KIP-714): the broker's side and the tool.
 	"telemetry":           {"internal/"},
 	"tools/clientmetrics": {"tools/cli"},
+	// Delegation tokens (KIP-48): kafka-delegation-tokens.sh.
+	"tools/delegationtokens": {"tools/cli"},
 
 	// The tools speak the Kafka protocol (kgo, kadm) and share tools/cli;
 	// only the log tools read the on-disk formats. tools/tooltest, test

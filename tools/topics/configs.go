@@ -13,10 +13,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-const configsUsage = `Usage: strata configs --entity-type topics|brokers|users [--entity-name N | --entity-default] <action> [flags]
+const configsUsage = `Usage: strata configs --entity-type topics|brokers|users|clients|ips [--entity-name N | --entity-default] <action> [flags]
 
-Describes and alters topic and broker configs (with IncrementalAlterConfigs)
-and users' SCRAM credentials (Describe/AlterUserScramCredentials), as
+Describes and alters topic and broker configs (with IncrementalAlterConfigs),
+users' SCRAM credentials (Describe/AlterUserScramCredentials) and client
+quotas of users, client ids and IPs (Describe/AlterClientQuotas), as
 kafka-configs.sh does.
 
 Actions (exactly one):
@@ -27,13 +28,18 @@ Actions (exactly one):
                              --delete-config K1,K2         remove (back to the default)
                            users: --add-config 'SCRAM-SHA-256=[iterations=8192,password=alice-secret]'
                                   --delete-config SCRAM-SHA-256
+                           users, clients: --add-config producer_byte_rate=1048576,consumer_byte_rate=2097152,
+                                  request_percentage=50,controller_mutation_rate=10
+                           ips: --add-config connection_creation_rate=10
 Flags:
   --bootstrap-server S     the broker(s) to connect to (default localhost:9092)
   --command-config FILE    admin client properties from a file: client.id, request.timeout.ms,
                            default.api.timeout.ms; others are reported as not used
-  --entity-type T          topics, brokers or users (also: --topic NAME, --broker ID, --user NAME)
-  --entity-name N          the topic name, broker id or user name
-  --entity-default         the cluster-wide broker defaults (brokers only)
+  --entity-type T          topics, brokers, users, clients or ips (also: --topic NAME, --broker ID,
+                           --user NAME, --client NAME, --ip IP; --user U --client C: that user
+                           with that client id)
+  --entity-name N          the topic name, broker id, user name, client id or IP
+  --entity-default         the cluster-wide broker defaults, or the default user, client or IP quotas
   --all                    --describe: every config, with defaults
 `
 
@@ -46,6 +52,8 @@ func runConfigs(args []string, e *cli.Env) int {
 	topicName := f.String("topic", "", "")
 	brokerID := f.String("broker", "", "")
 	userName := f.String("user", "", "")
+	clientName := f.String("client", "", "")
+	ipName := f.String("ip", "", "")
 	describe := f.Bool("describe", false, "")
 	alter := f.Bool("alter", false, "")
 	all := f.Bool("all", false, "")
@@ -68,14 +76,31 @@ func runConfigs(args []string, e *cli.Env) int {
 	if *userName != "" {
 		*entityType, *entityName = "users", *userName
 	}
+	if *userName != "" && *clientName != "" {
+		// A user with a client id: Kafka's --user U --client C (the
+		// entity names the user first).
+		if *describe == *alter {
+			return f.UsageError(e, "command must include exactly one action: --describe, --alter")
+		}
+		return runQuotaEntity(e, f, *bootstrap, aopts, []quotaPart{{"users", *userName, false}, {"clients", *clientName, false}}, *alter, *addConfig, *deleteConfig)
+	}
+	if *clientName != "" {
+		*entityType, *entityName = "clients", *clientName
+	}
+	if *ipName != "" {
+		*entityType, *entityName = "ips", *ipName
+	}
 	if *describe == *alter {
 		return f.UsageError(e, "command must include exactly one action: --describe, --alter")
 	}
 	if *entityType == "users" {
 		return runUsers(e, f, *bootstrap, aopts, *entityName, *entityDefault, *alter, *addConfig, *deleteConfig)
 	}
+	if *entityType == "clients" || *entityType == "ips" {
+		return runQuotaEntity(e, f, *bootstrap, aopts, []quotaPart{{*entityType, *entityName, *entityDefault}}, *alter, *addConfig, *deleteConfig)
+	}
 	if *entityType != "topics" && *entityType != "brokers" {
-		return f.UsageError(e, "--entity-type must be topics, brokers or users")
+		return f.UsageError(e, "--entity-type must be topics, brokers, users, clients or ips")
 	}
 	if *entityDefault && (*entityType != "brokers" || *entityName != "") {
 		return f.UsageError(e, "--entity-default is for --entity-type brokers without --entity-name")

@@ -27,26 +27,28 @@ const (
 	minScramIterations     = 4096
 )
 
-// quotaConfigs are the user quota configs of kafka-configs.sh, which
-// Strata does not serve yet.
+// quotaConfigs are the user and client quota configs of kafka-configs.sh
+// (configs_quotas.go); connection_creation_rate is the ip entity's.
 var quotaConfigs = map[string]bool{
 	"producer_byte_rate": true, "consumer_byte_rate": true, "request_percentage": true,
 	"controller_mutation_rate": true, "connection_creation_rate": true,
 }
+
+var errUserDefaultScram = errors.New("The use of --entity-default or --user-defaults is not allowed with User SCRAM Credentials using --bootstrap-server.")
 
 var scramCredentialPattern = regexp.MustCompile(`^(?:iterations=(-?[0-9]*),)?password=(.*)$`)
 
 // alterUsers is ConfigCommand's alterUserScramCredentialConfigs: SCRAM
 // credentials upserted (the password salted by the client, kadm) or
 // deleted for one user.
-func alterUsers(ctx context.Context, e *cli.Env, adm *kadm.Client, user string, adds [][2]string, deletes []string) error {
+func alterUsers(ctx context.Context, e *cli.Env, cl *kgo.Client, adm *kadm.Client, user string, isDefault bool, adds [][2]string, deletes []string) error {
 	var unknownAdd, unknownDel, quota []string
 	var ups []kadm.UpsertSCRAM
 	var dels []kadm.DeleteSCRAM
 	for _, kv := range adds {
 		m, ok := scramMechanisms[kv[0]]
 		switch {
-		case quotaConfigs[kv[0]]:
+		case quotaConfigs[kv[0]] && kv[0] != "connection_creation_rate":
 			quota = append(quota, kv[0])
 			continue
 		case !ok:
@@ -73,7 +75,7 @@ func alterUsers(ctx context.Context, e *cli.Env, adm *kadm.Client, user string, 
 	for _, k := range deletes {
 		m, ok := scramMechanisms[k]
 		switch {
-		case quotaConfigs[k]:
+		case quotaConfigs[k] && k != "connection_creation_rate":
 			quota = append(quota, k)
 		case !ok:
 			unknownDel = append(unknownDel, k)
@@ -87,11 +89,16 @@ func alterUsers(ctx context.Context, e *cli.Env, adm *kadm.Client, user string, 
 	if len(unknownDel) > 0 {
 		return fmt.Errorf("Only quota and SCRAM credential configs can be deleted for 'users' using --bootstrap-server. Unexpected config names: %s", strings.Join(unknownDel, ", "))
 	}
-	if len(quota) > 0 {
-		if len(ups)+len(dels) > 0 {
+	if len(ups)+len(dels) > 0 {
+		if isDefault {
+			return errUserDefaultScram
+		}
+		if len(quota) > 0 {
 			return errors.New("Cannot alter both quota and SCRAM credential configs simultaneously for 'users' using --bootstrap-server.")
 		}
-		return fmt.Errorf("client quotas (%s) are not supported by Strata yet", strings.Join(quota, ", "))
+	}
+	if len(quota) > 0 {
+		return alterQuotas(ctx, e, cl, []quotaPart{{"users", user, isDefault}}, adds, deletes)
 	}
 	res, err := adm.AlterUserSCRAMs(ctx, dels, ups)
 	if err != nil {
@@ -112,7 +119,13 @@ func alterUsers(ctx context.Context, e *cli.Env, adm *kadm.Client, user string, 
 // describeUsers prints each user's SCRAM credentials as kafka-configs.sh
 // does; users without credentials are left out, as Kafka's admin client
 // leaves them out of users().
-func describeUsers(ctx context.Context, e *cli.Env, adm *kadm.Client, user string) error {
+func describeUsers(ctx context.Context, e *cli.Env, cl *kgo.Client, adm *kadm.Client, user string, isDefault bool) error {
+	if err := describeQuotas(ctx, e, cl, []quotaPart{{"users", user, isDefault}}); err != nil {
+		return err
+	}
+	if isDefault {
+		return nil
+	}
 	var users []string
 	if user != "" {
 		users = []string{user}
@@ -140,13 +153,10 @@ func describeUsers(ctx context.Context, e *cli.Env, adm *kadm.Client, user strin
 
 // runUsers is configs --entity-type users.
 func runUsers(e *cli.Env, f *cli.Flags, bootstrap string, aopts []kgo.Opt, name string, isDefault, alter bool, addConfig, deleteConfig string) int {
-	if isDefault {
-		return f.UsageError(e, "The use of --entity-default or --user-defaults is not allowed with User SCRAM Credentials using --bootstrap-server.")
-	}
 	var adds [][2]string
 	var dels []string
 	if alter {
-		if name == "" {
+		if name == "" && !isDefault {
 			return f.UsageError(e, "--alter needs --entity-name")
 		}
 		var err error
@@ -171,9 +181,12 @@ func runUsers(e *cli.Env, f *cli.Flags, bootstrap string, aopts []kgo.Opt, name 
 	ctx, cancelOp := e.OpContext(ctx)
 	defer cancelOp()
 	if alter {
-		err = alterUsers(ctx, e, adm, name, adds, dels)
+		err = alterUsers(ctx, e, cl, adm, name, isDefault, adds, dels)
 	} else {
-		err = describeUsers(ctx, e, adm, name)
+		err = describeUsers(ctx, e, cl, adm, name, isDefault)
+	}
+	if errors.Is(err, errUserDefaultScram) {
+		return f.UsageError(e, "%v", err)
 	}
 	if err != nil {
 		return cli.Fail(e, "configs", err)
