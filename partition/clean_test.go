@@ -129,6 +129,13 @@ func TestReplaceSegments(t *testing.T) {
 	if len(cv.Segments) != 3 || cv.ActiveBase != 9 || cv.HighWatermark != 10 {
 		t.Fatalf("CleanerView = %d segments, active %d, hw %d", len(cv.Segments), cv.ActiveBase, cv.HighWatermark)
 	}
+	// The rolls' producer snapshots are written by the flusher, in the
+	// background; write them now, so that the replace below is what
+	// removes the replaced segments' snapshot (one written after it would
+	// be a stray, harmless, but not what this test checks).
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	c := cleanedOf(t, l, batches)
 	if err := l.ReplaceSegments(c, cv.Segments[:2]); err != nil {
 		t.Fatal(err)
