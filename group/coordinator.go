@@ -9,11 +9,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf16"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/stratabroker/strata/internal/batchq"
+	"github.com/stratabroker/strata/internal/javahash"
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/recordbatch"
 )
@@ -266,16 +266,7 @@ func (c *Coordinator) nowMs() int64 { return c.opts.Now().UnixMilli() }
 // computes it: abs(groupId.hashCode()) % partitions, with Java's String
 // hash over UTF-16 code units and Kafka's Utils.abs (MinInt32 -> 0).
 func PartitionFor(group string, partitions int) int32 {
-	var h int32
-	for _, u := range utf16.Encode([]rune(group)) {
-		h = 31*h + int32(u)
-	}
-	if h == math.MinInt32 {
-		h = 0
-	} else if h < 0 {
-		h = -h
-	}
-	return h % int32(partitions)
+	return javahash.Partition(group, partitions)
 }
 
 // A writer appends batches to one __consumer_offsets partition in the

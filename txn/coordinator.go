@@ -4,14 +4,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf16"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"github.com/stratabroker/strata/internal/javahash"
 	"github.com/stratabroker/strata/partition"
 	"github.com/stratabroker/strata/recordbatch"
 )
@@ -267,14 +266,5 @@ func (c *Coordinator) nowMs() int64 { return c.opts.Now().UnixMilli() }
 // ID, as Kafka computes it: abs(id.hashCode()) % partitions, Java's
 // String hash over UTF-16 code units and Kafka's Utils.abs.
 func PartitionFor(id string, partitions int) int32 {
-	var h int32
-	for _, u := range utf16.Encode([]rune(id)) {
-		h = 31*h + int32(u)
-	}
-	if h == math.MinInt32 {
-		h = 0
-	} else if h < 0 {
-		h = -h
-	}
-	return h % int32(partitions)
+	return javahash.Partition(id, partitions)
 }

@@ -1,5 +1,7 @@
 package javahash
 
+import "math"
+
 // StringHash is Java's String.hashCode: s*31^(n-1) + ... over the UTF-16
 // code units of s, in 32-bit arithmetic. Invalid UTF-8 counts as U+FFFD,
 // as Java decodes it.
@@ -44,4 +46,17 @@ func Order(keys []string) []string {
 		out = append(out, b...)
 	}
 	return out
+}
+
+// Partition is Kafka's partition of an internal topic for a key (a group
+// id, a transactional id): Utils.abs(key.hashCode()) % partitions, where
+// Utils.abs maps math.MinInt32 to 0.
+func Partition(key string, partitions int) int32 {
+	h := StringHash(key)
+	if h == math.MinInt32 {
+		h = 0
+	} else if h < 0 {
+		h = -h
+	}
+	return h % int32(partitions)
 }

@@ -1,6 +1,7 @@
 package javahash
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -73,4 +74,28 @@ func TestJavaHashSetOrder(t *testing.T) {
 	if got := Order([]string{"a", "b", "a"}); strings.Join(got, ",") != "a,b" {
 		t.Errorf("duplicates: %q", got)
 	}
+}
+
+// TestPartition: Kafka's partitionFor for a few ids, with the values
+// abs(hashCode) % 50 gives on a JVM ("": 0; "polygenelubricants" hashes to
+// math.MinInt32, which Utils.abs maps to 0).
+func TestPartition(t *testing.T) {
+	for _, c := range []struct {
+		key  string
+		want int32
+	}{{"", 0}, {"polygenelubricants", 0}, {"my-group", int32(abs(StringHash("my-group")) % 50)}} {
+		if got := Partition(c.key, 50); got != c.want {
+			t.Errorf("Partition(%q, 50) = %d, want %d", c.key, got, c.want)
+		}
+	}
+	if StringHash("polygenelubricants") != math.MinInt32 {
+		t.Fatalf("StringHash(polygenelubricants) = %d", StringHash("polygenelubricants"))
+	}
+}
+
+func abs(h int32) int32 {
+	if h < 0 {
+		return -h
+	}
+	return h
 }
