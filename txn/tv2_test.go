@@ -129,10 +129,13 @@ func TestTV2CrashBeforeMarkers(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+	// Crash while the markers are still refused, then let the restarted
+	// coordinator write them (released first, the old coordinator's retry
+	// could write them before the crash).
+	e.crash()
 	e.markers.mu.Lock()
 	e.markers.hold = nil
 	e.markers.mu.Unlock()
-	e.crash()
 	tx := e.waitState("tx", CompleteCommit)
 	if tx.Epoch != r.Epoch+1 {
 		t.Fatalf("completed at epoch %d, want %d", tx.Epoch, r.Epoch+1)
